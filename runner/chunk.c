@@ -1,0 +1,165 @@
+/*
+ * chunk.c: date parsing and hour windows (see chunk.h). Day arithmetic uses
+ * the proleptic Gregorian calendar (Howard Hinnant's days-from-civil method).
+ */
+#include "chunk.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static bool is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (month < 1 || month > 12)
+		return 0;
+	return month == 2 && is_leap(year) ? 29 : days[month - 1];
+}
+
+bool date_is_valid(int year, int month, int day)
+{
+	return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
+	       day <= days_in_month(year, month);
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool date_parse(const char *s, civil_date *out)
+{
+	civil_date d;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	if (!digits(s, 4, &d.year) || !digits(s + 5, 2, &d.month) || !digits(s + 8, 2, &d.day))
+		return false;
+	if (!date_is_valid(d.year, d.month, d.day))
+		return false;
+	*out = d;
+	return true;
+}
+
+int64_t date_to_days(civil_date d)
+{
+	int64_t y = d.year - (d.month <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t mp = (d.month + 9) % 12;
+	int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+civil_date days_to_date(int64_t z)
+{
+	civil_date d;
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	d.day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	d.month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	d.year = (int)(yoe + era * 400 + (d.month <= 2));
+	return d;
+}
+
+static void put_digits(char *out, int value, int width)
+{
+	unsigned v = (unsigned)(value < 0 ? 0 : value);
+	for (int i = width - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+void date_format(civil_date d, char *out)
+{
+	put_digits(out, d.year, 4);
+	out[4] = '-';
+	put_digits(out + 5, d.month, 2);
+	out[7] = '-';
+	put_digits(out + 8, d.day, 2);
+	out[10] = '\0';
+}
+
+static void hour_format(int64_t hour, char sep, char *out)
+{
+	int64_t days = hour >= 0 ? hour / 24 : (hour - 23) / 24;
+	int h = (int)(hour - days * 24);
+	date_format(days_to_date(days), out);
+	out[10] = sep;
+	put_digits(out + 11, h, 2);
+	memcpy(out + 13, ":00:00", 7);
+}
+
+void hour_format_sql(int64_t hour, char *out)
+{
+	hour_format(hour, ' ', out);
+}
+
+void hour_format_iso(int64_t hour, char *out)
+{
+	hour_format(hour, 'T', out);
+}
+
+int64_t hour_of_date(civil_date d)
+{
+	return date_to_days(d) * 24;
+}
+
+bool hour_parse(const char *s, int64_t *out)
+{
+	char day[11];
+	civil_date d;
+	int h;
+
+	if (!s || strlen(s) < 13 || (s[10] != 'T' && s[10] != ' '))
+		return false;
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (!date_parse(day, &d) || !digits(s + 11, 2, &h) || h > 23)
+		return false;
+	if (s[13] != '\0' && strcmp(s + 13, ":00:00") != 0 && strcmp(s + 13, ":00") != 0)
+		return false;
+	*out = hour_of_date(d) + h;
+	return true;
+}
+
+int windows_for_range(civil_date first, civil_date last, int window_hours, window **out)
+{
+	int64_t start = hour_of_date(first);
+	int64_t end = hour_of_date(last) + 24;
+	int n = 0;
+	window *w;
+
+	if (end <= start || (window_hours != 1 && window_hours != 24)) {
+		*out = NULL;
+		return 0;
+	}
+	w = xcalloc((size_t)((end - start) / window_hours), sizeof(*w));
+	for (int64_t h = start; h < end; h += window_hours) {
+		w[n].start_hour = h;
+		w[n].hours = window_hours;
+		n++;
+	}
+	*out = w;
+	return n;
+}

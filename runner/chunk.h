@@ -1,0 +1,49 @@
+/*
+ * chunk.h: calendar dates and the hour windows that etlre works in. Pure:
+ * no database, no time zone database; unit-tested in tests/unit/test_chunk.c.
+ *
+ * An hour is a naive (zone-less) wall-clock hour of the source column, kept
+ * as the number of hours since 1970-01-01 00:00. A window is the half-open
+ * interval [start, start + length) with length 1 hour (hourly batch mode) or
+ * 24 hours (daily batch mode).
+ */
+#ifndef ETLRE_CHUNK_H
+#define ETLRE_CHUNK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct civil_date {
+	int year, month, day;
+} civil_date;
+
+/* date_parse: strict YYYY-MM-DD with a real calendar date in 0001..9999. */
+bool date_parse(const char *s, civil_date *out);
+bool date_is_valid(int year, int month, int day);
+int days_in_month(int year, int month);
+/* days since 1970-01-01 and back */
+int64_t date_to_days(civil_date d);
+civil_date days_to_date(int64_t days);
+/* date_format: YYYY-MM-DD into out (at least 11 bytes) */
+void date_format(civil_date d, char *out);
+
+typedef struct window {
+	int64_t start_hour; /* hours since epoch */
+	int hours;          /* 1 or 24 */
+} window;
+
+/* hour_format_sql: "2025-11-02 13:00:00" (out >= 20 bytes) */
+void hour_format_sql(int64_t hour, char *out);
+/* hour_format_iso: "2025-11-02T13:00:00" (out >= 20 bytes) */
+void hour_format_iso(int64_t hour, char *out);
+int64_t hour_of_date(civil_date d);
+/* hour_parse_iso: accepts YYYY-MM-DDTHH:00:00 or YYYY-MM-DD HH:00:00 */
+bool hour_parse(const char *s, int64_t *out);
+
+/*
+ * windows_for_range: the windows covering the days first..last inclusive,
+ * in order. Returns the count; *out is a new array the caller frees.
+ */
+int windows_for_range(civil_date first, civil_date last, int window_hours, window **out);
+
+#endif

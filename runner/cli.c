@@ -1,0 +1,179 @@
+/*
+ * cli.c: etlre's command table and global options (see cli.h). Global
+ * options may come before or after the command:
+ *   etlre --config x.conf process --date 2025-11-02
+ *   etlre process --date 2025-11-02 --config x.conf
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "version.h"
+
+const char *argp_program_version = "etlre " ETLRE_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static global_opts globals = { NULL, LOG_INFO, LOG_FORMAT_TEXT, false };
+
+global_opts *cli_global(void)
+{
+	return &globals;
+}
+
+enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT };
+
+static const struct argp_option global_options[] = {
+	{ "config", 'c', "FILE", 0,
+	  "configuration file (default: $ETLRE_CONFIG, ./etlre.conf, /etc/etlre/etlre.conf)", -1 },
+	{ "log-level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", -1 },
+	{ "log-format", OPT_LOG_FORMAT, "FORMAT", 0, "text (default) or json, on stderr", -1 },
+	{ "quiet", 'q', 0, 0, "only warnings and errors on stderr", -1 },
+	{ 0 }
+};
+
+static error_t parse_global(int key, char *arg, struct argp_state *state)
+{
+	global_opts *g = &globals;
+
+	switch (key) {
+	case 'c':
+		g->config = arg;
+		break;
+	case OPT_LOG_LEVEL:
+		if (!log_parse_level(arg, &g->level))
+			argp_error(state, "--log-level must be error, warn, info or debug, not '%s'", arg);
+		break;
+	case OPT_LOG_FORMAT:
+		if (!log_parse_format(arg, &g->format))
+			argp_error(state, "--log-format must be text or json, not '%s'", arg);
+		break;
+	case 'q':
+		g->quiet = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp global_argp = { global_options, parse_global, NULL, NULL, NULL, NULL, NULL };
+
+const struct argp_child global_argp_children[] = {
+	{ &global_argp, 0, "Global options:", -1 },
+	{ 0 }
+};
+
+static int cmd_not_implemented(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "etlre: '%s' is not implemented yet\n", argv[0]);
+	return EXIT_CODE_USAGE;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "init", cmd_init, "create or upgrade etlre's own tables in the target" },
+	{ "process", cmd_process, "extract, validate, load and count-check every hour of a range" },
+	{ "retry", cmd_not_implemented, "rerun the hours of jobs that failed (not implemented yet)" },
+	{ "verify", cmd_not_implemented, "compare source and target hour by hour (not implemented yet)" },
+	{ "status", cmd_not_implemented, "jobs and their hours (not implemented yet)" },
+	{ "check", cmd_not_implemented, "health of connections and tables (not implemented yet)" },
+	{ "work", cmd_not_implemented, "join a running job as a worker (not implemented yet)" },
+};
+
+static char *commands_doc(void)
+{
+	strbuf sb;
+
+	sb_init(&sb, 1024);
+	sb_adds(&sb, "etlre reprocesses and backfills PostgreSQL analytics tables from MariaDB, "
+		     "hour by hour, idempotently.\vCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		sb_addf(&sb, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	sb_adds(&sb, "\nRun 'etlre COMMAND --help' for a command's options.\n"
+		     "Examples:\n"
+		     "  etlre init\n"
+		     "  etlre process --date 2025-11-02\n"
+		     "  etlre process --start-date 2025-11-01 --end-date 2025-11-07 --skip-invalid\n"
+		     "  etlre process --date 2025-11-02 --dry-run --json\n"
+		     "\nExit status: 0 done, 1 some hours failed, 2 usage or configuration error,\n"
+		     "3 verify found differences, 4 source or target unreachable, 130/143 interrupted.\n");
+	return sb_detach(&sb);
+}
+
+typedef struct top_state {
+	int command_index; /* index in argv of the command, 0 if none */
+} top_state;
+
+static error_t parse_top(int key, char *arg, struct argp_state *state)
+{
+	top_state *t = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = NULL;
+		break;
+	case ARGP_KEY_ARG:
+		t->command_index = state->next - 1;
+		state->next = state->argc; /* the command parses the rest */
+		break;
+	case ARGP_KEY_END:
+		if (!t->command_index)
+			argp_error(state, "no command given");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+void cli_apply_globals(global_opts *g)
+{
+	log_level level = g->level;
+	if (g->quiet && level > LOG_WARN)
+		level = LOG_WARN;
+	log_setup(level, g->format);
+}
+
+void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
+		       void *input)
+{
+	char *name = xasprintf("etlre %s", command);
+	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
+
+	args[0] = name;
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	argp_parse(argp, argc, args, 0, NULL, input);
+	free(args);
+	free(name);
+	cli_apply_globals(&globals);
+}
+
+int cli_main(int argc, char **argv)
+{
+	char *doc = commands_doc();
+	struct argp top = { NULL, parse_top, "COMMAND [OPTIONS...]", doc, global_argp_children, NULL, NULL };
+	top_state t = { 0 };
+	int rc;
+
+	argp_err_exit_status = EXIT_CODE_USAGE;
+	argp_parse(&top, argc, argv, ARGP_IN_ORDER, NULL, &t);
+	free(doc);
+	cli_apply_globals(&globals);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[t.command_index], commands[i].name) == 0) {
+			rc = commands[i].run(argc - t.command_index, argv + t.command_index);
+			return rc;
+		}
+	}
+	fprintf(stderr, "etlre: unknown command '%s'\nTry 'etlre --help'.\n", argv[t.command_index]);
+	return EXIT_CODE_USAGE;
+}

@@ -1,0 +1,38 @@
+/*
+ * cli.h: the command line: global options, the command table, and the
+ * helpers commands share to parse their own options with argp. Commands
+ * return an exit status (exitcode.h); only main() exits.
+ */
+#ifndef ETLRE_CLI_H
+#define ETLRE_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+
+#include "log.h"
+
+typedef struct global_opts {
+	const char *config;
+	log_level level;
+	log_format format;
+	bool quiet;
+} global_opts;
+
+/* global_argp_child: the global options, to include in a command's argp */
+extern const struct argp_child global_argp_children[];
+
+/* cli_parse_command: parses a command's options with argp (argv[0] is the
+ * command name); usage errors exit 2 from inside argp. */
+void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
+		       void *input);
+/* cli_apply_globals: sets up logging from the global options */
+void cli_apply_globals(global_opts *g);
+/* cli_global: the global options being filled (for command parsers' children) */
+global_opts *cli_global(void);
+
+int cli_main(int argc, char **argv);
+
+int cmd_init(int argc, char **argv);
+int cmd_process(int argc, char **argv);
+
+#endif

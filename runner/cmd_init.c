@@ -1,0 +1,49 @@
+/*
+ * cmd_init.c: `etlre init`: creates or upgrades etlre's own tables in the
+ * target. Safe to run again.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "ledger.h"
+#include "session.h"
+
+static error_t parse_init(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	(void)state;
+	if (key == ARGP_KEY_ARG)
+		argp_error(state, "init takes no arguments");
+	return ARGP_ERR_UNKNOWN;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct argp argp = { NULL, parse_init, NULL,
+			     "Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
+			     "target, in the schema named by [etlre] schema. Safe to run again.\v"
+			     "Example:\n  etlre init --config /etc/etlre/etlre.conf",
+			     global_argp_children, NULL, NULL };
+	session s;
+	int rc, from = 0;
+
+	cli_parse_command(&argp, argc, argv, "init", NULL);
+	rc = session_load_config(&s, cli_global());
+	if (rc == 0)
+		rc = session_connect(&s, false, 0);
+	if (rc == 0) {
+		if (ledger_init(s.tgt, s.cfg.schema, &from)) {
+			if (from == LEDGER_VERSION)
+				printf("etlre tables in schema %s are up to date (version %d)\n",
+				       s.cfg.schema, LEDGER_VERSION);
+			else
+				printf("etlre tables in schema %s: version %d -> %d\n", s.cfg.schema,
+				       from, LEDGER_VERSION);
+		} else {
+			rc = EXIT_CODE_FAILED;
+		}
+	}
+	session_close(&s);
+	return rc;
+}

@@ -1,0 +1,613 @@
+/*
+ * config.c: reading etlre.conf (see config.h). The known settings are listed
+ * once, in the settings[] table below, with the section they belong to; any
+ * other key, or an unknown section, is an error naming file and line.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+typedef enum { SEC_SOURCE, SEC_TARGET, SEC_ETLRE, SEC_TABLE } section_kind;
+
+typedef struct parse_state {
+	config *cfg;
+	char error[512];
+	char current_section[256];
+	table_config *table; /* current [table NAME] */
+} parse_state;
+
+typedef bool (*setting_fn)(parse_state *st, const char *key, const char *value);
+
+static bool set_string(char **slot, parse_state *st, const char *key, const char *value)
+{
+	if (*slot) {
+		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", key,
+			 st->current_section);
+		return false;
+	}
+	*slot = xstrdup(value);
+	return true;
+}
+
+static bool set_source_url(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->source_url, st, k, v);
+}
+static bool set_target_url(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->target_url, st, k, v);
+}
+static bool set_schema(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->schema, st, k, v);
+}
+static bool set_timezone(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->timezone, st, k, v);
+}
+static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
+{
+	int64_t n;
+	if (!str_to_int64(v, &n) || n < 1 || n > 3600) {
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-3600), not '%s'", k, v);
+		return false;
+	}
+	st->cfg->connect_timeout = (int)n;
+	return true;
+}
+static bool set_t_source(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->table->source, st, k, v);
+}
+static bool set_t_target(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->table->target, st, k, v);
+}
+static bool set_t_time_column(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->table->time_column, st, k, v);
+}
+static bool set_t_after_day(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->table->after_day, st, k, v);
+}
+static bool set_list(char ***list, int *n, parse_state *st, const char *k, const char *v)
+{
+	if (*list) {
+		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", k,
+			 st->current_section);
+		return false;
+	}
+	*n = str_split(v, ',', list);
+	if (*n == 0) {
+		snprintf(st->error, sizeof(st->error), "'%s' is empty", k);
+		return false;
+	}
+	for (int i = 0; i < *n; i++) {
+		if (!ident_valid((*list)[i])) {
+			snprintf(st->error, sizeof(st->error),
+				 "'%s': '%s' is not a plain column name (letters, digits, _)", k,
+				 (*list)[i]);
+			return false;
+		}
+	}
+	return true;
+}
+static bool set_t_key(parse_state *st, const char *k, const char *v)
+{
+	return set_list(&st->table->key, &st->table->nkey, st, k, v);
+}
+static bool set_t_columns(parse_state *st, const char *k, const char *v)
+{
+	return set_list(&st->table->columns, &st->table->ncolumns, st, k, v);
+}
+static bool set_t_mode(parse_state *st, const char *k, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "replace") == 0)
+		st->table->mode = MODE_REPLACE;
+	else if (strcmp(v, "merge") == 0)
+		st->table->mode = MODE_MERGE;
+	else {
+		snprintf(st->error, sizeof(st->error), "mode must be replace or merge, not '%s'", v);
+		return false;
+	}
+	return true;
+}
+
+/* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
+ * are handled in table_prefixed(). */
+static const struct setting {
+	section_kind section;
+	const char *name;
+	setting_fn set;
+	const char *doc;
+} settings[] = {
+	{ SEC_SOURCE, "url", set_source_url, "MariaDB URL mariadb://user[:password]@host[:port]/db" },
+	{ SEC_TARGET, "url", set_target_url, "libpq URI or conninfo of the PostgreSQL target" },
+	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
+	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
+	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
+	{ SEC_TABLE, "source", set_t_source, "source table, optionally db.table" },
+	{ SEC_TABLE, "target", set_t_target, "target table, optionally schema.table" },
+	{ SEC_TABLE, "time_column", set_t_time_column, "column deciding a row's hour" },
+	{ SEC_TABLE, "key", set_t_key, "unique key, comma-separated" },
+	{ SEC_TABLE, "columns", set_t_columns, "columns to load (default: all shared)" },
+	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
+	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
+};
+
+static bool table_prefixed(parse_state *st, const char *key, const char *value)
+{
+	table_config *t = st->table;
+	named_expr **list;
+	int *n;
+	const char *name;
+
+	if (strncmp(key, "expr.", 5) == 0) {
+		list = &t->exprs;
+		n = &t->nexprs;
+		name = key + 5;
+	} else if (strncmp(key, "check.", 6) == 0) {
+		list = &t->checks;
+		n = &t->nchecks;
+		name = key + 6;
+	} else {
+		return false;
+	}
+	if (!ident_valid(name)) {
+		snprintf(st->error, sizeof(st->error), "'%s': '%s' is not a plain name", key, name);
+		return false;
+	}
+	if (!*value) {
+		snprintf(st->error, sizeof(st->error), "'%s' has an empty expression", key);
+		return false;
+	}
+	for (int i = 0; i < *n; i++) {
+		if (strcmp((*list)[i].name, name) == 0) {
+			snprintf(st->error, sizeof(st->error), "'%s' is set twice", key);
+			return false;
+		}
+	}
+	*list = xrealloc(*list, sizeof(**list) * (size_t)(*n + 1));
+	(*list)[*n].name = xstrdup(name);
+	(*list)[*n].expr = xstrdup(value);
+	(*n)++;
+	return true;
+}
+
+static bool enter_section(parse_state *st, const char *section, section_kind *kind)
+{
+	config *cfg = st->cfg;
+
+	if (strcmp(section, st->current_section) == 0 && st->current_section[0]) {
+		*kind = strcmp(section, "source") == 0   ? SEC_SOURCE
+			: strcmp(section, "target") == 0 ? SEC_TARGET
+			: strcmp(section, "etlre") == 0  ? SEC_ETLRE
+							 : SEC_TABLE;
+		return true;
+	}
+	snprintf(st->current_section, sizeof(st->current_section), "%s", section);
+	st->table = NULL;
+	if (strcmp(section, "source") == 0) {
+		*kind = SEC_SOURCE;
+	} else if (strcmp(section, "target") == 0) {
+		*kind = SEC_TARGET;
+	} else if (strcmp(section, "etlre") == 0) {
+		*kind = SEC_ETLRE;
+	} else if (strncmp(section, "table ", 6) == 0) {
+		char *name = str_trim(xstrdup(section + 6));
+		if (!ident_valid(name)) {
+			snprintf(st->error, sizeof(st->error),
+				 "[%s]: '%s' is not a plain table name (letters, digits, _)", section,
+				 name);
+			free(name);
+			return false;
+		}
+		if (config_find_table(cfg, name)) {
+			snprintf(st->error, sizeof(st->error), "[table %s] appears twice", name);
+			free(name);
+			return false;
+		}
+		cfg->tables = xrealloc(cfg->tables, sizeof(*cfg->tables) * (size_t)(cfg->ntables + 1));
+		st->table = &cfg->tables[cfg->ntables++];
+		memset(st->table, 0, sizeof(*st->table));
+		st->table->name = name;
+		*kind = SEC_TABLE;
+	} else {
+		snprintf(st->error, sizeof(st->error),
+			 "unknown section [%s] (expected [source], [target], [etlre] or [table NAME])",
+			 section);
+		return false;
+	}
+	return true;
+}
+
+static int ini_handler_cb(void *user, const char *section, const char *name, const char *value)
+{
+	parse_state *st = user;
+	section_kind kind;
+
+	if (!*section) {
+		snprintf(st->error, sizeof(st->error), "'%s' is outside any section", name);
+		return 0;
+	}
+	if (!enter_section(st, section, &kind))
+		return 0;
+	if (kind == SEC_TABLE && !st->table)
+		st->table = config_find_table(st->cfg, section + 6);
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (settings[i].section == kind && strcmp(settings[i].name, name) == 0)
+			return settings[i].set(st, name, value) ? 1 : 0;
+	}
+	if (kind == SEC_TABLE && (strncmp(name, "expr.", 5) == 0 || strncmp(name, "check.", 6) == 0))
+		return table_prefixed(st, name, value) ? 1 : 0;
+	snprintf(st->error, sizeof(st->error), "unknown setting '%s' in [%s]", name, section);
+	return 0;
+}
+
+bool ident_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '$'))
+			return false;
+	return true;
+}
+
+bool qualified_ident_valid(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	bool ok;
+	char *first;
+
+	if (!dot)
+		return ident_valid(s);
+	first = xstrndup(s, (size_t)(dot - s));
+	ok = ident_valid(first) && ident_valid(dot + 1);
+	free(first);
+	return ok;
+}
+
+char *config_find_path(const char *explicit_path)
+{
+	const char *env = getenv("ETLRE_CONFIG");
+
+	if (explicit_path) {
+		if (access(explicit_path, R_OK) != 0) {
+			log_error("cannot read config file '%s'", explicit_path);
+			return NULL;
+		}
+		return xstrdup(explicit_path);
+	}
+	if (env && *env) {
+		if (access(env, R_OK) != 0) {
+			log_error("cannot read config file '%s' (from $ETLRE_CONFIG)", env);
+			return NULL;
+		}
+		return xstrdup(env);
+	}
+	if (access("etlre.conf", R_OK) == 0)
+		return xstrdup("etlre.conf");
+	if (access("/etc/etlre/etlre.conf", R_OK) == 0)
+		return xstrdup("/etc/etlre/etlre.conf");
+	log_error("no config file: give --config FILE, or set $ETLRE_CONFIG, or create "
+		  "./etlre.conf or /etc/etlre/etlre.conf");
+	return NULL;
+}
+
+static bool check_table(const config *cfg, table_config *t, char *err, size_t err_size)
+{
+	static const char *required[] = { "source", "target", "time_column", "key" };
+	const char *values[] = { t->source, t->target, t->time_column, t->key ? "x" : NULL };
+
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		if (!values[i]) {
+			snprintf(err, err_size, "[table %s] needs '%s'", t->name, required[i]);
+			return false;
+		}
+	}
+	if (!qualified_ident_valid(t->source)) {
+		snprintf(err, err_size, "[table %s] source '%s' is not a plain table name (table or db.table)",
+			 t->name, t->source);
+		return false;
+	}
+	if (!qualified_ident_valid(t->target)) {
+		snprintf(err, err_size, "[table %s] target '%s' is not a plain table name (table or schema.table)",
+			 t->name, t->target);
+		return false;
+	}
+	if (!ident_valid(t->time_column)) {
+		snprintf(err, err_size, "[table %s] time_column '%s' is not a plain column name",
+			 t->name, t->time_column);
+		return false;
+	}
+	if (t->mode == MODE_MERGE) {
+		snprintf(err, err_size, "[table %s] mode = merge is not implemented yet; use replace",
+			 t->name);
+		return false;
+	}
+	if (t->after_day && t->after_day[0] != '/') {
+		char *dup = xstrdup(cfg->path);
+		char *resolved = xasprintf("%s/%s", dirname(dup), t->after_day);
+		free(dup);
+		free(t->after_day);
+		t->after_day = resolved;
+	}
+	if (t->after_day && access(t->after_day, R_OK) != 0) {
+		snprintf(err, err_size, "[table %s] cannot read after_day file '%s'", t->name,
+			 t->after_day);
+		return false;
+	}
+	return true;
+}
+
+bool config_load(const char *path, config *cfg)
+{
+	parse_state st;
+	char err[600];
+	const char *env;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&st, 0, sizeof(st));
+	cfg->path = xstrdup(path);
+	cfg->connect_timeout = 10;
+	st.cfg = cfg;
+
+	/* Debian's inih exposes its options as variables: no line-length limit,
+	 * no continuation lines, stop at the first error so its line is exact. */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+
+	rc = ini_parse(path, ini_handler_cb, &st);
+	if (rc == -1) {
+		log_error("cannot read config file '%s'", path);
+		return false;
+	}
+	if (rc != 0) {
+		if (rc > 0)
+			log_error("%s:%d: %s", path, rc,
+				  st.error[0] ? st.error : "syntax error (expected [section] or key = value)");
+		else
+			log_error("%s: %s", path, "cannot parse");
+		return false;
+	}
+
+	env = getenv("ETLRE_SOURCE_URL");
+	if (env && *env) {
+		free(cfg->source_url);
+		cfg->source_url = xstrdup(env);
+	}
+	env = getenv("ETLRE_TARGET_URL");
+	if (env && *env) {
+		free(cfg->target_url);
+		cfg->target_url = xstrdup(env);
+	}
+	if (!cfg->source_url) {
+		log_error("%s: no source url: set url in [source] or $ETLRE_SOURCE_URL", path);
+		return false;
+	}
+	if (!cfg->target_url) {
+		log_error("%s: no target url: set url in [target] or $ETLRE_TARGET_URL", path);
+		return false;
+	}
+	if (!cfg->schema)
+		cfg->schema = xstrdup("etlre");
+	if (!ident_valid(cfg->schema)) {
+		log_error("%s: [etlre] schema '%s' is not a plain schema name", path, cfg->schema);
+		return false;
+	}
+	if (!cfg->timezone)
+		cfg->timezone = xstrdup("UTC");
+	for (const char *p = cfg->timezone; *p; p++) {
+		if (!(isalnum((unsigned char)*p) || strchr("/_+-:", *p))) {
+			log_error("%s: [etlre] timezone '%s' is not a time zone name", path, cfg->timezone);
+			return false;
+		}
+	}
+	if (cfg->ntables == 0) {
+		log_error("%s: no [table NAME] section: nothing to load", path);
+		return false;
+	}
+	for (int i = 0; i < cfg->ntables; i++) {
+		if (!check_table(cfg, &cfg->tables[i], err, sizeof(err))) {
+			log_error("%s: %s", path, err);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void named_list_free(named_expr *list, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(list[i].name);
+		free(list[i].expr);
+	}
+	free(list);
+}
+
+void config_release(config *cfg)
+{
+	for (int i = 0; i < cfg->ntables; i++) {
+		table_config *t = &cfg->tables[i];
+		free(t->name);
+		free(t->source);
+		free(t->target);
+		free(t->time_column);
+		str_list_free(t->key, t->nkey);
+		str_list_free(t->columns, t->ncolumns);
+		named_list_free(t->exprs, t->nexprs);
+		named_list_free(t->checks, t->nchecks);
+		free(t->after_day);
+	}
+	free(cfg->tables);
+	free(cfg->path);
+	free(cfg->source_url);
+	free(cfg->target_url);
+	free(cfg->schema);
+	free(cfg->timezone);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+table_config *config_find_table(config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->ntables; i++)
+		if (strcmp(cfg->tables[i].name, name) == 0)
+			return &cfg->tables[i];
+	return NULL;
+}
+
+static char *percent_decode(const char *s, size_t n, bool *ok)
+{
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+
+	*ok = true;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n ||
+			    !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])) {
+				*ok = false;
+				break;
+			}
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			out[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_size)
+{
+	const char *p, *at, *slash, *hostend, *colon, *query;
+	bool ok = true;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(url, "mariadb://", 10) == 0)
+		p = url + 10;
+	else if (strncmp(url, "mysql://", 8) == 0)
+		p = url + 8;
+	else {
+		snprintf(err, err_size, "source url must start with mariadb:// (or mysql://)");
+		return false;
+	}
+	slash = strchr(p, '/');
+	if (!slash || !slash[1]) {
+		snprintf(err, err_size, "source url has no database name (mariadb://user@host:port/DATABASE)");
+		return false;
+	}
+	at = memchr(p, '@', (size_t)(slash - p));
+	/* the userinfo may itself contain '@' only percent-encoded; take the last one */
+	for (const char *q = p; q < slash; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *c = memchr(p, ':', (size_t)(at - p));
+		if (c) {
+			u->user = percent_decode(p, (size_t)(c - p), &ok);
+			if (ok)
+				u->password = percent_decode(c + 1, (size_t)(at - c - 1), &ok);
+		} else {
+			u->user = percent_decode(p, (size_t)(at - p), &ok);
+		}
+		p = at + 1;
+	}
+	if (!ok) {
+		snprintf(err, err_size, "source url: bad %%-escape in the user or password");
+		goto fail;
+	}
+	hostend = slash;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(slash - p));
+		if (!close) {
+			snprintf(err, err_size, "source url: unterminated [ in host");
+			goto fail;
+		}
+		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', (size_t)(hostend - p));
+		u->host = xstrndup(p, (size_t)((colon ? colon : hostend) - p));
+	}
+	if (!*u->host) {
+		free(u->host);
+		u->host = xstrdup("localhost");
+	}
+	u->port = 3306;
+	if (colon) {
+		int64_t port;
+		char *ps = xstrndup(colon + 1, (size_t)(hostend - colon - 1));
+		bool good = str_to_int64(ps, &port) && port > 0 && port < 65536;
+		free(ps);
+		if (!good) {
+			snprintf(err, err_size, "source url: port must be a number between 1 and 65535");
+			goto fail;
+		}
+		u->port = (int)port;
+	}
+	query = strchr(slash + 1, '?');
+	u->database = percent_decode(slash + 1, query ? (size_t)(query - slash - 1) : strlen(slash + 1), &ok);
+	if (!ok || !*u->database) {
+		snprintf(err, err_size, "source url: bad database name");
+		goto fail;
+	}
+	if (query) {
+		char **params;
+		int n = str_split(query + 1, '&', &params);
+		for (int i = 0; i < n && ok; i++) {
+			if (strncmp(params[i], "socket=", 7) == 0) {
+				free(u->socket);
+				u->socket = percent_decode(params[i] + 7, strlen(params[i] + 7), &ok);
+			} else {
+				snprintf(err, err_size, "source url: unknown parameter '%.*s'",
+					 (int)strcspn(params[i], "="), params[i]);
+				ok = false;
+			}
+		}
+		str_list_free(params, n);
+		if (!ok)
+			goto fail;
+	}
+	if (!u->password) {
+		const char *env = getenv("ETLRE_SOURCE_PASSWORD");
+		if (env)
+			u->password = xstrdup(env);
+	}
+	if (!u->user)
+		u->user = xstrdup(getenv("USER") ? getenv("USER") : "root");
+	return true;
+fail:
+	mariadb_url_release(u);
+	return false;
+}
+
+void mariadb_url_release(mariadb_url *u)
+{
+	free(u->user);
+	if (u->password)
+		memset(u->password, 0, strlen(u->password));
+	free(u->password);
+	free(u->host);
+	free(u->database);
+	free(u->socket);
+	memset(u, 0, sizeof(*u));
+}

@@ -1,0 +1,83 @@
+/*
+ * config.h: etlre's configuration: the INI file of SPEC.md (read with the
+ * inih library), the environment overrides, and the checks that can be done
+ * without a database (required keys, identifier syntax, modes).
+ *
+ * Ownership: config_load fills a config that owns all its strings;
+ * config_release frees them.
+ */
+#ifndef ETLRE_CONFIG_H
+#define ETLRE_CONFIG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
+
+typedef struct named_expr {
+	char *name; /* target column (expr.*) or rule name (check.*) */
+	char *expr; /* MariaDB expression, used as written */
+} named_expr;
+
+typedef struct table_config {
+	char *name;        /* the section name, what --table takes */
+	char *source;      /* table or db.table */
+	char *target;      /* table or schema.table */
+	char *time_column;
+	char **key;
+	int nkey;
+	char **columns;    /* NULL: every target column the source also has */
+	int ncolumns;
+	named_expr *exprs;
+	int nexprs;
+	named_expr *checks;
+	int nchecks;
+	load_mode mode;
+	char *after_day;   /* path, resolved against the config file's folder */
+} table_config;
+
+typedef struct config {
+	char *path;         /* the file that was read */
+	char *source_url;   /* may hold a password: never log it */
+	char *target_url;   /* libpq URI or conninfo: never log it */
+	char *schema;       /* etlre's own schema in the target */
+	char *timezone;
+	int connect_timeout;
+	table_config *tables;
+	int ntables;
+} config;
+
+/*
+ * config_find_path: the file to read: explicit (from --config), else
+ * $ETLRE_CONFIG, else ./etlre.conf, else /etc/etlre/etlre.conf. Returns a new
+ * string, or NULL (after logging what was tried) when none exists.
+ */
+char *config_find_path(const char *explicit_path);
+/* config_load: parses and checks path; logs the first error with file and
+ * line and returns false. Applies ETLRE_SOURCE_URL / ETLRE_TARGET_URL. */
+bool config_load(const char *path, config *cfg) MUSTCHECK;
+void config_release(config *cfg);
+table_config *config_find_table(config *cfg, const char *name);
+
+/* ident_valid: a plain SQL identifier: [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes */
+bool ident_valid(const char *s);
+/* qualified_ident_valid: ident or ident.ident */
+bool qualified_ident_valid(const char *s);
+
+/* A parsed mariadb://user:password@host:port/database URL. */
+typedef struct mariadb_url {
+	char *user;
+	char *password; /* NULL when none */
+	char *host;
+	int port;
+	char *database;
+	char *socket;   /* ?socket=/path, optional */
+} mariadb_url;
+
+/* mariadb_url_parse: parses url (mariadb:// or mysql://) with percent-decoding;
+ * on error writes a message (never containing the password) into err. */
+bool mariadb_url_parse(const char *url, mariadb_url *out, char *err, size_t err_size);
+void mariadb_url_release(mariadb_url *u);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * errclass.c: mapping server error codes to etlre's error classes.
+ */
+#include "errclass.h"
+
+#include <string.h>
+
+const char *err_class_name(err_class c)
+{
+	switch (c) {
+	case ERRCLASS_CONNECTION: return "connection";
+	case ERRCLASS_TIMEOUT: return "timeout";
+	case ERRCLASS_INVALID_DATA: return "invalid_data";
+	case ERRCLASS_CONSTRAINT: return "constraint";
+	case ERRCLASS_DEADLOCK: return "deadlock";
+	case ERRCLASS_INTERNAL: return "internal";
+	default: return NULL;
+	}
+}
+
+err_class err_class_from_sqlstate(const char *s)
+{
+	if (!s || strlen(s) != 5)
+		return ERRCLASS_INTERNAL;
+	if (strncmp(s, "08", 2) == 0)
+		return ERRCLASS_CONNECTION;
+	/* admin_shutdown, crash_shutdown, cannot_connect_now */
+	if (strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0)
+		return ERRCLASS_CONNECTION;
+	/* query_canceled (statement_timeout), lock_not_available (lock_timeout),
+	 * idle_in_transaction_session_timeout */
+	if (strcmp(s, "57014") == 0 || strcmp(s, "55P03") == 0 || strcmp(s, "25P03") == 0)
+		return ERRCLASS_TIMEOUT;
+	if (strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0)
+		return ERRCLASS_DEADLOCK;
+	if (strncmp(s, "23", 2) == 0)
+		return ERRCLASS_CONSTRAINT;
+	if (strncmp(s, "22", 2) == 0)
+		return ERRCLASS_INVALID_DATA;
+	return ERRCLASS_INTERNAL;
+}
+
+err_class err_class_from_mariadb(unsigned int e)
+{
+	switch (e) {
+	case 2002: /* CR_CONNECTION_ERROR */
+	case 2003: /* CR_CONN_HOST_ERROR */
+	case 2005: /* CR_UNKNOWN_HOST */
+	case 2006: /* CR_SERVER_GONE_ERROR */
+	case 2013: /* CR_SERVER_LOST */
+	case 2026: /* CR_SSL_CONNECTION_ERROR */
+	case 2055: /* CR_SERVER_LOST_EXTENDED */
+	case 1040: /* ER_CON_COUNT_ERROR */
+	case 1053: /* ER_SERVER_SHUTDOWN */
+	case 1927: /* ER_CONNECTION_KILLED */
+		return ERRCLASS_CONNECTION;
+	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
+	case 1969: /* ER_STATEMENT_TIMEOUT (max_statement_time) */
+	case 3024: /* ER_QUERY_TIMEOUT */
+		return ERRCLASS_TIMEOUT;
+	case 1213: /* ER_LOCK_DEADLOCK */
+		return ERRCLASS_DEADLOCK;
+	default:
+		return ERRCLASS_INTERNAL;
+	}
+}
+
+bool err_class_is_row_level(err_class c)
+{
+	return c == ERRCLASS_CONSTRAINT || c == ERRCLASS_INVALID_DATA;
+}
+
+bool err_class_is_transient(err_class c)
+{
+	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT || c == ERRCLASS_DEADLOCK;
+}

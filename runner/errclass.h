@@ -1,0 +1,32 @@
+/*
+ * errclass.h: the error classes of SPEC.md, decided from MariaDB error numbers
+ * and PostgreSQL SQLSTATEs (never from message text). Pure; unit-tested.
+ */
+#ifndef ETLRE_ERRCLASS_H
+#define ETLRE_ERRCLASS_H
+
+#include <stdbool.h>
+
+typedef enum err_class {
+	ERRCLASS_NONE = 0,
+	ERRCLASS_CONNECTION,
+	ERRCLASS_TIMEOUT,
+	ERRCLASS_INVALID_DATA,
+	ERRCLASS_CONSTRAINT,
+	ERRCLASS_DEADLOCK,
+	ERRCLASS_INTERNAL,
+} err_class;
+
+/* err_class_name: "connection", "timeout", "invalid_data", "constraint",
+ * "deadlock", "internal"; NULL for ERRCLASS_NONE */
+const char *err_class_name(err_class c);
+/* err_class_from_sqlstate: class of a PostgreSQL SQLSTATE (5 characters) */
+err_class err_class_from_sqlstate(const char *sqlstate);
+/* err_class_from_mariadb: class of a MariaDB client or server error number */
+err_class err_class_from_mariadb(unsigned int errnum);
+/* err_class_is_row_level: a COPY failure of this class is caused by a row */
+bool err_class_is_row_level(err_class c);
+/* err_class_is_transient: worth retrying (connection, timeout, deadlock) */
+bool err_class_is_transient(err_class c);
+
+#endif

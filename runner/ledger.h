@@ -1,0 +1,64 @@
+/*
+ * ledger.h: etlre's own tables in the target (schema from [etlre] schema):
+ * the schema version, jobs, the hours of each job, the last load of every
+ * hour, and rejected rows. `etlre init` creates and upgrades them; process
+ * records into them. All SQL about these tables lives in ledger.c.
+ */
+#ifndef ETLRE_LEDGER_H
+#define ETLRE_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "target_pg.h"
+
+#define LEDGER_VERSION 1
+
+/* ledger_init: creates or upgrades the tables to LEDGER_VERSION in one
+ * transaction under an advisory lock; *from gets the version found (0 for
+ * none). Safe to run again and concurrently. */
+bool ledger_init(tgt_conn *c, const char *schema, int *from) MUSTCHECK;
+/* ledger_check_version: true when the tables exist at LEDGER_VERSION;
+ * otherwise logs what to do (run etlre init) and returns false. */
+bool ledger_check_version(tgt_conn *c, const char *schema) MUSTCHECK;
+
+typedef struct job_info {
+	const char *command;     /* process, retry, verify */
+	const char *range_start; /* YYYY-MM-DD */
+	const char *range_end;
+	const char *tables;      /* PostgreSQL array literal {a,b} */
+	const char *options;     /* JSON text */
+	int window_hours;
+} job_info;
+
+/* ledger_job_start: inserts a running job with one pending row per table and
+ * window; *job_id gets its id. Autocommitted. */
+bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job,
+		      int64_t *job_id) MUSTCHECK;
+/* ledger_job_finish: sets the final status and finished_at */
+bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
+		       const char *status) MUSTCHECK;
+
+typedef struct hour_counts {
+	int64_t read, loaded, rejected, deleted;
+} hour_counts;
+
+/* ledger_hour_done: inside the hour's transaction: marks the job's hour
+ * succeeded with its counts and records it as the table's last load of that
+ * hour. */
+bool ledger_hour_done(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+		      const char *hour_sql, const hour_counts *n, double seconds) MUSTCHECK;
+/* ledger_hour_failed: after the hour's rollback, autocommitted: marks the
+ * job's hour failed with its class and message. */
+bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+			const char *hour_sql, const char *error_class, const char *error,
+			double seconds) MUSTCHECK;
+/* ledger_rejects_clear: inside the hour's transaction: forgets the rejects
+ * of an earlier load of this hour (the new load replaces them). */
+bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table,
+			  const char *hour_sql) MUSTCHECK;
+/* ledger_rejects_copy_sql: the COPY statement that ledger_reject_encode's
+ * lines feed; a new string the caller frees. */
+char *ledger_rejects_copy_sql(const char *schema);
+
+#endif

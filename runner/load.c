@@ -1,0 +1,616 @@
+/*
+ * load.c: one window's extract-validate-COPY-verify transaction (see load.h).
+ *
+ * Rows are encoded into a batch buffer (COPY text) and sent to the target as
+ * one COPY per batch, each under a savepoint. When the target refuses a
+ * batch for a row-level reason (SQLSTATE classes 22 and 23: a CHECK, a
+ * foreign key, a value out of range), the batch is rolled back to its
+ * savepoint and bisected until the refused rows are isolated; the others are
+ * loaded. Memory stays bounded by the batch size whatever the window's size.
+ */
+#include "load.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode.h"
+#include "json.h"
+#include "log.h"
+#include "signals.h"
+
+#define BATCH_MAX_BYTES (8u << 20)
+#define REJECTS_FLUSH_BYTES (4u << 20)
+#define VALUE_SHOWN_MAX 120
+
+typedef struct batch {
+	strbuf data;     /* COPY text of the rows */
+	size_t *row_end; /* end offset of each row in data */
+	int nrows;
+	int cap;
+} batch;
+
+typedef struct window_ctx {
+	src_conn *src;
+	tgt_conn *tgt;
+	const table_plan *p;
+	load_run *run;
+	window w;
+	char from[20], to[20], hour_iso[20];
+	window_result *res;
+	batch b;
+	strbuf rejects;    /* COPY text for etlre.rejects, flushed between batches */
+	char *rejects_copy_sql;
+	strbuf scratch;
+} window_ctx;
+
+static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+static void fail(window_ctx *x, err_class cls, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (x->res->error) /* the first failure is the one that counts */
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	x->res->error = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(x->res->error, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	x->res->cls = cls;
+	x->res->status = WINDOW_FAILED;
+}
+
+/* show_value: a value as it appears in messages: quoted, shortened, NULL bare */
+static void show_value(strbuf *sb, const char *v, size_t len)
+{
+	if (!v) {
+		sb_adds(sb, "NULL");
+		return;
+	}
+	sb_addc(sb, '\'');
+	for (size_t i = 0; i < len && i < VALUE_SHOWN_MAX; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7f)
+			sb_addf(sb, "\\x%02x", c);
+		else
+			sb_addc(sb, (char)c);
+	}
+	if (len > VALUE_SHOWN_MAX)
+		sb_adds(sb, "...");
+	sb_addc(sb, '\'');
+}
+
+static void format_key(window_ctx *x, strbuf *sb, char **vals, unsigned long *lens)
+{
+	for (int k = 0; k < x->p->nkey; k++) {
+		int i = x->p->key_idx[k];
+		if (k)
+			sb_adds(sb, ", ");
+		sb_addf(sb, "%s=", x->p->cols[i].name);
+		if (vals[i])
+			sb_add(sb, vals[i], lens[i] > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : lens[i]);
+		else
+			sb_adds(sb, "NULL");
+	}
+}
+
+/* add_copy_field: a value for a COPY text line of etlre.rejects; values that
+ * are not valid UTF-8 (or hold NUL) are stored in bytea hex form instead */
+static void add_copy_field(strbuf *sb, const char *v, size_t len)
+{
+	if (!v) {
+		copy_add_null(sb);
+	} else if (utf8_valid(v, len, NULL)) {
+		copy_add_text(sb, v, len);
+	} else {
+		strbuf hex;
+		sb_init(&hex, 2 * len + 4);
+		copy_add_bytea(&hex, v, len);
+		/* copy_add_bytea escaped the backslash for COPY already */
+		sb_add(sb, hex.buf, hex.len);
+		sb_release(&hex);
+	}
+}
+
+/*
+ * reject_row: handles an invalid row. Without --skip-invalid the window fails
+ * with a message naming table, hour, key, column, value and rule; with it the
+ * row is recorded in etlre.rejects (unless a dry run) and the rejects file.
+ * col is the offending column, -1 for none; for a check rule the columns it
+ * mentions are shown. Returns false when the window must stop.
+ */
+static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
+		       const check_rule *rule_of_check, const char *rule, const char *reason)
+{
+	const table_plan *p = x->p;
+	strbuf key, column, value, raw;
+	bool go_on = true;
+
+	sb_init(&key, 64);
+	sb_init(&column, 64);
+	sb_init(&value, 128);
+	format_key(x, &key, vals, lens);
+	if (col >= 0) {
+		sb_adds(&column, p->cols[col].name);
+		if (vals[col])
+			sb_add(&value, vals[col], lens[col]);
+	} else if (rule_of_check) {
+		for (int i = 0; i < rule_of_check->ncols; i++) {
+			int c = rule_of_check->cols[i];
+			if (i) {
+				sb_adds(&column, ",");
+				sb_adds(&value, ", ");
+			}
+			sb_adds(&column, p->cols[c].name);
+			sb_addf(&value, "%s=", p->cols[c].name);
+			show_value(&value, vals[c], lens[c]);
+		}
+	}
+
+	if (!x->run->skip_invalid) {
+		strbuf shown;
+		sb_init(&shown, 128);
+		if (col >= 0)
+			show_value(&shown, vals[col], lens[col]);
+		else
+			sb_add(&shown, value.buf, value.len);
+		fail(x, ERRCLASS_INVALID_DATA,
+		     "invalid row in table %s, hour %s, key %s: column %s value %s breaks rule %s (%s)",
+		     p->cfg->name, x->hour_iso, key.buf, column.len ? column.buf : "-",
+		     shown.len ? shown.buf : "-", rule, reason);
+		if (strncmp(rule, "constraint", 10) == 0)
+			x->res->cls = ERRCLASS_CONSTRAINT;
+		sb_release(&shown);
+		go_on = false;
+		goto out;
+	}
+
+	x->res->n.rejected++;
+	x->run->total_rejected++;
+	log_debug("table %s hour %s: rejected key %s: %s (%s)", p->cfg->name, x->hour_iso, key.buf,
+		  rule, reason);
+
+	sb_init(&raw, 256);
+	sb_addc(&raw, '{');
+	for (int i = 0; i < p->ncols; i++) {
+		if (i)
+			sb_addc(&raw, ',');
+		json_add_string(&raw, p->cols[i].name);
+		sb_addc(&raw, ':');
+		if (vals[i])
+			json_add_stringn(&raw, vals[i], lens[i]);
+		else
+			sb_adds(&raw, "null");
+	}
+	sb_addc(&raw, '}');
+
+	if (!x->run->dry_run) {
+		strbuf *r = &x->rejects;
+		sb_addf(r, "%lld\t", (long long)x->run->job_id);
+		copy_add_text(r, p->cfg->name, strlen(p->cfg->name));
+		sb_addf(r, "\t%s\t", x->from);
+		add_copy_field(r, key.buf, key.len);
+		sb_addc(r, '\t');
+		if (column.len)
+			copy_add_text(r, column.buf, column.len);
+		else
+			copy_add_null(r);
+		sb_addc(r, '\t');
+		add_copy_field(r, col >= 0 || rule_of_check ? value.buf : NULL, value.len);
+		sb_addc(r, '\t');
+		copy_add_text(r, rule, strlen(rule));
+		sb_addc(r, '\t');
+		add_copy_field(r, reason, strlen(reason));
+		sb_addc(r, '\t');
+		copy_add_text(r, raw.buf, raw.len);
+		sb_addc(r, '\n');
+
+		if (x->run->rfile) {
+			char job[24];
+			snprintf(job, sizeof(job), "%lld", (long long)x->run->job_id);
+			const char *f[] = { job, p->cfg->name, x->hour_iso, key.buf, column.buf,
+					    value.buf, rule, reason, raw.buf };
+			size_t l[] = { strlen(job), strlen(p->cfg->name), strlen(x->hour_iso), key.len,
+				       column.len, value.len, strlen(rule), strlen(reason), raw.len };
+			rejects_file_add(x->run->rfile, f, l, 9);
+		}
+	}
+	sb_release(&raw);
+
+	if (x->run->max_rejects >= 0 && x->run->total_rejected > x->run->max_rejects) {
+		fail(x, ERRCLASS_INVALID_DATA,
+		     "more than %lld rows rejected in this run (--max-rejects); stopping at table %s hour %s",
+		     (long long)x->run->max_rejects, p->cfg->name, x->hour_iso);
+		x->res->too_many_rejects = true;
+		go_on = false;
+	}
+out:
+	sb_release(&key);
+	sb_release(&column);
+	sb_release(&value);
+	return go_on;
+}
+
+static bool flush_rejects(window_ctx *x)
+{
+	int64_t n;
+
+	if (x->rejects.len == 0)
+		return true;
+	if (!tgt_copy_begin(x->tgt, x->rejects_copy_sql) ||
+	    !tgt_copy_put(x->tgt, x->rejects.buf, x->rejects.len) || !tgt_copy_end(x->tgt, &n)) {
+		const tgt_error *e = tgt_last_error(x->tgt);
+		fail(x, e->cls, "cannot record rejected rows: %s", e->message);
+		return false;
+	}
+	sb_reset(&x->rejects);
+	return true;
+}
+
+static size_t row_start(const batch *b, int i)
+{
+	return i == 0 ? 0 : b->row_end[i - 1];
+}
+
+/* decode_copy_row: splits batch row i back into values (for a refused row);
+ * storage lives in x->scratch until the next call */
+static void decode_copy_row(window_ctx *x, int i, char **vals, unsigned long *lens)
+{
+	size_t s = row_start(&x->b, i), e = x->b.row_end[i] - 1; /* without the LF */
+	char *p;
+	int c = 0;
+
+	sb_reset(&x->scratch);
+	sb_add(&x->scratch, x->b.data.buf + s, e - s);
+	p = x->scratch.buf;
+	for (;;) {
+		char *tab = strchr(p, '\t');
+		size_t n = tab ? (size_t)(tab - p) : strlen(p);
+		if (c < x->p->ncols) {
+			if (n == 2 && p[0] == '\\' && p[1] == 'N') {
+				vals[c] = NULL;
+				lens[c] = 0;
+			} else {
+				vals[c] = p;
+				lens[c] = copy_decode_field(p, n);
+				p[lens[c]] = '\0';
+			}
+			c++;
+		}
+		if (!tab)
+			break;
+		p = tab + 1;
+	}
+	for (; c < x->p->ncols; c++) {
+		vals[c] = NULL;
+		lens[c] = 0;
+	}
+}
+
+typedef enum { COPY_OK, COPY_ROW_REFUSED, COPY_FAILED } copy_outcome;
+
+static copy_outcome copy_range(window_ctx *x, int lo, int hi)
+{
+	size_t s = row_start(&x->b, lo), e = x->b.row_end[hi - 1];
+	int64_t n = 0;
+	const tgt_error *err;
+
+	if (!tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL))
+		goto failed;
+	if (!tgt_copy_begin(x->tgt, x->p->copy_sql))
+		goto failed;
+	if (!tgt_copy_put(x->tgt, x->b.data.buf + s, e - s)) {
+		tgt_copy_abort(x->tgt, "etlre: sending failed");
+		goto failed;
+	}
+	if (tgt_copy_end(x->tgt, &n)) {
+		if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
+			goto failed;
+		if (n != hi - lo) {
+			fail(x, ERRCLASS_INTERNAL, "COPY loaded %lld rows of %d sent", (long long)n,
+			     hi - lo);
+			return COPY_FAILED;
+		}
+		x->res->n.loaded += n;
+		return COPY_OK;
+	}
+	err = tgt_last_error(x->tgt);
+	if (err_class_is_row_level(err->cls)) {
+		if (!tgt_exec(x->tgt, "ROLLBACK TO SAVEPOINT etlre_batch", 0, NULL, NULL) ||
+		    !tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
+			goto failed;
+		return COPY_ROW_REFUSED;
+	}
+failed:
+	err = tgt_last_error(x->tgt);
+	fail(x, err->cls, "target: %s", err->message);
+	return COPY_FAILED;
+}
+
+/* load_range: COPY rows [lo, hi) of the batch, bisecting around refused rows */
+static bool load_range(window_ctx *x, int lo, int hi)
+{
+	copy_outcome o = copy_range(x, lo, hi);
+
+	if (o == COPY_OK)
+		return true;
+	if (o == COPY_FAILED)
+		return false;
+	if (hi - lo == 1) {
+		const tgt_error *e = tgt_last_error(x->tgt);
+		int ncols = x->p->ncols;
+		char **vals = xcalloc((size_t)ncols, sizeof(char *));
+		unsigned long *lens = xcalloc((size_t)ncols, sizeof(unsigned long));
+		char rule[192], reason[700];
+		int col = -1;
+		bool ok;
+
+		decode_copy_row(x, lo, vals, lens);
+		for (int i = 0; i < ncols && e->column[0]; i++)
+			if (strcmp(x->p->cols[i].name, e->column) == 0)
+				col = i;
+		if (col < 0 && e->constraint[0])
+			col = plan_constraint_column(x->p, e->constraint);
+		if (e->constraint[0])
+			snprintf(rule, sizeof(rule), "constraint %s", e->constraint);
+		else
+			snprintf(rule, sizeof(rule), "constraint (SQLSTATE %s)", e->sqlstate);
+		snprintf(reason, sizeof(reason), "refused by the target: %s%s%s", e->message,
+			 e->detail[0] ? "; " : "", e->detail);
+		ok = reject_row(x, vals, lens, col, NULL, rule, reason);
+		free(vals);
+		free(lens);
+		return ok;
+	}
+	int mid = lo + (hi - lo) / 2;
+	return load_range(x, lo, mid) && load_range(x, mid, hi);
+}
+
+static bool flush_batch(window_ctx *x)
+{
+	bool ok = true;
+
+	if (x->b.nrows > 0)
+		ok = load_range(x, 0, x->b.nrows);
+	sb_reset(&x->b.data);
+	x->b.nrows = 0;
+	return ok && flush_rejects(x);
+}
+
+static void encode_row(window_ctx *x, char **vals, unsigned long *lens)
+{
+	batch *b = &x->b;
+
+	for (int i = 0; i < x->p->ncols; i++) {
+		if (i)
+			sb_addc(&b->data, '\t');
+		if (!vals[i])
+			copy_add_null(&b->data);
+		else if (x->p->cols[i].type == VT_BYTEA)
+			copy_add_bytea(&b->data, vals[i], lens[i]);
+		else
+			copy_add_text(&b->data, vals[i], lens[i]);
+	}
+	sb_addc(&b->data, '\n');
+	if (b->nrows == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 1024;
+		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
+	}
+	b->row_end[b->nrows++] = b->data.len;
+}
+
+/* process_row: validate, then encode or reject; false when the window must stop */
+static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
+{
+	const table_plan *p = x->p;
+	char rule[192], reason[256];
+
+	for (int i = 0; i < p->ncols; i++) {
+		if (!validate_value(&p->cols[i], vals[i], lens[i], rule, sizeof(rule), reason,
+				    sizeof(reason)))
+			return reject_row(x, vals, lens, i, NULL, rule, reason);
+	}
+	for (int c = 0; c < p->nchecks; c++) {
+		const char *v = vals[p->ncols + c];
+		if (!v || strcmp(v, "1") != 0) {
+			snprintf(rule, sizeof(rule), "check.%s", p->checks[c].name);
+			snprintf(reason, sizeof(reason), "%.200s is not true", p->checks[c].expr);
+			/* a rule on one column is reported like a column's rule */
+			int col = p->checks[c].ncols == 1 ? p->checks[c].cols[0] : -1;
+			return reject_row(x, vals, lens, col, col < 0 ? &p->checks[c] : NULL, rule,
+					  reason);
+		}
+	}
+	encode_row(x, vals, lens);
+	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len >= BATCH_MAX_BYTES)
+		return flush_batch(x);
+	if (x->rejects.len >= REJECTS_FLUSH_BYTES)
+		return flush_rejects(x);
+	return true;
+}
+
+static bool lock_and_delete(window_ctx *x)
+{
+	char first[24], last[24];
+	const char *lock_params[] = { x->p->lock_key, first, last };
+	const char *window_params[] = { x->from, x->to };
+
+	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
+	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
+	if (!tgt_exec(x->tgt, "BEGIN", 0, NULL, NULL) ||
+	    !tgt_exec(x->tgt,
+		      "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
+		      " FROM generate_series($2::bigint, $3::bigint) h",
+		      3, lock_params, NULL) ||
+	    !tgt_exec(x->tgt, x->p->delete_sql, 2, window_params, &x->res->n.deleted))
+		return false;
+	if (!x->run->dry_run &&
+	    !ledger_rejects_clear(x->tgt, x->run->schema, x->p->cfg->name, x->from))
+		return false;
+	return true;
+}
+
+static bool stream_source(window_ctx *x, int64_t *source_count)
+{
+	char *sql;
+	char **row;
+	unsigned long *lens;
+	int r;
+	bool ok;
+
+	if (!src_exec(x->src, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"))
+		return false;
+	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
+	ok = src_query_int64(x->src, sql, source_count);
+	free(sql);
+	if (!ok)
+		return false;
+	sql = plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
+	ok = src_stream_open(x->src, sql);
+	free(sql);
+	if (!ok)
+		return false;
+	while ((r = src_stream_next(x->src, &row, &lens)) == 1) {
+		x->res->n.read++;
+		if ((x->res->n.read & 4095) == 0 && signals_caught()) {
+			x->res->status = WINDOW_INTERRUPTED;
+			src_stream_close(x->src);
+			return false;
+		}
+		if (!process_row(x, row, lens)) {
+			src_stream_close(x->src);
+			return false;
+		}
+	}
+	src_stream_close(x->src);
+	if (r < 0)
+		return false;
+	if (!flush_batch(x))
+		return false;
+	return src_exec(x->src, "COMMIT");
+}
+
+static bool check_counts(window_ctx *x, int64_t source_count)
+{
+	const char *params[] = { x->from, x->to };
+	hour_counts *n = &x->res->n;
+	int64_t target_count;
+
+	if (n->read != source_count) {
+		fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
+		     (long long)source_count, (long long)n->read);
+		return false;
+	}
+	if (n->read != n->loaded + n->rejected) {
+		fail(x, ERRCLASS_INTERNAL, "count check: %lld rows read but %lld loaded + %lld rejected",
+		     (long long)n->read, (long long)n->loaded, (long long)n->rejected);
+		return false;
+	}
+	if (!tgt_query_int64(x->tgt, x->p->target_count_sql, 2, params, &target_count))
+		return false;
+	if (target_count != n->loaded) {
+		fail(x, ERRCLASS_INTERNAL,
+		     "count check: the target holds %lld rows for the hour but %lld were loaded",
+		     (long long)target_count, (long long)n->loaded);
+		return false;
+	}
+	return true;
+}
+
+static void fail_from_connections(window_ctx *x)
+{
+	if (x->res->error)
+		return;
+	/* whichever side failed last set its error; prefer the target's */
+	const tgt_error *te = tgt_last_error(x->tgt);
+	const src_error *se = src_last_error(x->src);
+	if (te->message[0])
+		fail(x, te->cls, "target: %s", te->message);
+	else if (se->message[0])
+		fail(x, se->cls, "source: %s", se->message);
+	else
+		fail(x, ERRCLASS_INTERNAL, "unknown failure");
+}
+
+bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
+		 window_result *res)
+{
+	window_ctx x;
+	int64_t source_count = 0;
+	double t0 = now_monotonic();
+	bool ok;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	x.src = src;
+	x.tgt = tgt;
+	x.p = p;
+	x.run = run;
+	x.w = w;
+	x.res = res;
+	hour_format_sql(w.start_hour, x.from);
+	hour_format_sql(w.start_hour + w.hours, x.to);
+	hour_format_iso(w.start_hour, x.hour_iso);
+	sb_init(&x.b.data, 1 << 16);
+	sb_init(&x.rejects, 1024);
+	sb_init(&x.scratch, 1024);
+	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
+	log_set_context(run->job_id, p->cfg->name, x.hour_iso);
+
+	/* errors left by an earlier window must not be blamed on this one */
+	tgt_clear_error(tgt);
+	src_clear_error(src);
+	ok = lock_and_delete(&x) && stream_source(&x, &source_count) &&
+	     check_counts(&x, source_count);
+	if (ok && signals_caught())
+		res->status = WINDOW_INTERRUPTED, ok = false;
+	if (ok && !run->dry_run)
+		ok = ledger_hour_done(tgt, run->schema, run->job_id, p->cfg->name, x.from, &res->n,
+				      now_monotonic() - t0);
+	if (ok)
+		ok = tgt_exec(tgt, run->dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, NULL);
+
+	res->seconds = now_monotonic() - t0;
+	if (ok) {
+		log_info("table %s hour %s: %s %lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
+			 p->cfg->name, x.hour_iso, run->dry_run ? "dry run:" : "",
+			 (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
+			 (long long)res->n.deleted, res->seconds);
+	} else {
+		src_rollback(src);
+		tgt_exec_quiet(tgt, "ROLLBACK");
+		if (res->status == WINDOW_INTERRUPTED) {
+			free(res->error);
+			res->error = xstrdup("interrupted; the hour was rolled back");
+			log_warn("table %s hour %s: interrupted, rolled back", p->cfg->name, x.hour_iso);
+		} else {
+			fail_from_connections(&x);
+			res->status = WINDOW_FAILED;
+			log_error("table %s hour %s: failed [%s]: %s; the hour keeps its previous content",
+				  p->cfg->name, x.hour_iso, err_class_name(res->cls), res->error);
+			if (!run->dry_run &&
+			    !ledger_hour_failed(tgt, run->schema, run->job_id, p->cfg->name, x.from,
+						err_class_name(res->cls), res->error, res->seconds))
+				log_warn("could not record the failure of hour %s in etlre's tables",
+					 x.hour_iso);
+		}
+		res->n.loaded = 0; /* nothing of it was committed */
+	}
+	log_set_context(run->job_id, NULL, NULL);
+	sb_release(&x.b.data);
+	free(x.b.row_end);
+	sb_release(&x.rejects);
+	sb_release(&x.scratch);
+	free(x.rejects_copy_sql);
+	return ok;
+}
+
+void window_result_release(window_result *res)
+{
+	free(res->error);
+	res->error = NULL;
+}

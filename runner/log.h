@@ -1,0 +1,30 @@
+/*
+ * log.h: etlre's logger. Everything goes to stderr, as text lines with a UTC
+ * timestamp and level, or as one JSON object per line (--log-format json).
+ * A context (job id, table, hour) can be set so that each line carries it.
+ */
+#ifndef ETLRE_LOG_H
+#define ETLRE_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+typedef enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level;
+typedef enum { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON } log_format;
+
+bool log_parse_level(const char *s, log_level *out);
+bool log_parse_format(const char *s, log_format *out);
+void log_setup(log_level level, log_format format);
+bool log_enabled(log_level level);
+/* log_set_context: job id (0 = none), table and hour (NULL = none); copied. */
+void log_set_context(int64_t job_id, const char *table, const char *hour);
+void log_msg(log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

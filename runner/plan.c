@@ -1,0 +1,440 @@
+/*
+ * plan.c: resolving a [table] section against the source and target catalogs
+ * (see plan.h).
+ */
+#include "plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "sqlquote.h"
+
+typedef struct catalog_cols {
+	int n;
+	char **name;
+	char **type;     /* typname (target) or DATA_TYPE (source) */
+	char **type_full;
+	int *typmod;
+	bool *not_null;
+	bool *generated;
+} catalog_cols;
+
+static void catalog_add(catalog_cols *c, const char *name, const char *type, const char *full,
+			int typmod, bool not_null, bool generated)
+{
+	c->name = xrealloc(c->name, sizeof(char *) * (size_t)(c->n + 1));
+	c->type = xrealloc(c->type, sizeof(char *) * (size_t)(c->n + 1));
+	c->type_full = xrealloc(c->type_full, sizeof(char *) * (size_t)(c->n + 1));
+	c->typmod = xrealloc(c->typmod, sizeof(int) * (size_t)(c->n + 1));
+	c->not_null = xrealloc(c->not_null, sizeof(bool) * (size_t)(c->n + 1));
+	c->generated = xrealloc(c->generated, sizeof(bool) * (size_t)(c->n + 1));
+	c->name[c->n] = xstrdup(name);
+	c->type[c->n] = xstrdup(type);
+	c->type_full[c->n] = xstrdup(full);
+	c->typmod[c->n] = typmod;
+	c->not_null[c->n] = not_null;
+	c->generated[c->n] = generated;
+	c->n++;
+}
+
+static void catalog_release(catalog_cols *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->name[i]);
+		free(c->type[i]);
+		free(c->type_full[i]);
+	}
+	free(c->name);
+	free(c->type);
+	free(c->type_full);
+	free(c->typmod);
+	free(c->not_null);
+	free(c->generated);
+	memset(c, 0, sizeof(*c));
+}
+
+static int catalog_find(const catalog_cols *c, const char *name)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strcasecmp(c->name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static bool target_col_row(void *ctx, int ncols, char **v)
+{
+	(void)ncols;
+	catalog_add(ctx, v[0], v[1], v[4], atoi(v[2]), v[3][0] == 't', v[5][0] == 't');
+	return true;
+}
+
+static bool source_col_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	(void)ncols;
+	(void)lengths;
+	catalog_add(ctx, row[0], row[1], row[2], -1, row[3] && strcmp(row[3], "NO") == 0, false);
+	return true;
+}
+
+static bool read_target_columns(tgt_conn *tgt, const char *target, catalog_cols *out)
+{
+	strbuf q;
+	int64_t exists;
+	bool ok;
+
+	sb_init(&q, 128);
+	quote_pg_ident(&q, target);
+	const char *params[] = { q.buf };
+	ok = tgt_query_int64(tgt, "SELECT count(*) FROM (SELECT to_regclass($1) AS r) x WHERE r IS NOT NULL",
+			     1, params, &exists);
+	if (ok && !exists) {
+		sb_release(&q);
+		return true; /* no columns: the caller reports the missing table */
+	}
+	ok = ok && tgt_query(tgt,
+			     "SELECT a.attname, coalesce(bt.typname, t.typname), a.atttypmod,"
+			     "  a.attnotnull OR coalesce(t.typnotnull, false),"
+			     "  format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''"
+			     " FROM pg_catalog.pg_attribute a"
+			     " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+			     " LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
+			     " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
+			     " ORDER BY a.attnum",
+			     1, params, target_col_row, out);
+	sb_release(&q);
+	return ok;
+}
+
+static bool read_source_columns(src_conn *src, const char *source, catalog_cols *out)
+{
+	const char *dot = strchr(source, '.');
+	strbuf q;
+	bool ok;
+
+	sb_init(&q, 256);
+	sb_adds(&q, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS"
+		    " WHERE TABLE_SCHEMA = ");
+	if (dot) {
+		char *db = xstrndup(source, (size_t)(dot - source));
+		quote_my_literal(&q, db);
+		free(db);
+		sb_adds(&q, " AND TABLE_NAME = ");
+		quote_my_literal(&q, dot + 1);
+	} else {
+		sb_adds(&q, "DATABASE() AND TABLE_NAME = ");
+		quote_my_literal(&q, source);
+	}
+	sb_adds(&q, " ORDER BY ORDINAL_POSITION");
+	ok = src_query(src, q.buf, source_col_row, out);
+	sb_release(&q);
+	return ok;
+}
+
+/* mentions: does expr contain name as a whole word (case-insensitive)? */
+static bool mentions(const char *expr, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = expr; *p; p++) {
+		if (strncasecmp(p, name, n) != 0)
+			continue;
+		bool before = p == expr || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+		if (before && after)
+			return true;
+	}
+	return false;
+}
+
+static int expr_index(const table_config *t, const char *col)
+{
+	for (int i = 0; i < t->nexprs; i++)
+		if (strcasecmp(t->exprs[i].name, col) == 0)
+			return i;
+	return -1;
+}
+
+static void add_col(table_plan *p, const catalog_cols *tc, int ti)
+{
+	column_spec *c;
+
+	p->cols = xrealloc(p->cols, sizeof(*p->cols) * (size_t)(p->ncols + 1));
+	c = &p->cols[p->ncols++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(tc->name[ti]);
+	c->type_name = xstrdup(tc->type_full[ti]);
+	c->not_null = tc->not_null[ti];
+	column_spec_set_type(c, tc->type[ti], tc->typmod[ti]);
+}
+
+static int plan_find(const table_plan *p, const char *name)
+{
+	for (int i = 0; i < p->ncols; i++)
+		if (strcasecmp(p->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_cols *tc)
+{
+	table_config *t = p->cfg;
+
+	if (t->columns) {
+		for (int i = 0; i < t->ncolumns; i++) {
+			int ti = catalog_find(tc, t->columns[i]);
+			if (ti < 0) {
+				log_error("[table %s] column '%s' does not exist in the target %s", t->name,
+					  t->columns[i], t->target);
+				return false;
+			}
+			if (catalog_find(sc, t->columns[i]) < 0 && expr_index(t, t->columns[i]) < 0) {
+				log_error("[table %s] column '%s' does not exist in the source %s "
+					  "(and has no expr.%s)",
+					  t->name, t->columns[i], t->source, t->columns[i]);
+				return false;
+			}
+			if (plan_find(p, tc->name[ti]) >= 0) {
+				log_error("[table %s] column '%s' is listed twice", t->name, t->columns[i]);
+				return false;
+			}
+			add_col(p, tc, ti);
+		}
+	} else {
+		for (int ti = 0; ti < tc->n; ti++) {
+			if (tc->generated[ti])
+				continue;
+			if (catalog_find(sc, tc->name[ti]) >= 0 || expr_index(t, tc->name[ti]) >= 0)
+				add_col(p, tc, ti);
+		}
+		if (p->ncols == 0) {
+			log_error("[table %s] the source %s and the target %s have no column in common",
+				  t->name, t->source, t->target);
+			return false;
+		}
+	}
+	for (int i = 0; i < t->nexprs; i++) {
+		if (catalog_find(tc, t->exprs[i].name) < 0) {
+			log_error("[table %s] expr.%s: no such column in the target %s", t->name,
+				  t->exprs[i].name, t->target);
+			return false;
+		}
+		if (plan_find(p, t->exprs[i].name) < 0) {
+			log_error("[table %s] expr.%s: the column is not in 'columns'", t->name,
+				  t->exprs[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void build_sql(table_plan *p, const catalog_cols *sc)
+{
+	table_config *t = p->cfg;
+	strbuf sb;
+
+	sb_init(&sb, 64);
+	quote_my_ident(&sb, sc->name[catalog_find(sc, t->time_column)]);
+	p->source_time_col = sb_detach(&sb);
+
+	sb_init(&sb, 1024);
+	sb_adds(&sb, "SELECT ");
+	for (int i = 0; i < p->ncols; i++) {
+		int e = expr_index(t, p->cols[i].name);
+		if (i)
+			sb_adds(&sb, ", ");
+		if (e >= 0)
+			sb_addf(&sb, "(%s)", t->exprs[e].expr);
+		else
+			quote_my_ident(&sb, sc->name[catalog_find(sc, p->cols[i].name)]);
+	}
+	for (int i = 0; i < p->nchecks; i++)
+		sb_addf(&sb, ", ((%s) IS TRUE)", p->checks[i].expr);
+	sb_adds(&sb, " FROM ");
+	quote_my_ident(&sb, t->source);
+	p->select_sql = sb_detach(&sb);
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, "SELECT COUNT(*) FROM ");
+	quote_my_ident(&sb, t->source);
+	p->source_count_sql = sb_detach(&sb);
+
+	sb_init(&sb, 512);
+	sb_adds(&sb, "COPY ");
+	quote_pg_ident(&sb, t->target);
+	sb_adds(&sb, " (");
+	for (int i = 0; i < p->ncols; i++) {
+		if (i)
+			sb_adds(&sb, ", ");
+		quote_pg_ident(&sb, p->cols[i].name);
+	}
+	sb_adds(&sb, ") FROM STDIN");
+	p->copy_sql = sb_detach(&sb);
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, "DELETE FROM ");
+	quote_pg_ident(&sb, t->target);
+	sb_adds(&sb, " WHERE ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " >= $1 AND ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " < $2");
+	p->delete_sql = sb_detach(&sb);
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, "SELECT count(*) FROM ");
+	quote_pg_ident(&sb, t->target);
+	sb_adds(&sb, " WHERE ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " >= $1 AND ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " < $2");
+	p->target_count_sql = sb_detach(&sb);
+
+	p->lock_key = xasprintf("etlre:%s", t->target);
+}
+
+typedef struct con_ctx {
+	table_plan *p;
+} con_ctx;
+
+static bool constraint_row(void *ctx, int ncols, char **v)
+{
+	table_plan *p = ((con_ctx *)ctx)->p;
+	int col;
+
+	(void)ncols;
+	if (!v[1] || (col = plan_find(p, v[1])) < 0)
+		return true;
+	p->con_name = xrealloc(p->con_name, sizeof(char *) * (size_t)(p->ncon + 1));
+	p->con_col = xrealloc(p->con_col, sizeof(int) * (size_t)(p->ncon + 1));
+	p->con_name[p->ncon] = xstrdup(v[0]);
+	p->con_col[p->ncon] = col;
+	p->ncon++;
+	return true;
+}
+
+/* read_constraints: single-column constraints of the target (CHECK, foreign
+ * key, unique), so that a refusal can name its column */
+static bool read_constraints(tgt_conn *tgt, table_plan *p)
+{
+	strbuf q;
+	con_ctx ctx = { p };
+	bool ok;
+
+	sb_init(&q, 128);
+	quote_pg_ident(&q, p->cfg->target);
+	const char *params[] = { q.buf };
+	ok = tgt_query(tgt,
+		       "SELECT c.conname, a.attname FROM pg_catalog.pg_constraint c"
+		       " JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+		       " WHERE c.conrelid = to_regclass($1) AND cardinality(c.conkey) = 1",
+		       1, params, constraint_row, &ctx);
+	sb_release(&q);
+	return ok;
+}
+
+int plan_constraint_column(const table_plan *p, const char *constraint)
+{
+	for (int i = 0; i < p->ncon; i++)
+		if (strcmp(p->con_name[i], constraint) == 0)
+			return p->con_col[i];
+	return -1;
+}
+
+bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
+{
+	catalog_cols sc = { 0 }, tc = { 0 };
+	bool ok = false;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = t;
+	if (!read_target_columns(tgt, t->target, &tc) || !read_source_columns(src, t->source, &sc))
+		goto out;
+	if (tc.n == 0) {
+		log_error("[table %s] target table %s does not exist", t->name, t->target);
+		goto out;
+	}
+	if (sc.n == 0) {
+		log_error("[table %s] source table %s does not exist", t->name, t->source);
+		goto out;
+	}
+	if (catalog_find(&sc, t->time_column) < 0) {
+		log_error("[table %s] time_column '%s' does not exist in the source %s", t->name,
+			  t->time_column, t->source);
+		goto out;
+	}
+	if (!choose_columns(p, &sc, &tc))
+		goto out;
+	p->time_idx = plan_find(p, t->time_column);
+	if (p->time_idx < 0) {
+		log_error("[table %s] time_column '%s' must be one of the loaded target columns",
+			  t->name, t->time_column);
+		goto out;
+	}
+	if (p->cols[p->time_idx].type != VT_TIMESTAMP && p->cols[p->time_idx].type != VT_TIMESTAMPTZ &&
+	    p->cols[p->time_idx].type != VT_DATE) {
+		log_error("[table %s] time_column '%s' is %s in the target; it must be a timestamp",
+			  t->name, t->time_column, p->cols[p->time_idx].type_name);
+		goto out;
+	}
+	p->nkey = t->nkey;
+	p->key_idx = xcalloc((size_t)t->nkey, sizeof(int));
+	for (int i = 0; i < t->nkey; i++) {
+		p->key_idx[i] = plan_find(p, t->key[i]);
+		if (p->key_idx[i] < 0) {
+			log_error("[table %s] key column '%s' is not one of the loaded columns", t->name,
+				  t->key[i]);
+			goto out;
+		}
+	}
+	p->nchecks = t->nchecks;
+	p->checks = xcalloc((size_t)t->nchecks, sizeof(*p->checks));
+	for (int i = 0; i < t->nchecks; i++) {
+		check_rule *r = &p->checks[i];
+		r->name = t->checks[i].name;
+		r->expr = t->checks[i].expr;
+		r->cols = xcalloc((size_t)p->ncols, sizeof(int));
+		for (int c = 0; c < p->ncols; c++)
+			if (mentions(r->expr, p->cols[c].name))
+				r->cols[r->ncols++] = c;
+	}
+	build_sql(p, &sc);
+	ok = read_constraints(tgt, p);
+out:
+	catalog_release(&sc);
+	catalog_release(&tc);
+	return ok;
+}
+
+void plan_release(table_plan *p)
+{
+	for (int i = 0; i < p->ncols; i++) {
+		free(p->cols[i].name);
+		free(p->cols[i].type_name);
+	}
+	free(p->cols);
+	free(p->key_idx);
+	for (int i = 0; i < p->nchecks; i++)
+		free(p->checks[i].cols);
+	free(p->checks);
+	free(p->source_time_col);
+	free(p->select_sql);
+	free(p->source_count_sql);
+	free(p->copy_sql);
+	free(p->delete_sql);
+	free(p->target_count_sql);
+	free(p->lock_key);
+	str_list_free(p->con_name, p->ncon);
+	free(p->con_col);
+	memset(p, 0, sizeof(*p));
+}
+
+char *plan_source_sql(const table_plan *p, const char *prefix, const char *from, const char *to)
+{
+	return xasprintf("%s WHERE %s >= '%s' AND %s < '%s'", prefix, p->source_time_col, from,
+			 p->source_time_col, to);
+}

@@ -1,0 +1,56 @@
+/*
+ * plan.h: a table's load plan, resolved against both catalogs before anything
+ * is read or written: which target columns are loaded, from which source
+ * column or expression, their target types (for validation), where the key
+ * and time columns are, and the SQL text used for every window.
+ *
+ * A configured name that does not exist on either side, or a column etlre
+ * cannot load, is a configuration error: plan_build logs it and returns false.
+ */
+#ifndef ETLRE_PLAN_H
+#define ETLRE_PLAN_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "source_mariadb.h"
+#include "target_pg.h"
+#include "validate.h"
+
+typedef struct check_rule {
+	char *name;    /* check.NAME */
+	char *expr;
+	int *cols;     /* loaded columns the expression mentions (for error messages) */
+	int ncols;
+} check_rule;
+
+typedef struct table_plan {
+	table_config *cfg;
+	int ncols;
+	column_spec *cols;   /* loaded target columns, in COPY order */
+	int *key_idx;        /* indexes into cols */
+	int nkey;
+	int time_idx;
+	check_rule *checks;  /* evaluated by MariaDB: extra 0/1 columns after cols */
+	int nchecks;
+	char *source_time_col; /* quoted source time column */
+	char *select_sql;    /* SELECT ... FROM source, without WHERE */
+	char *source_count_sql;
+	char *copy_sql;
+	char *delete_sql;    /* $1, $2: window bounds */
+	char *target_count_sql;
+	char *lock_key;      /* text hashed for the per-hour advisory lock */
+	char **con_name;     /* single-column target constraints, and their column */
+	int *con_col;        /* (index into cols), to name the column of a refusal */
+	int ncon;
+} table_plan;
+
+bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p) MUSTCHECK;
+void plan_release(table_plan *p);
+/* plan_constraint_column: the loaded column a single-column constraint is on, or -1 */
+int plan_constraint_column(const table_plan *p, const char *constraint);
+/* plan_source_sql: prefix (select_sql or source_count_sql) restricted to the
+ * source rows with from <= time < to ("YYYY-MM-DD HH:MM:SS"); new string */
+char *plan_source_sql(const table_plan *p, const char *prefix, const char *from, const char *to);
+
+#endif

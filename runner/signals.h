@@ -1,0 +1,14 @@
+/*
+ * signals.h: SIGINT and SIGTERM set a flag that the load loop polls; the hour
+ * in progress is then rolled back and the job is marked interrupted.
+ */
+#ifndef ETLRE_SIGNALS_H
+#define ETLRE_SIGNALS_H
+
+#include <stdbool.h>
+
+void signals_install(void);
+/* signals_caught: 0 if none, else the signal number (first one wins) */
+int signals_caught(void);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * source_mariadb.c: MariaDB Connector/C access for etlre (see
+ * source_mariadb.h).
+ */
+#include "source_mariadb.h"
+
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sqlquote.h"
+
+struct src_conn {
+	MYSQL *my;
+	MYSQL_RES *stream;
+	src_error err;
+	char describe[256];
+};
+
+static void set_error(src_conn *c)
+{
+	src_error *e = &c->err;
+
+	e->errnum = mysql_errno(c->my);
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", mysql_sqlstate(c->my));
+	snprintf(e->message, sizeof(e->message), "%s", mysql_error(c->my));
+	e->cls = err_class_from_mariadb(e->errnum);
+}
+
+static void log_failure(src_conn *c, const char *sql)
+{
+	log_error("source %s: %s [error %u, %s] in: %.200s", c->describe, c->err.message,
+		  c->err.errnum, err_class_name(c->err.cls), sql);
+}
+
+src_conn *src_connect(const mariadb_url *u, const src_options *opt)
+{
+	src_conn *c = xcalloc(1, sizeof(*c));
+	unsigned int timeout = (unsigned int)(opt->connect_timeout > 0 ? opt->connect_timeout : 10);
+	unsigned int rw_timeout = 3600;
+	strbuf sql;
+
+	snprintf(c->describe, sizeof(c->describe), "%s@%s:%d/%s", u->user, u->host, u->port,
+		 u->database);
+	c->my = mysql_init(NULL);
+	if (!c->my) {
+		log_error("cannot connect to the source %s: out of memory", c->describe);
+		free(c);
+		return NULL;
+	}
+	mysql_options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(c->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "etlre");
+	if (!mysql_real_connect(c->my, u->host, u->user, u->password, u->database,
+				(unsigned int)u->port, u->socket, 0)) {
+		log_error("cannot connect to the source %s: %s [error %u]", c->describe,
+			  mysql_error(c->my), mysql_errno(c->my));
+		src_close(c);
+		return NULL;
+	}
+	sb_init(&sql, 256);
+	sb_adds(&sql, "SET SESSION time_zone = ");
+	if (!opt->timezone || strcmp(opt->timezone, "UTC") == 0)
+		sb_adds(&sql, "'+00:00'");
+	else
+		quote_my_literal(&sql, opt->timezone);
+	/* long writes: the server must wait while an hour is COPYed into the target */
+	sb_addf(&sql, ", SESSION net_write_timeout = %u, SESSION net_read_timeout = %u", rw_timeout,
+		rw_timeout);
+	sb_addf(&sql, ", SESSION max_statement_time = %d", opt->statement_timeout);
+	if (!src_exec(c, sql.buf)) {
+		sb_release(&sql);
+		src_close(c);
+		return NULL;
+	}
+	sb_release(&sql);
+	return c;
+}
+
+void src_close(src_conn *c)
+{
+	if (!c)
+		return;
+	src_stream_close(c);
+	if (c->my)
+		mysql_close(c->my);
+	free(c);
+}
+
+void src_library_end(void)
+{
+	mysql_library_end();
+}
+
+const char *src_describe(src_conn *c)
+{
+	return c->describe;
+}
+
+const src_error *src_last_error(src_conn *c)
+{
+	return &c->err;
+}
+
+void src_clear_error(src_conn *c)
+{
+	memset(&c->err, 0, sizeof(c->err));
+}
+
+bool src_alive(src_conn *c)
+{
+	return c && c->my && mysql_ping(c->my) == 0;
+}
+
+bool src_exec(src_conn *c, const char *sql)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(c->my, sql, strlen(sql)) != 0) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	res = mysql_store_result(c->my);
+	mysql_free_result(res);
+	return true;
+}
+
+void src_rollback(src_conn *c)
+{
+	src_stream_close(c);
+	if (mysql_real_query(c->my, "ROLLBACK", 8) != 0)
+		log_debug("source rollback failed: %s", mysql_error(c->my));
+}
+
+bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool ok = true;
+
+	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	while (ok && (row = mysql_fetch_row(res)) != NULL)
+		ok = fn(ctx, mysql_num_fields(res), row, mysql_fetch_lengths(res));
+	mysql_free_result(res);
+	return ok;
+}
+
+static bool first_int64(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	(void)ncols;
+	(void)lengths;
+	*(int64_t *)ctx = row[0] ? strtoll(row[0], NULL, 10) : 0;
+	return true;
+}
+
+bool src_query_int64(src_conn *c, const char *sql, int64_t *out)
+{
+	*out = 0;
+	return src_query(c, sql, first_int64, out);
+}
+
+bool src_stream_open(src_conn *c, const char *sql)
+{
+	src_stream_close(c);
+	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 ||
+	    !(c->stream = mysql_use_result(c->my))) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	return true;
+}
+
+int src_stream_next(src_conn *c, char ***row, unsigned long **lengths)
+{
+	MYSQL_ROW r = mysql_fetch_row(c->stream);
+
+	if (!r) {
+		if (mysql_errno(c->my)) {
+			set_error(c);
+			log_failure(c, "reading rows");
+			return -1;
+		}
+		return 0;
+	}
+	*row = r;
+	*lengths = mysql_fetch_lengths(c->stream);
+	return 1;
+}
+
+void src_stream_close(src_conn *c)
+{
+	if (c->stream) {
+		mysql_free_result(c->stream); /* reads and discards any rows left */
+		c->stream = NULL;
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * source_mariadb.h: the MariaDB source. The only file that includes mysql.h.
+ *
+ * A src_conn is one MariaDB Connector/C connection. Small queries are read
+ * whole; the rows of an hour are streamed with mysql_use_result, one row in
+ * memory at a time, whatever the hour's size. Functions return bool and log
+ * failures once, here, with the error number and the SQL; the last error is
+ * kept (number, SQLSTATE, class) for the caller to record.
+ */
+#ifndef ETLRE_SOURCE_MARIADB_H
+#define ETLRE_SOURCE_MARIADB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "errclass.h"
+
+typedef struct src_conn src_conn;
+
+typedef struct src_error {
+	unsigned int errnum;
+	char sqlstate[6];
+	err_class cls;
+	char message[512];
+} src_error;
+
+typedef struct src_options {
+	int connect_timeout;   /* seconds */
+	int statement_timeout; /* seconds, 0 for none */
+	const char *timezone;  /* session time_zone: "UTC" becomes +00:00 */
+} src_options;
+
+/* src_connect: connects (utf8mb4, session zone, timeouts); NULL after logging.
+ * The caller owns the result and frees it with src_close. */
+src_conn *src_connect(const mariadb_url *url, const src_options *opt);
+void src_close(src_conn *c);
+/* src_library_end: frees the connector's global state, at exit */
+void src_library_end(void);
+const char *src_describe(src_conn *c);
+const src_error *src_last_error(src_conn *c);
+void src_clear_error(src_conn *c);
+bool src_alive(src_conn *c);
+
+bool src_exec(src_conn *c, const char *sql) MUSTCHECK;
+/* src_rollback: best-effort ROLLBACK after a failure; logs at debug only */
+void src_rollback(src_conn *c);
+/* src_row_fn: called per row; row[i] NULL for SQL NULL; return false to stop */
+typedef bool (*src_row_fn)(void *ctx, unsigned int ncols, char **row, unsigned long *lengths);
+bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx) MUSTCHECK;
+bool src_query_int64(src_conn *c, const char *sql, int64_t *out) MUSTCHECK;
+
+/* src_stream_open: starts an unbuffered query. src_stream_next returns 1 with
+ * a row (valid until the next call), 0 at the end, -1 on error (logged).
+ * src_stream_close discards what is left and frees the result. */
+bool src_stream_open(src_conn *c, const char *sql) MUSTCHECK;
+int src_stream_next(src_conn *c, char ***row, unsigned long **lengths);
+void src_stream_close(src_conn *c);
+
+#endif

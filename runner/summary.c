@@ -1,0 +1,142 @@
+/*
+ * summary.c: the end-of-run summary (see summary.h).
+ */
+#include "summary.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "json.h"
+
+void report_init(run_report *r, int ntables)
+{
+	memset(r, 0, sizeof(*r));
+	r->ntables = ntables;
+	r->tables = xcalloc((size_t)ntables, sizeof(*r->tables));
+}
+
+hour_report *report_add_hour(run_report *r)
+{
+	if (r->nhours == r->hours_cap) {
+		r->hours_cap = r->hours_cap ? 2 * r->hours_cap : 64;
+		r->hours = xrealloc(r->hours, sizeof(*r->hours) * (size_t)r->hours_cap);
+	}
+	memset(&r->hours[r->nhours], 0, sizeof(r->hours[0]));
+	return &r->hours[r->nhours++];
+}
+
+void report_release(run_report *r)
+{
+	for (int i = 0; i < r->nhours; i++)
+		free(r->hours[i].error);
+	free(r->hours);
+	free(r->tables);
+	memset(r, 0, sizeof(*r));
+}
+
+static double rate(int64_t rows, double seconds)
+{
+	return seconds > 0 ? (double)rows / seconds : 0;
+}
+
+void report_print_text(const run_report *r)
+{
+	if (r->dry_run)
+		printf("dry run: nothing was committed, no job recorded (%s .. %s)\n", r->start_date,
+		       r->end_date);
+	else
+		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, r->status, r->start_date,
+		       r->end_date, r->window_hours == 24 ? "daily" : "hourly");
+	printf("%-20s %6s %6s %12s %12s %10s %12s %9s %10s\n", "table", "hours", "failed",
+	       "rows read", r->dry_run ? "would load" : "loaded", "rejected",
+	       r->dry_run ? "would delete" : "deleted", "seconds", "rows/s");
+	for (int i = 0; i < r->ntables; i++) {
+		const table_report *t = &r->tables[i];
+		printf("%-20s %6d %6d %12lld %12lld %10lld %12lld %9.2f %10.0f\n", t->name, t->hours,
+		       t->hours_failed, (long long)t->n.read, (long long)t->n.loaded,
+		       (long long)t->n.rejected, (long long)t->n.deleted, t->seconds,
+		       rate(t->n.read, t->seconds));
+		if (t->after_day_failed)
+			printf("%-20s after_day failed for %d day(s)\n", "", t->after_day_failed);
+	}
+	for (int i = 0; i < r->nhours; i++) {
+		const hour_report *h = &r->hours[i];
+		char hour[20];
+		if (strcmp(h->status, "failed") != 0)
+			continue;
+		hour_format_iso(h->hour, hour);
+		printf("failed: %s %s [%s] %s\n", r->tables[h->table].name, hour,
+		       err_class_name(h->cls) ? err_class_name(h->cls) : "-",
+		       h->error ? h->error : "");
+	}
+	fflush(stdout);
+}
+
+static void add_counts(strbuf *sb, const hour_counts *n)
+{
+	sb_addf(sb, "\"rows_read\":%lld,\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_deleted\":%lld",
+		(long long)n->read, (long long)n->loaded, (long long)n->rejected,
+		(long long)n->deleted);
+}
+
+void report_print_json(const run_report *r)
+{
+	strbuf sb;
+
+	sb_init(&sb, 4096);
+	sb_adds(&sb, "{\"job_id\":");
+	if (r->job_id > 0)
+		sb_addf(&sb, "%lld", (long long)r->job_id);
+	else
+		sb_adds(&sb, "null");
+	sb_adds(&sb, ",\"status\":");
+	json_add_string(&sb, r->status);
+	sb_addf(&sb, ",\"dry_run\":%s,\"started_at\":", r->dry_run ? "true" : "false");
+	json_add_string(&sb, r->started_at);
+	sb_adds(&sb, ",\"finished_at\":");
+	json_add_string(&sb, r->finished_at);
+	sb_adds(&sb, ",\"start_date\":");
+	json_add_string(&sb, r->start_date);
+	sb_adds(&sb, ",\"end_date\":");
+	json_add_string(&sb, r->end_date);
+	sb_addf(&sb, ",\"batch_mode\":\"%s\",\"tables\":[", r->window_hours == 24 ? "daily" : "hourly");
+	for (int i = 0; i < r->ntables; i++) {
+		const table_report *t = &r->tables[i];
+		if (i)
+			sb_addc(&sb, ',');
+		sb_adds(&sb, "{\"table\":");
+		json_add_string(&sb, t->name);
+		sb_addf(&sb, ",\"hours\":%d,\"hours_failed\":%d,\"after_day_failed\":%d,", t->hours,
+			t->hours_failed, t->after_day_failed);
+		add_counts(&sb, &t->n);
+		sb_addf(&sb, ",\"seconds\":%.3f,\"rows_per_second\":%.0f}", t->seconds,
+			rate(t->n.read, t->seconds));
+	}
+	sb_adds(&sb, "],\"hours\":[");
+	for (int i = 0; i < r->nhours; i++) {
+		const hour_report *h = &r->hours[i];
+		char hour[20];
+		if (i)
+			sb_addc(&sb, ',');
+		hour_format_iso(h->hour, hour);
+		sb_adds(&sb, "{\"table\":");
+		json_add_string(&sb, r->tables[h->table].name);
+		sb_adds(&sb, ",\"hour\":");
+		json_add_string(&sb, hour);
+		sb_adds(&sb, ",\"status\":");
+		json_add_string(&sb, h->status);
+		sb_addc(&sb, ',');
+		add_counts(&sb, &h->n);
+		sb_adds(&sb, ",\"error_class\":");
+		json_add_string_or_null(&sb, err_class_name(h->cls));
+		sb_adds(&sb, ",\"error\":");
+		json_add_string_or_null(&sb, h->error);
+		sb_addc(&sb, '}');
+	}
+	sb_adds(&sb, "]}\n");
+	fwrite(sb.buf, 1, sb.len, stdout);
+	fflush(stdout);
+	sb_release(&sb);
+}

@@ -1,0 +1,74 @@
+/*
+ * target_pg.h: the PostgreSQL target. The only file that includes libpq.
+ *
+ * A tgt_conn is one libpq connection with its last error kept as a tgt_error
+ * (SQLSTATE, class, message, and the constraint and column when the server
+ * names them). Functions return bool; they log failures at error level with
+ * the SQL that failed, except tgt_copy_end, which leaves row-level failures
+ * (classes constraint and invalid_data) to the caller, who may isolate the row.
+ */
+#ifndef ETLRE_TARGET_PG_H
+#define ETLRE_TARGET_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errclass.h"
+#include "util.h"
+
+typedef struct tgt_conn tgt_conn;
+
+typedef struct tgt_error {
+	char sqlstate[6];
+	err_class cls;
+	char message[512];
+	char detail[512];
+	char constraint[128];
+	char column[128];
+} tgt_error;
+
+typedef struct tgt_options {
+	int connect_timeout;    /* seconds */
+	int statement_timeout;  /* seconds, 0 for none */
+	const char *timezone;
+} tgt_options;
+
+/* tgt_connect: connects and sets up the session (UTF8, ISO dates, zone,
+ * timeout). Returns NULL after logging when it cannot; the password is never
+ * logged. The caller owns the result and frees it with tgt_close. */
+tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt);
+void tgt_close(tgt_conn *c);
+/* tgt_describe: "user@host:port/db", without password (static storage) */
+const char *tgt_describe(tgt_conn *c);
+/* tgt_conninfo_describe: the same for a conninfo not yet connected; new string */
+char *tgt_conninfo_describe(const char *conninfo);
+bool tgt_alive(tgt_conn *c);
+const tgt_error *tgt_last_error(tgt_conn *c);
+void tgt_clear_error(tgt_conn *c);
+
+/* tgt_exec: runs SQL with optional text parameters (NULL entries are SQL NULL).
+ * *affected (may be NULL) gets the row count of the command. */
+bool tgt_exec(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+	      int64_t *affected) MUSTCHECK;
+/* tgt_exec_quiet: as tgt_exec but logs failures at debug level only; for
+ * best-effort statements such as a ROLLBACK after a failure */
+bool tgt_exec_quiet(tgt_conn *c, const char *sql);
+
+/* tgt_row_fn: called per row; values[i] is NULL for SQL NULL; return false to stop */
+typedef bool (*tgt_row_fn)(void *ctx, int ncols, char **values);
+bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+	       tgt_row_fn fn, void *ctx) MUSTCHECK;
+/* tgt_query_int64: first column of the single row as an integer */
+bool tgt_query_int64(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+		     int64_t *out) MUSTCHECK;
+
+bool tgt_copy_begin(tgt_conn *c, const char *sql) MUSTCHECK;
+bool tgt_copy_put(tgt_conn *c, const char *buf, size_t len) MUSTCHECK;
+/* tgt_copy_end: finishes the COPY; *rows gets the count loaded. On failure
+ * the error is in tgt_last_error; logged here only if not row-level. */
+bool tgt_copy_end(tgt_conn *c, int64_t *rows) MUSTCHECK;
+/* tgt_copy_abort: ends a COPY in progress with an error, rolling it back */
+void tgt_copy_abort(tgt_conn *c, const char *why);
+
+#endif

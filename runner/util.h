@@ -1,0 +1,62 @@
+/*
+ * util.h: small helpers shared by every file: allocation that aborts on
+ * out-of-memory (so callers need no NULL checks), a growable byte buffer,
+ * and string helpers.
+ */
+#ifndef ETLRE_UTIL_H
+#define ETLRE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MUSTCHECK __attribute__((warn_unused_result))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* xasprintf: returns a newly allocated formatted string; the caller owns it. */
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/*
+ * strbuf: a growable byte buffer, always NUL-terminated after len bytes.
+ * sb_init gives an empty buffer; sb_release frees the storage; sb_detach hands
+ * the storage to the caller and leaves the buffer empty.
+ */
+typedef struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+} strbuf;
+
+void sb_init(strbuf *sb, size_t hint);
+void sb_release(strbuf *sb);
+char *sb_detach(strbuf *sb);
+void sb_reset(strbuf *sb);
+void sb_grow(strbuf *sb, size_t extra);
+void sb_add(strbuf *sb, const void *data, size_t n);
+void sb_addc(strbuf *sb, char c);
+void sb_adds(strbuf *sb, const char *s);
+void sb_addf(strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* str_trim: trims ASCII whitespace in place; returns s. */
+char *str_trim(char *s);
+/*
+ * str_split: splits s on sep into trimmed, newly allocated parts, skipping
+ * empty ones. Returns the count; *out is a new array the caller frees with
+ * str_list_free.
+ */
+int str_split(const char *s, char sep, char ***out);
+void str_list_free(char **list, int n);
+bool str_to_int64(const char *s, int64_t *out);
+/* monotonic seconds, for durations */
+double now_monotonic(void);
+/* now_iso8601_utc: writes the current UTC time as 2025-11-02T13:00:00Z */
+void now_iso8601_utc(char out[32]);
+
+#endif

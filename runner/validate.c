@@ -1,0 +1,346 @@
+/*
+ * validate.c: value checks against target column types (see validate.h).
+ */
+#include "validate.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "encode.h"
+
+static const struct {
+	const char *typname;
+	value_type type;
+} type_map[] = {
+	{ "text", VT_TEXT },         { "varchar", VT_VARCHAR },
+	{ "bpchar", VT_CHAR },       { "name", VT_TEXT },
+	{ "citext", VT_TEXT },       { "bool", VT_BOOL },
+	{ "int2", VT_INT2 },         { "int4", VT_INT4 },
+	{ "int8", VT_INT8 },         { "numeric", VT_NUMERIC },
+	{ "float4", VT_FLOAT4 },     { "float8", VT_FLOAT8 },
+	{ "date", VT_DATE },         { "timestamp", VT_TIMESTAMP },
+	{ "timestamptz", VT_TIMESTAMPTZ }, { "time", VT_TIME },
+	{ "bytea", VT_BYTEA },       { "json", VT_JSON },
+	{ "jsonb", VT_JSON },
+};
+
+value_type value_type_from_pg(const char *typname)
+{
+	for (size_t i = 0; i < sizeof(type_map) / sizeof(type_map[0]); i++)
+		if (strcmp(type_map[i].typname, typname) == 0)
+			return type_map[i].type;
+	return VT_OTHER;
+}
+
+void column_spec_set_type(column_spec *c, const char *typname, int typmod)
+{
+	c->type = value_type_from_pg(typname);
+	c->length = -1;
+	c->precision = -1;
+	c->scale = 0;
+	if ((c->type == VT_VARCHAR || c->type == VT_CHAR) && typmod >= 4)
+		c->length = typmod - 4;
+	if (c->type == VT_NUMERIC && typmod >= 4) {
+		c->precision = ((typmod - 4) >> 16) & 0xffff;
+		c->scale = (typmod - 4) & 0xffff;
+		if (c->scale > 1000) /* negative scale (PostgreSQL 15) */
+			c->scale -= 2048;
+	}
+}
+
+static bool fail(char *rule, size_t rule_size, char *reason, size_t reason_size,
+		 const char *r, const char *why)
+{
+	snprintf(rule, rule_size, "%s", r);
+	snprintf(reason, reason_size, "%s", why);
+	return false;
+}
+
+/* parse_int: [+-]digits, whole string, into *out; false on syntax or overflow */
+static bool parse_int(const char *v, size_t len, int64_t *out, bool *overflow)
+{
+	char buf[64];
+	char *end;
+	long long x;
+
+	*overflow = false;
+	if (len == 0 || len >= sizeof(buf))
+		return (*overflow = len >= sizeof(buf)), false;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (!isdigit((unsigned char)buf[i]) && !(i == 0 && (buf[i] == '-' || buf[i] == '+')))
+			return false;
+	if (!isdigit((unsigned char)buf[len - 1]))
+		return false;
+	errno = 0;
+	x = strtoll(buf, &end, 10);
+	if (errno == ERANGE) {
+		*overflow = true;
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+/* check_numeric: plain decimal syntax and numeric(p,s) fit */
+static bool check_numeric(const column_spec *c, const char *v, size_t len, char *why,
+			  size_t why_size)
+{
+	size_t i = 0, int_digits = 0, frac_digits = 0, frac_sig = 0;
+	bool seen_nonzero = false, any_digit = false;
+
+	if (i < len && (v[i] == '-' || v[i] == '+'))
+		i++;
+	for (; i < len && isdigit((unsigned char)v[i]); i++) {
+		any_digit = true;
+		if (v[i] != '0')
+			seen_nonzero = true;
+		if (seen_nonzero)
+			int_digits++;
+	}
+	if (i < len && v[i] == '.') {
+		i++;
+		for (; i < len && isdigit((unsigned char)v[i]); i++) {
+			any_digit = true;
+			frac_digits++;
+			if (v[i] != '0')
+				frac_sig = frac_digits;
+		}
+	}
+	if (i < len && (v[i] == 'e' || v[i] == 'E') && any_digit) {
+		/* exponent form: syntax only; PostgreSQL decides the fit */
+		char buf[128];
+		char *end;
+		if (len >= sizeof(buf))
+			return snprintf(why, why_size, "not a number"), false;
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		strtod(buf, &end);
+		if (*end)
+			return snprintf(why, why_size, "not a number"), false;
+		return true;
+	}
+	if (i != len || !any_digit)
+		return snprintf(why, why_size, "not a number"), false;
+	if (c->precision > 0) {
+		int max_int = c->precision - c->scale;
+		if ((int)int_digits > max_int)
+			return snprintf(why, why_size, "more than %d digits before the decimal point",
+					max_int),
+			       false;
+		if ((int)frac_sig > c->scale)
+			return snprintf(why, why_size,
+					"more than %d decimal places (the target would round it)",
+					c->scale),
+			       false;
+	}
+	return true;
+}
+
+bool timestamp_valid(const char *v, size_t len, bool date_only)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0;
+	size_t i;
+
+	if (len < 10)
+		return false;
+	for (i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (v[i] != '-')
+				return false;
+		} else if (!isdigit((unsigned char)v[i])) {
+			return false;
+		}
+	}
+	y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+	mo = (v[5] - '0') * 10 + (v[6] - '0');
+	d = (v[8] - '0') * 10 + (v[9] - '0');
+	if (!date_is_valid(y, mo, d))
+		return false;
+	if (len == 10)
+		return true;
+	if (len < 19 || (v[10] != ' ' && v[10] != 'T'))
+		return false;
+	for (i = 11; i < 19; i++) {
+		if (i == 13 || i == 16) {
+			if (v[i] != ':')
+				return false;
+		} else if (!isdigit((unsigned char)v[i])) {
+			return false;
+		}
+	}
+	h = (v[11] - '0') * 10 + (v[12] - '0');
+	mi = (v[14] - '0') * 10 + (v[15] - '0');
+	s = (v[17] - '0') * 10 + (v[18] - '0');
+	if (h > 23 || mi > 59 || s > 59)
+		return false;
+	if (len > 19) {
+		if (v[19] != '.' || len == 20 || len > 26)
+			return false;
+		for (i = 20; i < len; i++)
+			if (!isdigit((unsigned char)v[i]))
+				return false;
+	}
+	if (date_only) {
+		for (i = 11; i < len; i++)
+			if (isdigit((unsigned char)v[i]) && v[i] != '0')
+				return false;
+	}
+	return true;
+}
+
+static bool time_valid(const char *v, size_t len)
+{
+	size_t i = 0, hd = 0;
+	int h = 0, m, s;
+
+	while (i < len && isdigit((unsigned char)v[i]) && hd < 3) {
+		h = h * 10 + (v[i] - '0');
+		i++;
+		hd++;
+	}
+	if (hd == 0 || i + 6 > len || v[i] != ':' || !isdigit((unsigned char)v[i + 1]) ||
+	    !isdigit((unsigned char)v[i + 2]) || v[i + 3] != ':' ||
+	    !isdigit((unsigned char)v[i + 4]) || !isdigit((unsigned char)v[i + 5]))
+		return false;
+	m = (v[i + 1] - '0') * 10 + (v[i + 2] - '0');
+	s = (v[i + 4] - '0') * 10 + (v[i + 5] - '0');
+	i += 6;
+	bool frac_nonzero = false;
+	if (i < len) {
+		if (v[i] != '.' || i + 1 == len || len - i - 1 > 6)
+			return false;
+		for (i++; i < len; i++) {
+			if (!isdigit((unsigned char)v[i]))
+				return false;
+			if (v[i] != '0')
+				frac_nonzero = true;
+		}
+	}
+	if (m > 59 || s > 59)
+		return false;
+	return h < 24 || (h == 24 && m == 0 && s == 0 && !frac_nonzero);
+}
+
+static bool is_texty(value_type t)
+{
+	return t != VT_BYTEA;
+}
+
+bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
+		    size_t rule_size, char *reason, size_t reason_size)
+{
+	char why[160];
+	size_t bad;
+	int64_t x;
+	bool overflow;
+
+	if (!v) {
+		if (c->not_null)
+			return fail(rule, rule_size, reason, reason_size, "not null",
+				    "NULL in a NOT NULL column");
+		return true;
+	}
+	if (is_texty(c->type) && !utf8_valid(v, len, &bad)) {
+		snprintf(why, sizeof(why), "%s at byte %zu",
+			 v[bad] == '\0' ? "NUL byte (PostgreSQL text cannot hold it)"
+					: "invalid UTF-8",
+			 bad);
+		return fail(rule, rule_size, reason, reason_size, "utf8", why);
+	}
+	switch (c->type) {
+	case VT_VARCHAR:
+	case VT_CHAR:
+		if (c->length >= 0) {
+			size_t chars = utf8_char_count(v, len);
+			if (chars > (size_t)c->length) {
+				char r[48];
+				snprintf(r, sizeof(r), "%s(%d)",
+					 c->type == VT_CHAR ? "char" : "varchar", c->length);
+				snprintf(why, sizeof(why), "%zu characters, at most %d allowed",
+					 chars, c->length);
+				return fail(rule, rule_size, reason, reason_size, r, why);
+			}
+		}
+		return true;
+	case VT_INT2:
+	case VT_INT4:
+	case VT_INT8: {
+		int64_t lo = c->type == VT_INT2 ? INT16_MIN : c->type == VT_INT4 ? INT32_MIN : INT64_MIN;
+		int64_t hi = c->type == VT_INT2 ? INT16_MAX : c->type == VT_INT4 ? INT32_MAX : INT64_MAX;
+		const char *r = c->type == VT_INT2 ? "smallint range"
+				: c->type == VT_INT4 ? "integer range" : "bigint range";
+		if (!parse_int(v, len, &x, &overflow)) {
+			if (overflow)
+				return fail(rule, rule_size, reason, reason_size, r,
+					    "out of range for the target type");
+			return fail(rule, rule_size, reason, reason_size, "integer",
+				    "not an integer");
+		}
+		if (x < lo || x > hi)
+			return fail(rule, rule_size, reason, reason_size, r,
+				    "out of range for the target type");
+		return true;
+	}
+	case VT_NUMERIC:
+		if (!check_numeric(c, v, len, why, sizeof(why))) {
+			char r[48];
+			if (c->precision > 0)
+				snprintf(r, sizeof(r), "numeric(%d,%d)", c->precision, c->scale);
+			else
+				snprintf(r, sizeof(r), "numeric");
+			return fail(rule, rule_size, reason, reason_size, r, why);
+		}
+		return true;
+	case VT_FLOAT4:
+	case VT_FLOAT8: {
+		char buf[128];
+		char *end;
+		double d;
+		if (len == 0 || len >= sizeof(buf))
+			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		errno = 0;
+		d = strtod(buf, &end);
+		if (*end || isspace((unsigned char)buf[0]))
+			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
+		if (!isfinite(d) || (c->type == VT_FLOAT4 && fabs(d) > 3.402823466e38))
+			return fail(rule, rule_size, reason, reason_size, "float",
+				    "out of range for the target type");
+		return true;
+	}
+	case VT_BOOL:
+		if ((len == 1 && (v[0] == '0' || v[0] == '1' || v[0] == 't' || v[0] == 'f')) ||
+		    (len == 4 && strncmp(v, "true", 4) == 0) ||
+		    (len == 5 && strncmp(v, "false", 5) == 0))
+			return true;
+		return fail(rule, rule_size, reason, reason_size, "boolean",
+			    "not 0, 1, true or false");
+	case VT_DATE:
+		if (!timestamp_valid(v, len, true))
+			return fail(rule, rule_size, reason, reason_size, "date",
+				    "not a valid calendar date");
+		return true;
+	case VT_TIMESTAMP:
+	case VT_TIMESTAMPTZ:
+		if (!timestamp_valid(v, len, false))
+			return fail(rule, rule_size, reason, reason_size, "timestamp",
+				    "not a valid calendar date and time");
+		return true;
+	case VT_TIME:
+		if (!time_valid(v, len))
+			return fail(rule, rule_size, reason, reason_size, "time",
+				    "not a time of day between 00:00:00 and 24:00:00");
+		return true;
+	default:
+		return true;
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * validate.h: does a source value fit its target column? Pure: unit-tested in
+ * tests/unit/test_validate.c.
+ *
+ * Values arrive as MariaDB's text-protocol strings (or NULL). A column_spec
+ * describes the target column as PostgreSQL's catalog does; validate_value
+ * checks NOT NULL, UTF-8, length, integer range, numeric precision and scale,
+ * float, boolean, date, timestamp and time syntax, so that a row that would
+ * fail or be silently altered by COPY is caught before it is sent.
+ */
+#ifndef ETLRE_VALIDATE_H
+#define ETLRE_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum value_type {
+	VT_OTHER = 0, /* passed through; the target decides */
+	VT_TEXT,
+	VT_VARCHAR,
+	VT_CHAR,
+	VT_BOOL,
+	VT_INT2,
+	VT_INT4,
+	VT_INT8,
+	VT_NUMERIC,
+	VT_FLOAT4,
+	VT_FLOAT8,
+	VT_DATE,
+	VT_TIMESTAMP,
+	VT_TIMESTAMPTZ,
+	VT_TIME,
+	VT_BYTEA,
+	VT_JSON,
+} value_type;
+
+typedef struct column_spec {
+	char *name;       /* target column name (owned by whoever fills it) */
+	char *type_name;  /* as format_type() prints it, e.g. character varying(20) */
+	value_type type;
+	int length;       /* varchar(n)/char(n) limit in characters, -1 for none */
+	int precision;    /* numeric(p,s), -1 when unconstrained */
+	int scale;
+	bool not_null;
+} column_spec;
+
+/* value_type_from_pg: maps a pg_type.typname (int4, varchar, ...) */
+value_type value_type_from_pg(const char *typname);
+/* column_spec_set_type: fills type, length, precision, scale from typname
+ * and atttypmod (as pg_attribute stores it). */
+void column_spec_set_type(column_spec *c, const char *typname, int typmod);
+
+/*
+ * validate_value: checks value v (len bytes; v == NULL for SQL NULL) against
+ * column c. Returns true when it fits. Otherwise returns false and writes the
+ * broken rule (e.g. "not null", "varchar(20)", "utf8", "integer range") into
+ * rule, and a one-line explanation into reason.
+ */
+bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
+		    size_t rule_size, char *reason, size_t reason_size);
+
+/* timestamp_valid: YYYY-MM-DD[ HH:MM:SS[.ffffff]] with a real date */
+bool timestamp_valid(const char *v, size_t len, bool date_only);
+
+#endif

@@ -1,0 +1,90 @@
+# lib.sh: shared helpers for etlre's integration tests (TAP output, run by
+# prove). Each test sources this file: it makes sure the local servers of
+# scripts/dev-db.sh are up, points etlre at the test databases (ivr_test,
+# analytics_test) and offers helpers to query both sides.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ETLRE=${ETLRE_BIN:-$ROOT/etlre}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/etlre-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
+eval "$(bash "$ROOT/scripts/dev-db.sh" env)"
+export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/ivr_test"
+export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/analytics_test"
+unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
+CONF="$TMP/etlre.conf"
+sed "s#^after_day = .*#after_day = $ROOT/sql/postgres/daily_metrics.sql#" "$ROOT/etlre.conf" > "$CONF"
+
+# my SQL: run SQL on the source test database, tab-separated, no headers
+my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr_test -N -B -e "$1"; }
+# pg SQL: run SQL on the target test database, unaligned, no headers
+pg() { psql "$ETLRE_TARGET_URL" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
+# etlre ARGS...: the binary with the test config
+etlre() { "$ETLRE" --config "$CONF" "$@"; }
+
+# reset_databases: fresh source (fixtures) and target (schema + etlre init)
+reset_databases() { _reset_databases 2>"$TMP/reset.log" || { cat "$TMP/reset.log" >&2; return 1; }; }
+_reset_databases() {
+	pg "DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS etlre CASCADE;" &&
+	psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null &&
+	my "DROP TABLE IF EXISTS calls" &&
+	bash "$ROOT/scripts/load-fixtures.sh" --database ivr_test >/dev/null &&
+	etlre init >/dev/null
+}
+
+# Row fingerprints: one line per row, "call_id md5", in key order, computed
+# by each database over the same canonical text of every column.
+src_rows() { # src_rows FROM TO
+	my "SELECT call_id, MD5(CONCAT_WS('|', call_id, COALESCE(caller_number,'<N>'),
+	      COALESCE(called_number,'<N>'), DATE_FORMAT(start_time,'%Y-%m-%d %H:%i:%s.%f'),
+	      COALESCE(DATE_FORMAT(end_time,'%Y-%m-%d %H:%i:%s.%f'),'<N>'), COALESCE(duration,'<N>'),
+	      status, COALESCE(queue,'<N>'), COALESCE(agent,'<N>'), COALESCE(menu_path,'<N>'),
+	      COALESCE(cost,'<N>')))
+	    FROM calls WHERE start_time >= '$1' AND start_time < '$2' ORDER BY call_id"
+}
+tgt_rows() { # tgt_rows FROM TO
+	pg "SELECT call_id, md5(concat_ws('|', call_id, coalesce(caller_number,'<N>'),
+	      coalesce(called_number,'<N>'), to_char(start_time,'YYYY-MM-DD HH24:MI:SS.US'),
+	      coalesce(to_char(end_time,'YYYY-MM-DD HH24:MI:SS.US'),'<N>'), coalesce(duration::text,'<N>'),
+	      status, coalesce(queue,'<N>'), coalesce(agent,'<N>'), coalesce(menu_path,'<N>'),
+	      coalesce(cost::text,'<N>')))
+	    FROM analytics.calls WHERE start_time >= '$1' AND start_time < '$2' ORDER BY call_id" | tr '|' '\t'
+}
+# hour counts "HH count" of each side for a day
+src_hours() { my "SELECT HOUR(start_time), COUNT(*) FROM calls WHERE DATE(start_time) = '$1' GROUP BY 1 ORDER BY 1"; }
+tgt_hours() { pg "SELECT extract(hour FROM start_time)::int, count(*) FROM analytics.calls WHERE start_time::date = '$1' GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
+# target_snapshot: a digest of everything in the target, etlre's tables included
+target_snapshot() {
+	pg "SELECT md5(string_agg(t, E'\n' ORDER BY t)) FROM (
+	      SELECT 'c' || c::text AS t FROM analytics.calls c
+	      UNION ALL SELECT 'm' || m::text FROM analytics.daily_call_metrics m
+	      UNION ALL SELECT 'j' || j::text FROM etlre.jobs j
+	      UNION ALL SELECT 'h' || h::text FROM etlre.job_hours h
+	      UNION ALL SELECT 'l' || l::text FROM etlre.loaded_hours l
+	      UNION ALL SELECT 'r' || r::text FROM etlre.rejects r) x"
+}
+
+# --- TAP ---
+T_N=0
+T_FAILED=0
+pass() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+fail() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"; }
+# check DESC CMD...: passes when CMD succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# is GOT EXPECTED DESC
+is() {
+	if [ "$1" = "$2" ]; then pass "$3"; else
+		fail "$3"; printf '#   got:      %s\n#   expected: %s\n' "$1" "$2" | head -40; fi
+}
+# like TEXT PATTERN DESC: grep -E PATTERN in TEXT
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
+		fail "$3"; printf '#   %s\n#   does not match: %s\n' "$(printf '%s' "$1" | head -c 2000)" "$2"; fi
+}
+# run_etlre: runs etlre ARGS, keeping stdout in $OUT, stderr in $ERR, status in $RC
+run_etlre() {
+	OUT=$(etlre "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
+}
+done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; exit $?; }
