@@ -576,8 +576,8 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 
 	res->seconds = now_monotonic() - t0;
 	if (ok) {
-		log_info("table %s hour %s: %s %lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
-			 p->cfg->name, x.hour_iso, run->dry_run ? "dry run:" : "",
+		log_info("table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
+			 p->cfg->name, x.hour_iso, run->dry_run ? "dry run: " : "",
 			 (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
 			 (long long)res->n.deleted, res->seconds);
 	} else {

@@ -59,6 +59,15 @@ PG_PORT=${ETLRE_DEV_PG_PORT:-5477}
 TIMEOUT=${ETLRE_DEV_DB_TIMEOUT:-60}
 DBDIR=${ETLRE_DEV_DB_DIR:-$PROJECT_ROOT/.dev-db}
 case $DBDIR in /*) ;; *) DBDIR=$PWD/$DBDIR ;; esac
+# As root the servers run as mysql/postgres, who must reach the data. When the
+# project lives where they cannot (under /root, mode 700), keep the data in
+# /var/tmp instead, with .dev-db a symlink to it, unless a dir was chosen.
+if [ -z "${ETLRE_DEV_DB_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 &&
+   ! runuser -u postgres -- test -x "$PROJECT_ROOT" 2>/dev/null; then
+  DBDIR=/var/tmp/etlre-dev-db-$(printf '%s' "$PROJECT_ROOT" | cksum | cut -d' ' -f1)
+  [ -e "$PROJECT_ROOT/.dev-db" ] || ln -s "$DBDIR" "$PROJECT_ROOT/.dev-db"
+  chmod 755 "$(dirname "$DBDIR")" 2>/dev/null || true
+fi
 
 MDIR=$DBDIR/mariadb
 MDATA=$MDIR/data
