@@ -431,7 +431,8 @@ int cmd_process(int argc, char **argv)
 		opts_json = options_json(&o);
 		job.tables = tables;
 		job.options = opts_json;
-		if (!ledger_job_start(s.tgt, s.cfg.schema, &job, &run.job_id)) {
+		if (!ledger_job_start(s.tgt, s.cfg.schema, &job, &run.job_id) ||
+		    !ledger_job_lock(s.tgt, run.job_id)) {
 			rc = EXIT_CODE_FAILED;
 			goto out;
 		}

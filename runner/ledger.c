@@ -213,6 +213,16 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int6
 	return ok;
 }
 
+bool ledger_job_lock(tgt_conn *c, int64_t job_id)
+{
+	char id[24], key[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
+	const char *params[] = { key, id };
+	return tgt_exec(c, "SELECT pg_advisory_lock($1::int, $2::int)", 2, params, NULL);
+}
+
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, const char *status)
 {
 	char id[24];

@@ -35,6 +35,16 @@ typedef struct job_info {
  * window; *job_id gets its id. Autocommitted. */
 bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job,
 		      int64_t *job_id) MUSTCHECK;
+/*
+ * A running job holds a session advisory lock (LEDGER_JOB_LOCK, job_id) on
+ * its target connection for as long as its process lives. A job whose status
+ * is running but whose lock nobody holds is stale: its process died (kill -9,
+ * a lost machine). In pg_locks: locktype 'advisory', classid = key 1,
+ * objid = job_id, objsubid = 2.
+ */
+#define LEDGER_JOB_LOCK 1702128755
+/* ledger_job_lock: takes the job's lock (again, after a reconnect) */
+bool ledger_job_lock(tgt_conn *c, int64_t job_id) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 		       const char *status) MUSTCHECK;

@@ -279,6 +279,7 @@ ALTER USER 'etl'@'127.0.0.1' IDENTIFIED BY 'etl';
 ALTER USER 'etl'@'localhost' IDENTIFIED BY 'etl';
 GRANT ALL PRIVILEGES ON ivr.*      TO 'etl'@'127.0.0.1', 'etl'@'localhost';
 GRANT ALL PRIVILEGES ON ivr_test.* TO 'etl'@'127.0.0.1', 'etl'@'localhost';
+GRANT ALL PRIVILEGES ON `ivr\_test\_%`.* TO 'etl'@'127.0.0.1', 'etl'@'localhost';
 FLUSH PRIVILEGES;
 SQL
 }

@@ -1,7 +1,8 @@
 # lib.sh: shared helpers for etlre's integration tests (TAP output, run by
 # prove). Each test sources this file: it makes sure the local servers of
 # scripts/dev-db.sh are up, points etlre at the test databases (ivr_test,
-# analytics_test) and offers helpers to query both sides.
+# analytics_test, or ivr_test_X / analytics_test_X with ETLRE_TEST_DB=test_X
+# so that several suites can run at once) and offers helpers to query both sides.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -11,14 +12,22 @@ trap 'rm -rf "$TMP"' EXIT
 
 bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
 eval "$(bash "$ROOT/scripts/dev-db.sh" env)"
-export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/ivr_test"
-export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/analytics_test"
+TEST_DB=${ETLRE_TEST_DB:-test}
+case $TEST_DB in test|test_[a-z0-9_]*) ;; *) echo "Bail out! ETLRE_TEST_DB must be test or test_NAME"; exit 1 ;; esac
+MY_DB=ivr_$TEST_DB
+PG_DB=analytics_$TEST_DB
+export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB"
+export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/$PG_DB"
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl -e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4" &&
+{ psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
+  psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB" >/dev/null; } ||
+	{ echo "Bail out! cannot create the test databases $MY_DB and $PG_DB"; exit 1; }
 unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
 CONF="$TMP/etlre.conf"
 sed "s#^after_day = .*#after_day = $ROOT/sql/postgres/daily_metrics.sql#" "$ROOT/etlre.conf" > "$CONF"
 
 # my SQL: run SQL on the source test database, tab-separated, no headers
-my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr_test -N -B -e "$1"; }
+my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 "$MY_DB" -N -B -e "$1"; }
 # pg SQL: run SQL on the target test database, unaligned, no headers
 pg() { psql "$ETLRE_TARGET_URL" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 # etlre ARGS...: the binary with the test config
@@ -30,7 +39,7 @@ _reset_databases() {
 	pg "DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS etlre CASCADE;" &&
 	psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null &&
 	my "DROP TABLE IF EXISTS calls" &&
-	bash "$ROOT/scripts/load-fixtures.sh" --database ivr_test >/dev/null &&
+	bash "$ROOT/scripts/load-fixtures.sh" --database "$MY_DB" >/dev/null &&
 	etlre init >/dev/null
 }
 
