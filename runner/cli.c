@@ -80,7 +80,7 @@ static const struct command {
 } commands[] = {
 	{ "init", cmd_init, "create or upgrade etlre's own tables in the target" },
 	{ "process", cmd_process, "extract, validate, load and count-check every hour of a range" },
-	{ "retry", cmd_not_implemented, "rerun the hours of jobs that failed (not implemented yet)" },
+	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
 	{ "verify", cmd_not_implemented, "compare source and target hour by hour (not implemented yet)" },
 	{ "status", cmd_not_implemented, "jobs and their hours (not implemented yet)" },
 	{ "check", cmd_not_implemented, "health of connections and tables (not implemented yet)" },

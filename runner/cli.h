@@ -34,5 +34,6 @@ int cli_main(int argc, char **argv);
 
 int cmd_init(int argc, char **argv);
 int cmd_process(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 
 #endif

@@ -21,7 +21,7 @@
 #include "session.h"
 #include "signals.h"
 #include "sqlquote.h"
-#include "summary.h"
+#include "job.h"
 
 typedef struct process_opts {
 	const char *date, *start_date, *end_date;
@@ -34,13 +34,16 @@ typedef struct process_opts {
 	int chunk_rows;
 	int timeout;
 	int jobs;
+	int retries;
+	double retry_wait;
+	int max_failures;
 	const char *rejects_file;
 } process_opts;
 
 enum {
 	OPT_DATE = 2000, OPT_START, OPT_END, OPT_TABLE, OPT_DRY_RUN, OPT_SKIP_INVALID,
 	OPT_MAX_REJECTS, OPT_BATCH_MODE, OPT_CHUNK_SIZE, OPT_TIMEOUT, OPT_JOBS, OPT_JSON,
-	OPT_REJECTS_FILE,
+	OPT_REJECTS_FILE, OPT_RETRIES, OPT_RETRY_WAIT, OPT_MAX_FAILURES,
 };
 
 #define MAX_RANGE_DAYS 3660
@@ -61,6 +64,12 @@ static const struct argp_option process_options[] = {
 	{ "chunk-size", OPT_CHUNK_SIZE, "ROWS", 0, "rows per COPY batch (default 50000)", 3 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "statement timeout on both servers (default none)", 3 },
 	{ "jobs", OPT_JOBS, "N", 0, "parallel workers (only 1 for now)", 3 },
+	{ "retries", OPT_RETRIES, "N", 0,
+	  "retries of an hour after a transient failure (default 3)", 3 },
+	{ "retry-wait", OPT_RETRY_WAIT, "SECONDS", 0,
+	  "first backoff before a retry, doubled each time, with jitter (default 1)", 3 },
+	{ "max-failures", OPT_MAX_FAILURES, "N", 0,
+	  "stop the job after N failed hours in a row (default 5; 0 never)", 3 },
 	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
 	{ 0 }
 };
@@ -134,6 +143,15 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--jobs %d: parallel workers are not implemented yet; use --jobs 1",
 				   o->jobs);
 		break;
+	case OPT_RETRIES:
+		o->retries = (int)parse_count(state, "--retries", arg, 0, 100);
+		break;
+	case OPT_RETRY_WAIT:
+		o->retry_wait = (double)parse_count(state, "--retry-wait", arg, 0, 3600);
+		break;
+	case OPT_MAX_FAILURES:
+		o->max_failures = (int)parse_count(state, "--max-failures", arg, 0, 1000000);
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
@@ -167,79 +185,6 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* run_after_day: the table's after_day SQL for one day, in one transaction */
-static bool run_after_day(tgt_conn *tgt, const table_config *t, const char *day)
-{
-	FILE *f = fopen(t->after_day, "r");
-	strbuf file, sql, lit;
-	char buf[4096];
-	size_t n;
-	bool ok;
-
-	if (!f) {
-		log_error("table %s: cannot read after_day file '%s': %s", t->name, t->after_day,
-			  strerror(errno));
-		return false;
-	}
-	sb_init(&file, 4096);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sb_add(&file, buf, n);
-	fclose(f);
-
-	/* :day becomes DATE 'YYYY-MM-DD' wherever it stands as a whole token */
-	sb_init(&lit, 32);
-	sb_adds(&lit, "DATE ");
-	quote_pg_literal(&lit, day);
-	sb_init(&sql, file.len + 256);
-	for (size_t i = 0; i < file.len; i++) {
-		const char *p = file.buf + i;
-		bool token = strncmp(p, ":day", 4) == 0 && (i == 0 || p[-1] != ':') &&
-			     !(p[4] == '_' || (p[4] >= 'a' && p[4] <= 'z') || (p[4] >= 'A' && p[4] <= 'Z') ||
-			       (p[4] >= '0' && p[4] <= '9'));
-		if (token) {
-			sb_add(&sql, lit.buf, lit.len);
-			i += 3;
-		} else {
-			sb_addc(&sql, *p);
-		}
-	}
-	ok = tgt_exec(tgt, "BEGIN", 0, NULL, NULL) && tgt_exec(tgt, sql.buf, 0, NULL, NULL) &&
-	     tgt_exec(tgt, "COMMIT", 0, NULL, NULL);
-	if (!ok) {
-		tgt_exec_quiet(tgt, "ROLLBACK");
-		log_error("table %s: after_day %s failed for %s", t->name, t->after_day, day);
-	} else {
-		log_info("table %s: after_day %s done for %s", t->name, t->after_day, day);
-	}
-	sb_release(&file);
-	sb_release(&sql);
-	sb_release(&lit);
-	return ok;
-}
-
-static char *tables_array(table_plan *plans, int n)
-{
-	strbuf sb;
-	sb_init(&sb, 64);
-	sb_addc(&sb, '{');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			sb_addc(&sb, ',');
-		sb_adds(&sb, plans[i].cfg->name);
-	}
-	sb_addc(&sb, '}');
-	return sb_detach(&sb);
-}
-
-static char *options_json(const process_opts *o)
-{
-	return xasprintf("{\"dry_run\":%s,\"skip_invalid\":%s,\"max_rejects\":%lld,"
-			 "\"batch_mode\":\"%s\",\"chunk_size\":%d,\"timeout\":%d}",
-			 o->dry_run ? "true" : "false", o->skip_invalid ? "true" : "false",
-			 (long long)o->max_rejects, o->window_hours == 24 ? "daily" : "hourly",
-			 o->chunk_rows, o->timeout);
-}
-
 /* resolve_tables: the plans to run, in config order; EXIT_CODE_USAGE if a
  * --table names no [table] section */
 static int check_table_names(session *s, const process_opts *o)
@@ -269,90 +214,10 @@ static bool table_selected(const process_opts *o, const char *name)
 	return false;
 }
 
-/* hours_outcome: succeeded when every hour and after_day succeeded, failed
- * when none did, partial otherwise */
-static const char *hours_outcome(const run_report *r)
-{
-	int ok = 0, failed = 0;
-
-	for (int i = 0; i < r->nhours; i++) {
-		if (strcmp(r->hours[i].status, "succeeded") == 0)
-			ok++;
-		else
-			failed++;
-	}
-	for (int i = 0; i < r->ntables; i++)
-		failed += r->tables[i].after_day_failed;
-	if (failed == 0)
-		return "succeeded";
-	return ok == 0 ? "failed" : "partial";
-}
-
-/* run_range: every window of every day; fills the report. Returns the
- * signal number when interrupted, else 0. */
-static int run_range(session *s, table_plan *plans, int nplans, const process_opts *o,
-		     load_run *run, run_report *rep)
-{
-	int64_t first_day = date_to_days(o->first), last_day = date_to_days(o->last);
-	bool stop = false;
-
-	for (int64_t day = first_day; day <= last_day && !stop; day++) {
-		civil_date d = days_to_date(day);
-		char day_s[11];
-		date_format(d, day_s);
-		for (int t = 0; t < nplans && !stop; t++) {
-			window *w;
-			int nw = windows_for_range(d, d, o->window_hours, &w);
-			int day_ok = 0;
-			for (int i = 0; i < nw && !stop; i++) {
-				window_result res;
-				hour_report *h = report_add_hour(rep);
-				table_report *tr = &rep->tables[t];
-
-				h->table = t;
-				h->hour = w[i].start_hour;
-				if (!session_reconnect(s, o->timeout)) {
-					h->status = "failed";
-					h->cls = ERRCLASS_CONNECTION;
-					h->error = xstrdup("cannot reconnect to the source or the target");
-					tr->hours++;
-					tr->hours_failed++;
-					continue;
-				}
-				load_window(s->src, s->tgt, &plans[t], run, w[i], &res);
-				tr->hours++;
-				tr->seconds += res.seconds;
-				tr->n.read += res.n.read;
-				h->n = res.n;
-				if (res.status == WINDOW_OK) {
-					h->status = "succeeded";
-					tr->n.loaded += res.n.loaded;
-					tr->n.rejected += res.n.rejected;
-					tr->n.deleted += res.n.deleted;
-					day_ok++;
-				} else {
-					h->status = res.status == WINDOW_INTERRUPTED ? "interrupted" : "failed";
-					h->cls = res.cls;
-					h->error = res.error;
-					res.error = NULL;
-					tr->hours_failed++;
-					if (res.status == WINDOW_INTERRUPTED || res.too_many_rejects)
-						stop = true;
-				}
-				window_result_release(&res);
-			}
-			free(w);
-			if (day_ok == nw && plans[t].cfg->after_day && !o->dry_run &&
-			    !run_after_day(s->tgt, plans[t].cfg, day_s))
-				rep->tables[t].after_day_failed++;
-		}
-	}
-	return signals_caught();
-}
-
 int cmd_process(int argc, char **argv)
 {
-	process_opts o = { .max_rejects = -1, .window_hours = 1, .chunk_rows = 50000, .jobs = 1 };
+	process_opts o = { .max_rejects = -1, .window_hours = 1, .chunk_rows = 50000, .jobs = 1,
+			   .retries = 3, .retry_wait = 1, .max_failures = 5 };
 	struct argp argp = {
 		process_options, parse_process, NULL,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
@@ -368,15 +233,11 @@ int cmd_process(int argc, char **argv)
 	};
 	session s;
 	table_plan *plans = NULL;
-	int nplans = 0, rc, sig = 0;
-	load_run run;
-	run_report rep;
-	char *tables = NULL, *opts_json = NULL;
-	const char *outcome;
+	work_item *items = NULL;
+	int nplans = 0, nitems = 0, rc;
+	int64_t job_id;
 
 	cli_parse_command(&argp, argc, argv, "process", &o);
-	memset(&rep, 0, sizeof(rep));
-	memset(&run, 0, sizeof(run));
 	rc = session_load_config(&s, cli_global());
 	if (rc == 0)
 		rc = check_table_names(&s, &o);
@@ -401,79 +262,24 @@ int cmd_process(int argc, char **argv)
 		goto out;
 	}
 
-	run.dry_run = o.dry_run;
-	run.skip_invalid = o.skip_invalid;
-	run.max_rejects = o.max_rejects;
-	run.chunk_rows = o.chunk_rows;
-	run.schema = s.cfg.schema;
-	if (o.rejects_file && !o.dry_run) {
-		static const char *header[] = { "job_id", "table", "hour", "key", "column",
-						"value", "rule", "reason", "raw" };
-		run.rfile = rejects_file_open(o.rejects_file, header, 9);
-		if (!run.rfile) {
-			rc = EXIT_CODE_USAGE;
-			goto out;
-		}
-	}
+	/* day by day; within a day table by table, hour by hour */
+	int64_t first = date_to_days(o.first), last = date_to_days(o.last);
+	items = xcalloc((size_t)((last - first + 1) * nplans * (24 / o.window_hours)), sizeof(*items));
+	for (int64_t day = first; day <= last; day++)
+		for (int t = 0; t < nplans; t++)
+			for (int h = 0; h < 24; h += o.window_hours)
+				items[nitems++] = (work_item){ t, day * 24 + h, o.window_hours };
 
-	report_init(&rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep.tables[i].name = plans[i].cfg->name;
-	rep.dry_run = o.dry_run;
-	rep.window_hours = o.window_hours;
-	date_format(o.first, rep.start_date);
-	date_format(o.last, rep.end_date);
-	now_iso8601_utc(rep.started_at);
-
-	if (!o.dry_run) {
-		job_info job = { "process", rep.start_date, rep.end_date, NULL, NULL, o.window_hours };
-		tables = tables_array(plans, nplans);
-		opts_json = options_json(&o);
-		job.tables = tables;
-		job.options = opts_json;
-		if (!ledger_job_start(s.tgt, s.cfg.schema, &job, &run.job_id) ||
-		    !ledger_job_lock(s.tgt, run.job_id)) {
-			rc = EXIT_CODE_FAILED;
-			goto out;
-		}
-		rep.job_id = run.job_id;
-		log_set_context(run.job_id, NULL, NULL);
-		log_info("job %lld started: %s .. %s, %d table(s)", (long long)run.job_id,
-			 rep.start_date, rep.end_date, nplans);
-	}
-
-	sig = run_range(&s, plans, nplans, &o, &run, &rep);
-	now_iso8601_utc(rep.finished_at);
-	outcome = hours_outcome(&rep);
-	rep.status = o.dry_run ? "dry_run" : sig ? "interrupted" : outcome;
-	if (!o.dry_run && !(session_reconnect(&s, o.timeout) &&
-			    ledger_job_finish(s.tgt, s.cfg.schema, run.job_id, rep.status)))
-		log_warn("could not record the end of job %lld", (long long)run.job_id);
-	if (run.rfile) {
-		if (!rejects_file_close(run.rfile, true))
-			outcome = "failed";
-		run.rfile = NULL;
-	}
-
-	if (o.json)
-		report_print_json(&rep);
-	else
-		report_print_text(&rep);
-
-	if (sig)
-		rc = sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
-	else
-		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+	job_spec spec = { "process", o.dry_run, o.skip_invalid, o.json, o.max_rejects,
+			  o.chunk_rows, o.timeout, o.retries, o.retry_wait, o.max_failures,
+			  o.rejects_file, NULL };
+	rc = job_run(&s, plans, nplans, items, nitems, &spec, &job_id);
 out:
-	if (run.rfile)
-		rejects_file_discard(run.rfile);
 	for (int i = 0; i < nplans; i++)
 		plan_release(&plans[i]);
 	free(plans);
-	free(tables);
-	free(opts_json);
+	free(items);
 	free(o.tables);
-	report_release(&rep);
 	session_close(&s);
 	return rc;
 }

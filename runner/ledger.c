@@ -196,19 +196,198 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int6
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	snprintf(wh, sizeof(wh), "%d", job->window_hours);
 	const char *params[] = { job->command, job->range_start, job->range_end, job->tables,
-				 job->options, host, pid, wh };
+				 job->options, host, pid, wh, job->item_tables, job->item_hours,
+				 job->retry_of };
 	sql = expand("WITH j AS ("
 		     "  INSERT INTO @S.jobs (command, status, range_start, range_end, tables,"
-		     "                      options, host, pid, window_hours)"
-		     "  VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8) RETURNING job_id),"
+		     "                      options, host, pid, window_hours, retry_of)"
+		     "  VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $11) RETURNING job_id),"
 		     " h AS ("
 		     "  INSERT INTO @S.job_hours (job_id, table_name, hour)"
-		     "  SELECT j.job_id, t, g FROM j, unnest($4::text[]) t,"
-		     "    generate_series($2::date::timestamp, $3::date::timestamp + interval '23 hours',"
-		     "                    $8::int * interval '1 hour') g)"
+		     "  SELECT j.job_id, u.t, u.h FROM j, unnest($9::text[], $10::timestamp[]) AS u(t, h))"
 		     " SELECT job_id FROM j",
 		     schema);
-	ok = tgt_query_int64(c, sql, 8, params, job_id);
+	ok = tgt_query_int64(c, sql, 11, params, job_id);
+	free(sql);
+	return ok;
+}
+
+bool ledger_hour_running(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+			 const char *hour_sql)
+{
+	char id[24];
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id, table, hour_sql };
+	sql = expand("WITH h AS (UPDATE @S.job_hours SET status = 'running'"
+		     "  WHERE job_id = $1 AND table_name = $2 AND hour = $3 RETURNING 1)"
+		     " UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1",
+		     schema);
+	ok = tgt_exec(c, sql, 3, params, NULL);
+	free(sql);
+	return ok;
+}
+
+bool ledger_hour_pending(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+			 const char *hour_sql)
+{
+	char id[24];
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id, table, hour_sql };
+	sql = expand("UPDATE @S.job_hours SET status = 'pending'"
+		     " WHERE job_id = $1 AND table_name = $2 AND hour = $3 AND status = 'running'",
+		     schema);
+	ok = tgt_exec(c, sql, 3, params, NULL);
+	free(sql);
+	return ok;
+}
+
+typedef struct items_ctx {
+	retry_item *items;
+	int n, cap;
+} items_ctx;
+
+static bool item_row(void *ctx, int ncols, char **v)
+{
+	items_ctx *x = ctx;
+	(void)ncols;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->items = xrealloc(x->items, sizeof(*x->items) * (size_t)x->cap);
+	}
+	x->items[x->n].table = xstrdup(v[0]);
+	x->items[x->n].hour = xstrdup(v[1]);
+	x->items[x->n].window_hours = atoi(v[2]);
+	x->n++;
+	return true;
+}
+
+bool ledger_retry_items(tgt_conn *c, const char *schema, const char *job_ids, bool force,
+			retry_item **items, int *n)
+{
+	items_ctx x = { NULL, 0, 0 };
+	const char *params[] = { job_ids, force ? "t" : "f" };
+	char *sql = expand("SELECT DISTINCT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
+			   "  j.window_hours"
+			   " FROM @S.job_hours h JOIN @S.jobs j USING (job_id)"
+			   " WHERE h.job_id = ANY($1::bigint[]) AND ($2::bool OR h.status <> 'succeeded')"
+			   " ORDER BY 2, 1",
+			   schema);
+	bool ok = tgt_query(c, sql, 2, params, item_row, &x);
+
+	free(sql);
+	*items = x.items;
+	*n = x.n;
+	return ok;
+}
+
+void retry_items_free(retry_item *items, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(items[i].table);
+		free(items[i].hour);
+	}
+	free(items);
+}
+
+typedef struct job_row_ctx {
+	job_row *rows;
+	int n;
+} job_row_ctx;
+
+static bool job_row_cb(void *ctx, int ncols, char **v)
+{
+	job_row_ctx *x = ctx;
+	job_row *r;
+	(void)ncols;
+	x->rows = xrealloc(x->rows, sizeof(*x->rows) * (size_t)(x->n + 1));
+	r = &x->rows[x->n++];
+	r->job_id = strtoll(v[0], NULL, 10);
+	snprintf(r->status, sizeof(r->status), "%s", v[1]);
+	r->alive = v[2][0] == 't';
+	snprintf(r->host, sizeof(r->host), "%s", v[3]);
+	r->pid = atoi(v[4]);
+	r->options = xstrdup(v[5]);
+	return true;
+}
+
+bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_row **rows, int *n)
+{
+	job_row_ctx x = { NULL, 0 };
+	char key[24];
+	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
+	const char *params[] = { job_ids, key };
+	char *sql = expand("SELECT j.job_id, j.status,"
+			   "  EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+			   "    AND l.classid = $2::int::oid AND l.objid::bigint = j.job_id AND l.objsubid = 2"
+			   "    AND l.granted),"
+			   "  j.host, j.pid, j.options::text"
+			   " FROM @S.jobs j WHERE j.job_id = ANY($1::bigint[]) ORDER BY j.job_id",
+			   schema);
+	bool ok = tgt_query(c, sql, 2, params, job_row_cb, &x);
+
+	free(sql);
+	*rows = x.rows;
+	*n = x.n;
+	return ok;
+}
+
+void job_rows_free(job_row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(rows[i].options);
+	free(rows);
+}
+
+static bool options_row(void *ctx, int ncols, char **v)
+{
+	stored_options *o = ctx;
+	(void)ncols;
+	if (v[0])
+		o->skip_invalid = v[0][0] == 't';
+	if (v[1])
+		o->max_rejects = strtoll(v[1], NULL, 10);
+	if (v[2])
+		o->chunk_rows = atoi(v[2]);
+	if (v[3])
+		o->timeout = atoi(v[3]);
+	if (v[4])
+		o->retries = atoi(v[4]);
+	if (v[5])
+		o->retry_wait = strtod(v[5], NULL);
+	if (v[6])
+		o->max_failures = atoi(v[6]);
+	return true;
+}
+
+bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id, stored_options *out)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id };
+	char *sql = expand("SELECT (options->>'skip_invalid')::bool, (options->>'max_rejects')::bigint,"
+			   "  (options->>'chunk_size')::int, (options->>'timeout')::int,"
+			   "  (options->>'retries')::int, (options->>'retry_wait')::float8,"
+			   "  (options->>'max_failures')::int"
+			   " FROM @S.jobs WHERE job_id = $1",
+			   schema);
+	bool ok = tgt_query(c, sql, 1, params, options_row, out);
+	free(sql);
+	return ok;
+}
+
+bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids, int64_t by)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", (long long)by);
+	const char *params[] = { job_ids, id };
+	char *sql = expand("UPDATE @S.jobs SET retried_by = $2 WHERE job_id = ANY($1::bigint[])", schema);
+	bool ok = tgt_exec(c, sql, 2, params, NULL);
 	free(sql);
 	return ok;
 }

@@ -29,10 +29,13 @@ typedef struct job_info {
 	const char *tables;      /* PostgreSQL array literal {a,b} */
 	const char *options;     /* JSON text */
 	int window_hours;
+	const char *item_tables; /* the job's hours: array literals of equal length, */
+	const char *item_hours;  /* table names and window starts */
+	const char *retry_of;    /* array literal of job ids, or NULL */
 } job_info;
 
-/* ledger_job_start: inserts a running job with one pending row per table and
- * window; *job_id gets its id. Autocommitted. */
+/* ledger_job_start: inserts a running job with one pending row per item;
+ * *job_id gets its id. Autocommitted. */
 bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job,
 		      int64_t *job_id) MUSTCHECK;
 /*
@@ -63,6 +66,53 @@ bool ledger_hour_done(tgt_conn *c, const char *schema, int64_t job_id, const cha
 bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			const char *hour_sql, const char *error_class, const char *error,
 			double seconds) MUSTCHECK;
+/* ledger_hour_running: marks a job's hour running and beats the job's heart */
+bool ledger_hour_running(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+			 const char *hour_sql) MUSTCHECK;
+/* ledger_hour_pending: puts a running hour back to pending (interrupted) */
+bool ledger_hour_pending(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+			 const char *hour_sql) MUSTCHECK;
+
+/* A job's hour to run again, as ledger_retry_items finds it. */
+typedef struct retry_item {
+	char *table;
+	char *hour;       /* YYYY-MM-DD HH:MM:SS */
+	int window_hours;
+} retry_item;
+/* ledger_retry_items: the distinct hours of the jobs job_ids (an array
+ * literal) that did not succeed (all of them with force), by hour then
+ * table. *items is new; free with retry_items_free. */
+bool ledger_retry_items(tgt_conn *c, const char *schema, const char *job_ids, bool force,
+			retry_item **items, int *n) MUSTCHECK;
+void retry_items_free(retry_item *items, int n);
+
+typedef struct job_row {
+	int64_t job_id;
+	char status[16];
+	bool alive;       /* its process still holds the job lock */
+	char host[128];
+	int pid;
+	char *options;    /* JSON text, owned */
+} job_row;
+/* ledger_jobs_get: the jobs job_ids (array literal) that exist, by id; *rows
+ * is new; free with job_rows_free */
+bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_row **rows,
+		     int *n) MUSTCHECK;
+void job_rows_free(job_row *rows, int n);
+/* The load options a job was run with (jobs.options), reused by retry. */
+typedef struct stored_options {
+	bool skip_invalid;
+	int64_t max_rejects;
+	int chunk_rows, timeout, retries, max_failures;
+	double retry_wait;
+} stored_options;
+/* ledger_job_options: reads them; missing fields get the defaults in *out */
+bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id,
+			stored_options *out) MUSTCHECK;
+/* ledger_jobs_retried_by: records that jobs job_ids were retried by job by */
+bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids,
+			    int64_t by) MUSTCHECK;
+
 /* ledger_rejects_clear: inside the hour's transaction: forgets the rejects
  * of an earlier load of this hour (the new load replaces them). */
 bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table,

@@ -583,6 +583,8 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	} else {
 		src_rollback(src);
 		tgt_exec_quiet(tgt, "ROLLBACK");
+		if (signals_caught()) /* a statement cancelled by the signal handler */
+			res->status = WINDOW_INTERRUPTED;
 		if (res->status == WINDOW_INTERRUPTED) {
 			free(res->error);
 			res->error = xstrdup("interrupted; the hour was rolled back");

@@ -5,12 +5,14 @@
 #include "cli.h"
 #include "signals.h"
 #include "source_mariadb.h"
+#include "target_pg.h"
 
 int main(int argc, char **argv)
 {
 	int rc;
 
-	signals_install();
+	/* a signal cancels the statement in progress, so the hour rolls back at once */
+	signals_install(tgt_cancel_running);
 	rc = cli_main(argc, argv);
 	src_library_end();
 	return rc;

@@ -7,15 +7,20 @@
 #include <string.h>
 
 static volatile sig_atomic_t caught;
+static void (*signal_hook)(void);
 
 static void on_signal(int sig)
 {
-	if (!caught)
+	if (!caught) {
 		caught = sig;
+		if (signal_hook)
+			signal_hook();
+	}
 }
 
-void signals_install(void)
+void signals_install(void (*hook)(void))
 {
+	signal_hook = hook;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));

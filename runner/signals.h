@@ -7,7 +7,9 @@
 
 #include <stdbool.h>
 
-void signals_install(void);
+/* signals_install: hook (may be NULL) runs inside the handler on the first
+ * signal; it must be async-signal-safe */
+void signals_install(void (*hook)(void));
 /* signals_caught: 0 if none, else the signal number (first one wins) */
 int signals_caught(void);
 

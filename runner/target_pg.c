@@ -19,6 +19,29 @@ struct tgt_conn {
 	char describe[256];
 };
 
+/* the cancel handle of the newest connection, for tgt_cancel_running */
+static PGcancel *volatile cancel_handle;
+
+void tgt_cancel_running(void)
+{
+	char err[256];
+	PGcancel *h = cancel_handle;
+
+	if (h)
+		PQcancel(h, err, sizeof(err));
+}
+
+static void set_cancel_handle(PGconn *pg)
+{
+	PGcancel *old = cancel_handle;
+
+	cancel_handle = NULL;
+	if (old)
+		PQfreeCancel(old);
+	if (pg)
+		cancel_handle = PQgetCancel(pg);
+}
+
 static void describe_conn(tgt_conn *c)
 {
 	snprintf(c->describe, sizeof(c->describe), "%s@%s:%s/%s", PQuser(c->pg),
@@ -109,6 +132,7 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 		return NULL;
 	}
 	describe_conn(c);
+	set_cancel_handle(c->pg);
 	sb_init(&sql, 256);
 	sb_adds(&sql, "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601';"
 		      " SET extra_float_digits = 3; SET TimeZone = ");
@@ -127,8 +151,11 @@ void tgt_close(tgt_conn *c)
 {
 	if (!c)
 		return;
-	if (c->pg)
+	if (c->pg) {
+		if (cancel_handle)
+			set_cancel_handle(NULL);
 		PQfinish(c->pg);
+	}
 	free(c);
 }
 

@@ -39,6 +39,9 @@ typedef struct tgt_options {
  * logged. The caller owns the result and frees it with tgt_close. */
 tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt);
 void tgt_close(tgt_conn *c);
+/* tgt_cancel_running: asks the server to cancel the statement running on the
+ * newest connection; async-signal-safe, for the SIGINT/SIGTERM handler */
+void tgt_cancel_running(void);
 /* tgt_describe: "user@host:port/db", without password (static storage) */
 const char *tgt_describe(tgt_conn *c);
 /* tgt_conninfo_describe: the same for a conninfo not yet connected; new string */

@@ -9,6 +9,8 @@
 #   scripts/dev-db.sh status   say whether each server is up; exit 0 iff both are
 #   scripts/dev-db.sh env      print the export lines to eval:
 #                                eval "$(scripts/dev-db.sh env)"
+#   scripts/dev-db.sh stop mariadb|postgresql, start mariadb|postgresql:
+#                              one server only (the fault tests use these)
 #
 # Environment:
 #   ETLRE_DEV_MARIADB_PORT  MariaDB TCP port            (default 3407)
@@ -431,12 +433,11 @@ cmd_start() {
     check_traversable mysql "$DBDIR"
   fi
   MARIADB_LAUNCHED=
-  mariadb_start
-  pg_start
-  mariadb_wait
-  pg_wait
-  mariadb_ensure
-  pg_ensure
+  if [ "$WHICH" != postgresql ]; then mariadb_start; fi
+  if [ "$WHICH" != mariadb ]; then pg_start; fi
+  if [ "$WHICH" != postgresql ]; then mariadb_wait; mariadb_ensure; fi
+  if [ "$WHICH" != mariadb ]; then pg_wait; pg_ensure; fi
+  [ "$WHICH" = both ] || return 0
   log "MariaDB up on 127.0.0.1:$MARIADB_PORT, PostgreSQL up on 127.0.0.1:$PG_PORT (data: $DBDIR)"
   print_env
 }
@@ -449,8 +450,8 @@ cmd_stop() {
   fi
   with_lock
   local rc=0
-  mariadb_stop || rc=1
-  pg_stop || rc=1
+  if [ "$WHICH" != postgresql ]; then mariadb_stop || rc=1; fi
+  if [ "$WHICH" != mariadb ]; then pg_stop || rc=1; fi
   return $rc
 }
 
@@ -482,6 +483,9 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
 }
 
+# an optional second word limits start and stop to one server (fault tests)
+WHICH=${2:-both}
+case $WHICH in both|mariadb|postgresql) ;; *) usage; exit 2 ;; esac
 case ${1:-} in
   start)  cmd_start ;;
   stop)   cmd_stop ;;

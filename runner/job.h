@@ -1,0 +1,42 @@
+/*
+ * job.h: running a job: a list of work items (a table's window), loaded one
+ * after the other, with transient failures retried (exponential backoff with
+ * jitter, reconnecting as needed), a stop after too many failed hours in a
+ * row, after_day SQL once a table's day is complete, the job and its hours
+ * recorded in etlre's tables, and the summary printed. process and retry
+ * build their items and their job_spec, then call job_run.
+ */
+#ifndef ETLRE_JOB_H
+#define ETLRE_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "session.h"
+
+typedef struct work_item {
+	int plan;          /* index into the plans */
+	int64_t hour;      /* window start, hours since epoch */
+	int window_hours;  /* 1 or 24 */
+} work_item;
+
+typedef struct job_spec {
+	const char *command;     /* process or retry */
+	bool dry_run, skip_invalid, json;
+	int64_t max_rejects;     /* -1: no limit */
+	int chunk_rows;
+	int timeout;             /* statement timeout, seconds; 0 none */
+	int retries;             /* extra attempts for transient failures */
+	double retry_wait;       /* first backoff, seconds; doubles each time */
+	int max_failures;        /* failed hours in a row that stop the job; 0 never */
+	const char *rejects_file;
+	const char *retry_of;    /* array literal of retried job ids, or NULL */
+} job_spec;
+
+/* job_run: runs the items as one job and prints its summary. Returns the
+ * exit status: 0, 1 (hours failed), 2 (rejects file), 130/143 (signal). */
+int job_run(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
+	    const job_spec *spec, int64_t *job_id);
+
+#endif
