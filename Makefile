@@ -44,7 +44,7 @@ $(BUILD)/%.o: runner/%.c | $(BUILD)
 $(BUILD):
 	mkdir -p $(BUILD)/tests
 
-$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(PURE_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(PURE_OBJS) $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BINS)

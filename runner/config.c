@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <ini.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ typedef enum { SEC_SOURCE, SEC_TARGET, SEC_ETLRE, SEC_TABLE } section_kind;
 
 typedef struct parse_state {
 	config *cfg;
+	char **sections;     /* real names of the headers, in order (see header_read) */
+	int nsections;
 	char error[512];
 	char current_section[256];
 	table_config *table; /* current [table NAME] */
@@ -188,6 +191,9 @@ static bool enter_section(parse_state *st, const char *section, section_kind *ki
 {
 	config *cfg = st->cfg;
 
+	if (section[0] == '#') /* see header_read */
+		section = st->sections[atoi(section + 1)];
+
 	if (strcmp(section, st->current_section) == 0 && st->current_section[0]) {
 		*kind = strcmp(section, "source") == 0   ? SEC_SOURCE
 			: strcmp(section, "target") == 0 ? SEC_TARGET
@@ -231,6 +237,113 @@ static bool enter_section(parse_state *st, const char *section, section_kind *ki
 	return true;
 }
 
+/*
+ * Section headers are checked here, before inih sees them, since inih only
+ * reports key lines and keeps section names shorter than 50 bytes: every
+ * header must be a known section and none may repeat (a repeated [table x]
+ * would otherwise merge into the first). inih then reads the file through
+ * header_reader, which hands it each header as "[#N]", N the header's index
+ * in parse_state.sections, so table names of any valid length survive.
+ */
+typedef struct header_reader {
+	FILE *f;
+	char *line;
+	size_t cap;
+	size_t len, pos;
+	int lineno;
+	parse_state *st;
+	bool failed;
+} header_reader;
+
+/* header_name: the name inside a [header] line, trimmed, or NULL if the line
+ * is not a header; *bad is set when it is one without a ']' */
+static char *header_name(char *line, bool *bad)
+{
+	char *p = line, *close;
+
+	*bad = false;
+	if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '[')
+		return NULL;
+	close = strchr(p, ']');
+	if (!close) {
+		*bad = true;
+		return NULL;
+	}
+	return str_trim(xstrndup(p + 1, (size_t)(close - p - 1)));
+}
+
+static bool check_header(header_reader *r, char *name)
+{
+	parse_state *st = r->st;
+	bool known = strcmp(name, "source") == 0 || strcmp(name, "target") == 0 ||
+		     strcmp(name, "etlre") == 0 || strncmp(name, "table ", 6) == 0;
+
+	if (!known) {
+		log_error("%s:%d: unknown section [%s] (expected [source], [target], [etlre] or "
+			  "[table NAME])",
+			  st->cfg->path, r->lineno, name);
+		return false;
+	}
+	for (int i = 0; i < st->nsections; i++) {
+		if (strcmp(st->sections[i], name) == 0) {
+			log_error("%s:%d: [%s] appears twice", st->cfg->path, r->lineno, name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* header_read: an fgets() for inih (see above); stops at the first bad header */
+static char *header_read(char *str, int num, void *stream)
+{
+	header_reader *r = stream;
+	size_t n = 0;
+
+	if (r->failed || num <= 1)
+		return NULL;
+	if (r->pos >= r->len) {
+		ssize_t got = getline(&r->line, &r->cap, r->f);
+		bool bad;
+		char *name;
+
+		if (got < 0)
+			return NULL;
+		r->len = (size_t)got;
+		r->pos = 0;
+		r->lineno++;
+		name = header_name(r->line, &bad);
+		if (bad) {
+			log_error("%s:%d: syntax error ('[' without ']')", r->st->cfg->path, r->lineno);
+			r->failed = true;
+			return NULL;
+		}
+		if (name) {
+			parse_state *st = r->st;
+			if (!check_header(r, name)) {
+				free(name);
+				r->failed = true;
+				return NULL;
+			}
+			st->sections = xrealloc(st->sections, sizeof(char *) * (size_t)(st->nsections + 1));
+			st->sections[st->nsections] = name;
+			r->len = (size_t)snprintf(r->line, r->cap, "[#%d]\n", st->nsections);
+			st->nsections++;
+		}
+	}
+	while (n < (size_t)num - 1 && r->pos < r->len) {
+		char c = r->line[r->pos++];
+		str[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	str[n] = '\0';
+	return str;
+}
+
 static int ini_handler_cb(void *user, const char *section, const char *name, const char *value)
 {
 	parse_state *st = user;
@@ -243,14 +356,15 @@ static int ini_handler_cb(void *user, const char *section, const char *name, con
 	if (!enter_section(st, section, &kind))
 		return 0;
 	if (kind == SEC_TABLE && !st->table)
-		st->table = config_find_table(st->cfg, section + 6);
+		st->table = config_find_table(st->cfg, st->current_section + 6);
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		if (settings[i].section == kind && strcmp(settings[i].name, name) == 0)
 			return settings[i].set(st, name, value) ? 1 : 0;
 	}
 	if (kind == SEC_TABLE && (strncmp(name, "expr.", 5) == 0 || strncmp(name, "check.", 6) == 0))
 		return table_prefixed(st, name, value) ? 1 : 0;
-	snprintf(st->error, sizeof(st->error), "unknown setting '%s' in [%s]", name, section);
+	snprintf(st->error, sizeof(st->error), "unknown setting '%s' in [%s]", name,
+		 st->current_section);
 	return 0;
 }
 
@@ -370,14 +484,22 @@ bool config_load(const char *path, config *cfg)
 	 * no continuation lines, stop at the first error so its line is exact. */
 	ini_use_stack = false;
 	ini_allow_realloc = true;
+	ini_max_line = 1 << 20;
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 
-	rc = ini_parse(path, ini_handler_cb, &st);
-	if (rc == -1) {
-		log_error("cannot read config file '%s'", path);
+	header_reader reader = { .st = &st };
+	reader.f = fopen(path, "r");
+	if (!reader.f) {
+		log_error("cannot read config file '%s': %s", path, strerror(errno));
 		return false;
 	}
+	rc = ini_parse_stream(header_read, &reader, ini_handler_cb, &st);
+	fclose(reader.f);
+	free(reader.line);
+	str_list_free(st.sections, st.nsections);
+	if (reader.failed)
+		return false; /* logged by header_read */
 	if (rc != 0) {
 		if (rc > 0)
 			log_error("%s:%d: %s", path, rc,
@@ -543,6 +665,10 @@ bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_si
 			goto fail;
 		}
 		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		if (close[1] != ':' && close + 1 != slash) {
+			snprintf(err, err_size, "source url: expected ':' or '/' after ']'");
+			goto fail;
+		}
 		colon = close[1] == ':' ? close + 1 : NULL;
 	} else {
 		colon = memchr(p, ':', (size_t)(hostend - p));

@@ -20,7 +20,7 @@
 #include "signals.h"
 
 #define BATCH_MAX_BYTES (8u << 20)
-#define REJECTS_FLUSH_BYTES (4u << 20)
+#define STREAM_CHUNK_BYTES (256u << 10)
 #define VALUE_SHOWN_MAX 120
 
 typedef struct batch {
@@ -28,6 +28,8 @@ typedef struct batch {
 	size_t *row_end; /* end offset of each row in data */
 	int nrows;
 	int cap;
+	bool streaming;  /* a COPY of this batch is open under a savepoint */
+	size_t sent;     /* bytes of data already sent to it */
 } batch;
 
 typedef struct window_ctx {
@@ -370,21 +372,89 @@ static bool load_range(window_ctx *x, int lo, int hi)
 	return load_range(x, lo, mid) && load_range(x, mid, hi);
 }
 
-static bool flush_batch(window_ctx *x)
+/*
+ * The rows of a batch are sent to the target while they are read: the COPY
+ * opens with the batch's first row and gets the encoded text in chunks, so
+ * the source and the target work at the same time. The batch stays in memory
+ * until its COPY has ended, to bisect it if the target refuses a row.
+ */
+static bool stream_start(window_ctx *x)
 {
-	bool ok = true;
-
-	if (x->b.nrows > 0)
-		ok = load_range(x, 0, x->b.nrows);
-	sb_reset(&x->b.data);
-	x->b.nrows = 0;
-	return ok && flush_rejects(x);
+	if (!tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL) ||
+	    !tgt_copy_begin(x->tgt, x->p->copy_sql))
+		return false;
+	x->b.streaming = true;
+	x->b.sent = 0;
+	return true;
 }
 
-static void encode_row(window_ctx *x, char **vals, unsigned long *lens)
+static bool stream_send(window_ctx *x)
 {
 	batch *b = &x->b;
 
+	if (!tgt_copy_put(x->tgt, b->data.buf + b->sent, b->data.len - b->sent)) {
+		tgt_copy_abort(x->tgt, "etlre: sending failed");
+		b->streaming = false;
+		return false;
+	}
+	b->sent = b->data.len;
+	return true;
+}
+
+/* stream_finish: ends the batch's COPY: COPY_OK (rows counted as loaded),
+ * COPY_ROW_REFUSED (rolled back to the savepoint), or COPY_FAILED */
+static copy_outcome stream_finish(window_ctx *x)
+{
+	batch *b = &x->b;
+	int64_t n = 0;
+	const tgt_error *err;
+
+	b->streaming = false;
+	if (tgt_copy_end(x->tgt, &n)) {
+		if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
+			return COPY_FAILED;
+		if (n != b->nrows) {
+			fail(x, ERRCLASS_INTERNAL, "COPY loaded %lld rows of %d sent", (long long)n,
+			     b->nrows);
+			return COPY_FAILED;
+		}
+		x->res->n.loaded += n;
+		return COPY_OK;
+	}
+	err = tgt_last_error(x->tgt);
+	if (err_class_is_row_level(err->cls) &&
+	    tgt_exec(x->tgt, "ROLLBACK TO SAVEPOINT etlre_batch", 0, NULL, NULL) &&
+	    tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
+		return COPY_ROW_REFUSED;
+	return COPY_FAILED;
+}
+
+static bool flush_batch(window_ctx *x)
+{
+	batch *b = &x->b;
+	bool ok = true;
+
+	if (b->streaming) {
+		copy_outcome o = stream_send(x) ? stream_finish(x) : COPY_FAILED;
+		if (o == COPY_ROW_REFUSED) {
+			int mid = b->nrows / 2;
+			ok = b->nrows == 1 ? load_range(x, 0, 1)
+					   : load_range(x, 0, mid) && load_range(x, mid, b->nrows);
+		} else {
+			ok = o == COPY_OK;
+		}
+	}
+	sb_reset(&b->data);
+	b->nrows = 0;
+	return ok && flush_rejects(x);
+}
+
+static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
+{
+	batch *b = &x->b;
+
+	if (!b->streaming && !stream_start(x))
+		return false;
 	for (int i = 0; i < x->p->ncols; i++) {
 		if (i)
 			sb_addc(&b->data, '\t');
@@ -401,6 +471,9 @@ static void encode_row(window_ctx *x, char **vals, unsigned long *lens)
 		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
 	}
 	b->row_end[b->nrows++] = b->data.len;
+	if (b->data.len - b->sent >= STREAM_CHUNK_BYTES)
+		return stream_send(x);
+	return true;
 }
 
 /* process_row: validate, then encode or reject; false when the window must stop */
@@ -425,11 +498,10 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 					  reason);
 		}
 	}
-	encode_row(x, vals, lens);
+	if (!encode_row(x, vals, lens))
+		return false;
 	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len >= BATCH_MAX_BYTES)
 		return flush_batch(x);
-	if (x->rejects.len >= REJECTS_FLUSH_BYTES)
-		return flush_rejects(x);
 	return true;
 }
 

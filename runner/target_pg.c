@@ -135,7 +135,11 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 	set_cancel_handle(c->pg);
 	sb_init(&sql, 256);
 	sb_adds(&sql, "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601';"
-		      " SET extra_float_digits = 3; SET TimeZone = ");
+		      " SET extra_float_digits = 3; SET client_min_messages = warning;"
+		      /* a lost client machine is noticed within about 2 minutes, which
+		       * ends its session and frees its job lock */
+		      " SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10;"
+		      " SET tcp_keepalives_count = 6; SET TimeZone = ");
 	quote_pg_literal(&sql, opt->timezone ? opt->timezone : "UTC");
 	sb_addf(&sql, "; SET statement_timeout = %d", opt->statement_timeout * 1000);
 	if (!tgt_exec(c, sql.buf, 0, NULL, NULL)) {

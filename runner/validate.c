@@ -70,6 +70,24 @@ static bool parse_int(const char *v, size_t len, int64_t *out, bool *overflow)
 	long long x;
 
 	*overflow = false;
+	/* leading zeros (ZEROFILL) carry no value: drop them, keeping the sign */
+	if (len > 1 && (v[0] == '-' || v[0] == '+')) {
+		size_t z = 1;
+		while (z + 1 < len && v[z] == '0')
+			z++;
+		if (z > 1) {
+			buf[0] = v[0];
+			if (len - z + 1 >= sizeof(buf))
+				return (*overflow = true), false;
+			memcpy(buf + 1, v + z, len - z);
+			return parse_int(buf, len - z + 1, out, overflow);
+		}
+	} else {
+		while (len > 1 && v[0] == '0') {
+			v++;
+			len--;
+		}
+	}
 	if (len == 0 || len >= sizeof(buf))
 		return (*overflow = len >= sizeof(buf)), false;
 	memcpy(buf, v, len);
@@ -89,57 +107,72 @@ static bool parse_int(const char *v, size_t len, int64_t *out, bool *overflow)
 	return true;
 }
 
-/* check_numeric: plain decimal syntax and numeric(p,s) fit */
+/*
+ * check_numeric: decimal syntax ([+-]digits[.digits][e[+-]digits]) and the
+ * numeric(p,s) fit without rounding. The value is normalised to its
+ * significant digits D times 10^e (e the power of the last digit): it fits
+ * when e >= -s (nothing below the scale) and len(D) + e <= p - s (below the
+ * limit); this holds for negative scales and scales above the precision too.
+ */
 static bool check_numeric(const column_spec *c, const char *v, size_t len, char *why,
 			  size_t why_size)
 {
-	size_t i = 0, int_digits = 0, frac_digits = 0, frac_sig = 0;
-	bool seen_nonzero = false, any_digit = false;
+	size_t i = 0;
+	long first_sig = -1, last_sig = -1; /* positions among all mantissa digits */
+	long ndigits = 0, point = -1, exp10 = 0;
 
 	if (i < len && (v[i] == '-' || v[i] == '+'))
 		i++;
-	for (; i < len && isdigit((unsigned char)v[i]); i++) {
-		any_digit = true;
-		if (v[i] != '0')
-			seen_nonzero = true;
-		if (seen_nonzero)
-			int_digits++;
-	}
-	if (i < len && v[i] == '.') {
-		i++;
-		for (; i < len && isdigit((unsigned char)v[i]); i++) {
-			any_digit = true;
-			frac_digits++;
-			if (v[i] != '0')
-				frac_sig = frac_digits;
+	for (; i < len && (isdigit((unsigned char)v[i]) || (v[i] == '.' && point < 0)); i++) {
+		if (v[i] == '.') {
+			point = ndigits;
+			continue;
 		}
+		if (v[i] != '0') {
+			if (first_sig < 0)
+				first_sig = ndigits;
+			last_sig = ndigits;
+		}
+		ndigits++;
 	}
-	if (i < len && (v[i] == 'e' || v[i] == 'E') && any_digit) {
-		/* exponent form: syntax only; PostgreSQL decides the fit */
-		char buf[128];
-		char *end;
-		if (len >= sizeof(buf))
-			return snprintf(why, why_size, "not a number"), false;
-		memcpy(buf, v, len);
-		buf[len] = '\0';
-		strtod(buf, &end);
-		if (*end)
-			return snprintf(why, why_size, "not a number"), false;
-		return true;
-	}
-	if (i != len || !any_digit)
+	if (ndigits == 0)
 		return snprintf(why, why_size, "not a number"), false;
-	if (c->precision > 0) {
-		int max_int = c->precision - c->scale;
-		if ((int)int_digits > max_int)
-			return snprintf(why, why_size, "more than %d digits before the decimal point",
-					max_int),
-			       false;
-		if ((int)frac_sig > c->scale)
-			return snprintf(why, why_size,
-					"more than %d decimal places (the target would round it)",
-					c->scale),
-			       false;
+	if (i < len && (v[i] == 'e' || v[i] == 'E')) {
+		bool neg = false, any = false;
+		i++;
+		if (i < len && (v[i] == '-' || v[i] == '+'))
+			neg = v[i++] == '-';
+		for (; i < len && isdigit((unsigned char)v[i]); i++) {
+			any = true;
+			if (exp10 < 100000)
+				exp10 = exp10 * 10 + (v[i] - '0');
+		}
+		if (!any)
+			return snprintf(why, why_size, "not a number"), false;
+		if (neg)
+			exp10 = -exp10;
+	}
+	if (i != len)
+		return snprintf(why, why_size, "not a number"), false;
+	if (first_sig < 0 || c->precision <= 0)
+		return true; /* zero, or an unconstrained numeric */
+	if (point < 0)
+		point = ndigits;
+	/* the power of ten of the last significant digit, and the digit count */
+	long e = point - 1 - last_sig + exp10;
+	long sig = last_sig - first_sig + 1;
+	if (e < -c->scale)
+		return snprintf(why, why_size,
+				"more than %d decimal places (the target would round it)", c->scale),
+		       false;
+	if (sig + e > c->precision - c->scale) {
+		if (c->precision - c->scale > 0)
+			snprintf(why, why_size, "more than %d digits before the decimal point",
+				 c->precision - c->scale);
+		else
+			snprintf(why, why_size, "too large for numeric(%d,%d)", c->precision,
+				 c->scale);
+		return false;
 	}
 	return true;
 }
@@ -308,11 +341,18 @@ bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
 			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
 		memcpy(buf, v, len);
 		buf[len] = '\0';
+		/* PostgreSQL's rule: out of range when the conversion overflows
+		 * to infinity or underflows to zero (denormals are fine) */
 		errno = 0;
-		d = strtod(buf, &end);
-		if (*end || isspace((unsigned char)buf[0]))
+		if (c->type == VT_FLOAT4) {
+			float f = strtof(buf, &end);
+			d = f;
+		} else {
+			d = strtod(buf, &end);
+		}
+		if (*end || isspace((unsigned char)buf[0]) || end == buf)
 			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
-		if (!isfinite(d) || (c->type == VT_FLOAT4 && fabs(d) > 3.402823466e38))
+		if (errno == ERANGE && (d == 0 || isinf(d)))
 			return fail(rule, rule_size, reason, reason_size, "float",
 				    "out of range for the target type");
 		return true;
