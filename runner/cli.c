@@ -81,10 +81,10 @@ static const struct command {
 	{ "init", cmd_init, "create or upgrade etlre's own tables in the target" },
 	{ "process", cmd_process, "extract, validate, load and count-check every hour of a range" },
 	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
-	{ "verify", cmd_not_implemented, "compare source and target hour by hour (not implemented yet)" },
-	{ "status", cmd_not_implemented, "jobs and their hours (not implemented yet)" },
+	{ "verify", cmd_verify, "compare source and target hour by hour, by counts or content" },
+	{ "status", cmd_status, "jobs and their hours, newest first" },
 	{ "check", cmd_not_implemented, "health of connections and tables (not implemented yet)" },
-	{ "work", cmd_not_implemented, "join a running job as a worker (not implemented yet)" },
+	{ "work", cmd_work, "join a running job as one more worker, from any host" },
 };
 
 static char *commands_doc(void)

@@ -34,6 +34,9 @@ int cli_main(int argc, char **argv);
 
 int cmd_init(int argc, char **argv);
 int cmd_process(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
+int cmd_work(int argc, char **argv);
 
 #endif

@@ -63,7 +63,8 @@ static const struct argp_option process_options[] = {
 	  "hourly (default: one transaction per hour) or daily", 3 },
 	{ "chunk-size", OPT_CHUNK_SIZE, "ROWS", 0, "rows per COPY batch (default 50000)", 3 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "statement timeout on both servers (default none)", 3 },
-	{ "jobs", OPT_JOBS, "N", 0, "parallel workers (only 1 for now)", 3 },
+	{ "jobs", OPT_JOBS, "N", 0,
+	  "worker processes on this host, each loading one hour at a time (default 1)", 3 },
 	{ "retries", OPT_RETRIES, "N", 0,
 	  "retries of an hour after a transient failure (default 3)", 3 },
 	{ "retry-wait", OPT_RETRY_WAIT, "SECONDS", 0,
@@ -138,10 +139,7 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 		o->timeout = (int)parse_count(state, "--timeout", arg, 1, 86400);
 		break;
 	case OPT_JOBS:
-		o->jobs = (int)parse_count(state, "--jobs", arg, 1, 256);
-		if (o->jobs > 1)
-			argp_error(state, "--jobs %d: parallel workers are not implemented yet; use --jobs 1",
-				   o->jobs);
+		o->jobs = (int)parse_count(state, "--jobs", arg, 1, 64);
 		break;
 	case OPT_RETRIES:
 		o->retries = (int)parse_count(state, "--retries", arg, 0, 100);
@@ -174,6 +172,9 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 		} else {
 			argp_error(state, "which days? give --date D or --start-date D --end-date D");
 		}
+		if (o->rejects_file && o->jobs > 1)
+			argp_error(state, "--rejects-file works with --jobs 1 only; the rejects of "
+					  "every worker are in etlre.rejects");
 		if (o->rejects_file && !o->skip_invalid)
 			argp_error(state, "--rejects-file needs --skip-invalid");
 		if (o->max_rejects >= 0 && !o->skip_invalid)
@@ -270,9 +271,12 @@ int cmd_process(int argc, char **argv)
 			for (int h = 0; h < 24; h += o.window_hours)
 				items[nitems++] = (work_item){ t, day * 24 + h, o.window_hours };
 
-	job_spec spec = { "process", o.dry_run, o.skip_invalid, o.json, o.max_rejects,
-			  o.chunk_rows, o.timeout, o.retries, o.retry_wait, o.max_failures,
-			  o.rejects_file, NULL };
+	job_spec spec = { .command = "process", .dry_run = o.dry_run,
+			  .skip_invalid = o.skip_invalid, .json = o.json,
+			  .max_rejects = o.max_rejects, .chunk_rows = o.chunk_rows,
+			  .timeout = o.timeout, .retries = o.retries, .retry_wait = o.retry_wait,
+			  .max_failures = o.max_failures, .jobs = o.dry_run ? 1 : o.jobs,
+			  .rejects_file = o.rejects_file };
 	rc = job_run(&s, plans, nplans, items, nitems, &spec, &job_id);
 out:
 	for (int i = 0; i < nplans; i++)

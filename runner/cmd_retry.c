@@ -190,8 +190,10 @@ int cmd_retry(int argc, char **argv)
 		items[k].window_hours = ri[k].window_hours == 24 ? 24 : 1;
 	}
 
-	job_spec spec = { "retry", false, so.skip_invalid, o.json, so.max_rejects, so.chunk_rows,
-			  so.timeout, so.retries, so.retry_wait, so.max_failures, NULL, o.ids };
+	job_spec spec = { .command = "retry", .skip_invalid = so.skip_invalid, .json = o.json,
+			  .max_rejects = so.max_rejects, .chunk_rows = so.chunk_rows,
+			  .timeout = so.timeout, .retries = so.retries, .retry_wait = so.retry_wait,
+			  .max_failures = so.max_failures, .jobs = 1, .retry_of = o.ids };
 	rc = job_run(&s, plans, nplans, items, nri, &spec, &job_id);
 	if (job_id > 0 && !(session_reconnect(&s, so.timeout) &&
 			    ledger_jobs_retried_by(s.tgt, s.cfg.schema, o.ids, job_id)))

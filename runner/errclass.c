@@ -18,6 +18,14 @@ const char *err_class_name(err_class c)
 	}
 }
 
+err_class err_class_from_name(const char *name)
+{
+	for (err_class c = ERRCLASS_CONNECTION; c <= ERRCLASS_INTERNAL; c++)
+		if (name && strcmp(name, err_class_name(c)) == 0)
+			return c;
+	return ERRCLASS_NONE;
+}
+
 err_class err_class_from_sqlstate(const char *s)
 {
 	if (!s || strlen(s) != 5)

@@ -20,6 +20,8 @@ typedef enum err_class {
 /* err_class_name: "connection", "timeout", "invalid_data", "constraint",
  * "deadlock", "internal"; NULL for ERRCLASS_NONE */
 const char *err_class_name(err_class c);
+/* err_class_from_name: the class named name (as err_class_name gives it) */
+err_class err_class_from_name(const char *name);
 /* err_class_from_sqlstate: class of a PostgreSQL SQLSTATE (5 characters) */
 err_class err_class_from_sqlstate(const char *sqlstate);
 /* err_class_from_mariadb: class of a MariaDB client or server error number */

@@ -21,6 +21,8 @@
 #include "sqlquote.h"
 #include "summary.h"
 
+#include <sys/wait.h>
+
 #define BACKOFF_MAX_SECONDS 60.0
 
 /* run_after_day: the table's after_day SQL for one day, in one transaction */
@@ -116,7 +118,7 @@ static char *options_json(const job_spec *o, int window_hours)
 }
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
- * when none did, partial otherwise */
+ * when none did, partial otherwise (pending hours count as not succeeded) */
 static const char *hours_outcome(const run_report *r)
 {
 	int ok = 0, failed = 0;
@@ -167,14 +169,15 @@ static bool reconnect(session *s, const job_spec *spec, int64_t job_id)
 typedef struct runner {
 	session *s;
 	table_plan *plans;
+	int nplans;
 	const job_spec *spec;
 	load_run *run;
-	run_report *rep;
+	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
 } runner;
 
-/* run_item: one window, with retries of transient failures */
+/* run_item: one window, with retries of transient failures; fills h */
 static void run_item(runner *r, const work_item *it, hour_report *h)
 {
 	table_plan *p = &r->plans[it->plan];
@@ -193,10 +196,6 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
 		} else {
-			if (!r->spec->dry_run &&
-			    !ledger_hour_running(r->s->tgt, r->run->schema, r->run->job_id,
-						 p->cfg->name, hour_sql))
-				log_warn("could not mark hour %s running", hour_sql);
 			load_window(r->s->src, r->s->tgt, p, r->run, w, &res);
 		}
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
@@ -210,9 +209,6 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	}
 	if (res.status == WINDOW_FAILED && !res.error)
 		res.error = xstrdup("failed");
-	if (res.status == WINDOW_FAILED && !r->spec->dry_run && !tgt_alive(r->s->tgt))
-		log_warn("hour %s failed while the target was unreachable: it stays %s in etlre's tables",
-			 hour_sql, "pending or running");
 
 	tr->hours++;
 	tr->seconds += res.seconds;
@@ -229,7 +225,10 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 		h->cls = res.cls;
 		h->error = res.error;
 		res.error = NULL;
-		tr->hours_failed++;
+		if (res.status == WINDOW_INTERRUPTED)
+			tr->hours_pending++;
+		else
+			tr->hours_failed++;
 		if (res.status == WINDOW_INTERRUPTED || res.too_many_rejects)
 			r->stop = true;
 		if (res.status == WINDOW_INTERRUPTED && !r->spec->dry_run && tgt_alive(r->s->tgt) &&
@@ -240,7 +239,7 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 		 * failures count towards --max-failures */
 		if (res.cls != ERRCLASS_INVALID_DATA && res.cls != ERRCLASS_CONSTRAINT &&
 		    ++r->failures_in_a_row >= r->spec->max_failures && r->spec->max_failures > 0) {
-			log_error("%d hours failed in a row: stopping the job; its other hours stay "
+			log_error("%d hours failed in a row: stopping; the job's other hours stay "
 				  "pending for etlre retry",
 				  r->failures_in_a_row);
 			r->stop = true;
@@ -249,30 +248,223 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	window_result_release(&res);
 }
 
-static bool same_day_group(const work_item *a, const work_item *b)
+/* after_day_if_complete: once every hour of the item's day in the job has
+ * succeeded, exactly one worker runs the table's after_day */
+static void after_day_if_complete(runner *r, const work_item *it)
 {
-	return a->plan == b->plan && a->hour / 24 == b->hour / 24;
+	const table_config *t = r->plans[it->plan].cfg;
+	char day[11];
+	bool mine = false;
+
+	if (!t->after_day)
+		return;
+	date_format(days_to_date(it->hour / 24), day);
+	if (!ledger_day_claim(r->s->tgt, r->run->schema, r->run->job_id, t->name, day, &mine) ||
+	    !mine)
+		return;
+	bool ok = run_after_day(r->s->tgt, t, day);
+	if (!ok)
+		r->rep->tables[it->plan].after_day_failed++;
+	if (!ledger_day_done(r->s->tgt, r->run->schema, r->run->job_id, t->name, day,
+			     ok ? NULL : "after_day failed; see the log"))
+		log_warn("could not record after_day of %s for %s", t->name, day);
+}
+
+static int plan_index(const runner *r, const char *table)
+{
+	for (int i = 0; i < r->nplans; i++)
+		if (strcmp(r->plans[i].cfg->name, table) == 0)
+			return i;
+	return -1;
+}
+
+/* claim_next: the job's next hour for this worker; false when none is left
+ * or the target cannot be reached */
+static bool claim_next(runner *r, int64_t worker_id, work_item *it)
+{
+	char table[128], hour[24];
+	bool found = false;
+	int wh;
+
+	for (int attempt = 1;; attempt++) {
+		if (reconnect(r->s, r->spec, r->run->job_id) &&
+		    (r->spec->max_rejects < 0 ||
+		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
+				       &r->run->total_rejected, &(int64_t){ 0 })) &&
+		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, table,
+				 sizeof(table), hour, &wh, &found))
+			break;
+		if (attempt > r->spec->retries || signals_caught()) {
+			log_error("cannot reach the target to claim the next hour: stopping");
+			return false;
+		}
+		backoff_sleep(r->spec->retry_wait, attempt);
+	}
+	if (!found)
+		return false;
+	it->plan = plan_index(r, table);
+	it->window_hours = wh == 24 ? 24 : 1;
+	if (it->plan < 0 || !hour_parse(hour, &it->hour)) {
+		log_error("job %lld: hour %s of table %s cannot be run here: no [table %s] in %s",
+			  (long long)r->run->job_id, hour, table, table, r->s->cfg.path);
+		r->stop = true;
+		return false;
+	}
+	return true;
+}
+
+/* worker_loop: claims and loads the job's hours until none is left, or a
+ * signal, too many failures or too many rejects stop it */
+static void worker_loop(runner *r)
+{
+	int64_t worker_id;
+	work_item it;
+
+	if (!reconnect(r->s, r->spec, r->run->job_id) ||
+	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
+		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
+		return;
+	}
+	log_debug("worker %lld of job %lld started", (long long)worker_id,
+		  (long long)r->run->job_id);
+	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
+		hour_report *h = report_add_hour(r->rep);
+		h->table = it.plan;
+		h->hour = it.hour;
+		run_item(r, &it, h);
+		if (strcmp(h->status, "succeeded") == 0)
+			after_day_if_complete(r, &it);
+	}
+}
+
+static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
+			const job_spec *spec, load_run *run, run_report *rep)
+{
+	memset(run, 0, sizeof(*run));
+	run->dry_run = spec->dry_run;
+	run->skip_invalid = spec->skip_invalid;
+	run->max_rejects = spec->max_rejects;
+	run->chunk_rows = spec->chunk_rows;
+	run->schema = s->cfg.schema;
+	report_init(rep, nplans);
+	for (int i = 0; i < nplans; i++)
+		rep->tables[i].name = plans[i].cfg->name;
+	rep->dry_run = spec->dry_run;
+	now_iso8601_utc(rep->started_at);
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->plans = plans;
+	r->nplans = nplans;
+	r->spec = spec;
+	r->run = run;
+	r->rep = rep;
+}
+
+/* report_row: one row of ledger_job_hours into the report */
+static bool report_row(void *ctx, int ncols, char **v)
+{
+	runner *r = ctx;
+	run_report *rep = r->rep;
+	int t = plan_index(r, v[0]);
+	hour_report *h;
+	table_report *tr;
+	int64_t hour;
+
+	(void)ncols;
+	if (t < 0 || !hour_parse(v[1], &hour))
+		return true;
+	h = report_add_hour(rep);
+	tr = &rep->tables[t];
+	h->table = t;
+	h->hour = hour;
+	h->status = strcmp(v[2], "succeeded") == 0 ? "succeeded"
+		    : strcmp(v[2], "failed") == 0  ? "failed"
+		    : strcmp(v[2], "running") == 0 ? "running"
+						   : "pending";
+	h->n.read = v[3] ? strtoll(v[3], NULL, 10) : 0;
+	h->n.loaded = v[4] ? strtoll(v[4], NULL, 10) : 0;
+	h->n.rejected = v[5] ? strtoll(v[5], NULL, 10) : 0;
+	h->n.deleted = v[6] ? strtoll(v[6], NULL, 10) : 0;
+	h->cls = err_class_from_name(v[7]);
+	h->error = v[8] ? xstrdup(v[8]) : NULL;
+	tr->hours++;
+	tr->seconds += v[9] ? strtod(v[9], NULL) : 0;
+	if (h->status[0] == 's') {
+		tr->n.read += h->n.read;
+		tr->n.loaded += h->n.loaded;
+		tr->n.rejected += h->n.rejected;
+		tr->n.deleted += h->n.deleted;
+	} else if (h->status[0] == 'f') {
+		tr->hours_failed++;
+	} else {
+		tr->hours_pending++;
+	}
+	tr->after_day_failed += atoi(v[10]);
+	return true;
+}
+
+/* run_children: forks n workers, each with its own connections, and waits
+ * for them; a signal is passed on to them */
+static void run_children(runner *r, int n)
+{
+	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
+	int alive = 0;
+	bool forwarded = false;
+
+	/* children must not share the parent's sockets: close them first */
+	tgt_close(r->s->tgt);
+	src_close(r->s->src);
+	r->s->tgt = NULL;
+	r->s->src = NULL;
+	fflush(NULL);
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			worker_loop(r);
+			session_close(r->s);
+			fflush(NULL);
+			_exit(0); /* the parent owns everything else */
+		}
+		if (pid < 0) {
+			log_error("cannot start worker %d: %s", i + 1, strerror(errno));
+			continue;
+		}
+		pids[i] = pid;
+		alive++;
+	}
+	while (alive > 0) {
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid > 0) {
+			alive--;
+			continue;
+		}
+		if (errno == EINTR && signals_caught() && !forwarded) {
+			for (int i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], signals_caught());
+			forwarded = true;
+		} else if (errno != EINTR) {
+			break;
+		}
+	}
+	free(pids);
 }
 
 int job_run(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
 	    const job_spec *spec, int64_t *job_id_out)
 {
 	load_run run;
-	run_report rep;
+	run_report rep, local;
 	runner r;
 	const char *outcome;
 	char *tables = NULL, *opts = NULL, *item_tables = NULL, *item_hours = NULL;
-	int rc = EXIT_CODE_OK, sig, group_start = 0;
+	int rc = EXIT_CODE_OK, sig;
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	double t0 = now_monotonic();
 
-	memset(&run, 0, sizeof(run));
-	run.dry_run = spec->dry_run;
-	run.skip_invalid = spec->skip_invalid;
-	run.max_rejects = spec->max_rejects;
-	run.chunk_rows = spec->chunk_rows;
-	run.schema = s->cfg.schema;
 	*job_id_out = 0;
-
+	runner_init(&r, s, plans, nplans, spec, &run, &local);
 	report_init(&rep, nplans);
 	for (int i = 0; i < nplans; i++)
 		rep.tables[i].name = plans[i].cfg->name;
@@ -297,63 +489,83 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 			goto out;
 		}
 	}
-	if (!spec->dry_run) {
-		job_info job = { spec->command, rep.start_date, rep.end_date, NULL, NULL,
-				 rep.window_hours, NULL, NULL, spec->retry_of };
-		tables = tables_array(plans, nplans);
-		opts = options_json(spec, rep.window_hours);
-		item_arrays(plans, items, nitems, &item_tables, &item_hours);
-		job.tables = tables;
-		job.options = opts;
-		job.item_tables = item_tables;
-		job.item_hours = item_hours;
-		if (!ledger_job_start(s->tgt, s->cfg.schema, &job, &run.job_id) ||
-		    !ledger_job_lock(s->tgt, run.job_id)) {
-			rc = EXIT_CODE_FAILED;
-			goto out;
-		}
-		*job_id_out = rep.job_id = run.job_id;
-		log_set_context(run.job_id, NULL, NULL);
-		log_info("job %lld started (%s): %s .. %s, %d hour(s) of %d table(s)",
-			 (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems,
-			 nplans);
-	}
 
-	memset(&r, 0, sizeof(r));
-	r.s = s;
-	r.plans = plans;
-	r.spec = spec;
-	r.run = &run;
-	r.rep = &rep;
-	for (int i = 0; i < nitems; i++) {
-		hour_report *h = report_add_hour(&rep);
-		h->table = items[i].plan;
-		h->hour = items[i].hour;
-		h->status = "pending";
-		if (!r.stop)
+	if (spec->dry_run) {
+		/* nothing may be written, so no job and no claims: run the list here */
+		for (int i = 0; i < nitems && !r.stop && !signals_caught(); i++) {
+			hour_report *h = report_add_hour(&local);
+			h->table = items[i].plan;
+			h->hour = items[i].hour;
 			run_item(&r, &items[i], h);
-		/* the last item of a table's day: after_day if all of them loaded */
-		if (i + 1 == nitems || !same_day_group(&items[i], &items[i + 1])) {
-			bool all_ok = true;
-			for (int k = group_start; k <= i; k++)
-				all_ok = all_ok && strcmp(rep.hours[k].status, "succeeded") == 0;
-			const table_config *t = plans[items[i].plan].cfg;
-			if (all_ok && t->after_day && !spec->dry_run) {
-				char day[11];
-				date_format(days_to_date(items[i].hour / 24), day);
-				if (!run_after_day(s->tgt, t, day))
-					rep.tables[items[i].plan].after_day_failed++;
-			}
-			group_start = i + 1;
+		}
+		local.dry_run = true;
+		local.window_hours = rep.window_hours;
+		memcpy(local.start_date, rep.start_date, sizeof(rep.start_date));
+		memcpy(local.end_date, rep.end_date, sizeof(rep.end_date));
+		now_iso8601_utc(local.finished_at);
+		local.wall_seconds = now_monotonic() - t0;
+		local.status = "dry_run";
+		if (spec->json)
+			report_print_json(&local);
+		else
+			report_print_text(&local);
+		rc = signals_caught() ? (signals_caught() == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
+		     : strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
+									 : EXIT_CODE_FAILED;
+		goto out;
+	}
+
+	job_info job = { spec->command, rep.start_date, rep.end_date, NULL, NULL,
+			 rep.window_hours, NULL, NULL, spec->retry_of };
+	tables = tables_array(plans, nplans);
+	opts = options_json(spec, rep.window_hours);
+	item_arrays(plans, items, nitems, &item_tables, &item_hours);
+	job.tables = tables;
+	job.options = opts;
+	job.item_tables = item_tables;
+	job.item_hours = item_hours;
+	if (!ledger_job_start(s->tgt, s->cfg.schema, &job, &run.job_id) ||
+	    !ledger_job_lock(s->tgt, run.job_id)) {
+		rc = EXIT_CODE_FAILED;
+		goto out;
+	}
+	*job_id_out = rep.job_id = run.job_id;
+	log_set_context(run.job_id, NULL, NULL);
+	log_info("job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
+		 (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems, nplans,
+		 spec->jobs > 1 ? spec->jobs : 1);
+
+	if (spec->jobs > 1)
+		run_children(&r, spec->jobs);
+	else
+		worker_loop(&r);
+	sig = signals_caught();
+
+	/* workers that joined from elsewhere (etlre work) may still hold hours */
+	for (int64_t live = 1, rej; !sig && live > 0; sig = signals_caught()) {
+		if (!reconnect(s, spec, run.job_id) ||
+		    !ledger_job_counts(s->tgt, s->cfg.schema, run.job_id, &rej, &live))
+			break;
+		if (live > 0) {
+			log_info("waiting for %lld hour(s) still loading in other workers", (long long)live);
+			sleep(1);
 		}
 	}
 
-	sig = signals_caught();
+	if (!reconnect(s, spec, run.job_id) ||
+	    !ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
+			      &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
+		log_warn("could not read the job's hours back: the summary shows this process only");
+		report_release(&rep);
+		rep = local;
+		memset(&local, 0, sizeof(local));
+	}
 	now_iso8601_utc(rep.finished_at);
+	rep.wall_seconds = now_monotonic() - t0;
 	outcome = hours_outcome(&rep);
-	rep.status = spec->dry_run ? "dry_run" : sig ? "interrupted" : outcome;
-	if (!spec->dry_run && !(reconnect(s, spec, run.job_id) &&
-				ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
+	rep.status = sig ? "interrupted" : outcome;
+	if (!(reconnect(s, spec, run.job_id) &&
+	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
 	if (run.rfile) {
 		if (!rejects_file_close(run.rfile, true))
@@ -376,5 +588,43 @@ out:
 	free(item_tables);
 	free(item_hours);
 	report_release(&rep);
+	report_release(&local);
+	return rc;
+}
+
+int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const job_spec *spec)
+{
+	load_run run;
+	run_report local;
+	runner r;
+	int64_t rej, live = 0;
+	double t0 = now_monotonic();
+	int sig;
+
+	runner_init(&r, s, plans, nplans, spec, &run, &local);
+	run.job_id = job_id;
+	log_set_context(job_id, NULL, NULL);
+	if (!ledger_job_lock(s->tgt, job_id)) {
+		report_release(&local);
+		return EXIT_CODE_FAILED;
+	}
+	worker_loop(&r);
+	sig = signals_caught();
+	local.job_id = job_id;
+	local.wall_seconds = now_monotonic() - t0;
+	local.status = sig ? "interrupted" : hours_outcome(&local);
+	now_iso8601_utc(local.finished_at);
+	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
+	if (spec->json)
+		report_print_json(&local);
+	else
+		report_print_text(&local);
+	/* the last worker out finishes a job whose starter is gone */
+	if (!sig && reconnect(s, spec, job_id) &&
+	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
+		log_info("no hour of job %lld is left to claim", (long long)job_id);
+	int rc = sig ? (sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
+		 : strcmp(local.status, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+	report_release(&local);
 	return rc;
 }

@@ -30,6 +30,7 @@ typedef struct job_spec {
 	int retries;             /* extra attempts for transient failures */
 	double retry_wait;       /* first backoff, seconds; doubles each time */
 	int max_failures;        /* failed hours in a row that stop the job; 0 never */
+	int jobs;                /* worker processes on this host */
 	const char *rejects_file;
 	const char *retry_of;    /* array literal of retried job ids, or NULL */
 } job_spec;
@@ -38,5 +39,10 @@ typedef struct job_spec {
  * exit status: 0, 1 (hours failed), 2 (rejects file), 130/143 (signal). */
 int job_run(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
 	    const job_spec *spec, int64_t *job_id);
+
+/* job_work: joins the running job job_id as one more worker (etlre work):
+ * claims and loads its hours until none is left, and prints what it did.
+ * Returns the exit status. */
+int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const job_spec *spec);
 
 #endif

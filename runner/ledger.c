@@ -75,6 +75,19 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX ON @S.rejects (table_name, hour);"
 	"CREATE INDEX ON @S.job_hours (status) WHERE status <> 'succeeded';",
+	/* version 2: workers claim hours (several processes or hosts per job) */
+	"CREATE SEQUENCE @S.worker_ids;"
+	"ALTER TABLE @S.job_hours ADD COLUMN worker_id bigint, ADD COLUMN worker text;"
+	"CREATE INDEX ON @S.job_hours (job_id, hour, table_name) WHERE status <> 'succeeded';"
+	"CREATE TABLE @S.job_days ("
+	"  job_id      bigint NOT NULL REFERENCES @S.jobs ON DELETE CASCADE,"
+	"  table_name  text NOT NULL,"
+	"  day         date NOT NULL,"
+	"  after_day   text NOT NULL DEFAULT 'running' CHECK (after_day IN"
+	"              ('running','succeeded','failed')),"
+	"  error       text,"
+	"  PRIMARY KEY (job_id, table_name, day)"
+	");",
 };
 
 /* expand: the migration text with @S replaced by the quoted schema; caller frees */
@@ -239,7 +252,7 @@ bool ledger_hour_pending(tgt_conn *c, const char *schema, int64_t job_id, const 
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id, table, hour_sql };
-	sql = expand("UPDATE @S.job_hours SET status = 'pending'"
+	sql = expand("UPDATE @S.job_hours SET status = 'pending', worker_id = NULL"
 		     " WHERE job_id = $1 AND table_name = $2 AND hour = $3 AND status = 'running'",
 		     schema);
 	ok = tgt_exec(c, sql, 3, params, NULL);
@@ -399,7 +412,179 @@ bool ledger_job_lock(tgt_conn *c, int64_t job_id)
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
 	const char *params[] = { key, id };
+	/* shared: the coordinator and every worker of the job hold it */
+	return tgt_exec(c, "SELECT pg_advisory_lock_shared($1::int, $2::int)", 2, params, NULL);
+}
+
+/* two_int64: the first two columns of a row as integers */
+static bool two_int64(void *ctx, int ncols, char **v)
+{
+	int64_t *out = ctx;
+	(void)ncols;
+	out[0] = v[0] ? strtoll(v[0], NULL, 10) : 0;
+	out[1] = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	return true;
+}
+
+bool ledger_worker_start(tgt_conn *c, const char *schema, int64_t *worker_id)
+{
+	char key[24], id[24];
+	char *sql = expand("SELECT nextval('@S.worker_ids')", schema);
+	bool ok = tgt_query_int64(c, sql, 0, NULL, worker_id);
+
+	free(sql);
+	if (!ok)
+		return false;
+	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
+	snprintf(id, sizeof(id), "%lld", (long long)*worker_id);
+	const char *params[] = { key, id };
 	return tgt_exec(c, "SELECT pg_advisory_lock($1::int, $2::int)", 2, params, NULL);
+}
+
+typedef struct claim_ctx {
+	bool found;
+	char table[128];
+	char hour[24];
+	int window_hours;
+} claim_ctx;
+
+static bool claim_row(void *ctx, int ncols, char **v)
+{
+	claim_ctx *x = ctx;
+	(void)ncols;
+	x->found = true;
+	snprintf(x->table, sizeof(x->table), "%s", v[0]);
+	snprintf(x->hour, sizeof(x->hour), "%s", v[1]);
+	x->window_hours = atoi(v[2]);
+	return true;
+}
+
+bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worker_id,
+		  char *table, size_t table_size, char *hour, int *window_hours, bool *found)
+{
+	char id[24], wid[24], key[24], who[300], host[256] = "unknown";
+	claim_ctx x = { 0 };
+	char *sql;
+	bool ok;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(who, sizeof(who), "%s:%d", host, (int)getpid());
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	snprintf(wid, sizeof(wid), "%lld", (long long)worker_id);
+	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
+	const char *params[] = { id, wid, key, who };
+	/* a pending hour, or one whose worker's session is gone (its lease) */
+	sql = expand("UPDATE @S.job_hours h SET status = 'running', worker_id = $2, worker = $4"
+		     " FROM (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
+		     "       WHERE c.job_id = $1 AND (c.status = 'pending' OR (c.status = 'running'"
+		     "         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+		     "           WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
+		     "             AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted)))"
+		     "       ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED) x"
+		     " WHERE h.job_id = x.job_id AND h.table_name = x.table_name AND h.hour = x.hour"
+		     " RETURNING h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
+		     "   (SELECT window_hours FROM @S.jobs WHERE job_id = $1)",
+		     schema);
+	ok = tgt_query(c, sql, 4, params, claim_row, &x);
+	free(sql);
+	*found = x.found;
+	if (x.found) {
+		snprintf(table, table_size, "%s", x.table);
+		memcpy(hour, x.hour, 20);
+		hour[19] = '\0';
+		*window_hours = x.window_hours;
+	}
+	return ok;
+}
+
+bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
+		       int64_t *live_running)
+{
+	char id[24], key[24];
+	int64_t v[2] = { 0, 0 };
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
+	const char *params[] = { id, key };
+	sql = expand("SELECT coalesce(sum(rows_rejected) FILTER (WHERE status = 'succeeded'), 0),"
+		     "  count(*) FILTER (WHERE status = 'running' AND EXISTS ("
+		     "    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+		     "      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
+		     "      AND l.objsubid = 2 AND l.granted))"
+		     " FROM @S.job_hours h WHERE job_id = $1",
+		     schema);
+	ok = tgt_query(c, sql, 2, params, two_int64, v);
+	free(sql);
+	*rejected = v[0];
+	*live_running = v[1];
+	return ok;
+}
+
+bool ledger_day_claim(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+		      const char *day, bool *mine)
+{
+	char id[24];
+	int64_t n = 0;
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id, table, day };
+	/* the one worker that sees the day's last hour done inserts the row */
+	sql = expand("WITH ins AS (INSERT INTO @S.job_days (job_id, table_name, day)"
+		     "  SELECT $1, $2, $3::date WHERE NOT EXISTS (SELECT 1 FROM @S.job_hours"
+		     "    WHERE job_id = $1 AND table_name = $2 AND hour::date = $3::date"
+		     "      AND status <> 'succeeded')"
+		     "  ON CONFLICT DO NOTHING RETURNING 1)"
+		     " SELECT count(*) FROM ins",
+		     schema);
+	ok = tgt_query_int64(c, sql, 3, params, &n);
+	free(sql);
+	*mine = n > 0;
+	return ok;
+}
+
+bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+		     const char *day, const char *error)
+{
+	char id[24];
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id, table, day, error };
+	sql = expand("UPDATE @S.job_days SET after_day = CASE WHEN $4::text IS NULL"
+		     "  THEN 'succeeded' ELSE 'failed' END, error = $4"
+		     " WHERE job_id = $1 AND table_name = $2 AND day = $3::date",
+		     schema);
+	ok = tgt_exec(c, sql, 4, params, NULL);
+	free(sql);
+	return ok;
+}
+
+bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn, void *ctx)
+{
+	char id[24];
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id };
+	sql = expand("SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
+		     "  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
+		     "  h.error, h.seconds,"
+		     "  (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
+		     "     AND d.table_name = h.table_name AND d.day = h.hour::date"
+		     "     AND d.after_day = 'failed' AND h.hour = (SELECT max(hour) FROM @S.job_hours"
+		     "       WHERE job_id = h.job_id AND table_name = h.table_name"
+		     "         AND hour::date = h.hour::date))"
+		     " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
+		     schema);
+	ok = tgt_query(c, sql, 1, params, fn, ctx);
+	free(sql);
+	return ok;
 }
 
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, const char *status)

@@ -12,7 +12,7 @@
 
 #include "target_pg.h"
 
-#define LEDGER_VERSION 1
+#define LEDGER_VERSION 2
 
 /* ledger_init: creates or upgrades the tables to LEDGER_VERSION in one
  * transaction under an advisory lock; *from gets the version found (0 for
@@ -46,8 +46,44 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job,
  * objid = job_id, objsubid = 2.
  */
 #define LEDGER_JOB_LOCK 1702128755
-/* ledger_job_lock: takes the job's lock (again, after a reconnect) */
+/* ledger_job_lock: takes the job's lock (again, after a reconnect), shared:
+ * the process that started the job and every worker that joined it hold it */
 bool ledger_job_lock(tgt_conn *c, int64_t job_id) MUSTCHECK;
+/*
+ * Workers. Every process that loads a job's hours is a worker with an id from
+ * etlre.worker_ids and a session advisory lock (LEDGER_WORKER_LOCK, id) held
+ * while it lives. It claims one pending hour at a time (FOR UPDATE SKIP
+ * LOCKED, so no two workers get the same hour); an hour marked running by a
+ * worker whose lock nobody holds (its process died, its machine was lost) is
+ * claimable again: the lock is the worker's lease.
+ */
+#define LEDGER_WORKER_LOCK 1702128756
+/* ledger_worker_start: a new worker id, and its lock */
+bool ledger_worker_start(tgt_conn *c, const char *schema, int64_t *worker_id) MUSTCHECK;
+/* ledger_claim: claims the job's next hour for the worker; *found false when
+ * none is left. table gets its table, hour its start (YYYY-MM-DD HH:MM:SS,
+ * 20 bytes). Autocommitted. */
+bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worker_id,
+		  char *table, size_t table_size, char *hour, int *window_hours,
+		  bool *found) MUSTCHECK;
+/* ledger_job_counts: rows rejected so far by the job's loaded hours, and its
+ * hours running in live workers */
+bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
+		       int64_t *live_running) MUSTCHECK;
+/* ledger_day_claim: after an hour of table's day succeeded: *mine is true for
+ * exactly one caller once every hour of that day in the job has succeeded;
+ * that caller runs the day's after_day and reports it with ledger_day_done
+ * (error NULL for success). */
+bool ledger_day_claim(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+		      const char *day, bool *mine) MUSTCHECK;
+bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
+		     const char *day, const char *error) MUSTCHECK;
+/* ledger_job_hours: calls fn per hour of the job, by hour then table, with
+ * table, hour, status, rows read, loaded, rejected, deleted, error class,
+ * error, seconds, and 1 when it is the last hour of a day whose after_day
+ * failed (else 0) */
+bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn,
+		      void *ctx) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 		       const char *status) MUSTCHECK;

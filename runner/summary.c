@@ -49,17 +49,24 @@ void report_print_text(const run_report *r)
 	else
 		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, r->status, r->start_date,
 		       r->end_date, r->window_hours == 24 ? "daily" : "hourly");
-	printf("%-20s %6s %6s %12s %12s %10s %12s %9s %10s\n", "table", "hours", "failed",
-	       "rows read", r->dry_run ? "would load" : "loaded", "rejected",
+	printf("%-20s %6s %6s %7s %12s %12s %10s %12s %9s %10s\n", "table", "hours", "failed",
+	       "pending", "rows read", r->dry_run ? "would load" : "loaded", "rejected",
 	       r->dry_run ? "would delete" : "deleted", "seconds", "rows/s");
 	for (int i = 0; i < r->ntables; i++) {
 		const table_report *t = &r->tables[i];
-		printf("%-20s %6d %6d %12lld %12lld %10lld %12lld %9.2f %10.0f\n", t->name, t->hours,
-		       t->hours_failed, (long long)t->n.read, (long long)t->n.loaded,
-		       (long long)t->n.rejected, (long long)t->n.deleted, t->seconds,
-		       rate(t->n.read, t->seconds));
+		printf("%-20s %6d %6d %7d %12lld %12lld %10lld %12lld %9.2f %10.0f\n", t->name,
+		       t->hours, t->hours_failed, t->hours_pending, (long long)t->n.read,
+		       (long long)t->n.loaded, (long long)t->n.rejected, (long long)t->n.deleted,
+		       t->seconds, rate(t->n.read, t->seconds));
 		if (t->after_day_failed)
 			printf("%-20s after_day failed for %d day(s)\n", "", t->after_day_failed);
+	}
+	if (r->ntables > 1 || r->wall_seconds > 0) {
+		int64_t rows = 0;
+		for (int i = 0; i < r->ntables; i++)
+			rows += r->tables[i].n.read;
+		printf("%-20s wall time %.2fs, %.0f rows/s\n", "total", r->wall_seconds,
+		       rate(rows, r->wall_seconds));
 	}
 	for (int i = 0; i < r->nhours; i++) {
 		const hour_report *h = &r->hours[i];
@@ -101,15 +108,17 @@ void report_print_json(const run_report *r)
 	json_add_string(&sb, r->start_date);
 	sb_adds(&sb, ",\"end_date\":");
 	json_add_string(&sb, r->end_date);
-	sb_addf(&sb, ",\"batch_mode\":\"%s\",\"tables\":[", r->window_hours == 24 ? "daily" : "hourly");
+	sb_addf(&sb, ",\"batch_mode\":\"%s\",\"wall_seconds\":%.3f,\"tables\":[",
+		r->window_hours == 24 ? "daily" : "hourly", r->wall_seconds);
 	for (int i = 0; i < r->ntables; i++) {
 		const table_report *t = &r->tables[i];
 		if (i)
 			sb_addc(&sb, ',');
 		sb_adds(&sb, "{\"table\":");
 		json_add_string(&sb, t->name);
-		sb_addf(&sb, ",\"hours\":%d,\"hours_failed\":%d,\"after_day_failed\":%d,", t->hours,
-			t->hours_failed, t->after_day_failed);
+		sb_addf(&sb, ",\"hours\":%d,\"hours_failed\":%d,\"hours_pending\":%d,"
+			"\"after_day_failed\":%d,",
+			t->hours, t->hours_failed, t->hours_pending, t->after_day_failed);
 		add_counts(&sb, &t->n);
 		sb_addf(&sb, ",\"seconds\":%.3f,\"rows_per_second\":%.0f}", t->seconds,
 			rate(t->n.read, t->seconds));

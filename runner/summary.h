@@ -22,7 +22,7 @@ typedef struct hour_report {
 
 typedef struct table_report {
 	const char *name;
-	int hours, hours_failed, after_day_failed;
+	int hours, hours_failed, hours_pending, after_day_failed;
 	hour_counts n;
 	double seconds;
 } table_report;
@@ -34,6 +34,7 @@ typedef struct run_report {
 	char started_at[32], finished_at[32];
 	char start_date[11], end_date[11];
 	int window_hours;
+	double wall_seconds;
 	table_report *tables;
 	int ntables;
 	hour_report *hours;

@@ -3,7 +3,9 @@
 # (same schema as calls) with ROWS generated IVR calls spread evenly over DAYS
 # days from START_DATE (default 2025-06-01), with NULLs, unicode, tabs and
 # backslashes in text, and creates the empty target analytics.calls_bench.
-# Uses the local servers of scripts/dev-db.sh (or ETLRE_SOURCE_URL/TARGET_URL).
+# Uses the local servers of scripts/dev-db.sh: the MariaDB database
+# $ETLRE_GEN_DB (default ivr) and the PostgreSQL URL $ETLRE_GEN_PG_URL
+# (default the analytics database).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,9 @@ START=${3:-2025-06-01}
 	echo "usage: gen-calls.sh ROWS DAYS [START_DATE]" >&2; exit 2; }
 
 eval "$(bash scripts/dev-db.sh env)"
-my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 ivr "$@"; }
+GEN_DB=${ETLRE_GEN_DB:-ivr}
+PG_URL=${ETLRE_GEN_PG_URL:-$ETLRE_TARGET_URL}
+my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 "$GEN_DB" "$@"; }
 
 sed 's/CREATE TABLE IF NOT EXISTS calls /CREATE TABLE IF NOT EXISTS calls_bench /; s/KEY calls_start_time/KEY calls_bench_start_time/' \
 	sql/mariadb/calls.sql | my
@@ -43,9 +47,9 @@ while [ "$done_rows" -lt "$ROWS" ]; do
 	      FROM seq_$((done_rows + 1))_to_$((done_rows + n))) g"
 	done_rows=$(( done_rows + n ))
 done
-psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 2>/dev/null <<'SQL'
+psql "$PG_URL" -X -q -v ON_ERROR_STOP=1 2>/dev/null <<'SQL'
 CREATE SCHEMA IF NOT EXISTS analytics;
 DROP TABLE IF EXISTS analytics.calls_bench;
 CREATE TABLE analytics.calls_bench (LIKE analytics.calls INCLUDING ALL);
 SQL
-echo "gen-calls.sh: $ROWS rows over $DAYS day(s) from $START in ivr.calls_bench; target analytics.calls_bench"
+echo "gen-calls.sh: $ROWS rows over $DAYS day(s) from $START in $GEN_DB.calls_bench; target analytics.calls_bench"

@@ -11,7 +11,7 @@ check "reset databases" test $? -eq 0
 # 2025-11-02 holds four invalid rows, in hours 10, 11, 12 and 13
 run_etlre process --date 2025-11-02 --skip-invalid --rejects-file "$TMP/rejects.csv.gz"
 is "$RC" 0 "--skip-invalid: exit 0"
-like "$OUT" 'calls +24 +0 +[0-9]+ +[0-9]+ +4 ' "summary: 4 rows rejected, no hour failed"
+like "$OUT" 'calls +24 +0 +0 +[0-9]+ +[0-9]+ +4 ' "summary: 4 rows rejected, no hour failed"
 is "$(pg "SELECT row_key || ' ' || rule FROM etlre.rejects ORDER BY row_key")" \
 "call_id=2009001 check.duration_nonneg
 call_id=2009002 constraint calls_status_known

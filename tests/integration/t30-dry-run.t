@@ -24,6 +24,6 @@ like "$h5" "\"rows_deleted\":$tgt5}?" "hour 05: would delete the target's rows"
 run_etlre process --date 2025-11-02 --dry-run --skip-invalid
 is "$RC" 0 "dry run with --skip-invalid exits 0"
 like "$OUT" '^dry run: nothing was committed' "text summary says nothing was committed"
-like "$OUT" 'calls +24 +0 +[0-9]+ +[0-9]+ +4 ' "dry run reports the 4 rows it would reject"
+like "$OUT" 'calls +24 +0 +0 +[0-9]+ +[0-9]+ +4 ' "dry run reports the 4 rows it would reject"
 is "$(target_snapshot)" "$before" "target still unchanged"
 done_testing

@@ -9,6 +9,8 @@
 export ETLRE_DEV_MARIADB_PORT=${ETLRE_FAULT_MARIADB_PORT:-3417}
 export ETLRE_DEV_PG_PORT=${ETLRE_FAULT_PG_PORT:-5487}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/faults"
+# one fault suite at a time on this pair of servers
+mkdir -p "$ETLRE_DEV_DB_DIR" && exec 8>"$ETLRE_DEV_DB_DIR.lock" && flock 8
 . "$(dirname "$0")/lib.sh"
 trap 'bash "$ROOT/scripts/dev-db.sh" stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
@@ -106,8 +108,8 @@ is "$RC" 1 "MariaDB gone: exit 1"
 is "$(pg "SELECT DISTINCT error_class FROM etlre.job_hours WHERE job_id = $job AND status = 'failed'")" connection "MariaDB gone: failed hours have class connection"
 check "MariaDB gone: the job stopped after 3 failures, leaving hours pending" \
 	test "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $job AND status = 'pending'")" -gt 0
-check "MariaDB gone: no hour partly loaded" whole_hours_only
 bash "$ROOT/scripts/dev-db.sh" start mariadb >/dev/null 2>&1
+check "MariaDB gone: no hour partly loaded" whole_hours_only
 run_etlre retry --job-id "$job"
 is "$RC" 0 "MariaDB back: retry exits 0"
 check "MariaDB back + retry: target equals source" target_equals_source

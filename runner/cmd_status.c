@@ -1,0 +1,405 @@
+/*
+ * cmd_status.c: `etlre status`: the jobs recorded in etlre's tables, newest
+ * first, one line each; or one job with its hours (--job-id). Text on stdout,
+ * or one JSON object with --json. Needs only the target, and writes nothing:
+ * it reads in a read-only transaction (jobs_report.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "jobs_report.h"
+#include "json.h"
+#include "ledger.h"
+#include "log.h"
+#include "session.h"
+
+#define STATUS_DEFAULT_LIMIT 20
+
+typedef struct status_opts {
+	int64_t job_id; /* 0: list the jobs */
+	bool failed, json, limit_given;
+	int64_t limit;  /* 0: all */
+} status_opts;
+
+enum { OPT_JOB_ID = 4000, OPT_FAILED, OPT_LIMIT, OPT_JSON };
+
+static const struct argp_option status_options[] = {
+	{ "job-id", OPT_JOB_ID, "N", 0, "show job N and its hours", 1 },
+	{ "failed", OPT_FAILED, 0, 0,
+	  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
+	  "hours that did not succeed", 1 },
+	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
+	{ "json", OPT_JSON, 0, 0, "print one JSON object on stdout", 2 },
+	{ 0 }
+};
+
+static error_t parse_status(int key, char *arg, struct argp_state *state)
+{
+	status_opts *o = state->input;
+	int64_t v;
+
+	switch (key) {
+	case OPT_JOB_ID:
+		if (!str_to_int64(arg, &v) || v <= 0)
+			argp_error(state, "--job-id: '%s' is not a job id", arg);
+		o->job_id = v;
+		break;
+	case OPT_LIMIT:
+		if (!str_to_int64(arg, &v) || v < 0)
+			argp_error(state, "--limit: '%s' is not a number of jobs (0 for all)", arg);
+		o->limit = v;
+		o->limit_given = true;
+		break;
+	case OPT_FAILED: o->failed = true; break;
+	case OPT_JSON: o->json = true; break;
+	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+	case ARGP_KEY_END:
+		if (o->job_id && o->limit_given)
+			argp_error(state, "--limit applies to the list of jobs, not to --job-id");
+		break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* --- text --- */
+
+/* print_clean: s with control characters (a newline in an error, an escape
+ * sequence in a rejected value) shown as spaces */
+static void print_clean(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
+}
+
+/* format_duration: 0.4s, 59.0s, 12m05s, 3h07m, 2d04h */
+static void format_duration(double s, char out[32])
+{
+	long t = (long)s;
+
+	if (s < 0)
+		s = t = 0;
+	if (s < 60)
+		snprintf(out, 32, "%.1fs", s);
+	else if (t < 3600)
+		snprintf(out, 32, "%ldm%02lds", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(out, 32, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+	else
+		snprintf(out, 32, "%ldd%02ldh", t / 86400, t % 86400 / 3600);
+}
+
+static void format_range(const status_job *j, char out[32])
+{
+	const char *a = j->start_date ? j->start_date : "-";
+	const char *b = j->end_date ? j->end_date : "-";
+
+	if (strcmp(a, b) == 0)
+		snprintf(out, 32, "%s", a);
+	else
+		snprintf(out, 32, "%s..%s", a, b);
+}
+
+/* host_pid_width: the width of the host:pid column for these jobs */
+static int host_pid_width(const status_job *jobs, int n)
+{
+	int w = (int)strlen("host:pid");
+
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(NULL, 0, "%s:%d", jobs[i].host ? jobs[i].host : "?", jobs[i].pid);
+		w = len > w ? len : w;
+	}
+	return w;
+}
+
+static void print_job_heading(int host_width)
+{
+	printf("%6s  %-11s  %-7s  %-21s  %-20s  %8s  %5s %9s %6s %7s  %10s %10s %8s  %-*s  %s\n",
+	       "job", "status", "command", "range", "started", "duration", "hours", "succeeded",
+	       "failed", "pending", "rows read", "loaded", "rejected", host_width, "host:pid",
+	       "tables");
+}
+
+static void print_job_line(const status_job *j, int host_width)
+{
+	char range[32], duration[32];
+	int len;
+
+	format_range(j, range);
+	format_duration(j->seconds, duration);
+	printf("%6lld  %-11s  %-7s  %-21s  %-20s  %8s  %5lld %9lld %6lld %7lld  %10lld %10lld %8lld  ",
+	       (long long)j->job_id, j->status, j->command ? j->command : "-", range,
+	       j->started_at ? j->started_at : "-", duration, (long long)j->hours_total,
+	       (long long)j->hours_succeeded, (long long)j->hours_failed,
+	       (long long)j->hours_pending, (long long)j->rows_read, (long long)j->rows_loaded,
+	       (long long)j->rows_rejected);
+	print_clean(j->host ? j->host : "?");
+	len = printf(":%d", j->pid) + (int)strlen(j->host ? j->host : "?");
+	printf("%*s ", host_width - len + 1, "");
+	for (int i = 0; i < j->ntables; i++) {
+		if (i)
+			putchar(',');
+		print_clean(j->tables[i]);
+	}
+	if (j->nretry_of > 0) {
+		printf("  retry of");
+		for (int i = 0; i < j->nretry_of; i++)
+			printf("%s%lld", i ? "," : " ", (long long)j->retry_of[i]);
+	}
+	if (j->retried_by > 0)
+		printf("  retried by %lld", (long long)j->retried_by);
+	putchar('\n');
+}
+
+static void print_count(int64_t n)
+{
+	if (n < 0)
+		printf(" %10s", "-");
+	else
+		printf(" %10lld", (long long)n);
+}
+
+static void print_hours(const status_job *j, bool failed_only)
+{
+	int w = 5;
+
+	if (j->nhours == 0) {
+		printf("\n%s\n", failed_only ? "every hour of the job succeeded"
+					     : "the job has no hours");
+		return;
+	}
+	for (int i = 0; i < j->nhours; i++) {
+		int len = (int)strlen(j->hours[i].table);
+		w = len > w ? len : w;
+	}
+	printf("\n%-*s  %-19s  %-9s  %8s %10s %10s %10s %10s %9s  %s\n", w, "table", "hour",
+	       "status", "attempts", "rows read", "loaded", "rejected", "deleted", "seconds",
+	       "error");
+	for (int i = 0; i < j->nhours; i++) {
+		const status_hour *h = &j->hours[i];
+		print_clean(h->table);
+		printf("%*s  %-19s  %-9s  %8d", w - (int)strlen(h->table), "", h->hour, h->status,
+		       h->attempts);
+		print_count(h->rows_read);
+		print_count(h->rows_loaded);
+		print_count(h->rows_rejected);
+		print_count(h->rows_deleted);
+		if (h->seconds < 0)
+			printf(" %9s", "-");
+		else
+			printf(" %9.2f", h->seconds);
+		if (h->error_class || h->error) {
+			printf("  [%s] ", h->error_class ? h->error_class : "-");
+			print_clean(h->error ? h->error : "");
+		}
+		putchar('\n');
+	}
+}
+
+/* --- JSON --- */
+
+static void json_count(strbuf *sb, const char *name, int64_t n)
+{
+	if (n < 0)
+		sb_addf(sb, ",\"%s\":null", name);
+	else
+		sb_addf(sb, ",\"%s\":%lld", name, (long long)n);
+}
+
+static void json_job(strbuf *sb, const status_job *j, bool with_hours)
+{
+	sb_addf(sb, "{\"job_id\":%lld,\"status\":", (long long)j->job_id);
+	json_add_string(sb, j->status);
+	sb_adds(sb, ",\"started_at\":");
+	json_add_string_or_null(sb, j->started_at);
+	sb_adds(sb, ",\"finished_at\":");
+	json_add_string_or_null(sb, j->finished_at);
+	sb_adds(sb, ",\"command\":");
+	json_add_string_or_null(sb, j->command);
+	sb_adds(sb, ",\"start_date\":");
+	json_add_string_or_null(sb, j->start_date);
+	sb_adds(sb, ",\"end_date\":");
+	json_add_string_or_null(sb, j->end_date);
+	sb_addf(sb, ",\"batch_mode\":\"%s\",\"tables\":[", j->window_hours == 24 ? "daily" : "hourly");
+	for (int i = 0; i < j->ntables; i++) {
+		if (i)
+			sb_addc(sb, ',');
+		json_add_string(sb, j->tables[i]);
+	}
+	sb_adds(sb, "],\"host\":");
+	json_add_string_or_null(sb, j->host);
+	sb_addf(sb, ",\"pid\":%d,\"hours_total\":%lld,\"hours_succeeded\":%lld,"
+		    "\"hours_failed\":%lld,\"hours_pending\":%lld,\"rows_read\":%lld,"
+		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"seconds\":%.3f,\"retried_by\":",
+		j->pid, (long long)j->hours_total, (long long)j->hours_succeeded,
+		(long long)j->hours_failed, (long long)j->hours_pending, (long long)j->rows_read,
+		(long long)j->rows_loaded, (long long)j->rows_rejected, j->seconds);
+	if (j->retried_by > 0)
+		sb_addf(sb, "%lld", (long long)j->retried_by);
+	else
+		sb_adds(sb, "null");
+	sb_adds(sb, ",\"retry_of\":");
+	if (j->nretry_of > 0) {
+		for (int i = 0; i < j->nretry_of; i++)
+			sb_addf(sb, "%c%lld", i ? ',' : '[', (long long)j->retry_of[i]);
+		sb_addc(sb, ']');
+	} else {
+		sb_adds(sb, "null");
+	}
+	if (with_hours) {
+		sb_adds(sb, ",\"hours\":[");
+		for (int i = 0; i < j->nhours; i++) {
+			const status_hour *h = &j->hours[i];
+			if (i)
+				sb_addc(sb, ',');
+			sb_adds(sb, "{\"table\":");
+			json_add_string(sb, h->table);
+			sb_adds(sb, ",\"hour\":");
+			json_add_string(sb, h->hour);
+			sb_adds(sb, ",\"status\":");
+			json_add_string(sb, h->status);
+			sb_addf(sb, ",\"attempts\":%d", h->attempts);
+			json_count(sb, "rows_read", h->rows_read);
+			json_count(sb, "rows_loaded", h->rows_loaded);
+			json_count(sb, "rows_rejected", h->rows_rejected);
+			json_count(sb, "rows_deleted", h->rows_deleted);
+			if (h->seconds < 0)
+				sb_adds(sb, ",\"seconds\":null");
+			else
+				sb_addf(sb, ",\"seconds\":%.3f", h->seconds);
+			sb_adds(sb, ",\"error_class\":");
+			json_add_string_or_null(sb, h->error_class);
+			sb_adds(sb, ",\"error\":");
+			json_add_string_or_null(sb, h->error);
+			sb_addc(sb, '}');
+		}
+		sb_addc(sb, ']');
+	}
+	sb_addc(sb, '}');
+}
+
+static void print_json(strbuf *sb)
+{
+	sb_addc(sb, '\n');
+	fwrite(sb->buf, 1, sb->len, stdout);
+	fflush(stdout);
+}
+
+/* --- the command --- */
+
+/* read_failed: the exit status after a failed read (already logged) */
+static int read_failed(session *s)
+{
+	return tgt_alive(s->tgt) ? EXIT_CODE_FAILED : EXIT_CODE_UNREACHABLE;
+}
+
+static int show_list(session *s, const status_opts *o)
+{
+	status_job *jobs;
+	int n;
+
+	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, &jobs, &n))
+		return read_failed(s);
+	if (o->json) {
+		strbuf sb;
+		sb_init(&sb, 4096);
+		sb_adds(&sb, "{\"jobs\":[");
+		for (int i = 0; i < n; i++) {
+			if (i)
+				sb_addc(&sb, ',');
+			json_job(&sb, &jobs[i], false);
+		}
+		sb_adds(&sb, "]}");
+		print_json(&sb);
+		sb_release(&sb);
+	} else if (n == 0) {
+		printf("%s\n", o->failed ? "no failed, partial, interrupted or stale jobs"
+					 : "no jobs yet");
+	} else {
+		int w = host_pid_width(jobs, n);
+		print_job_heading(w);
+		for (int i = 0; i < n; i++)
+			print_job_line(&jobs[i], w);
+	}
+	fflush(stdout);
+	jobs_report_free(jobs, n);
+	return EXIT_CODE_OK;
+}
+
+static int show_job(session *s, const status_opts *o)
+{
+	status_job job;
+	bool found;
+	int rc = EXIT_CODE_OK;
+
+	if (!jobs_report_get(s->tgt, s->cfg.schema, o->job_id, &job, &found))
+		return read_failed(s);
+	if (!found) {
+		log_error("no job %lld in schema %s ('etlre status' lists the jobs)",
+			  (long long)o->job_id, s->cfg.schema);
+		return EXIT_CODE_USAGE;
+	}
+	if (!jobs_report_hours(s->tgt, s->cfg.schema, &job, o->failed)) {
+		rc = read_failed(s);
+	} else if (o->json) {
+		strbuf sb;
+		sb_init(&sb, 8192);
+		json_job(&sb, &job, true);
+		print_json(&sb);
+		sb_release(&sb);
+	} else {
+		int w = host_pid_width(&job, 1);
+		print_job_heading(w);
+		print_job_line(&job, w);
+		print_hours(&job, o->failed);
+		fflush(stdout);
+	}
+	status_job_release(&job);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	status_opts o = { 0, false, false, false, STATUS_DEFAULT_LIMIT };
+	struct argp argp = {
+		status_options, parse_status, NULL,
+		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
+		"command, range, hours, rows, duration, host and pid. With --job-id, one job and "
+		"its hours. Reads only the target and writes nothing.\v"
+		"A job is 'stale' when it is recorded as running but its process is gone\n"
+		"(nobody holds its lock any more); 'etlre retry --job-id N' reruns what it\n"
+		"left undone.\n\n"
+		"Examples:\n"
+		"  etlre status\n"
+		"  etlre status --failed --limit 5\n"
+		"  etlre status --job-id 42 --failed\n"
+		"  etlre status --job-id 42 --json",
+		global_argp_children, NULL, NULL
+	};
+	session s;
+	int rc;
+
+	cli_parse_command(&argp, argc, argv, "status", &o);
+	rc = session_load_config(&s, cli_global());
+	if (rc == 0)
+		rc = session_connect(&s, false, 0);
+	if (rc != 0)
+		goto out;
+	if (!jobs_report_begin(s.tgt)) {
+		rc = read_failed(&s);
+		goto out;
+	}
+	if (!ledger_check_version(s.tgt, s.cfg.schema))
+		rc = tgt_alive(s.tgt) ? EXIT_CODE_USAGE : EXIT_CODE_UNREACHABLE;
+	else if (o.job_id > 0)
+		rc = show_job(&s, &o);
+	else
+		rc = show_list(&s, &o);
+	jobs_report_end(s.tgt);
+out:
+	session_close(&s);
+	return rc;
+}

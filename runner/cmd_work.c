@@ -1,0 +1,123 @@
+/*
+ * cmd_work.c: `etlre work --job-id N`: joins a running job as one more
+ * worker, from this host or another one with the same configuration. Hours
+ * are claimed from etlre's tables one at a time, so any number of workers
+ * share one backfill and no hour is loaded by two of them at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "job.h"
+#include "ledger.h"
+#include "log.h"
+#include "session.h"
+
+typedef struct work_opts {
+	int64_t job_id;
+	bool json;
+} work_opts;
+
+enum { OPT_JOB_ID = 4000, OPT_JSON };
+
+static const struct argp_option work_options[] = {
+	{ "job-id", OPT_JOB_ID, "N", 0, "the running job to join", 1 },
+	{ "json", OPT_JSON, 0, 0, "print what this worker did as one JSON object", 2 },
+	{ 0 }
+};
+
+static error_t parse_work(int key, char *arg, struct argp_state *state)
+{
+	work_opts *o = state->input;
+
+	switch (key) {
+	case OPT_JOB_ID:
+		if (!str_to_int64(arg, &o->job_id) || o->job_id <= 0 || o->job_id > INT32_MAX)
+			argp_error(state, "'%s' is not a job id", arg);
+		break;
+	case OPT_JSON: o->json = true; break;
+	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+	case ARGP_KEY_END:
+		if (!o->job_id)
+			argp_error(state, "which job? give --job-id N");
+		break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cmd_work(int argc, char **argv)
+{
+	work_opts o = { 0 };
+	struct argp argp = {
+		work_options, parse_work, NULL,
+		"Join a running job as one more worker: claim its pending hours one at a "
+		"time and load them, until none is left.\v"
+		"Start the job on one host (etlre process ... &, or with --jobs N), note its\n"
+		"job id, and run this on as many other hosts as you like, each with the same\n"
+		"configuration. A worker that dies leaves its hour to be claimed again by\n"
+		"another one. The job's options (--skip-invalid, --timeout, ...) apply.\n\n"
+		"Example:\n"
+		"  etlre work --job-id 42",
+		global_argp_children, NULL, NULL
+	};
+	stored_options so = { false, -1, 50000, 0, 3, 5, 1.0 };
+	session s;
+	table_plan *plans = NULL;
+	int nplans = 0, rc;
+	job_row *rows = NULL;
+	int nrows = 0;
+	char ids[32];
+
+	cli_parse_command(&argp, argc, argv, "work", &o);
+	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
+	rc = session_load_config(&s, cli_global());
+	if (rc == 0)
+		rc = session_connect(&s, true, 0);
+	if (rc != 0)
+		goto out;
+	if (!ledger_check_version(s.tgt, s.cfg.schema)) {
+		rc = EXIT_CODE_USAGE;
+		goto out;
+	}
+	if (!ledger_jobs_get(s.tgt, s.cfg.schema, ids, &rows, &nrows) ||
+	    !ledger_job_options(s.tgt, s.cfg.schema, o.job_id, &so)) {
+		rc = EXIT_CODE_FAILED;
+		goto out;
+	}
+	if (nrows == 0) {
+		log_error("no job %lld", (long long)o.job_id);
+		rc = EXIT_CODE_USAGE;
+		goto out;
+	}
+	if (strcmp(rows[0].status, "running") != 0) {
+		log_error("job %lld is %s, not running: nothing to join (etlre retry reruns its "
+			  "unfinished hours)",
+			  (long long)o.job_id, rows[0].status);
+		rc = EXIT_CODE_USAGE;
+		goto out;
+	}
+	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
+	for (int i = 0; i < s.cfg.ntables; i++) {
+		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
+			plan_release(&plans[nplans]);
+			rc = EXIT_CODE_USAGE;
+			goto out;
+		}
+		nplans++;
+	}
+	job_spec spec = { .command = "work", .skip_invalid = so.skip_invalid, .json = o.json,
+			  .max_rejects = so.max_rejects, .chunk_rows = so.chunk_rows,
+			  .timeout = so.timeout, .retries = so.retries, .retry_wait = so.retry_wait,
+			  .max_failures = so.max_failures, .jobs = 1 };
+	rc = job_work(&s, plans, nplans, o.job_id, &spec);
+out:
+	for (int i = 0; i < nplans; i++)
+		plan_release(&plans[i]);
+	free(plans);
+	job_rows_free(rows, nrows);
+	session_close(&s);
+	return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * jobs_report.h: reading jobs and their hours back from etlre's tables in the
+ * target, for `etlre status`. Read-only: every query runs inside the
+ * read-only transaction of jobs_report_begin.
+ *
+ * A job's status is the one recorded in etlre.jobs, except that a job
+ * recorded as running whose job lock (ledger.h, LEDGER_JOB_LOCK) nobody holds
+ * is reported as "stale": its process is gone. Hours of a job that is not
+ * running any more are never reported as running: such an hour was rolled
+ * back when its process died, so it is reported as pending.
+ */
+#ifndef ETLRE_JOBS_REPORT_H
+#define ETLRE_JOBS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "target_pg.h"
+
+/* One hour (a window) of a job. Counts and seconds are -1 when unknown
+ * (the hour failed or has not run). Strings are owned; NULL when unknown. */
+typedef struct status_hour {
+	char *table;
+	char *hour;        /* window start, 2025-11-02T13:00:00 */
+	char status[16];   /* pending, running, succeeded, failed */
+	int attempts;
+	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	double seconds;
+	char *error_class;
+	char *error;
+} status_hour;
+
+/* One job with its totals over its hours. Strings are owned; NULL when the
+ * column is NULL. */
+typedef struct status_job {
+	int64_t job_id;
+	char status[16];   /* running, succeeded, failed, partial, interrupted, stale */
+	char *command;
+	char *start_date, *end_date;   /* YYYY-MM-DD */
+	char **tables;
+	int ntables;
+	char *started_at, *finished_at; /* 2025-11-02T13:00:00Z (UTC); finished_at NULL
+					 * while running or stale */
+	double seconds;    /* finished - started; until now while running; until the last
+			    * heartbeat when stale */
+	char *host;
+	int pid;
+	int window_hours;
+	int64_t hours_total, hours_succeeded, hours_failed;
+	int64_t hours_pending;          /* not finished: pending or running */
+	int64_t rows_read, rows_loaded, rows_rejected;
+	int64_t retried_by;             /* 0: none */
+	int64_t *retry_of;              /* the jobs this one retried */
+	int nretry_of;
+	status_hour *hours;             /* filled by jobs_report_hours */
+	int nhours;
+} status_job;
+
+/* jobs_report_begin: starts the read-only, repeatable-read transaction that
+ * the reads below run in (one snapshot; nothing can be written). */
+bool jobs_report_begin(tgt_conn *c) MUSTCHECK;
+/* jobs_report_end: ends it (a rollback: there is nothing to commit). */
+void jobs_report_end(tgt_conn *c);
+
+/* jobs_report_list: the jobs, newest first, at most limit of them (0: all);
+ * with failed_only only those failed, partial, interrupted or stale. *jobs is
+ * new (NULL when none); free with jobs_report_free. Logs failures. */
+bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
+		      status_job **jobs, int *n) MUSTCHECK;
+/* jobs_report_get: the job job_id into *job, or *found = false when there is
+ * no such job. Release with status_job_release. Logs failures. */
+bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job *job,
+		     bool *found) MUSTCHECK;
+/* jobs_report_hours: fills job->hours with the job's hours by table then
+ * hour, with failed_only those that did not succeed. Logs failures. */
+bool jobs_report_hours(tgt_conn *c, const char *schema, status_job *job,
+		       bool failed_only) MUSTCHECK;
+
+/* status_job_release: frees what the job owns (its hours included) */
+void status_job_release(status_job *job);
+void jobs_report_free(status_job *jobs, int n);
+
+#endif
