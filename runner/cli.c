@@ -6,31 +6,42 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
+#include "progress.h"
 #include "version.h"
 
 const char *argp_program_version = "etlre " ETLRE_VERSION;
 const char *argp_program_bug_address = NULL;
 
-static global_opts globals = { NULL, LOG_INFO, LOG_FORMAT_TEXT, false };
+#define DEFAULT_PROGRESS_INTERVAL 10.0
+
+static global_opts globals = {
+	.level = LOG_INFO,
+	.format = LOG_FORMAT_TEXT,
+	.progress_interval = DEFAULT_PROGRESS_INTERVAL,
+};
 
 global_opts *cli_global(void)
 {
 	return &globals;
 }
 
-enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT };
+enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
 	  "configuration file (default: $ETLRE_CONFIG, ./etlre.conf, /etc/etlre/etlre.conf)", -1 },
 	{ "log-level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", -1 },
 	{ "log-format", OPT_LOG_FORMAT, "FORMAT", 0, "text (default) or json, on stderr", -1 },
-	{ "quiet", 'q', 0, 0, "only warnings and errors on stderr", -1 },
+	{ "quiet", 'q', 0, 0, "only warnings and errors on stderr, no progress", -1 },
+	{ "progress-interval", OPT_PROGRESS_INTERVAL, "SECONDS", 0,
+	  "when stderr is not a terminal, log a progress line every SECONDS (default 10; 0: "
+	  "never); on a terminal the progress line is redrawn in place", -1 },
 	{ 0 }
 };
 
@@ -53,6 +64,16 @@ static error_t parse_global(int key, char *arg, struct argp_state *state)
 	case 'q':
 		g->quiet = true;
 		break;
+	case OPT_PROGRESS_INTERVAL: {
+		char *end;
+		errno = 0;
+		g->progress_interval = strtod(arg, &end);
+		if (errno || end == arg || *end || !(g->progress_interval >= 0) ||
+		    g->progress_interval > 86400)
+			argp_error(state, "--progress-interval must be a number of seconds from 0 to "
+					  "86400, not '%s'", arg);
+		break;
+	}
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -134,12 +155,24 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *arg, int64_t min,
+			int64_t max)
+{
+	int64_t v;
+
+	if (!str_to_int64(arg, &v) || v < min || v > max)
+		argp_error(state, "%s must be a whole number between %lld and %lld, not '%s'", flag,
+			   (long long)min, (long long)max, arg);
+	return v;
+}
+
 void cli_apply_globals(global_opts *g)
 {
 	log_level level = g->level;
 	if (g->quiet && level > LOG_WARN)
 		level = LOG_WARN;
 	log_setup(level, g->format);
+	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
 void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,

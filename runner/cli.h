@@ -8,6 +8,7 @@
 
 #include <argp.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -16,6 +17,7 @@ typedef struct global_opts {
 	log_level level;
 	log_format format;
 	bool quiet;
+	double progress_interval; /* seconds between plain progress lines; 0 none */
 } global_opts;
 
 /* global_argp_child: the global options, to include in a command's argp */
@@ -25,6 +27,10 @@ extern const struct argp_child global_argp_children[];
  * command name); usage errors exit 2 from inside argp. */
 void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
 		       void *input);
+/* cli_parse_count: arg as a whole number in [min, max], or a usage error
+ * naming flag (exits 2 from inside argp) */
+int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *arg, int64_t min,
+			int64_t max);
 /* cli_apply_globals: sets up logging from the global options */
 void cli_apply_globals(global_opts *g);
 /* cli_global: the global options being filled (for command parsers' children) */

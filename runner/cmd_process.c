@@ -75,16 +75,6 @@ static const struct argp_option process_options[] = {
 	{ 0 }
 };
 
-static int64_t parse_count(struct argp_state *state, const char *flag, const char *arg,
-			   int64_t min, int64_t max)
-{
-	int64_t v;
-	if (!str_to_int64(arg, &v) || v < min || v > max)
-		argp_error(state, "%s must be a whole number between %lld and %lld, not '%s'", flag,
-			   (long long)min, (long long)max, arg);
-	return v;
-}
-
 static void parse_date_arg(struct argp_state *state, const char *flag, const char *arg,
 			   civil_date *out)
 {
@@ -121,7 +111,7 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
 	case OPT_JSON: o->json = true; break;
 	case OPT_MAX_REJECTS:
-		o->max_rejects = parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
+		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
 		break;
 	case OPT_REJECTS_FILE: o->rejects_file = arg; break;
 	case OPT_BATCH_MODE:
@@ -133,22 +123,22 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--batch-mode must be hourly or daily, not '%s'", arg);
 		break;
 	case OPT_CHUNK_SIZE:
-		o->chunk_rows = (int)parse_count(state, "--chunk-size", arg, 1, 10000000);
+		o->chunk_rows = (int)cli_parse_count(state, "--chunk-size", arg, 1, 10000000);
 		break;
 	case OPT_TIMEOUT:
-		o->timeout = (int)parse_count(state, "--timeout", arg, 1, 86400);
+		o->timeout = (int)cli_parse_count(state, "--timeout", arg, 1, 86400);
 		break;
 	case OPT_JOBS:
-		o->jobs = (int)parse_count(state, "--jobs", arg, 1, 64);
+		o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64);
 		break;
 	case OPT_RETRIES:
-		o->retries = (int)parse_count(state, "--retries", arg, 0, 100);
+		o->retries = (int)cli_parse_count(state, "--retries", arg, 0, 100);
 		break;
 	case OPT_RETRY_WAIT:
-		o->retry_wait = (double)parse_count(state, "--retry-wait", arg, 0, 3600);
+		o->retry_wait = (double)cli_parse_count(state, "--retry-wait", arg, 0, 3600);
 		break;
 	case OPT_MAX_FAILURES:
-		o->max_failures = (int)parse_count(state, "--max-failures", arg, 0, 1000000);
+		o->max_failures = (int)cli_parse_count(state, "--max-failures", arg, 0, 1000000);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);

@@ -20,14 +20,24 @@ typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
 	int nids;
 	bool force, json;
+	bool skip_invalid;   /* --skip-invalid: on top of the original options */
+	int64_t max_rejects; /* -1: the original's */
+	int jobs;
 } retry_opts;
 
-enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON };
+enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON, OPT_SKIP_INVALID, OPT_MAX_REJECTS,
+       OPT_JOBS };
 
 static const struct argp_option retry_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "the job to retry", 1 },
 	{ "job-ids", OPT_JOB_IDS, "N,M,...", 0, "several jobs to retry as one new job", 1 },
 	{ "force", OPT_FORCE, 0, 0, "rerun all their hours, not only those that did not succeed", 2 },
+	{ "skip-invalid", OPT_SKIP_INVALID, 0, 0,
+	  "set invalid rows aside into etlre's rejects table, even if the original run did not", 2 },
+	{ "max-rejects", OPT_MAX_REJECTS, "N", 0,
+	  "with --skip-invalid, fail when more than N rows are rejected (default: the original "
+	  "run's limit)", 2 },
+	{ "jobs", OPT_JOBS, "N", 0, "load with N worker processes on this host (default 1)", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 2 },
 	{ 0 }
 };
@@ -73,6 +83,11 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	case OPT_JOB_IDS: add_ids(state, o, arg); break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_JSON: o->json = true; break;
+	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
+	case OPT_MAX_REJECTS:
+		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
+		break;
+	case OPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64); break;
 	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (!o->ids)
@@ -110,7 +125,7 @@ static int check_jobs(session *s, const retry_opts *o, stored_options *opts)
 
 int cmd_retry(int argc, char **argv)
 {
-	retry_opts o = { 0 };
+	retry_opts o = { .max_rejects = -1, .jobs = 1 };
 	struct argp argp = {
 		retry_options, parse_retry, NULL,
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
@@ -190,10 +205,12 @@ int cmd_retry(int argc, char **argv)
 		items[k].window_hours = ri[k].window_hours == 24 ? 24 : 1;
 	}
 
-	job_spec spec = { .command = "retry", .skip_invalid = so.skip_invalid, .json = o.json,
-			  .max_rejects = so.max_rejects, .chunk_rows = so.chunk_rows,
-			  .timeout = so.timeout, .retries = so.retries, .retry_wait = so.retry_wait,
-			  .max_failures = so.max_failures, .jobs = 1, .retry_of = o.ids };
+	job_spec spec = { .command = "retry", .skip_invalid = so.skip_invalid || o.skip_invalid,
+			  .json = o.json,
+			  .max_rejects = o.max_rejects >= 0 ? o.max_rejects : so.max_rejects,
+			  .chunk_rows = so.chunk_rows, .timeout = so.timeout, .retries = so.retries,
+			  .retry_wait = so.retry_wait, .max_failures = so.max_failures, .jobs = o.jobs,
+			  .retry_of = o.ids };
 	rc = job_run(&s, plans, nplans, items, nri, &spec, &job_id);
 	if (job_id > 0 && !(session_reconnect(&s, so.timeout) &&
 			    ledger_jobs_retried_by(s.tgt, s.cfg.schema, o.ids, job_id)))

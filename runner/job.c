@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
+#include "progress.h"
 #include "rejects.h"
 #include "signals.h"
 #include "sqlquote.h"
@@ -201,8 +202,10 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
 		    attempt > r->spec->retries || res.too_many_rejects || signals_caught())
 			break;
-		log_warn("table %s hour %s: %s error, will retry: %s", p->cfg->name, hour_sql,
-			 err_class_name(res.cls), res.error);
+		log_event(LOG_WARN,
+			  &(log_fields){ .event = "hour_retry", .error_class = err_class_name(res.cls) },
+			  "table %s hour %s: %s error, will retry: %s", p->cfg->name, hour_sql,
+			  err_class_name(res.cls), res.error);
 		backoff_sleep(r->spec->retry_wait, attempt);
 		if (signals_caught())
 			break;
@@ -313,6 +316,32 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 	return true;
 }
 
+/* show_local_progress: what this process has done so far, and what it is
+ * loading now */
+static void show_local_progress(const runner *r, const char *table, const char *hour)
+{
+	int64_t done = 0, rows = 0;
+
+	for (int i = 0; i < r->rep->ntables; i++) {
+		done += r->rep->tables[i].hours;
+		rows += r->rep->tables[i].n.loaded;
+	}
+	progress_update(done, rows, table, hour);
+}
+
+/* show_job_progress: what all the job's workers have done, from the ledger
+ * (the process that started the job, while its workers run elsewhere) */
+static void show_job_progress(runner *r)
+{
+	int64_t done, rows;
+
+	if (!progress_active())
+		return;
+	if (reconnect(r->s, r->spec, r->run->job_id) &&
+	    ledger_job_progress(r->s->tgt, r->run->schema, r->run->job_id, &done, &rows))
+		progress_update(done, rows, NULL, NULL);
+}
+
 /* worker_loop: claims and loads the job's hours until none is left, or a
  * signal, too many failures or too many rejects stop it */
 static void worker_loop(runner *r)
@@ -329,8 +358,12 @@ static void worker_loop(runner *r)
 		  (long long)r->run->job_id);
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
 		hour_report *h = report_add_hour(r->rep);
+		char iso[24];
+
 		h->table = it.plan;
 		h->hour = it.hour;
+		hour_format_iso(it.hour, iso);
+		show_local_progress(r, r->plans[it.plan].cfg->name, iso);
 		run_item(r, &it, h);
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
@@ -403,6 +436,26 @@ static bool report_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
+/* log_job_finished: one line with the job's totals */
+static void log_job_finished(const run_report *rep)
+{
+	log_fields f = { .event = "job_finished", .has_counts = true, .has_progress = true,
+			 .seconds = rep->wall_seconds };
+
+	for (int i = 0; i < rep->ntables; i++) {
+		const table_report *t = &rep->tables[i];
+		f.rows_read += t->n.read;
+		f.rows_loaded += t->n.loaded;
+		f.rows_rejected += t->n.rejected;
+		f.rows_deleted += t->n.deleted;
+		f.hours_done += t->hours - t->hours_pending;
+		f.hours_total += t->hours;
+	}
+	log_event(LOG_INFO, &f, "job %lld %s: %lld rows loaded, %lld rejected in %.2fs",
+		  (long long)rep->job_id, rep->status, (long long)f.rows_loaded,
+		  (long long)f.rows_rejected, rep->wall_seconds);
+}
+
 /* run_children: forks n workers, each with its own connections, and waits
  * for them; a signal is passed on to them */
 static void run_children(runner *r, int n)
@@ -410,6 +463,7 @@ static void run_children(runner *r, int n)
 	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
 	int alive = 0;
 	bool forwarded = false;
+	double next_poll = now_monotonic() + 1;
 
 	/* children must not share the parent's sockets: close them first */
 	tgt_close(r->s->tgt);
@@ -420,6 +474,7 @@ static void run_children(runner *r, int n)
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
+			progress_forked();
 			worker_loop(r);
 			session_close(r->s);
 			fflush(NULL);
@@ -434,19 +489,24 @@ static void run_children(runner *r, int n)
 	}
 	while (alive > 0) {
 		int status;
-		pid_t pid = waitpid(-1, &status, 0);
+		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid > 0) {
 			alive--;
 			continue;
 		}
-		if (errno == EINTR && signals_caught() && !forwarded) {
+		if (pid < 0 && errno != EINTR)
+			break;
+		if (signals_caught() && !forwarded) {
 			for (int i = 0; i < n; i++)
 				if (pids[i] > 0)
 					kill(pids[i], signals_caught());
 			forwarded = true;
-		} else if (errno != EINTR) {
-			break;
 		}
+		if (!forwarded && now_monotonic() >= next_poll) {
+			show_job_progress(r);
+			next_poll = now_monotonic() + 1;
+		}
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
 	free(pids);
 }
@@ -531,10 +591,13 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	*job_id_out = rep.job_id = run.job_id;
 	log_set_context(run.job_id, NULL, NULL);
-	log_info("job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
-		 (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems, nplans,
-		 spec->jobs > 1 ? spec->jobs : 1);
+	log_event(LOG_INFO,
+		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
+		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
+		  (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems, nplans,
+		  spec->jobs > 1 ? spec->jobs : 1);
 
+	progress_begin(nitems);
 	if (spec->jobs > 1)
 		run_children(&r, spec->jobs);
 	else
@@ -549,8 +612,10 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		if (live > 0) {
 			log_info("waiting for %lld hour(s) still loading in other workers", (long long)live);
 			sleep(1);
+			show_job_progress(&r);
 		}
 	}
+	progress_end();
 
 	if (!reconnect(s, spec, run.job_id) ||
 	    !ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
@@ -567,6 +632,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	if (!(reconnect(s, spec, run.job_id) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
+	log_job_finished(&rep);
 	if (run.rfile) {
 		if (!rejects_file_close(run.rfile, true))
 			outcome = "failed";

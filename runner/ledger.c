@@ -497,29 +497,47 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 	return ok;
 }
 
-bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
-		       int64_t *live_running)
+/* job_pair: two numbers about job job_id from sql_template ($1 the job id,
+ * $2 the worker lock class; @S the schema) */
+static bool job_pair(tgt_conn *c, const char *schema, int64_t job_id, const char *sql_template,
+		     int64_t *a, int64_t *b)
 {
 	char id[24], key[24];
 	int64_t v[2] = { 0, 0 };
-	char *sql;
+	char *sql = expand(sql_template, schema);
 	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
 	const char *params[] = { id, key };
-	sql = expand("SELECT coalesce(sum(rows_rejected) FILTER (WHERE status = 'succeeded'), 0),"
-		     "  count(*) FILTER (WHERE status = 'running' AND EXISTS ("
-		     "    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
-		     "      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
-		     "      AND l.objsubid = 2 AND l.granted))"
-		     " FROM @S.job_hours h WHERE job_id = $1",
-		     schema);
 	ok = tgt_query(c, sql, 2, params, two_int64, v);
 	free(sql);
-	*rejected = v[0];
-	*live_running = v[1];
+	*a = v[0];
+	*b = v[1];
 	return ok;
+}
+
+bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
+		       int64_t *live_running)
+{
+	return job_pair(c, schema, job_id,
+			"SELECT coalesce(sum(rows_rejected) FILTER (WHERE status = 'succeeded'), 0),"
+			"  count(*) FILTER (WHERE status = 'running' AND EXISTS ("
+			"    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+			"      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
+			"      AND l.objsubid = 2 AND l.granted))"
+			" FROM @S.job_hours h WHERE job_id = $1",
+			rejected, live_running);
+}
+
+bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_t *hours_done,
+			 int64_t *rows_loaded)
+{
+	return job_pair(c, schema, job_id,
+			"SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed')),"
+			"  coalesce(sum(rows_loaded) FILTER (WHERE status = 'succeeded'), 0)"
+			" FROM @S.job_hours WHERE job_id = $1 AND $2::int IS NOT NULL",
+			hours_done, rows_loaded);
 }
 
 bool ledger_day_claim(tgt_conn *c, const char *schema, int64_t job_id, const char *table,

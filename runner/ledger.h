@@ -66,6 +66,11 @@ bool ledger_worker_start(tgt_conn *c, const char *schema, int64_t *worker_id) MU
 bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worker_id,
 		  char *table, size_t table_size, char *hour, int *window_hours,
 		  bool *found) MUSTCHECK;
+/* ledger_job_progress: the job's hours finished so far (succeeded or failed)
+ * and the rows its succeeded hours loaded */
+bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_t *hours_done,
+			 int64_t *rows_loaded);
+
 /* ledger_job_counts: rows rejected so far by the job's loaded hours, and its
  * hours running in live workers */
 bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,

@@ -648,10 +648,15 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 
 	res->seconds = now_monotonic() - t0;
 	if (ok) {
-		log_info("table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
-			 p->cfg->name, x.hour_iso, run->dry_run ? "dry run: " : "",
-			 (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
-			 (long long)res->n.deleted, res->seconds);
+		log_event(LOG_INFO,
+			  &(log_fields){ .event = run->dry_run ? "hour_dry_run" : "hour_done",
+					 .has_counts = true, .rows_read = res->n.read,
+					 .rows_loaded = res->n.loaded, .rows_rejected = res->n.rejected,
+					 .rows_deleted = res->n.deleted, .seconds = res->seconds },
+			  "table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
+			  p->cfg->name, x.hour_iso, run->dry_run ? "dry run: " : "",
+			  (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
+			  (long long)res->n.deleted, res->seconds);
 	} else {
 		src_rollback(src);
 		tgt_exec_quiet(tgt, "ROLLBACK");
@@ -660,11 +665,16 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 		if (res->status == WINDOW_INTERRUPTED) {
 			free(res->error);
 			res->error = xstrdup("interrupted; the hour was rolled back");
-			log_warn("table %s hour %s: interrupted, rolled back", p->cfg->name, x.hour_iso);
+			log_event(LOG_WARN, &(log_fields){ .event = "hour_interrupted" },
+				  "table %s hour %s: interrupted, rolled back", p->cfg->name, x.hour_iso);
 		} else {
 			fail_from_connections(&x);
 			res->status = WINDOW_FAILED;
-			log_error("table %s hour %s: failed [%s]: %s; the hour keeps its previous content",
+			log_event(LOG_ERROR,
+				  &(log_fields){ .event = "hour_failed",
+						 .error_class = err_class_name(res->cls),
+						 .seconds = res->seconds },
+				  "table %s hour %s: failed [%s]: %s; the hour keeps its previous content",
 				  p->cfg->name, x.hour_iso, err_class_name(res->cls), res->error);
 			if (!run->dry_run &&
 			    !ledger_hour_failed(tgt, run->schema, run->job_id, p->cfg->name, x.from,

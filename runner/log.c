@@ -16,6 +16,8 @@ static int64_t ctx_job_id;
 static char ctx_table[128];
 static char ctx_hour[32];
 
+static void (*before_line)(void);
+
 static const char *level_names[] = { "error", "warn", "info", "debug" };
 
 bool log_parse_level(const char *s, log_level *out)
@@ -58,27 +60,48 @@ void log_set_context(int64_t job_id, const char *table, const char *hour)
 	snprintf(ctx_hour, sizeof(ctx_hour), "%s", hour ? hour : "");
 }
 
-void log_msg(log_level level, const char *fmt, ...)
+void log_set_before_line(void (*fn)(void))
+{
+	before_line = fn;
+}
+
+static void add_fields(strbuf *line, const log_fields *f)
+{
+	if (f->event) {
+		sb_adds(line, ",\"event\":");
+		json_add_string(line, f->event);
+	}
+	if (f->error_class) {
+		sb_adds(line, ",\"error_class\":");
+		json_add_string(line, f->error_class);
+	}
+	if (f->has_counts)
+		sb_addf(line,
+			",\"rows_read\":%lld,\"rows_loaded\":%lld,\"rows_rejected\":%lld,"
+			"\"rows_deleted\":%lld,\"seconds\":%.3f",
+			(long long)f->rows_read, (long long)f->rows_loaded, (long long)f->rows_rejected,
+			(long long)f->rows_deleted, f->seconds);
+	if (f->has_progress)
+		sb_addf(line, ",\"hours_done\":%lld,\"hours_total\":%lld", (long long)f->hours_done,
+			(long long)f->hours_total);
+}
+
+static void log_line(log_level level, const log_fields *f, const char *fmt, va_list ap)
 {
 	char when[32];
 	strbuf msg, line;
-	va_list ap;
+	va_list ap2;
 	int n;
 
-	if (!log_enabled(level))
-		return;
 	now_iso8601_utc(when);
-
 	sb_init(&msg, 256);
-	va_start(ap, fmt);
+	va_copy(ap2, ap);
 	n = vsnprintf(msg.buf, msg.alloc, fmt, ap);
-	va_end(ap);
 	if ((size_t)n >= msg.alloc) {
 		sb_grow(&msg, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(msg.buf, msg.alloc, fmt, ap);
-		va_end(ap);
+		vsnprintf(msg.buf, msg.alloc, fmt, ap2);
 	}
+	va_end(ap2);
 	msg.len = (size_t)n;
 
 	sb_init(&line, msg.len + 128);
@@ -97,6 +120,8 @@ void log_msg(log_level level, const char *fmt, ...)
 			sb_adds(&line, ",\"hour\":");
 			json_add_string(&line, ctx_hour);
 		}
+		if (f)
+			add_fields(&line, f);
 		sb_adds(&line, ",\"message\":");
 		json_add_string(&line, msg.buf);
 		sb_adds(&line, "}\n");
@@ -107,8 +132,32 @@ void log_msg(log_level level, const char *fmt, ...)
 		sb_add(&line, msg.buf, msg.len);
 		sb_addc(&line, '\n');
 	}
+	if (before_line)
+		before_line();
 	fwrite(line.buf, 1, line.len, stderr);
 	fflush(stderr);
 	sb_release(&line);
 	sb_release(&msg);
+}
+
+void log_msg(log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_line(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_event(log_level level, const log_fields *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_line(level, f, fmt, ap);
+	va_end(ap);
 }

@@ -22,6 +22,24 @@ bool log_enabled(log_level level);
 void log_set_context(int64_t job_id, const char *table, const char *hour);
 void log_msg(log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
+/* log_fields: what a JSON line carries besides the message, for log
+ * shippers; text lines show only the message. Unset fields are left out. */
+typedef struct log_fields {
+	const char *event;       /* e.g. "hour_done", "hour_failed", "progress" */
+	const char *error_class; /* connection, timeout, invalid_data, ... */
+	bool has_counts;         /* rows_* and seconds below are set */
+	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	double seconds;
+	bool has_progress;       /* hours_done and hours_total are set */
+	int64_t hours_done, hours_total;
+} log_fields;
+
+void log_event(log_level level, const log_fields *f, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+/* log_set_before_line: a function called before each line is written (the
+ * progress display clears its line there); NULL for none */
+void log_set_before_line(void (*fn)(void));
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -52,6 +52,19 @@ at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
 copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
 last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
 reset_target() { pg "TRUNCATE analytics.calls_bench" >/dev/null; }
+# hold_table / release_table: pause a running etlre between two hours, so a
+# server can be stopped while the run is certainly in the middle of its day
+# (its next hour waits for the table lock) however fast or slow the machine is
+locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't70-locker' AND l.relation = 'analytics.calls_bench'::regclass AND l.granted")" ]; }
+hold_table() {
+	PGAPPNAME=t70-locker psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls_bench IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300); COMMIT" >/dev/null 2>&1 &
+	locker=$!
+	wait_for locker_granted
+}
+release_table() {
+	pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't70-locker'" >/dev/null 2>&1
+	wait $locker 2>/dev/null
+}
 
 # --- SIGTERM during a run
 reset_target
@@ -88,7 +101,9 @@ check "kill -9 + retry: no duplicates" no_duplicates
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 6 --retry-wait 1 >"$TMP/out" 2>"$TMP/err" & pid=$!
 wait_for at_least_hours 2
+hold_table
 bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
+release_table
 sleep 1
 bash "$ROOT/scripts/dev-db.sh" start mariadb >/dev/null 2>&1
 wait $pid; RC=$?
@@ -101,7 +116,9 @@ check "MariaDB back in time: no duplicates" no_duplicates
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 1 --retry-wait 1 --max-failures 3 >"$TMP/out" 2>"$TMP/err" & pid=$!
 wait_for at_least_hours 2
+hold_table
 bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
+release_table
 wait $pid; RC=$?
 job=$(last_job)
 is "$RC" 1 "MariaDB gone: exit 1"
@@ -118,11 +135,14 @@ check "MariaDB back + retry: target equals source" target_equals_source
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 6 --retry-wait 1 >"$TMP/out" 2>"$TMP/err" & pid=$!
 wait_for at_least_hours 2
+hold_table  # the stop ends the locker's session too
 bash "$ROOT/scripts/dev-db.sh" stop postgresql >/dev/null 2>&1
+wait $locker 2>/dev/null
 sleep 1
 bash "$ROOT/scripts/dev-db.sh" start postgresql >/dev/null 2>&1
 wait $pid; RC=$?
 is "$RC" 0 "PostgreSQL restarted: the run completes"
+like "$(cat "$TMP/err")" "connection error, will retry" "PostgreSQL restarted: a connection error was retried"
 check "PostgreSQL restarted: target equals source" target_equals_source
 check "PostgreSQL restarted: no duplicates" no_duplicates
 
