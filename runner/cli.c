@@ -13,6 +13,7 @@
 
 #include "exitcode.h"
 #include "progress.h"
+#include "metrics.h"
 #include "version.h"
 
 const char *argp_program_version = "etlre " ETLRE_VERSION;
@@ -31,7 +32,7 @@ global_opts *cli_global(void)
 	return &globals;
 }
 
-enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL };
+enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
@@ -42,6 +43,8 @@ static const struct argp_option global_options[] = {
 	{ "progress-interval", OPT_PROGRESS_INTERVAL, "SECONDS", 0,
 	  "when stderr is not a terminal, log a progress line every SECONDS (default 10; 0: "
 	  "never); on a terminal the progress line is redrawn in place", -1 },
+	{ "metrics-file", OPT_METRICS_FILE, "PATH", 0,
+	  "at the end, write metrics in Prometheus text format to PATH (replaced atomically)", -1 },
 	{ 0 }
 };
 
@@ -72,6 +75,12 @@ static error_t parse_global(int key, char *arg, struct argp_state *state)
 		    g->progress_interval > 86400)
 			argp_error(state, "--progress-interval must be a number of seconds from 0 to "
 					  "86400, not '%s'", arg);
+		break;
+	}
+	case OPT_METRICS_FILE: {
+		char err[512];
+		if (!metrics_set_file(arg, err, sizeof(err)))
+			argp_error(state, "--metrics-file: %s", err);
 		break;
 	}
 	default:
@@ -201,12 +210,17 @@ int cli_main(int argc, char **argv)
 	argp_parse(&top, argc, argv, ARGP_IN_ORDER, NULL, &t);
 	free(doc);
 	cli_apply_globals(&globals);
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(argv[t.command_index], commands[i].name) == 0) {
+	metrics_begin(argv[t.command_index]);
+	rc = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(commands) && rc < 0; i++)
+		if (strcmp(argv[t.command_index], commands[i].name) == 0)
 			rc = commands[i].run(argc - t.command_index, argv + t.command_index);
-			return rc;
-		}
+	if (rc < 0) {
+		fprintf(stderr, "etlre: unknown command '%s'\nTry 'etlre --help'.\n",
+			argv[t.command_index]);
+		rc = EXIT_CODE_USAGE;
 	}
-	fprintf(stderr, "etlre: unknown command '%s'\nTry 'etlre --help'.\n", argv[t.command_index]);
-	return EXIT_CODE_USAGE;
+	/* a metrics file that cannot be written is logged; the run's own status stands */
+	metrics_end(rc);
+	return rc;
 }

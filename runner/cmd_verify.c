@@ -17,6 +17,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 #include "session.h"
 #include "signals.h"
@@ -361,6 +362,7 @@ int cmd_verify(int argc, char **argv)
 		print_json(&res, &o);
 	else
 		print_text(&res, &o);
+	metrics_record_verify(&res);
 	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
 out:
 	for (int i = 0; i < nplans; i++)

@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
+#include "metrics.h"
 #include "progress.h"
 #include "rejects.h"
 #include "signals.h"
@@ -135,6 +136,17 @@ static const char *hours_outcome(const run_report *r)
 	if (failed == 0)
 		return "succeeded";
 	return ok == 0 ? "failed" : "partial";
+}
+
+/* report_emit: prints the summary (text or --json) and hands it to
+ * --metrics-file */
+static void report_emit(const run_report *r, const job_spec *spec)
+{
+	if (spec->json)
+		report_print_json(r);
+	else
+		report_print_text(r);
+	metrics_record_run(r);
 }
 
 /* backoff_sleep: waits base * 2^(attempt-1) seconds (at most a minute),
@@ -565,10 +577,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		now_iso8601_utc(local.finished_at);
 		local.wall_seconds = now_monotonic() - t0;
 		local.status = "dry_run";
-		if (spec->json)
-			report_print_json(&local);
-		else
-			report_print_text(&local);
+		report_emit(&local, spec);
 		rc = signals_caught() ? (signals_caught() == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
 		     : strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
 									 : EXIT_CODE_FAILED;
@@ -638,10 +647,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 			outcome = "failed";
 		run.rfile = NULL;
 	}
-	if (spec->json)
-		report_print_json(&rep);
-	else
-		report_print_text(&rep);
+	report_emit(&rep, spec);
 	if (sig)
 		rc = sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
 	else
@@ -681,10 +687,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	local.status = sig ? "interrupted" : hours_outcome(&local);
 	now_iso8601_utc(local.finished_at);
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
-	if (spec->json)
-		report_print_json(&local);
-	else
-		report_print_text(&local);
+	report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
 	if (!sig && reconnect(s, spec, job_id) &&
 	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)

@@ -674,6 +674,24 @@ bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const c
 	return ok;
 }
 
+bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx)
+{
+	char *table = expand("@S.loaded_hours", schema), *sql;
+	const char *params[] = { table };
+	int64_t exists;
+	bool ok;
+
+	ok = tgt_query_int64(c, "SELECT (to_regclass($1) IS NOT NULL)::int", 1, params, &exists);
+	if (ok && exists) {
+		sql = expand("SELECT table_name, extract(epoch FROM max(loaded_at))"
+			     " FROM @S.loaded_hours GROUP BY table_name", schema);
+		ok = tgt_query(c, sql, 0, NULL, fn, ctx);
+		free(sql);
+	}
+	free(table);
+	return ok;
+}
+
 bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table, const char *hour_sql)
 {
 	const char *params[] = { table, hour_sql };

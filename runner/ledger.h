@@ -154,6 +154,11 @@ bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id,
 bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids,
 			    int64_t by) MUSTCHECK;
 
+/* ledger_last_loads: calls fn with (table, unix seconds) for each table
+ * with a successful hour in etlre.loaded_hours: the time of its latest load.
+ * Calls nothing when the tables do not exist (yet). Logs failures. */
+bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx) MUSTCHECK;
+
 /* ledger_rejects_clear: inside the hour's transaction: forgets the rejects
  * of an earlier load of this hour (the new load replaces them). */
 bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table,

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "exitcode.h"
+#include "ledger.h"
 #include "log.h"
+#include "metrics.h"
+#include "signals.h"
 
 int session_load_config(session *s, const global_opts *g)
 {
@@ -75,8 +78,32 @@ bool session_reconnect(session *s, int statement_timeout)
 	return ok;
 }
 
+/* last_load_row: one row of ledger_last_loads, for a configured table */
+static bool last_load_row(void *ctx, int ncols, char **v)
+{
+	session *s = ctx;
+
+	(void)ncols;
+	if (v[0] && v[1] && config_find_table(&s->cfg, v[0]))
+		metrics_record_last_success(v[0], strtod(v[1], NULL));
+	return true;
+}
+
+/* record_last_loads: for --metrics-file, the last successful load of each
+ * configured table, read from etlre's ledger while the target is still
+ * connected; skipped when it is busy in a transaction or a signal arrived */
+static void record_last_loads(session *s)
+{
+	if (!metrics_wanted() || !s->cfg_loaded || !tgt_idle(s->tgt) || signals_caught())
+		return;
+	if (!ledger_last_loads(s->tgt, s->cfg.schema, last_load_row, s))
+		log_warn("--metrics-file: the last successful loads could not be read; "
+			 "etlre_last_success_timestamp_seconds shows this run's only");
+}
+
 void session_close(session *s)
 {
+	record_last_loads(s);
 	src_close(s->src);
 	tgt_close(s->tgt);
 	if (s->cfg_loaded)

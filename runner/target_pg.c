@@ -174,6 +174,12 @@ bool tgt_alive(tgt_conn *c)
 	       PQtransactionStatus(c->pg) != PQTRANS_UNKNOWN;
 }
 
+bool tgt_idle(tgt_conn *c)
+{
+	return c && c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+	       PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+}
+
 const tgt_error *tgt_last_error(tgt_conn *c)
 {
 	return &c->err;

@@ -47,6 +47,8 @@ const char *tgt_describe(tgt_conn *c);
 /* tgt_conninfo_describe: the same for a conninfo not yet connected; new string */
 char *tgt_conninfo_describe(const char *conninfo);
 bool tgt_alive(tgt_conn *c);
+/* tgt_idle: connected and outside any transaction */
+bool tgt_idle(tgt_conn *c);
 const tgt_error *tgt_last_error(tgt_conn *c);
 void tgt_clear_error(tgt_conn *c);
 
