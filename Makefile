@@ -68,9 +68,10 @@ demo:
 
 install: etlre
 	install -D -m 0755 etlre $(DESTDIR)$(PREFIX)/bin/etlre
+	install -D -m 0755 scripts/etlre-nightly.sh $(DESTDIR)$(PREFIX)/bin/etlre-nightly
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/etlre
+	rm -f $(DESTDIR)$(PREFIX)/bin/etlre $(DESTDIR)$(PREFIX)/bin/etlre-nightly
 
 clean:
 	rm -rf build build-san etlre etlre-san
