@@ -447,11 +447,6 @@ static bool check_table(const config *cfg, table_config *t, char *err, size_t er
 			 t->name, t->time_column);
 		return false;
 	}
-	if (t->mode == MODE_MERGE) {
-		snprintf(err, err_size, "[table %s] mode = merge is not implemented yet; use replace",
-			 t->name);
-		return false;
-	}
 	if (t->after_day && t->after_day[0] != '/') {
 		char *dup = xstrdup(cfg->path);
 		char *resolved = xasprintf("%s/%s", dirname(dup), t->after_day);

@@ -16,6 +16,7 @@
 
 #include "encode.h"
 #include "json.h"
+#include "load_merge.h"
 #include "log.h"
 #include "signals.h"
 
@@ -44,6 +45,7 @@ typedef struct window_ctx {
 	strbuf rejects;    /* COPY text for etlre.rejects, flushed between batches */
 	char *rejects_copy_sql;
 	strbuf scratch;
+	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -333,6 +335,28 @@ failed:
 	return COPY_FAILED;
 }
 
+/* reject_refused: a row the target refused with e (a window_ctx as void *,
+ * a merge_reject_fn); false when the window must stop */
+static bool reject_refused(void *ctx, char **vals, unsigned long *lens, const tgt_error *e)
+{
+	window_ctx *x = ctx;
+	char rule[192], reason[700];
+	int col = -1;
+
+	for (int i = 0; i < x->p->ncols && e->column[0]; i++)
+		if (strcmp(x->p->cols[i].name, e->column) == 0)
+			col = i;
+	if (col < 0 && e->constraint[0])
+		col = plan_constraint_column(x->p, e->constraint);
+	if (e->constraint[0])
+		snprintf(rule, sizeof(rule), "constraint %s", e->constraint);
+	else
+		snprintf(rule, sizeof(rule), "constraint (SQLSTATE %s)", e->sqlstate);
+	snprintf(reason, sizeof(reason), "refused by the target: %s%s%s", e->message,
+		 e->detail[0] ? "; " : "", e->detail);
+	return reject_row(x, vals, lens, col, NULL, rule, reason);
+}
+
 /* load_range: COPY rows [lo, hi) of the batch, bisecting around refused rows */
 static bool load_range(window_ctx *x, int lo, int hi)
 {
@@ -343,27 +367,13 @@ static bool load_range(window_ctx *x, int lo, int hi)
 	if (o == COPY_FAILED)
 		return false;
 	if (hi - lo == 1) {
-		const tgt_error *e = tgt_last_error(x->tgt);
 		int ncols = x->p->ncols;
 		char **vals = xcalloc((size_t)ncols, sizeof(char *));
 		unsigned long *lens = xcalloc((size_t)ncols, sizeof(unsigned long));
-		char rule[192], reason[700];
-		int col = -1;
 		bool ok;
 
 		decode_copy_row(x, lo, vals, lens);
-		for (int i = 0; i < ncols && e->column[0]; i++)
-			if (strcmp(x->p->cols[i].name, e->column) == 0)
-				col = i;
-		if (col < 0 && e->constraint[0])
-			col = plan_constraint_column(x->p, e->constraint);
-		if (e->constraint[0])
-			snprintf(rule, sizeof(rule), "constraint %s", e->constraint);
-		else
-			snprintf(rule, sizeof(rule), "constraint (SQLSTATE %s)", e->sqlstate);
-		snprintf(reason, sizeof(reason), "refused by the target: %s%s%s", e->message,
-			 e->detail[0] ? "; " : "", e->detail);
-		ok = reject_row(x, vals, lens, col, NULL, rule, reason);
+		ok = reject_refused(x, vals, lens, tgt_last_error(x->tgt));
 		free(vals);
 		free(lens);
 		return ok;
@@ -518,7 +528,8 @@ static bool lock_and_delete(window_ctx *x)
 		      "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
 		      " FROM generate_series($2::bigint, $3::bigint) h",
 		      3, lock_params, NULL) ||
-	    !tgt_exec(x->tgt, x->p->delete_sql, 2, window_params, &x->res->n.deleted))
+	    !(x->p->merge ? merge_begin(x->tgt, x->p) /* merge deletes after the COPY */
+			  : tgt_exec(x->tgt, x->p->delete_sql, 2, window_params, &x->res->n.deleted)))
 		return false;
 	if (!x->run->dry_run &&
 	    !ledger_rejects_clear(x->tgt, x->run->schema, x->p->cfg->name, x->from))
@@ -584,13 +595,25 @@ static bool check_counts(window_ctx *x, int64_t source_count)
 	}
 	if (!tgt_query_int64(x->tgt, x->p->target_count_sql, 2, params, &target_count))
 		return false;
-	if (target_count != n->loaded) {
+	if (target_count != n->loaded + x->merge_kept) {
 		fail(x, ERRCLASS_INTERNAL,
-		     "count check: the target holds %lld rows for the hour but %lld were loaded",
-		     (long long)target_count, (long long)n->loaded);
+		     "count check: the target holds %lld rows for the hour but %lld were loaded (%lld kept)",
+		     (long long)target_count, (long long)n->loaded, (long long)x->merge_kept);
 		return false;
 	}
 	return true;
+}
+
+/* merge_hook: mode = merge: from the staged rows to the target (load_merge.h) */
+static bool merge_hook(window_ctx *x)
+{
+	merge_window mw = { .src = x->src, .tgt = x->tgt, .p = x->p, .from = x->from, .to = x->to,
+			    .hour_iso = x->hour_iso, .res = x->res, .reject = reject_refused,
+			    .reject_ctx = x };
+	bool ok = merge_apply(&mw) && flush_rejects(x);
+
+	x->merge_kept = mw.kept;
+	return ok;
 }
 
 static void fail_from_connections(window_ctx *x)
@@ -637,7 +660,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	tgt_clear_error(tgt);
 	src_clear_error(src);
 	ok = lock_and_delete(&x) && stream_source(&x, &source_count) &&
-	     check_counts(&x, source_count);
+	     (!p->merge || merge_hook(&x)) && check_counts(&x, source_count);
 	if (ok && signals_caught())
 		res->status = WINDOW_INTERRUPTED, ok = false;
 	if (ok && !run->dry_run)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "load_merge.h"
 #include "log.h"
 #include "sqlquote.h"
 
@@ -403,7 +404,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 				r->cols[r->ncols++] = c;
 	}
 	build_sql(p, &sc);
-	ok = read_constraints(tgt, p);
+	ok = read_constraints(tgt, p) && (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
 out:
 	catalog_release(&sc);
 	catalog_release(&tc);
@@ -430,6 +431,7 @@ void plan_release(table_plan *p)
 	free(p->lock_key);
 	str_list_free(p->con_name, p->ncon);
 	free(p->con_col);
+	merge_plan_free(p->merge);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -43,6 +43,7 @@ typedef struct table_plan {
 	char **con_name;     /* single-column target constraints, and their column */
 	int *con_col;        /* (index into cols), to name the column of a refusal */
 	int ncon;
+	struct merge_plan *merge; /* mode = merge: its SQL (load_merge.c); NULL otherwise */
 } table_plan;
 
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p) MUSTCHECK;

@@ -228,8 +228,8 @@ bool tgt_exec_quiet(tgt_conn *c, const char *sql)
 	return exec_impl(c, sql, 0, NULL, NULL, true);
 }
 
-bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *params,
-	       tgt_row_fn fn, void *ctx)
+static bool query_impl(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+		       tgt_row_fn fn, void *ctx, bool quiet)
 {
 	PGresult *res = run(c, sql, nparams, params);
 	int rows, cols;
@@ -238,7 +238,7 @@ bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *par
 
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error_from_result(c, res);
-		log_failure(c, sql, false);
+		log_failure(c, sql, quiet);
 		PQclear(res);
 		return false;
 	}
@@ -253,6 +253,18 @@ bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *par
 	free(values);
 	PQclear(res);
 	return ok;
+}
+
+bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+	       tgt_row_fn fn, void *ctx)
+{
+	return query_impl(c, sql, nparams, params, fn, ctx, false);
+}
+
+bool tgt_query_quiet(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+		     tgt_row_fn fn, void *ctx)
+{
+	return query_impl(c, sql, nparams, params, fn, ctx, true);
 }
 
 static bool first_int64(void *ctx, int ncols, char **values)

@@ -64,6 +64,10 @@ bool tgt_exec_quiet(tgt_conn *c, const char *sql);
 typedef bool (*tgt_row_fn)(void *ctx, int ncols, char **values);
 bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *params,
 	       tgt_row_fn fn, void *ctx) MUSTCHECK;
+/* tgt_query_quiet: as tgt_query but logs failures at debug level only; for
+ * statements whose row-level refusals the caller handles (merge bisection) */
+bool tgt_query_quiet(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+		     tgt_row_fn fn, void *ctx) MUSTCHECK;
 /* tgt_query_int64: first column of the single row as an integer */
 bool tgt_query_int64(tgt_conn *c, const char *sql, int nparams, const char *const *params,
 		     int64_t *out) MUSTCHECK;
