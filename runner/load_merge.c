@@ -282,6 +282,8 @@ bool merge_plan_build(tgt_conn *tgt, table_plan *p)
 		       2, params, first_text, &index) ||
 	     index != NULL;
 	if (ok && !index) {
+		sb_reset(&keys);
+		add_cols(&keys, p, "", true);
 		log_error("[table %s] mode = merge needs the key (%s) to be the primary key or a unique "
 			  "index of the target %s on exactly those columns (not partial, not deferrable); "
 			  "there is none",
