@@ -184,6 +184,14 @@ like "$ERR" 'hour 2025-11-02T12:00:00: merge: 1 inserted, 1 updated, 0 unchanged
 run_etlre process --date 2025-11-02
 is "$RC" 0 "the real run: exit 0"
 is "$(tgt_accounts)" "$(src_accounts)" "target = source"
+
+# --- the same with a day as one transaction, and with two workers
+before=$(xmins)
+run_etlre process --date 2025-11-02 --batch-mode daily
+is "$RC" 0 "--batch-mode daily: exit 0"
+run_etlre process --date 2025-11-02 --jobs 2
+is "$RC" 0 "--jobs 2: exit 0"
+is "$(xmins)" "$before" "daily and parallel reruns rewrite nothing either"
 job=$(pg "SELECT max(job_id) FROM etlre.jobs")
 
 # --- verify is clean, status shows the job
