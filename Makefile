@@ -3,6 +3,8 @@
 #   make check           unit tests (cmocka) + integration tests against local servers
 #   make SANITIZE=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
+#   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
+#   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks man/etlre.1
 
 CC      ?= cc
 PREFIX  ?= /usr/local
