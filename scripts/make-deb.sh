@@ -44,8 +44,8 @@ trap 'rm -rf "$WORK"' EXIT
 STAGE=$WORK/stage
 
 # the tree: the same files as make install, for /usr
-make -C "$ROOT" --no-print-directory -s etlre >&2
-make -C "$ROOT" --no-print-directory -s install PREFIX=/usr DESTDIR="$STAGE" >/dev/null
+make -C "$ROOT" --no-print-directory -s SANITIZE= etlre >&2
+make -C "$ROOT" --no-print-directory -s SANITIZE= install PREFIX=/usr DESTDIR="$STAGE" >/dev/null
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$STAGE/usr/bin/etlre"
 
 DOC=$STAGE/usr/share/doc/etlre
