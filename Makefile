@@ -3,6 +3,8 @@
 #   make check           unit tests (cmocka) + integration tests against local servers
 #   make SANITIZE=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
+#   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
+#   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks man/etlre.1
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -66,14 +68,72 @@ servers:
 demo:
 	bash scripts/demo.sh
 
-install: etlre
-	install -D -m 0755 etlre $(DESTDIR)$(PREFIX)/bin/etlre
-	install -D -m 0755 scripts/etlre-nightly.sh $(DESTDIR)$(PREFIX)/bin/etlre-nightly
+# --- install, uninstall, deb, lint-man ---
+# make install PREFIX=/usr DESTDIR=/tmp/stage puts these files under
+# DESTDIR+PREFIX; make uninstall (same PREFIX and DESTDIR) removes exactly
+# them. The cron file goes to the docs' examples: a file in /etc/cron.d runs
+# by itself, so copying it there is the administrator's decision. The systemd
+# units do nothing until enabled, so they go where systemd finds them.
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DOCDIR  ?= $(DATADIR)/doc/etlre
+SQLDIR  ?= $(DATADIR)/etlre/sql
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SQL_FILES := $(wildcard sql/*/*.sql)
+# DEST:SOURCE:MODE for every installed file but those generated into $(BUILD)/install
+INSTALL_PLAIN := \
+	$(BINDIR)/etlre:etlre:0755 \
+	$(BINDIR)/etlre-nightly:scripts/etlre-nightly.sh:0755 \
+	$(DOCDIR)/README.md:README.md:0644 \
+	$(DOCDIR)/operations.md:docs/operations.md:0644 \
+	$(DOCDIR)/examples/cron.d/etlre-nightly:packaging/cron/etlre-nightly:0644 \
+	$(UNITDIR)/etlre-nightly.timer:packaging/systemd/etlre-nightly.timer:0644 \
+	$(foreach f,$(SQL_FILES),$(SQLDIR)/$(f:sql/%=%):$(f):0644)
+INSTALL_GEN := \
+	$(MANDIR)/man1/etlre.1.gz:$(BUILD)/install/etlre.1.gz:0644 \
+	$(DOCDIR)/etlre.conf.example:$(BUILD)/install/etlre.conf.example:0644 \
+	$(UNITDIR)/etlre-nightly.service:$(BUILD)/install/etlre-nightly.service:0644
+INSTALL_FILES := $(INSTALL_PLAIN) $(INSTALL_GEN)
+
+.PHONY: install-gen lint-man deb
+
+# the generated files depend on PREFIX, so they are made again every time
+install-gen: | $(BUILD)
+	mkdir -p $(BUILD)/install
+	gzip -9nc man/etlre.1 > $(BUILD)/install/etlre.1.gz
+	sed -e 's#^; etlre.conf: the demo configuration#; etlre.conf.example: the demo configuration#' \
+	    -e 's#127.0.0.1:3407/#127.0.0.1:3306/#' -e 's#127.0.0.1:5477/#127.0.0.1:5432/#' \
+	    -e 's#^after_day = sql/#after_day = $(SQLDIR)/#' etlre.conf > $(BUILD)/install/etlre.conf.example
+	sed 's#^ExecStart=/usr/local/bin/#ExecStart=$(BINDIR)/#' packaging/systemd/etlre-nightly.service \
+	    > $(BUILD)/install/etlre-nightly.service
+
+install: etlre install-gen
+	@set -e; for e in $(INSTALL_FILES); do \
+		dest=$${e%%:*}; rest=$${e#*:}; src=$${rest%%:*}; mode=$${rest##*:}; \
+		echo "install $$src $(DESTDIR)$$dest"; \
+		install -D -m $$mode "$$src" "$(DESTDIR)$$dest"; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/etlre $(DESTDIR)$(PREFIX)/bin/etlre-nightly
+	@for e in $(INSTALL_FILES); do echo "rm $(DESTDIR)$${e%%:*}"; rm -f "$(DESTDIR)$${e%%:*}"; done
+	@# the directories that are etlre's alone, when nothing else was put in them
+	@for d in $(SQLDIR)/mariadb $(SQLDIR)/postgres $(SQLDIR) $(DATADIR)/etlre \
+		  $(DOCDIR)/examples/cron.d $(DOCDIR)/examples $(DOCDIR); do \
+		rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
+
+# the manual page must pass both formatters' checks without a warning
+MAN_PAGES ?= man/etlre.1
+lint-man:
+	@command -v mandoc >/dev/null || { echo "lint-man: mandoc is missing (bash scripts/install-deps.sh)"; exit 1; }
+	mandoc -Tlint -Wstyle $(MAN_PAGES)
+	groff -man -ww -z $(MAN_PAGES) 2>&1 | { ! grep .; }
+
+# a Debian package of 'make install PREFIX=/usr', in DEB_OUTDIR (default .)
+deb: etlre
+	bash scripts/make-deb.sh $(if $(DEB_OUTDIR),--output $(DEB_OUTDIR))
 
 clean:
-	rm -rf build build-san etlre etlre-san
+	rm -rf build build-san etlre etlre-san etlre_*.deb
 
 -include $(OBJS:.o=.d)

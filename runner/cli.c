@@ -14,9 +14,8 @@
 #include "exitcode.h"
 #include "progress.h"
 #include "metrics.h"
-#include "version.h"
 
-const char *argp_program_version = "etlre " ETLRE_VERSION;
+/* --version: argp_program_version_hook in version.c */
 const char *argp_program_bug_address = NULL;
 
 #define DEFAULT_PROGRESS_INTERVAL 10.0

@@ -23,7 +23,14 @@ int cmd_init(int argc, char **argv)
 	struct argp argp = { NULL, parse_init, NULL,
 			     "Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
 			     "target, in the schema named by [etlre] schema. Safe to run again.\v"
-			     "Example:\n  etlre init --config /etc/etlre/etlre.conf",
+			     "Creates the schema and the tables if missing, upgrades them in one\n"
+			     "transaction when this etlre is newer, and does nothing when they are\n"
+			     "current; concurrent runs are harmless.\n\n"
+			     "Exit status: 0 the tables are current, 1 creating or upgrading them\n"
+			     "failed, 2 usage or configuration error, 4 the target cannot be reached.\n\n"
+			     "Examples:\n"
+			     "  etlre init\n"
+			     "  etlre init --config /etc/etlre/etlre.conf",
 			     global_argp_children, NULL, NULL };
 	session s;
 	int rc, from = 0;

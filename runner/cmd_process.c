@@ -212,9 +212,13 @@ int cmd_process(int argc, char **argv)
 	struct argp argp = {
 		process_options, parse_process, NULL,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
-		"Each hour is one target transaction: its rows are deleted, the source rows are\n"
-		"streamed in with COPY, counts are checked, and the hour is committed, so a rerun\n"
-		"gives the same result and a failure leaves the hour as it was.\n\n"
+		"Each hour is one target transaction: its rows are deleted, the source rows\n"
+		"are streamed in with COPY, counts are checked, and the hour is committed, so\n"
+		"a rerun gives the same result and a failure leaves the hour as it was.\n\n"
+		"Exit status: 0 every hour loaded (rows set aside by --skip-invalid included),\n"
+		"1 some hours failed or more rows were rejected than --max-rejects allows,\n"
+		"2 usage or configuration error (nothing read or written), 4 a server cannot\n"
+		"be reached, 130/143 interrupted by SIGINT/SIGTERM (the hour rolled back).\n\n"
 		"Examples:\n"
 		"  etlre process --date 2025-11-02\n"
 		"  etlre process --start-date 2025-11-01 --end-date 2025-11-07 --skip-invalid\n"

@@ -59,8 +59,12 @@ int cmd_work(int argc, char **argv)
 		"job id, and run this on as many other hosts as you like, each with the same\n"
 		"configuration. A worker that dies leaves its hour to be claimed again by\n"
 		"another one. The job's options (--skip-invalid, --timeout, ...) apply.\n\n"
-		"Example:\n"
-		"  etlre work --job-id 42",
+		"Exit status: 0 this worker's hours loaded (or none was left), 1 some of them\n"
+		"failed, 2 usage or configuration error or no such job running, 4 a server\n"
+		"cannot be reached, 130/143 interrupted by SIGINT/SIGTERM.\n\n"
+		"Examples:\n"
+		"  etlre work --job-id 42\n"
+		"  etlre work --job-id 42 --json",
 		global_argp_children, NULL, NULL
 	};
 	stored_options so = { false, -1, 50000, 0, 3, 5, 1.0 };

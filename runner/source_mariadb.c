@@ -96,6 +96,11 @@ void src_library_end(void)
 	mysql_library_end();
 }
 
+const char *src_library_version(void)
+{
+	return mysql_get_client_info();
+}
+
 const char *src_describe(src_conn *c)
 {
 	return c->describe;

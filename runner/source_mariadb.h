@@ -37,6 +37,8 @@ src_conn *src_connect(const mariadb_url *url, const src_options *opt);
 void src_close(src_conn *c);
 /* src_library_end: frees the connector's global state, at exit */
 void src_library_end(void);
+/* src_library_version: the linked MariaDB Connector/C's version (static storage) */
+const char *src_library_version(void);
 const char *src_describe(src_conn *c);
 const src_error *src_last_error(src_conn *c);
 void src_clear_error(src_conn *c);

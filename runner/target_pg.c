@@ -348,3 +348,8 @@ void tgt_copy_abort(tgt_conn *c, const char *why)
 		while ((res = PQgetResult(c->pg)) != NULL)
 			PQclear(res);
 }
+
+int tgt_library_version(void)
+{
+	return PQlibVersion();
+}

@@ -42,6 +42,9 @@ void tgt_close(tgt_conn *c);
 /* tgt_cancel_running: asks the server to cancel the statement running on the
  * newest connection; async-signal-safe, for the SIGINT/SIGTERM handler */
 void tgt_cancel_running(void);
+/* tgt_library_version: the linked libpq's version as PQlibVersion gives it
+ * (major * 10000 + minor, e.g. 150010 for 15.10) */
+int tgt_library_version(void);
 /* tgt_describe: "user@host:port/db", without password (static storage) */
 const char *tgt_describe(tgt_conn *c);
 /* tgt_conninfo_describe: the same for a conninfo not yet connected; new string */

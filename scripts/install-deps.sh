@@ -8,6 +8,7 @@ PKGS=(
   libpq-dev libmariadb-dev libcsv-dev zlib1g-dev libcmocka-dev libinih-dev
   mariadb-server mariadb-client postgresql postgresql-client
   perl time
+  mandoc groff-base dpkg-dev
 )
 
 missing=()
