@@ -17,6 +17,7 @@
 #include "load.h"
 #include "log.h"
 #include "plan.h"
+#include "range_args.h"
 #include "rejects.h"
 #include "session.h"
 #include "signals.h"
@@ -24,10 +25,7 @@
 #include "job.h"
 
 typedef struct process_opts {
-	const char *date, *start_date, *end_date;
-	civil_date first, last;
-	const char **tables;
-	int ntables;
+	range_args range;
 	bool dry_run, skip_invalid, json;
 	int64_t max_rejects;
 	int window_hours;
@@ -41,18 +39,12 @@ typedef struct process_opts {
 } process_opts;
 
 enum {
-	OPT_DATE = 2000, OPT_START, OPT_END, OPT_TABLE, OPT_DRY_RUN, OPT_SKIP_INVALID,
+	OPT_DRY_RUN = 2000, OPT_SKIP_INVALID,
 	OPT_MAX_REJECTS, OPT_BATCH_MODE, OPT_CHUNK_SIZE, OPT_TIMEOUT, OPT_JOBS, OPT_JSON,
 	OPT_REJECTS_FILE, OPT_RETRIES, OPT_RETRY_WAIT, OPT_MAX_FAILURES,
 };
 
-#define MAX_RANGE_DAYS 3660
-
 static const struct argp_option process_options[] = {
-	{ "date", OPT_DATE, "DATE", 0, "one day, YYYY-MM-DD", 1 },
-	{ "start-date", OPT_START, "DATE", 0, "first day of the range, YYYY-MM-DD", 1 },
-	{ "end-date", OPT_END, "DATE", 0, "last day of the range (inclusive)", 1 },
-	{ "table", OPT_TABLE, "NAME", 0, "only this [table NAME] (repeatable; default: all)", 2 },
 	{ "dry-run", OPT_DRY_RUN, 0, 0, "do everything, then roll back: report what would change", 2 },
 	{ "skip-invalid", OPT_SKIP_INVALID, 0, 0,
 	  "set invalid rows aside in etlre's rejects table and load the rest", 2 },
@@ -75,37 +67,13 @@ static const struct argp_option process_options[] = {
 	{ 0 }
 };
 
-static void parse_date_arg(struct argp_state *state, const char *flag, const char *arg,
-			   civil_date *out)
-{
-	if (!date_parse(arg, out))
-		argp_error(state, "%s '%s' is not a valid date: expected YYYY-MM-DD, a real calendar day",
-			   flag, arg);
-}
-
 static error_t parse_process(int key, char *arg, struct argp_state *state)
 {
 	process_opts *o = state->input;
 
 	switch (key) {
-	case OPT_DATE:
-		if (o->date)
-			argp_error(state, "--date given twice");
-		o->date = arg;
-		break;
-	case OPT_START:
-		if (o->start_date)
-			argp_error(state, "--start-date given twice");
-		o->start_date = arg;
-		break;
-	case OPT_END:
-		if (o->end_date)
-			argp_error(state, "--end-date given twice");
-		o->end_date = arg;
-		break;
-	case OPT_TABLE:
-		o->tables = xrealloc(o->tables, sizeof(char *) * (size_t)(o->ntables + 1));
-		o->tables[o->ntables++] = arg;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->range;
 		break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
@@ -144,24 +112,6 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		if (o->date && (o->start_date || o->end_date))
-			argp_error(state, "give either --date or --start-date/--end-date, not both");
-		if (o->date) {
-			parse_date_arg(state, "--date", o->date, &o->first);
-			o->last = o->first;
-		} else if (o->start_date && o->end_date) {
-			parse_date_arg(state, "--start-date", o->start_date, &o->first);
-			parse_date_arg(state, "--end-date", o->end_date, &o->last);
-			if (date_to_days(o->last) < date_to_days(o->first))
-				argp_error(state, "--end-date %s is before --start-date %s", o->end_date,
-					   o->start_date);
-			if (date_to_days(o->last) - date_to_days(o->first) + 1 > MAX_RANGE_DAYS)
-				argp_error(state, "the range is longer than %d days; split it", MAX_RANGE_DAYS);
-		} else if (o->start_date || o->end_date) {
-			argp_error(state, "--start-date and --end-date go together");
-		} else {
-			argp_error(state, "which days? give --date D or --start-date D --end-date D");
-		}
 		if (o->rejects_file && o->jobs > 1)
 			argp_error(state, "--rejects-file works with --jobs 1 only; the rejects of "
 					  "every worker are in etlre.rejects");
@@ -176,39 +126,12 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* resolve_tables: the plans to run, in config order; EXIT_CODE_USAGE if a
- * --table names no [table] section */
-static int check_table_names(session *s, const process_opts *o)
-{
-	for (int i = 0; i < o->ntables; i++) {
-		if (!config_find_table(&s->cfg, o->tables[i])) {
-			strbuf known;
-			sb_init(&known, 128);
-			for (int t = 0; t < s->cfg.ntables; t++)
-				sb_addf(&known, "%s%s", t ? ", " : "", s->cfg.tables[t].name);
-			log_error("--table %s: no [table %s] section in %s (known: %s)", o->tables[i],
-				  o->tables[i], s->cfg.path, known.buf);
-			sb_release(&known);
-			return EXIT_CODE_USAGE;
-		}
-	}
-	return 0;
-}
-
-static bool table_selected(const process_opts *o, const char *name)
-{
-	if (o->ntables == 0)
-		return true;
-	for (int i = 0; i < o->ntables; i++)
-		if (strcmp(o->tables[i], name) == 0)
-			return true;
-	return false;
-}
-
 int cmd_process(int argc, char **argv)
 {
 	process_opts o = { .max_rejects = -1, .window_hours = 1, .chunk_rows = 50000, .jobs = 1,
 			   .retries = 3, .retry_wait = 1, .max_failures = 5 };
+	const struct argp_child children[] = { { &range_argp, 0, NULL, 0 }, global_argp_children[0],
+					       { 0 } };
 	struct argp argp = {
 		process_options, parse_process, NULL,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
@@ -224,7 +147,7 @@ int cmd_process(int argc, char **argv)
 		"  etlre process --start-date 2025-11-01 --end-date 2025-11-07 --skip-invalid\n"
 		"  etlre process --date 2025-11-02 --table calls --dry-run --json\n"
 		"  etlre process --date 2025-11-02 --skip-invalid --rejects-file rejects.csv.gz",
-		global_argp_children, NULL, NULL
+		children, NULL, NULL
 	};
 	session s;
 	table_plan *plans = NULL;
@@ -234,8 +157,8 @@ int cmd_process(int argc, char **argv)
 
 	cli_parse_command(&argp, argc, argv, "process", &o);
 	rc = session_load_config(&s, cli_global());
-	if (rc == 0)
-		rc = check_table_names(&s, &o);
+	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
+		rc = EXIT_CODE_USAGE;
 	if (rc == 0)
 		rc = session_connect(&s, true, o.timeout);
 	if (rc != 0)
@@ -243,7 +166,7 @@ int cmd_process(int argc, char **argv)
 
 	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
 	for (int i = 0; i < s.cfg.ntables; i++) {
-		if (!table_selected(&o, s.cfg.tables[i].name))
+		if (!range_args_wanted(&o.range, s.cfg.tables[i].name))
 			continue;
 		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
 			plan_release(&plans[nplans]);
@@ -258,7 +181,7 @@ int cmd_process(int argc, char **argv)
 	}
 
 	/* day by day; within a day table by table, hour by hour */
-	int64_t first = date_to_days(o.first), last = date_to_days(o.last);
+	int64_t first = date_to_days(o.range.first), last = date_to_days(o.range.last);
 	items = xcalloc((size_t)((last - first + 1) * nplans * (24 / o.window_hours)), sizeof(*items));
 	for (int64_t day = first; day <= last; day++)
 		for (int t = 0; t < nplans; t++)
@@ -277,7 +200,7 @@ out:
 		plan_release(&plans[i]);
 	free(plans);
 	free(items);
-	free(o.tables);
+	range_args_release(&o.range);
 	session_close(&s);
 	return rc;
 }

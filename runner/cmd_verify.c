@@ -1,9 +1,13 @@
 /*
  * cmd_verify.c: `etlre verify`: compares source and target hour by hour for
  * a range of days (verify.c does the comparing) and reports the hours that
- * differ, as text or one JSON object. Reads only; records no job.
- * Exit status: 0 all hours match, 3 some differ, 2 usage or configuration,
- * 4 a server cannot be reached, 1 a comparison query failed.
+ * differ, as text or one JSON object. Reads only and records no job, unless
+ * --repair: then the hours that differ are reprocessed as one job (command
+ * 'verify' in etlre's ledger, run by job.c like process and retry) and
+ * compared again, day by day for the days that had them.
+ * Exit status: 0 all hours match (after the repair), 3 some differ, 2 usage
+ * or configuration, 4 a server cannot be reached, 1 a comparison query
+ * failed or a repaired hour failed to load, 130/143 interrupted.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,123 +22,61 @@
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
+#include "job.h"
 #include "plan.h"
+#include "range_args.h"
 #include "session.h"
 #include "signals.h"
 #include "verify.h"
 
-#define MAX_RANGE_DAYS 3660
-
 typedef struct verify_opts {
-	const char *date, *start_date, *end_date, *last_days;
-	civil_date first, last;
-	const char **tables;
-	int ntables;
-	bool deep, repair, json;
+	range_args range;
+	bool deep, repair, json, skip_invalid;
+	int64_t max_rejects; /* -1: no limit */
 } verify_opts;
 
-enum { OPT_DATE = 2000, OPT_START, OPT_END, OPT_LAST_DAYS, OPT_TABLE, OPT_DEEP, OPT_REPAIR, OPT_JSON };
+enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON, OPT_SKIP_INVALID, OPT_MAX_REJECTS };
 
 static const struct argp_option verify_options_table[] = {
-	{ "date", OPT_DATE, "DATE", 0, "one day, YYYY-MM-DD", 1 },
-	{ "start-date", OPT_START, "DATE", 0, "first day of the range, YYYY-MM-DD", 1 },
-	{ "end-date", OPT_END, "DATE", 0, "last day of the range (inclusive)", 1 },
-	{ "last-days", OPT_LAST_DAYS, "N", 0,
-	  "the N days before today (UTC): today-N .. yesterday", 1 },
-	{ "table", OPT_TABLE, "NAME", 0, "only this [table NAME] (repeatable; default: all)", 2 },
 	{ "deep", OPT_DEEP, 0, 0,
 	  "compare content too: a checksum per hour, and the keys that differ", 2 },
-	{ "repair", OPT_REPAIR, 0, 0, "reprocess the hours that differ (not implemented yet)", 2 },
+	{ "repair", OPT_REPAIR, 0, 0,
+	  "reprocess the hours that differ as a job, then compare them again", 2 },
+	{ "skip-invalid", OPT_SKIP_INVALID, 0, 0,
+	  "with --repair: set invalid rows aside in etlre's rejects table and load the rest", 2 },
+	{ "max-rejects", OPT_MAX_REJECTS, "N", 0,
+	  "with --repair --skip-invalid: fail the repair past N rejected rows", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
 	{ 0 }
 };
-
-static void parse_day(struct argp_state *state, const char *flag, const char *arg, civil_date *out)
-{
-	if (!date_parse(arg, out))
-		argp_error(state, "%s '%s' is not a valid date: expected YYYY-MM-DD, a real calendar day",
-			   flag, arg);
-}
-
-/* today_utc: the current date in UTC */
-static civil_date today_utc(void)
-{
-	time_t now = time(NULL);
-	int64_t days = (int64_t)now / 86400;
-
-	if ((int64_t)now < 0 && (int64_t)now % 86400)
-		days--;
-	return days_to_date(days);
-}
-
-static void resolve_range(struct argp_state *state, verify_opts *o)
-{
-	int given = !!o->date + !!(o->start_date || o->end_date) + !!o->last_days;
-
-	if (given > 1)
-		argp_error(state, "give one of --date, --start-date/--end-date or --last-days");
-	if (o->date) {
-		parse_day(state, "--date", o->date, &o->first);
-		o->last = o->first;
-	} else if (o->start_date && o->end_date) {
-		parse_day(state, "--start-date", o->start_date, &o->first);
-		parse_day(state, "--end-date", o->end_date, &o->last);
-		if (date_to_days(o->last) < date_to_days(o->first))
-			argp_error(state, "--end-date %s is before --start-date %s", o->end_date,
-				   o->start_date);
-	} else if (o->start_date || o->end_date) {
-		argp_error(state, "--start-date and --end-date go together");
-	} else if (o->last_days) {
-		int64_t n, today = date_to_days(today_utc());
-		if (!str_to_int64(o->last_days, &n) || n < 1 || n > MAX_RANGE_DAYS)
-			argp_error(state, "--last-days must be a whole number between 1 and %d, not '%s'",
-				   MAX_RANGE_DAYS, o->last_days);
-		o->first = days_to_date(today - n);
-		o->last = days_to_date(today - 1);
-	} else {
-		argp_error(state, "which days? give --date D, --start-date D --end-date D or --last-days N");
-	}
-	if (date_to_days(o->last) - date_to_days(o->first) + 1 > MAX_RANGE_DAYS)
-		argp_error(state, "the range is longer than %d days; split it", MAX_RANGE_DAYS);
-}
 
 static error_t parse_verify(int key, char *arg, struct argp_state *state)
 {
 	verify_opts *o = state->input;
 
 	switch (key) {
-	case OPT_DATE:
-		if (o->date)
-			argp_error(state, "--date given twice");
-		o->date = arg;
-		break;
-	case OPT_START:
-		if (o->start_date)
-			argp_error(state, "--start-date given twice");
-		o->start_date = arg;
-		break;
-	case OPT_END:
-		if (o->end_date)
-			argp_error(state, "--end-date given twice");
-		o->end_date = arg;
-		break;
-	case OPT_LAST_DAYS:
-		if (o->last_days)
-			argp_error(state, "--last-days given twice");
-		o->last_days = arg;
-		break;
-	case OPT_TABLE:
-		o->tables = xrealloc(o->tables, sizeof(char *) * (size_t)(o->ntables + 1));
-		o->tables[o->ntables++] = arg;
+	case ARGP_KEY_INIT:
+		o->range.allow_last_days = true;
+		state->child_inputs[0] = &o->range;
 		break;
 	case OPT_DEEP: o->deep = true; break;
 	case OPT_REPAIR: o->repair = true; break;
 	case OPT_JSON: o->json = true; break;
+	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
+	case OPT_MAX_REJECTS:
+		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		resolve_range(state, o);
+		if (o->skip_invalid && !o->repair)
+			argp_error(state, "--skip-invalid works only with --repair (verify itself "
+					  "loads nothing)");
+		if (o->max_rejects >= 0 && !o->repair)
+			argp_error(state, "--max-rejects works only with --repair --skip-invalid");
+		if (o->max_rejects >= 0 && !o->skip_invalid)
+			argp_error(state, "--max-rejects needs --skip-invalid");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -142,63 +84,48 @@ static error_t parse_verify(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* check_tables: every --table names a [table] section; else logs the known ones */
-static bool check_tables(session *s, const verify_opts *o)
-{
-	for (int i = 0; i < o->ntables; i++) {
-		if (config_find_table(&s->cfg, o->tables[i]))
-			continue;
-		strbuf known;
-		sb_init(&known, 128);
-		for (int t = 0; t < s->cfg.ntables; t++)
-			sb_addf(&known, "%s%s", t ? ", " : "", s->cfg.tables[t].name);
-		log_error("--table %s: no [table %s] section in %s (known: %s)", o->tables[i],
-			  o->tables[i], s->cfg.path, known.buf);
-		sb_release(&known);
-		return false;
-	}
-	return true;
-}
-
-static bool wanted(const verify_opts *o, const char *name)
-{
-	if (o->ntables == 0)
-		return true;
-	for (int i = 0; i < o->ntables; i++)
-		if (strcmp(o->tables[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* ---- output ---- */
+
+/* repair_outcome: what --repair did, for the output */
+typedef struct repair_outcome {
+	bool done;              /* a repair job ran */
+	run_report job;         /* its summary (job.c's), owned */
+	int hours;              /* hours reprocessed */
+	int hours_repaired;     /* of those, the ones that match now */
+	bool compared;          /* compared again: still is set */
+	verify_result still;    /* the hours that still differ, owned */
+} repair_outcome;
+
+static void print_hour_text(const verify_result *r, const verify_hour *h)
+{
+	char hour[20];
+
+	hour_format_iso(h->hour, hour);
+	printf("%s %s %s: source %lld, target %lld, rejected %lld\n", r->tables[h->table].name, hour,
+	       verify_status_name(h->status), (long long)h->source_rows, (long long)h->target_rows,
+	       (long long)h->rejected_rows);
+	for (int k = 0; k < h->nkeys; k++) {
+		const verify_key *vk = &h->keys[k];
+		printf("    %-7s %s", key_diff_name(vk->diff), vk->key);
+		for (int c = 0; c < vk->ncolumns; c++)
+			printf("%s%s", c ? ", " : ": ", vk->columns[c]);
+		printf("\n");
+	}
+	if (h->keys_total > h->nkeys)
+		printf("    ... and %lld more keys (%d listed per hour)\n",
+		       (long long)(h->keys_total - h->nkeys), h->nkeys);
+}
 
 static void print_text(const verify_result *r, const verify_opts *o)
 {
 	char first[11], last[11];
 
-	date_format(o->first, first);
-	date_format(o->last, last);
+	date_format(o->range.first, first);
+	date_format(o->range.last, last);
 	printf("verify %s .. %s (%s): %s\n", first, last, o->deep ? "counts and content" : "counts",
 	       verify_differs(r) ? "differs" : "ok");
-	for (int i = 0; i < r->nhours; i++) {
-		const verify_hour *h = &r->hours[i];
-		char hour[20];
-
-		hour_format_iso(h->hour, hour);
-		printf("%s %s %s: source %lld, target %lld, rejected %lld\n", r->tables[h->table].name,
-		       hour, verify_status_name(h->status), (long long)h->source_rows,
-		       (long long)h->target_rows, (long long)h->rejected_rows);
-		for (int k = 0; k < h->nkeys; k++) {
-			const verify_key *vk = &h->keys[k];
-			printf("    %-7s %s", key_diff_name(vk->diff), vk->key);
-			for (int c = 0; c < vk->ncolumns; c++)
-				printf("%s%s", c ? ", " : ": ", vk->columns[c]);
-			printf("\n");
-		}
-		if (h->keys_total > h->nkeys)
-			printf("    ... and %lld more keys (%d listed per hour)\n",
-			       (long long)(h->keys_total - h->nkeys), h->nkeys);
-	}
+	for (int i = 0; i < r->nhours; i++)
+		print_hour_text(r, &r->hours[i]);
 	printf("%-20s %6s %6s %8s %6s %8s %12s %12s %10s\n", "table", "hours", "ok", "missing",
 	       "extra", "changed", "source rows", "target rows", "rejected");
 	for (int i = 0; i < r->ntables; i++) {
@@ -212,13 +139,93 @@ static void print_text(const verify_result *r, const verify_opts *o)
 	fflush(stdout);
 }
 
-static void print_json(const verify_result *r, const verify_opts *o)
+/* print_repair_text: the repair job's summary, then what is left */
+static void print_repair_text(const repair_outcome *ro)
+{
+	if (ro->job.status)
+		report_print_text(&ro->job);
+	if (!ro->compared) {
+		printf("repair: job %lld %s; the hours were not compared again\n",
+		       (long long)ro->job.job_id, ro->job.status ? ro->job.status : "did not run");
+		fflush(stdout);
+		return;
+	}
+	printf("repair: job %lld: %d hour(s) reprocessed, %d repaired, %d still differ\n",
+	       (long long)ro->job.job_id, ro->hours, ro->hours_repaired, ro->still.nhours);
+	for (int i = 0; i < ro->still.nhours; i++) {
+		printf("still differs: ");
+		print_hour_text(&ro->still, &ro->still.hours[i]);
+	}
+	fflush(stdout);
+}
+
+static void add_hour_json(strbuf *sb, const verify_result *r, const verify_hour *h, bool deep)
+{
+	char hour[20];
+
+	hour_format_iso(h->hour, hour);
+	sb_adds(sb, "{\"table\":");
+	json_add_string(sb, r->tables[h->table].name);
+	sb_addf(sb, ",\"hour\":\"%s\",\"source_rows\":%lld,\"target_rows\":%lld,"
+		    "\"rejected_rows\":%lld,\"status\":\"%s\"",
+		hour, (long long)h->source_rows, (long long)h->target_rows,
+		(long long)h->rejected_rows, verify_status_name(h->status));
+	if (deep) {
+		sb_adds(sb, ",\"keys\":[");
+		for (int k = 0; k < h->nkeys; k++) {
+			const verify_key *vk = &h->keys[k];
+			sb_adds(sb, k ? ",{\"key\":" : "{\"key\":");
+			json_add_string(sb, vk->key);
+			sb_addf(sb, ",\"diff\":\"%s\",\"columns\":[", key_diff_name(vk->diff));
+			for (int c = 0; c < vk->ncolumns; c++) {
+				if (c)
+					sb_addc(sb, ',');
+				json_add_string(sb, vk->columns[c]);
+			}
+			sb_adds(sb, "]}");
+		}
+		sb_addf(sb, "],\"keys_total\":%lld,\"keys_truncated\":%s", (long long)h->keys_total,
+			h->keys_total > h->nkeys ? "true" : "false");
+	}
+	sb_addc(sb, '}');
+}
+
+/* add_repair_json: ,"repair":{...} (see README: verify --repair) */
+static void add_repair_json(strbuf *sb, const repair_outcome *ro, bool deep)
+{
+	int failed = 0;
+
+	for (int i = 0; i < ro->job.ntables; i++)
+		failed += ro->job.tables[i].hours_failed;
+	sb_adds(sb, ",\"repair\":{\"job_id\":");
+	if (ro->job.job_id > 0)
+		sb_addf(sb, "%lld", (long long)ro->job.job_id);
+	else
+		sb_adds(sb, "null");
+	sb_adds(sb, ",\"status\":");
+	json_add_string_or_null(sb, ro->job.status);
+	sb_addf(sb, ",\"hours\":%d,\"hours_failed\":%d,\"compared_again\":%s", ro->hours, failed,
+		ro->compared ? "true" : "false");
+	if (ro->compared) {
+		sb_addf(sb, ",\"hours_repaired\":%d,\"hours_still_differing\":%d,\"still_differing\":[",
+			ro->hours_repaired, ro->still.nhours);
+		for (int i = 0; i < ro->still.nhours; i++) {
+			if (i)
+				sb_addc(sb, ',');
+			add_hour_json(sb, &ro->still, &ro->still.hours[i], deep);
+		}
+		sb_addc(sb, ']');
+	}
+	sb_addc(sb, '}');
+}
+
+static void print_json(const verify_result *r, const verify_opts *o, const repair_outcome *ro)
 {
 	strbuf sb;
 	char first[11], last[11];
 
-	date_format(o->first, first);
-	date_format(o->last, last);
+	date_format(o->range.first, first);
+	date_format(o->range.last, last);
 	sb_init(&sb, 4096);
 	sb_addf(&sb, "{\"status\":\"%s\",\"start_date\":\"%s\",\"end_date\":\"%s\",\"deep\":%s,"
 		     "\"tables\":[",
@@ -237,36 +244,14 @@ static void print_json(const verify_result *r, const verify_opts *o)
 	}
 	sb_adds(&sb, "],\"hours\":[");
 	for (int i = 0; i < r->nhours; i++) {
-		const verify_hour *h = &r->hours[i];
-		char hour[20];
-
-		hour_format_iso(h->hour, hour);
-		sb_adds(&sb, i ? ",{\"table\":" : "{\"table\":");
-		json_add_string(&sb, r->tables[h->table].name);
-		sb_addf(&sb, ",\"hour\":\"%s\",\"source_rows\":%lld,\"target_rows\":%lld,"
-			     "\"rejected_rows\":%lld,\"status\":\"%s\"",
-			hour, (long long)h->source_rows, (long long)h->target_rows,
-			(long long)h->rejected_rows, verify_status_name(h->status));
-		if (o->deep) {
-			sb_adds(&sb, ",\"keys\":[");
-			for (int k = 0; k < h->nkeys; k++) {
-				const verify_key *vk = &h->keys[k];
-				sb_adds(&sb, k ? ",{\"key\":" : "{\"key\":");
-				json_add_string(&sb, vk->key);
-				sb_addf(&sb, ",\"diff\":\"%s\",\"columns\":[", key_diff_name(vk->diff));
-				for (int c = 0; c < vk->ncolumns; c++) {
-					if (c)
-						sb_addc(&sb, ',');
-					json_add_string(&sb, vk->columns[c]);
-				}
-				sb_adds(&sb, "]}");
-			}
-			sb_addf(&sb, "],\"keys_total\":%lld,\"keys_truncated\":%s",
-				(long long)h->keys_total, h->keys_total > h->nkeys ? "true" : "false");
-		}
-		sb_addc(&sb, '}');
+		if (i)
+			sb_addc(&sb, ',');
+		add_hour_json(&sb, r, &r->hours[i], o->deep);
 	}
-	sb_adds(&sb, "]}\n");
+	sb_addc(&sb, ']');
+	if (ro && ro->done)
+		add_repair_json(&sb, ro, o->deep);
+	sb_adds(&sb, "}\n");
 	fwrite(sb.buf, 1, sb.len, stdout);
 	fflush(stdout);
 	sb_release(&sb);
@@ -285,9 +270,113 @@ static int failure_status(session *s)
 	return EXIT_CODE_FAILED;
 }
 
+/* ---- repair ---- */
+
+/* compare_again: compares the days that had differing hours in r (runs of
+ * consecutive days per table) into ro->still, keeping only the hours that
+ * differ; counts the reprocessed hours that match now. False after logging
+ * when a comparison fails. */
+static bool compare_again(session *s, table_plan *plans, int nplans, const verify_result *r,
+			  const verify_options *base, repair_outcome *ro)
+{
+	verify_result_init(&ro->still, nplans);
+	for (int i = 0; i < nplans; i++)
+		ro->still.tables[i].name = plans[i].cfg->name;
+	ro->compared = true;
+	for (int i = 0; i < r->nhours;) {
+		int t = r->hours[i].table;
+		int64_t first = r->hours[i].hour / 24, last = first;
+		verify_options vo = *base;
+
+		/* the hours are table by table, in hour order */
+		for (; i < r->nhours && r->hours[i].table == t && r->hours[i].hour / 24 <= last + 1; i++)
+			last = r->hours[i].hour / 24;
+		vo.first = days_to_date(first);
+		vo.last = days_to_date(last);
+		if (!verify_compare_table(s->src, s->tgt, &plans[t], &vo, t, &ro->still))
+			return false;
+	}
+	ro->hours_repaired = ro->hours;
+	for (int i = 0; i < r->nhours; i++)
+		for (int k = 0; k < ro->still.nhours; k++)
+			if (ro->still.hours[k].table == r->hours[i].table &&
+			    ro->still.hours[k].hour == r->hours[i].hour) {
+				ro->hours_repaired--;
+				break;
+			}
+	return true;
+}
+
+/* after_repair: the verification as it stands after the repair, for
+ * --metrics-file: the first one's hours, with the compared tables' differing
+ * hours replaced by what the second comparison found */
+static void record_after_repair(const verify_result *r, const repair_outcome *ro)
+{
+	verify_result after;
+
+	verify_result_init(&after, r->ntables);
+	for (int i = 0; i < r->ntables; i++) {
+		verify_table *t = &after.tables[i];
+		const verify_table *again = &ro->still.tables[i];
+
+		*t = r->tables[i];
+		if (again->hours > 0) {
+			t->hours_missing = again->hours_missing;
+			t->hours_extra = again->hours_extra;
+			t->hours_changed = again->hours_changed;
+		}
+	}
+	metrics_record_verify(&after);
+	verify_result_release(&after);
+}
+
+/* repair: reprocesses r's differing hours as one job, then compares them
+ * again. Returns the exit status. */
+static int repair(session *s, table_plan *plans, int nplans, const verify_result *r,
+		  const verify_opts *o, const verify_options *vo, repair_outcome *ro)
+{
+	work_item *items = xcalloc((size_t)r->nhours, sizeof(*items));
+	int64_t job_id;
+	int rc;
+
+	for (int i = 0; i < r->nhours; i++)
+		items[i] = (work_item){ r->hours[i].table, r->hours[i].hour, 1 };
+	job_spec spec = { .command = "verify", .skip_invalid = o->skip_invalid, .json = o->json,
+			  .max_rejects = o->max_rejects, .chunk_rows = 50000, .retries = 3,
+			  .retry_wait = 1, .max_failures = 5, .jobs = 1, .keep = &ro->job };
+	log_info("repair: reprocessing %d hour(s) that differ", r->nhours);
+	ro->done = true;
+	ro->hours = r->nhours;
+	rc = job_run(s, plans, nplans, items, r->nhours, &spec, &job_id);
+	free(items);
+	log_set_context(0, NULL, NULL);
+	if (signals_caught())
+		return rc;
+	if (!session_reconnect(s, 0)) {
+		log_error("repair: cannot reach the servers to compare the hours again");
+		return EXIT_CODE_UNREACHABLE;
+	}
+	if (!compare_again(s, plans, nplans, r, vo, ro)) {
+		log_error("repair: the hours could not be compared again");
+		return failure_status(s);
+	}
+	record_after_repair(r, ro);
+	if (rc != EXIT_CODE_OK)
+		return rc;
+	if (ro->still.nhours > 0) {
+		log_warn("repair: %d hour(s) still differ after job %lld", ro->still.nhours,
+			 (long long)job_id);
+		return EXIT_CODE_DIFFERS;
+	}
+	log_info("repair: job %lld repaired %d hour(s)", (long long)job_id, ro->hours_repaired);
+	return EXIT_CODE_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	verify_opts o = { 0 };
+	verify_opts o = { .max_rejects = -1 };
+	const struct argp_child children[] = { { &range_argp_last_days, 0, NULL, 0 },
+					       global_argp_children[0], { 0 } };
 	struct argp argp = {
 		verify_options_table, parse_verify, NULL,
 		"Compare source and target hour by hour over a range of days.\v"
@@ -297,31 +386,34 @@ int cmd_verify(int argc, char **argv)
 		"compares content: each database checksums a canonical text of every row, and the\n"
 		"hours whose checksums differ are compared key by key (missing, extra, changed\n"
 		"with the columns that differ; at most 100 keys listed per hour).\n\n"
-		"Exit status: 0 every hour matches, 3 some hours differ, 2 usage or configuration\n"
-		"error, 4 a server cannot be reached, 1 a comparison failed.\n\n"
+		"--repair then reprocesses the hours that differ as one job (shown by etlre status\n"
+		"as command verify, rerun by etlre retry) and compares those days again; the\n"
+		"summary names the job. Without --skip-invalid the first invalid row fails its\n"
+		"hour, as in etlre process.\n\n"
+		"Exit status: 0 every hour matches (after the repair), 3 some hours differ,\n"
+		"1 a comparison failed or a repaired hour failed to load, 2 usage or\n"
+		"configuration error, 4 a server cannot be reached, 130/143 interrupted.\n\n"
 		"Examples:\n"
 		"  etlre verify --date 2025-11-02\n"
 		"  etlre verify --start-date 2025-11-01 --end-date 2025-11-07 --deep\n"
-		"  etlre verify --last-days 3 --table calls --json",
-		global_argp_children, NULL, NULL
+		"  etlre verify --last-days 3 --table calls --json\n"
+		"  etlre verify --last-days 3 --repair --skip-invalid   # nightly reconciliation\n"
+		"  etlre verify --date 2025-11-02 --deep --repair --json",
+		children, NULL, NULL
 	};
 	session s;
 	table_plan *plans = NULL;
 	int nplans = 0, rc;
 	verify_result res;
 	verify_options vo;
+	repair_outcome ro;
 
 	cli_parse_command(&argp, argc, argv, "verify", &o);
 	memset(&res, 0, sizeof(res));
 	memset(&s, 0, sizeof(s));
-	if (o.repair) {
-		log_error("--repair is not implemented yet; run etlre verify without it, then "
-			  "etlre process for the hours that differ");
-		free(o.tables);
-		return EXIT_CODE_USAGE;
-	}
+	memset(&ro, 0, sizeof(ro));
 	rc = session_load_config(&s, cli_global());
-	if (rc == 0 && !check_tables(&s, &o))
+	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
 		rc = EXIT_CODE_USAGE;
 	if (rc == 0)
 		rc = session_connect(&s, true, 0);
@@ -334,7 +426,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
 	for (int i = 0; i < s.cfg.ntables; i++) {
-		if (!wanted(&o, s.cfg.tables[i].name))
+		if (!range_args_wanted(&o.range, s.cfg.tables[i].name))
 			continue;
 		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
 			plan_release(&plans[nplans]);
@@ -344,8 +436,8 @@ int cmd_verify(int argc, char **argv)
 		nplans++;
 	}
 
-	vo.first = o.first;
-	vo.last = o.last;
+	vo.first = o.range.first;
+	vo.last = o.range.last;
 	vo.deep = o.deep;
 	vo.max_keys = VERIFY_MAX_KEYS;
 	vo.schema = s.cfg.schema;
@@ -358,18 +450,25 @@ int cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (o.json)
-		print_json(&res, &o);
-	else
-		print_text(&res, &o);
 	metrics_record_verify(&res);
 	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
+	if (!o.json)
+		print_text(&res, &o);
+	if (o.repair && rc == EXIT_CODE_DIFFERS) {
+		rc = repair(&s, plans, nplans, &res, &o, &vo, &ro);
+		if (!o.json)
+			print_repair_text(&ro);
+	}
+	if (o.json)
+		print_json(&res, &o, &ro);
 out:
 	for (int i = 0; i < nplans; i++)
 		plan_release(&plans[i]);
 	free(plans);
-	free(o.tables);
+	range_args_release(&o.range);
 	verify_result_release(&res);
+	report_release(&ro.job);
+	verify_result_release(&ro.still);
 	session_close(&s);
 	return rc;
 }

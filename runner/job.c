@@ -138,11 +138,13 @@ static const char *hours_outcome(const run_report *r)
 	return ok == 0 ? "failed" : "partial";
 }
 
-/* report_emit: prints the summary (text or --json) and hands it to
- * --metrics-file */
+/* report_emit: prints the summary (text or --json), unless the caller keeps
+ * it, and hands it to --metrics-file */
 static void report_emit(const run_report *r, const job_spec *spec)
 {
-	if (spec->json)
+	if (spec->keep)
+		;
+	else if (spec->json)
 		report_print_json(r);
 	else
 		report_print_text(r);
@@ -581,6 +583,10 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		rc = signals_caught() ? (signals_caught() == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
 		     : strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
 									 : EXIT_CODE_FAILED;
+		if (spec->keep) {
+			*spec->keep = local;
+			memset(&local, 0, sizeof(local));
+		}
 		goto out;
 	}
 
@@ -648,6 +654,10 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		run.rfile = NULL;
 	}
 	report_emit(&rep, spec);
+	if (spec->keep) {
+		*spec->keep = rep;
+		memset(&rep, 0, sizeof(rep));
+	}
 	if (sig)
 		rc = sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
 	else

@@ -14,6 +14,7 @@
 
 #include "plan.h"
 #include "session.h"
+#include "summary.h"
 
 typedef struct work_item {
 	int plan;          /* index into the plans */
@@ -22,7 +23,7 @@ typedef struct work_item {
 } work_item;
 
 typedef struct job_spec {
-	const char *command;     /* process or retry */
+	const char *command;     /* process, retry or verify (--repair) */
 	bool dry_run, skip_invalid, json;
 	int64_t max_rejects;     /* -1: no limit */
 	int chunk_rows;
@@ -33,6 +34,9 @@ typedef struct job_spec {
 	int jobs;                /* worker processes on this host */
 	const char *rejects_file;
 	const char *retry_of;    /* array literal of retried job ids, or NULL */
+	run_report *keep;        /* NULL: job_run prints the summary. Else it prints
+				  * nothing and moves the summary here (when it
+				  * got that far); the caller prints and releases it */
 } job_spec;
 
 /* job_run: runs the items as one job and prints its summary. Returns the
