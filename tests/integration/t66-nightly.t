@@ -24,16 +24,6 @@ night() {
 }
 # metric NAME: its value (table calls, or none) in the metrics file
 metric() { sed -n "s/^$1{command=\"verify\"\(,table=\"calls\"\)\?} //p" "$METRICS"; }
-# todo_is GOT EXPECTED DESC: like is, but a TAP TODO while verify --repair is
-# not implemented in the etlre under test
-todo_is() {
-	if [ "$REPAIR_WORKS" = 1 ]; then is "$@"; return; fi
-	T_N=$((T_N + 1))
-	if [ "$1" = "$2" ]; then echo "ok $T_N - $3 # TODO verify --repair not implemented in this etlre"
-	else echo "not ok $T_N - $3 # TODO verify --repair not implemented in this etlre (got '$1')"; fi
-}
-REPAIR_WORKS=1
-"$ETLRE" verify --help | grep -q 'not implemented' && REPAIR_WORKS=0
 
 # ---- data in the verified range: 2025-11-01's calls, moved to yesterday (UTC), loaded
 YESTERDAY=$(date -u -d yesterday +%F)
@@ -64,13 +54,8 @@ check "the metrics file has the last success of calls" test -n "$(metric etlre_l
 is "$(ls -A "$TMP/prom")" "etlre-nightly.prom" "no temporary metrics file left"
 
 night
-todo_is "$RC" 0 "a clean night with repair (the default) exits 0"
-todo_is "$ERR" "" "... and prints nothing"
-if [ "$REPAIR_WORKS" = 0 ]; then
-	is "$RC" 2 "without --repair in etlre, the night exits with etlre's status 2"
-	like "$ERR" "exited 2: usage or configuration error.*log: $LOG_FILE" "the alert says why and where the log is"
-	like "$ERR" "--repair is not implemented" "the alert shows the end of the night's log"
-fi
+is "$RC" 0 "a clean night with repair (the default) exits 0"
+is "$ERR" "" "... and prints nothing"
 
 # ---- two nights at once: the second one runs nothing
 cat >"$TMP/slow-etlre" <<EOF
@@ -131,14 +116,11 @@ like "$(cat "$LOG_FILE")" "calls $HOUR missing: " "the log names the hour"
 is "$(metric etlre_exit_status) $(metric etlre_verify_hours_differ)" "3 1" "the metrics file: exit 3, 1 hour differs"
 
 night
-todo_is "$RC" 0 "drift with repair (the default): fixed, exit 0"
-todo_is "$(metric etlre_verify_hours_differ)" 0 "the metrics file: no hour differs after the repair"
-todo_is "$(pg "SELECT count(*) FROM analytics.calls WHERE call_id = $KEY")" 1 "the deleted row is back"
+is "$RC" 0 "drift with repair (the default): fixed, exit 0"
+is "$(metric etlre_verify_hours_differ)" 0 "the metrics file: no hour differs after the repair"
+is "$(pg "SELECT count(*) FROM analytics.calls WHERE call_id = $KEY")" 1 "the deleted row is back"
 run_etlre verify --last-days 3
-todo_is "$RC" 0 "a verify after the repaired night exits 0"
-if [ "$REPAIR_WORKS" = 0 ]; then
-	is "$RC" 3 "(this etlre cannot repair: the drift is still there)"
-fi
+is "$RC" 0 "a verify after the repaired night exits 0"
 
 # ---- bad settings: exit 2, nothing run
 night ETLRE_NIGHTLY_DAYS=three
