@@ -95,13 +95,6 @@ const struct argp_child global_argp_children[] = {
 	{ 0 }
 };
 
-static int cmd_not_implemented(int argc, char **argv)
-{
-	(void)argc;
-	fprintf(stderr, "etlre: '%s' is not implemented yet\n", argv[0]);
-	return EXIT_CODE_USAGE;
-}
-
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -112,7 +105,7 @@ static const struct command {
 	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
 	{ "verify", cmd_verify, "compare source and target hour by hour, by counts or content" },
 	{ "status", cmd_status, "jobs and their hours, newest first" },
-	{ "check", cmd_not_implemented, "health of connections and tables (not implemented yet)" },
+	{ "check", cmd_check, "health: connections, etlre's tables, configured tables, freshness" },
 	{ "work", cmd_work, "join a running job as one more worker, from any host" },
 };
 

@@ -154,11 +154,14 @@ int cmd_process(int argc, char **argv)
 	work_item *items = NULL;
 	int nplans = 0, nitems = 0, rc;
 	int64_t job_id;
+	char *rejects_path = NULL; /* --rejects-file under [etlre] rejects_dir */
 
 	cli_parse_command(&argp, argc, argv, "process", &o);
 	rc = session_load_config(&s, cli_global());
 	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
 		rc = EXIT_CODE_USAGE;
+	if (rc == 0 && o.rejects_file && o.rejects_file[0] != '/' && s.cfg.rejects_dir)
+		rejects_path = xasprintf("%s/%s", s.cfg.rejects_dir, o.rejects_file);
 	if (rc == 0)
 		rc = session_connect(&s, true, o.timeout);
 	if (rc != 0)
@@ -193,13 +196,14 @@ int cmd_process(int argc, char **argv)
 			  .max_rejects = o.max_rejects, .chunk_rows = o.chunk_rows,
 			  .timeout = o.timeout, .retries = o.retries, .retry_wait = o.retry_wait,
 			  .max_failures = o.max_failures, .jobs = o.dry_run ? 1 : o.jobs,
-			  .rejects_file = o.rejects_file };
+			  .rejects_file = rejects_path ? rejects_path : o.rejects_file };
 	rc = job_run(&s, plans, nplans, items, nitems, &spec, &job_id);
 out:
 	for (int i = 0; i < nplans; i++)
 		plan_release(&plans[i]);
 	free(plans);
 	free(items);
+	free(rejects_path);
 	range_args_release(&o.range);
 	session_close(&s);
 	return rc;

@@ -56,6 +56,10 @@ static bool set_timezone(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->cfg->timezone, st, k, v);
 }
+static bool set_rejects_dir(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->rejects_dir, st, k, v);
+}
 static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
 {
 	int64_t n;
@@ -139,6 +143,8 @@ static const struct setting {
 	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
 	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
 	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
+	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
+	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_TABLE, "source", set_t_source, "source table, optionally db.table" },
 	{ SEC_TABLE, "target", set_t_target, "target table, optionally schema.table" },
 	{ SEC_TABLE, "time_column", set_t_time_column, "column deciding a row's hour" },
@@ -577,6 +583,7 @@ void config_release(config *cfg)
 	free(cfg->source_url);
 	free(cfg->target_url);
 	free(cfg->schema);
+	free(cfg->rejects_dir);
 	free(cfg->timezone);
 	memset(cfg, 0, sizeof(*cfg));
 }

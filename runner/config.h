@@ -44,6 +44,8 @@ typedef struct config {
 	char *schema;       /* etlre's own schema in the target */
 	char *timezone;
 	int connect_timeout;
+	char *rejects_dir;  /* where a relative --rejects-file goes; NULL: the
+			     * current directory */
 	table_config *tables;
 	int ntables;
 } config;

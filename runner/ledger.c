@@ -178,6 +178,39 @@ fail:
 	return false;
 }
 
+bool ledger_version(tgt_conn *c, const char *schema, int *version, strbuf *missing)
+{
+	static const char *const tables[] = { "jobs", "job_hours", "loaded_hours", "rejects",
+					       "job_days", "worker_ids" };
+	int64_t v;
+	bool exists;
+
+	if (!read_version(c, schema, &v, &exists))
+		return false;
+	*version = (int)v;
+	/* worker_ids and job_days came with version 2 */
+	for (size_t i = 0; i < ARRAY_SIZE(tables) && v > 0; i++) {
+		strbuf name;
+		int64_t found;
+		bool ok;
+
+		if (i >= 4 && v < 2)
+			break;
+		sb_init(&name, 64);
+		quote_pg_ident(&name, schema);
+		sb_addc(&name, '.');
+		quote_pg_ident(&name, tables[i]);
+		const char *params[] = { name.buf };
+		ok = tgt_query_int64(c, "SELECT (to_regclass($1) IS NOT NULL)::int", 1, params, &found);
+		sb_release(&name);
+		if (!ok)
+			return false;
+		if (!found)
+			sb_addf(missing, "%s%s", missing->len ? ", " : "", tables[i]);
+	}
+	return true;
+}
+
 bool ledger_check_version(tgt_conn *c, const char *schema)
 {
 	int64_t version;

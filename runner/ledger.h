@@ -21,6 +21,10 @@ bool ledger_init(tgt_conn *c, const char *schema, int *from) MUSTCHECK;
 /* ledger_check_version: true when the tables exist at LEDGER_VERSION;
  * otherwise logs what to do (run etlre init) and returns false. */
 bool ledger_check_version(tgt_conn *c, const char *schema) MUSTCHECK;
+/* ledger_version: the version of the tables (0 when there are none), and in
+ * missing the names of the tables of that version that do not exist (comma
+ * separated, empty when all do); false after logging when a query fails */
+bool ledger_version(tgt_conn *c, const char *schema, int *version, strbuf *missing) MUSTCHECK;
 
 typedef struct job_info {
 	const char *command;     /* process, retry, verify */

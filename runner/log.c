@@ -17,6 +17,7 @@ static char ctx_table[128];
 static char ctx_hour[32];
 
 static void (*before_line)(void);
+static char last_error[1024];
 
 static const char *level_names[] = { "error", "warn", "info", "debug" };
 
@@ -58,6 +59,11 @@ void log_set_context(int64_t job_id, const char *table, const char *hour)
 	ctx_job_id = job_id;
 	snprintf(ctx_table, sizeof(ctx_table), "%s", table ? table : "");
 	snprintf(ctx_hour, sizeof(ctx_hour), "%s", hour ? hour : "");
+}
+
+const char *log_last_error(void)
+{
+	return last_error;
 }
 
 void log_set_before_line(void (*fn)(void))
@@ -103,6 +109,8 @@ static void log_line(log_level level, const log_fields *f, const char *fmt, va_l
 	}
 	va_end(ap2);
 	msg.len = (size_t)n;
+	if (level == LOG_ERROR)
+		snprintf(last_error, sizeof(last_error), "%s", msg.buf);
 
 	sb_init(&line, msg.len + 128);
 	if (current_format == LOG_FORMAT_JSON) {

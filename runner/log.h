@@ -40,6 +40,10 @@ void log_event(log_level level, const log_fields *f, const char *fmt, ...) PRINT
  * progress display clears its line there); NULL for none */
 void log_set_before_line(void (*fn)(void));
 
+/* log_last_error: the message of the last error logged ("" if none); valid
+ * until the next one (etlre check shows it next to the check that failed) */
+const char *log_last_error(void);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

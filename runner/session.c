@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,20 @@ int session_connect(session *s, bool need_source, int statement_timeout)
 	if (need_source && !connect_source(s, statement_timeout))
 		return EXIT_CODE_UNREACHABLE;
 	return 0;
+}
+
+int session_connect_all(session *s, char *tgt_err, char *src_err, size_t errsize)
+{
+	bool tgt_ok, src_ok;
+
+	tgt_err[0] = src_err[0] = '\0';
+	tgt_ok = connect_target(s, 0);
+	if (!tgt_ok)
+		snprintf(tgt_err, errsize, "%s", log_last_error());
+	src_ok = connect_source(s, 0);
+	if (!src_ok)
+		snprintf(src_err, errsize, "%s", log_last_error());
+	return tgt_ok && src_ok ? 0 : EXIT_CODE_UNREACHABLE;
 }
 
 bool session_reconnect(session *s, int statement_timeout)

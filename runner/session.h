@@ -28,6 +28,11 @@ int session_load_config(session *s, const global_opts *g);
 /* session_connect: connects the target, and the source when need_source;
  * 0, EXIT_CODE_USAGE (bad source url) or EXIT_CODE_UNREACHABLE */
 int session_connect(session *s, bool need_source, int statement_timeout);
+/* session_connect_all: tries the target and the source, both even when the
+ * first cannot be reached; 0 or EXIT_CODE_UNREACHABLE, and s->tgt / s->src
+ * NULL for the one that failed, with the error in tgt_err / src_err
+ * (etlre check) */
+int session_connect_all(session *s, char *tgt_err, char *src_err, size_t errsize);
 /* session_reconnect: replaces dead connections; false if it cannot */
 bool session_reconnect(session *s, int statement_timeout);
 void session_close(session *s);

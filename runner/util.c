@@ -1,6 +1,7 @@
 /*
  * util.c: allocation wrappers that abort on out-of-memory, the strbuf growable
- * buffer, and string helpers used across etlre.
+ * buffer, string helpers used across etlre, durations, and a probe that a
+ * directory takes new files.
  */
 #include "util.h"
 
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void die_oom(size_t n)
 {
@@ -223,4 +226,79 @@ void now_iso8601_utc(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+bool duration_parse(const char *s, int64_t *seconds)
+{
+	static const struct { char unit; int64_t seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 },
+	};
+	size_t len = s ? strlen(s) : 0;
+	int64_t n;
+	char digits[24];
+
+	if (len < 2 || len - 1 >= sizeof(digits) || !isdigit((unsigned char)s[0]))
+		return false;
+	memcpy(digits, s, len - 1);
+	digits[len - 1] = '\0';
+	if (!str_to_int64(digits, &n) || n <= 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (s[len - 1] != units[i].unit)
+			continue;
+		if (n > 100 * 366 * 86400LL / units[i].seconds)
+			return false;
+		*seconds = n * units[i].seconds;
+		return true;
+	}
+	return false;
+}
+
+void duration_format(int64_t seconds, char *out)
+{
+	static const struct { char unit; int64_t seconds; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	int used = 0;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (seconds < 0)
+		seconds = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(units) && used < 2; i++) {
+		int64_t n = seconds / units[i].seconds;
+		if (n == 0 && !(used == 0 && units[i].unit == 's'))
+			continue;
+		len += (size_t)snprintf(out + len, 32 - len, "%s%lld%c", used ? " " : "", (long long)n,
+					units[i].unit);
+		seconds -= n * units[i].seconds;
+		used++;
+	}
+}
+
+bool dir_writable(const char *dir, char *err, size_t errsize)
+{
+	struct stat st;
+	char *tmp;
+	int fd;
+
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errsize, "'%s': %s", dir, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errsize, "'%s' is not a directory", dir);
+		return false;
+	}
+	tmp = xasprintf("%s/.etlre-check.XXXXXX", dir);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errsize, "cannot create a file in '%s': %s", dir, strerror(errno));
+		free(tmp);
+		return false;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return true;
 }

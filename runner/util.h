@@ -58,5 +58,15 @@ bool str_to_int64(const char *s, int64_t *out);
 double now_monotonic(void);
 /* now_iso8601_utc: writes the current UTC time as 2025-11-02T13:00:00Z */
 void now_iso8601_utc(char out[32]);
+/* duration_parse: a whole number and a unit, s (seconds), m (minutes), h
+ * (hours), d (days) or w (weeks), e.g. 90m, 36h, 2d, into seconds (> 0, at
+ * most 100 years); false for anything else */
+bool duration_parse(const char *s, int64_t *seconds);
+/* duration_format: seconds as the largest units, e.g. 1d 2h, 5m 3s, 0s, into
+ * out (at least 32 bytes) */
+void duration_format(int64_t seconds, char *out);
+/* dir_writable: true when dir is a directory where a file can be created
+ * (one is created and removed); else err gets why. Logs nothing. */
+bool dir_writable(const char *dir, char *err, size_t errsize);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * test_misc.c: unit tests of the small pure modules: errclass.c (error
  * classes from SQLSTATEs and MariaDB error numbers), sqlquote.c (identifier
- * and literal quoting) and json.c (JSON string escaping).
+ * and literal quoting), json.c (JSON string escaping) and util.c's
+ * durations (etlre check --max-age).
  */
 #include "unit.h"
 
@@ -351,6 +352,77 @@ static void test_json_generated(void **state)
 	}
 }
 
+/* ---- duration_parse, duration_format ---- */
+
+typedef struct duration_case {
+	const char *name;
+	const char *in;
+	bool ok;
+	int64_t seconds;
+} duration_case;
+
+static const duration_case duration_cases[] = {
+	{ "90m", "90m", true, 5400 },
+	{ "36h", "36h", true, 129600 },
+	{ "2d", "2d", true, 172800 },
+	{ "1w", "1w", true, 604800 },
+	{ "45s", "45s", true, 45 },
+	{ "leading zero", "007h", true, 25200 },
+	{ "100 years of days", "36600d", true, 36600LL * 86400 },
+	{ "more than 100 years", "36601d", false, 0 },
+	{ "huge weeks", "999999999w", false, 0 },
+	{ "overflowing digits", "99999999999999999999s", false, 0 },
+	{ "no unit", "36", false, 0 },
+	{ "unknown unit", "36x", false, 0 },
+	{ "upper case unit", "36H", false, 0 },
+	{ "zero", "0h", false, 0 },
+	{ "negative", "-1h", false, 0 },
+	{ "plus sign", "+1h", false, 0 },
+	{ "unit only", "h", false, 0 },
+	{ "fraction", "1.5h", false, 0 },
+	{ "two units", "2d3h", false, 0 },
+	{ "space", "1 h", false, 0 },
+	{ "leading space", " 1h", false, 0 },
+	{ "trailing space", "1h ", false, 0 },
+	{ "empty", "", false, 0 },
+	{ "NULL", NULL, false, 0 },
+};
+
+static void test_duration(void **state)
+{
+	const duration_case *c = *state;
+	int64_t got = -7;
+
+	assert_int_equal(duration_parse(c->in, &got), c->ok);
+	assert_int_equal(got, c->ok ? c->seconds : -7); /* untouched on failure */
+}
+
+typedef struct duration_format_case {
+	const char *name;
+	int64_t seconds;
+	const char *out;
+} duration_format_case;
+
+static const duration_format_case duration_format_cases[] = {
+	{ "zero", 0, "0s" },
+	{ "negative is zero", -5, "0s" },
+	{ "seconds", 59, "59s" },
+	{ "minutes and seconds", 119, "1m 59s" },
+	{ "whole hours", 7200, "2h" },
+	{ "days and minutes, no zero hours", 3 * 86400 + 240, "3d 4m" },
+	{ "two largest units only", 2 * 86400 + 23 * 3600 + 59 * 60 + 59, "2d 23h" },
+	{ "many days", 400LL * 86400 + 3600, "400d 1h" },
+};
+
+static void test_duration_format(void **state)
+{
+	const duration_format_case *c = *state;
+	char out[32];
+
+	duration_format(c->seconds, out);
+	assert_string_equal(out, c->out);
+}
+
 int main(void)
 {
 	unit_list l = { 0 };
@@ -363,5 +435,7 @@ int main(void)
 	UNIT_ROWS(&l, "json_add_string", test_json, json_cases);
 	unit_add(&l, "json_add_string_or_null", NULL, test_json_or_null, NULL);
 	unit_add(&l, "json_add_stringn: 20000 generated strings", NULL, test_json_generated, NULL);
+	UNIT_ROWS(&l, "duration_parse", test_duration, duration_cases);
+	UNIT_ROWS(&l, "duration_format", test_duration_format, duration_format_cases);
 	return unit_run(&l, "misc", NULL, NULL);
 }

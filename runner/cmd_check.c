@@ -1,0 +1,366 @@
+/*
+ * cmd_check.c: `etlre check`: is etlre ready to run, and has it run lately?
+ * For a monitoring probe or an operator: both connections, etlre's tables at
+ * this etlre's ledger version, every configured table and column on both
+ * sides (the same plan_build that process runs), the rejects directory when
+ * [etlre] rejects_dir is set, and, with --max-age, that each table's last
+ * successful load (etlre.loaded_hours) is recent enough. Reads only.
+ * Every check is run that can be; one line each (or one JSON object).
+ * Exit status: 0 healthy, 1 some check failed, 4 the source or the target
+ * cannot be reached, 2 usage or configuration error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "json.h"
+#include "ledger.h"
+#include "log.h"
+#include "plan.h"
+#include "session.h"
+
+typedef struct check_opts {
+	int64_t max_age; /* seconds; 0: no freshness check */
+	const char *max_age_text;
+	bool json;
+} check_opts;
+
+enum { OPT_MAX_AGE = 4000, OPT_JSON };
+
+static const struct argp_option check_options[] = {
+	{ "max-age", OPT_MAX_AGE, "DURATION", 0,
+	  "fail when a table's last successful load is older: a number and s, m, h, d or w "
+	  "(90m, 36h, 2d)", 1 },
+	{ "json", OPT_JSON, 0, 0, "print the checks as one JSON object on stdout", 1 },
+	{ 0 }
+};
+
+static error_t parse_check(int key, char *arg, struct argp_state *state)
+{
+	check_opts *o = state->input;
+
+	switch (key) {
+	case OPT_MAX_AGE:
+		if (!duration_parse(arg, &o->max_age))
+			argp_error(state, "--max-age must be a whole number and a unit, s, m, h, d or w "
+					  "(90m, 36h, 2d), not '%s'", arg);
+		o->max_age_text = arg;
+		break;
+	case OPT_JSON: o->json = true; break;
+	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED } check_state;
+static const char *const state_names[] = { "ok", "fail", "skipped" };
+
+/* One check and its outcome; the strings are owned. */
+typedef struct check_item {
+	const char *check;   /* source, target, ledger, table, rejects_dir, freshness */
+	char *table;         /* table and freshness: the [table NAME]; else NULL */
+	check_state state;
+	char *detail;
+	double last_load;    /* freshness: unix seconds of the last load; 0 never */
+	int64_t age;         /* freshness: seconds since; -1 unknown */
+} check_item;
+
+typedef struct check_list {
+	check_item *items;
+	int n, cap;
+} check_list;
+
+/* add: a new check; takes detail (a malloc'ed string) */
+static check_item *add(check_list *l, const char *check, const char *table, check_state st,
+		       char *detail)
+{
+	check_item *c;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->items = xrealloc(l->items, sizeof(*l->items) * (size_t)l->cap);
+	}
+	c = &l->items[l->n++];
+	memset(c, 0, sizeof(*c));
+	c->check = check;
+	c->table = table ? xstrdup(table) : NULL;
+	c->state = st;
+	c->detail = detail;
+	c->age = -1;
+	return c;
+}
+
+static void check_list_release(check_list *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->items[i].table);
+		free(l->items[i].detail);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- the checks ---- */
+
+static void check_ledger(session *s, check_list *l, bool *ok)
+{
+	strbuf missing;
+	int version;
+
+	*ok = false;
+	sb_init(&missing, 64);
+	if (!ledger_version(s->tgt, s->cfg.schema, &version, &missing))
+		add(l, "ledger", NULL, CHECK_FAIL,
+		    xasprintf("cannot read etlre's tables: %s", log_last_error()));
+	else if (version == 0)
+		add(l, "ledger", NULL, CHECK_FAIL,
+		    xasprintf("etlre's tables are missing in schema '%s': run 'etlre init'",
+			      s->cfg.schema));
+	else if (version < LEDGER_VERSION)
+		add(l, "ledger", NULL, CHECK_FAIL,
+		    xasprintf("etlre's tables in schema '%s' are at version %d, this etlre needs %d: "
+			      "run 'etlre init'",
+			      s->cfg.schema, version, LEDGER_VERSION));
+	else if (version > LEDGER_VERSION)
+		add(l, "ledger", NULL, CHECK_FAIL,
+		    xasprintf("etlre's tables in schema '%s' are at version %d, newer than this "
+			      "etlre (%d): upgrade etlre",
+			      s->cfg.schema, version, LEDGER_VERSION));
+	else if (missing.len)
+		add(l, "ledger", NULL, CHECK_FAIL,
+		    xasprintf("schema '%s' is at version %d but lacks %s: restore them, or drop "
+			      "the schema and run 'etlre init'",
+			      s->cfg.schema, version, missing.buf));
+	else {
+		add(l, "ledger", NULL, CHECK_OK,
+		    xasprintf("etlre's tables in schema '%s' at version %d", s->cfg.schema, version));
+		*ok = true;
+	}
+	sb_release(&missing);
+}
+
+static void check_tables(session *s, check_list *l)
+{
+	for (int i = 0; i < s->cfg.ntables; i++) {
+		table_config *t = &s->cfg.tables[i];
+		table_plan p;
+
+		memset(&p, 0, sizeof(p));
+		if (!s->src || !s->tgt)
+			add(l, "table", t->name, CHECK_SKIPPED,
+			    xstrdup("not checked: a server cannot be reached"));
+		else if (plan_build(s->src, s->tgt, t, &p))
+			add(l, "table", t->name, CHECK_OK,
+			    xasprintf("%s -> %s: %d column(s), key %s, time column %s", t->source,
+				      t->target, p.ncols, p.cols[p.key_idx[0]].name,
+				      p.cols[p.time_idx].name));
+		else
+			add(l, "table", t->name, CHECK_FAIL, xstrdup(log_last_error()));
+		plan_release(&p);
+	}
+}
+
+static void check_rejects_dir(session *s, check_list *l)
+{
+	char err[512];
+
+	if (!s->cfg.rejects_dir)
+		return;
+	if (dir_writable(s->cfg.rejects_dir, err, sizeof(err)))
+		add(l, "rejects_dir", NULL, CHECK_OK,
+		    xasprintf("'%s' is writable", s->cfg.rejects_dir));
+	else
+		add(l, "rejects_dir", NULL, CHECK_FAIL, xasprintf("rejects_dir %s", err));
+}
+
+typedef struct last_loads {
+	session *s;
+	double *at; /* per configured table; 0: never */
+} last_loads;
+
+static bool last_load_row(void *ctx, int ncols, char **v)
+{
+	last_loads *ll = ctx;
+
+	(void)ncols;
+	for (int i = 0; v[0] && v[1] && i < ll->s->cfg.ntables; i++)
+		if (strcmp(ll->s->cfg.tables[i].name, v[0]) == 0)
+			ll->at[i] = strtod(v[1], NULL);
+	return true;
+}
+
+static void format_utc(double t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void check_freshness(session *s, const check_opts *o, bool ledger_ok, check_list *l)
+{
+	last_loads ll = { s, xcalloc((size_t)s->cfg.ntables, sizeof(double)) };
+	bool read = s->tgt && ledger_ok && ledger_last_loads(s->tgt, s->cfg.schema, last_load_row, &ll);
+	double now = (double)time(NULL);
+
+	for (int i = 0; i < s->cfg.ntables; i++) {
+		const char *name = s->cfg.tables[i].name;
+		char when[32], age[32];
+		check_item *c;
+
+		if (!read) {
+			add(l, "freshness", name, o->max_age ? CHECK_SKIPPED : CHECK_OK,
+			    xstrdup("not checked: etlre's tables cannot be read"));
+			continue;
+		}
+		if (ll.at[i] == 0) {
+			add(l, "freshness", name, o->max_age ? CHECK_FAIL : CHECK_OK,
+			    xstrdup(o->max_age ? "never loaded" : "never loaded (no --max-age given)"));
+			continue;
+		}
+		format_utc(ll.at[i], when);
+		int64_t secs = now > ll.at[i] ? (int64_t)(now - ll.at[i]) : 0;
+		duration_format(secs, age);
+		if (o->max_age && secs > o->max_age)
+			c = add(l, "freshness", name, CHECK_FAIL,
+				xasprintf("last load %s, %s ago: older than --max-age %s", when, age,
+					  o->max_age_text));
+		else
+			c = add(l, "freshness", name, CHECK_OK,
+				xasprintf("last load %s, %s ago", when, age));
+		c->last_load = ll.at[i];
+		c->age = secs;
+	}
+	free(ll.at);
+}
+
+/* ---- output ---- */
+
+static void print_text(const check_list *l, int rc)
+{
+	int failed = 0;
+
+	for (int i = 0; i < l->n; i++) {
+		const check_item *c = &l->items[i];
+		char name[160];
+
+		snprintf(name, sizeof(name), "%s%s%s", c->check, c->table ? " " : "",
+			 c->table ? c->table : "");
+		printf("%-4s  %-22s %s\n", c->state == CHECK_OK ? "ok" : c->state == CHECK_FAIL ? "FAIL" : "skip",
+		       name, c->detail);
+		failed += c->state == CHECK_FAIL;
+	}
+	if (rc == EXIT_CODE_OK)
+		printf("healthy: %d check(s) ok\n", l->n);
+	else
+		printf("%s: %d check(s) failed\n",
+		       rc == EXIT_CODE_UNREACHABLE ? "unreachable" : "unhealthy", failed);
+	fflush(stdout);
+}
+
+static void print_json(const check_list *l, const check_opts *o, int rc)
+{
+	strbuf sb;
+
+	sb_init(&sb, 2048);
+	sb_addf(&sb, "{\"status\":\"%s\",\"max_age_seconds\":",
+		rc == EXIT_CODE_OK ? "healthy" : rc == EXIT_CODE_UNREACHABLE ? "unreachable" : "unhealthy");
+	if (o->max_age)
+		sb_addf(&sb, "%lld", (long long)o->max_age);
+	else
+		sb_adds(&sb, "null");
+	sb_adds(&sb, ",\"checks\":[");
+	for (int i = 0; i < l->n; i++) {
+		const check_item *c = &l->items[i];
+		char when[32];
+
+		sb_adds(&sb, i ? ",{\"check\":" : "{\"check\":");
+		json_add_string(&sb, c->check);
+		sb_adds(&sb, ",\"table\":");
+		json_add_string_or_null(&sb, c->table);
+		sb_addf(&sb, ",\"status\":\"%s\",\"detail\":", state_names[c->state]);
+		json_add_string(&sb, c->detail);
+		if (strcmp(c->check, "freshness") == 0) {
+			sb_adds(&sb, ",\"last_load\":");
+			if (c->last_load > 0) {
+				format_utc(c->last_load, when);
+				json_add_string(&sb, when);
+				sb_addf(&sb, ",\"age_seconds\":%lld", (long long)c->age);
+			} else {
+				sb_adds(&sb, "null,\"age_seconds\":null");
+			}
+		}
+		sb_addc(&sb, '}');
+	}
+	sb_adds(&sb, "]}\n");
+	fwrite(sb.buf, 1, sb.len, stdout);
+	fflush(stdout);
+	sb_release(&sb);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	check_opts o = { 0 };
+	struct argp argp = {
+		check_options, parse_check, NULL,
+		"Check that etlre can run, and with --max-age that it has run lately.\v"
+		"Checks, one line each (ok, FAIL, or skip when an earlier failure prevents it):\n"
+		"  source, target   the connections\n"
+		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
+		"  table NAME       the source and target tables and every configured column\n"
+		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
+		"  freshness NAME   the table's last successful load, no older than --max-age\n\n"
+		"Exit status: 0 healthy, 1 some check failed, 4 the source or the target cannot\n"
+		"be reached, 2 usage or configuration error.\n\n"
+		"Examples:\n"
+		"  etlre check\n"
+		"  etlre check --max-age 36h          # alert when a table was not loaded since\n"
+		"  etlre check --max-age 2d --json",
+		global_argp_children, NULL, NULL
+	};
+	session s;
+	check_list l = { 0 };
+	char tgt_err[512], src_err[512];
+	bool ledger_ok = false;
+	int rc, failed = 0;
+
+	cli_parse_command(&argp, argc, argv, "check", &o);
+	rc = session_load_config(&s, cli_global());
+	if (rc != 0) {
+		session_close(&s);
+		return rc;
+	}
+	rc = session_connect_all(&s, tgt_err, src_err, sizeof(tgt_err));
+	if (s.src)
+		add(&l, "source", NULL, CHECK_OK, xasprintf("connected to %s", src_describe(s.src)));
+	else
+		add(&l, "source", NULL, CHECK_FAIL, xstrdup(src_err));
+	if (s.tgt)
+		add(&l, "target", NULL, CHECK_OK, xasprintf("connected to %s", tgt_describe(s.tgt)));
+	else
+		add(&l, "target", NULL, CHECK_FAIL, xstrdup(tgt_err));
+	if (s.tgt)
+		check_ledger(&s, &l, &ledger_ok);
+	else
+		add(&l, "ledger", NULL, CHECK_SKIPPED, xstrdup("not checked: the target cannot be reached"));
+	check_tables(&s, &l);
+	check_rejects_dir(&s, &l);
+	check_freshness(&s, &o, ledger_ok, &l);
+
+	for (int i = 0; i < l.n; i++)
+		failed += l.items[i].state == CHECK_FAIL;
+	if (rc == 0 && failed)
+		rc = EXIT_CODE_FAILED;
+	if (o.json)
+		print_json(&l, &o, rc);
+	else
+		print_text(&l, rc);
+	check_list_release(&l);
+	session_close(&s);
+	return rc;
+}
