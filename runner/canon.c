@@ -138,7 +138,7 @@ static void value_mariadb(strbuf *sb, const column_spec *c, const char *x)
 	int scale;
 	char *s;
 
-	switch (c->type) {
+	switch (c->src == SK_FLOAT ? VT_FLOAT4 : c->type) { /* FLOAT: as a float, any target */
 	case VT_INT2:
 	case VT_INT4:
 	case VT_INT8:
@@ -202,7 +202,7 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 	int scale;
 	char *s;
 
-	switch (c->type) {
+	switch (c->src == SK_FLOAT ? VT_FLOAT4 : c->type) {
 	case VT_INT2:
 	case VT_INT4:
 	case VT_INT8:
@@ -220,8 +220,11 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_FLOAT8:
 	case VT_FLOAT4:
-		/* float4 widened: its exact value, as MariaDB computes it */
-		s = xasprintf("%s::float8::text", x);
+		/* float4 widened: its exact value, as MariaDB computes it; a
+		 * FLOAT source in another type is compared as the float it was */
+		s = xasprintf(c->src == SK_FLOAT && c->type != VT_FLOAT8 ? "%s::real::float8::text"
+									 : "%s::float8::text",
+			      x);
 		add_float_norm(sb, CANON_POSTGRES, s);
 		free(s);
 		break;
@@ -243,6 +246,9 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_BYTEA:
 		sb_addf(sb, "encode(%s, 'hex')", x);
+		break;
+	case VT_TEXT_ARRAY: /* a SET's members, as MariaDB writes them */
+		sb_addf(sb, "array_to_string(%s, ',')", x);
 		break;
 	default:
 		if (is_uuid(c))
