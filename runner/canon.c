@@ -10,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
+
 #define KEY_VALUE_SHOWN_MAX 200
 
 bool canon_comparable(const column_spec *c)
 {
+	/* a TIMESTAMP loaded as wall-clock time: MariaDB (in UTC, without time
+	 * zone tables) cannot write the same text */
+	if (c->src == SK_TIMESTAMP && c->type != VT_TIMESTAMPTZ && !zone_is_utc())
+		return false;
 	return !(c->type == VT_JSON && c->type_name && strcmp(c->type_name, "jsonb") == 0);
 }
 
@@ -236,7 +242,9 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_TIMESTAMP:
 	case VT_TIMESTAMPTZ:
-		sb_addf(sb, "to_char(%s, 'YYYY-MM-DD HH24:MI:SS.US')", x);
+		/* a TIMESTAMP source is read in UTC */
+		sb_addf(sb, "to_char(%s%s, 'YYYY-MM-DD HH24:MI:SS.US')", x,
+			c->src == SK_TIMESTAMP && c->type == VT_TIMESTAMPTZ ? " AT TIME ZONE 'UTC'" : "");
 		break;
 	case VT_TIME:
 		sb_addf(sb, "to_char(%s::interval, 'HH24:MI:SS.US')", x);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chunk.h"
 #include "load_merge.h"
 #include "log.h"
 #include "sqlquote.h"
@@ -407,6 +408,13 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	    p->cols[p->time_idx].type != VT_DATE) {
 		log_error("[table %s] time_column '%s' is %s in the target; it must be a timestamp",
 			  t->name, t->time_column, p->cols[p->time_idx].type_name);
+		goto out;
+	}
+	if (p->cols[p->time_idx].src == SK_TIMESTAMP && !zone_is_utc()) {
+		log_error("[table %s] time_column '%s' is a TIMESTAMP, whose hours etlre reads in "
+			  "UTC: it needs timezone = UTC (the zone is %s); a DATETIME column can be in "
+			  "any zone",
+			  t->name, t->time_column, zone_name());
 		goto out;
 	}
 	p->nkey = t->nkey;
