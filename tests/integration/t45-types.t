@@ -22,7 +22,8 @@ CREATE TABLE $T.types (
   tm time(6), yr int2, zd date, zdt timestamp, zdn date NOT NULL,
   c text, vc varchar(20), tx text, l1 text, bin bytea, vbin bytea, bl bytea,
   en text, st text, st2 text[], js jsonb);
-CREATE TABLE $T.types_rej (id int PRIMARY KEY, ts timestamp(6) NOT NULL, zd date);" &&
+CREATE TABLE $T.types_rej (id int PRIMARY KEY, ts timestamp(6) NOT NULL, zd date);
+CREATE TABLE $T.types_m (LIKE $T.types INCLUDING ALL);" &&
 my "DROP TABLE IF EXISTS types_src; DROP TABLE IF EXISTS bad_src;
 CREATE TABLE types_src (
   id int PRIMARY KEY, ts datetime(6) NOT NULL,
@@ -86,6 +87,12 @@ target = $T.types_rej
 time_column = ts
 key = id
 zero_dates = reject
+[table types_m]
+source = types_src
+target = $T.types_m
+time_column = ts
+key = id
+mode = merge
 EOF
 t() { "$ETLRE" --config "$TCONF" "$@"; }
 t init >/dev/null
@@ -213,6 +220,12 @@ is "$(v 2 "(ftxt::real = 1.0000001::real)::text || (f8 = 16777216)::text")" true
 is "$(v 1 "st2 = ARRAY['p q', 'r\"s']")" t "a SET into text[] keeps its members"
 is "$(v 3 "num_nonnulls(ti, tiu, biu, b1, bit1, bit5, bit64, dec, f, d, dt, dt6, tsz, tm, yr, zd, c, tx, bin, en, st, st2)")" 0 "NULLs stay NULL"
 is "$(v 3 "js::text")" null "json null is the json value null"
+
+# mode = merge stages the rows and upserts them: the same values land
+OUT=$(t process --date 2025-11-02 --table types_m --skip-invalid 2>"$TMP/err"); RC=$?
+is "$RC" 0 "mode = merge: exit 0"
+is "$(pg "SELECT count(*) FROM $T.types_m")/$(pg "SELECT count(*) FROM (SELECT * FROM $T.types EXCEPT SELECT * FROM $T.types_m) x")" \
+	"3/0" "mode = merge: every value as in replace mode"
 
 # the same source under zero_dates = reject: zero dates are invalid
 OUT=$(t process --date 2025-11-02 --table types_rej --skip-invalid 2>"$TMP/err"); RC=$?
