@@ -298,7 +298,7 @@ bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
 	}
 	if (source_is_date(c->src) && zero_date(v, len)) {
 		/* typemap_convert has made it NULL when that is allowed */
-		snprintf(why, sizeof(why), "a zero date or a date with a zero month or day: %s",
+		snprintf(why, sizeof(why), "a zero date or a date with a zero year, month or day: %s",
 			 c->not_null ? "the column is NOT NULL" : "zero_dates = reject");
 		return fail(rule, rule_size, reason, reason_size, "zero date", why);
 	}
