@@ -10,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
+
 #define KEY_VALUE_SHOWN_MAX 200
 
 bool canon_comparable(const column_spec *c)
 {
+	/* a TIMESTAMP loaded as wall-clock time: MariaDB (in UTC, without time
+	 * zone tables) cannot write the same text */
+	if (c->src == SK_TIMESTAMP && c->type != VT_TIMESTAMPTZ && !zone_is_utc())
+		return false;
 	return !(c->type == VT_JSON && c->type_name && strcmp(c->type_name, "jsonb") == 0);
 }
 
@@ -138,7 +144,7 @@ static void value_mariadb(strbuf *sb, const column_spec *c, const char *x)
 	int scale;
 	char *s;
 
-	switch (c->type) {
+	switch (c->src == SK_FLOAT ? VT_FLOAT4 : c->type) { /* FLOAT: as a float, any target */
 	case VT_INT2:
 	case VT_INT4:
 	case VT_INT8:
@@ -202,7 +208,7 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 	int scale;
 	char *s;
 
-	switch (c->type) {
+	switch (c->src == SK_FLOAT ? VT_FLOAT4 : c->type) {
 	case VT_INT2:
 	case VT_INT4:
 	case VT_INT8:
@@ -220,8 +226,11 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_FLOAT8:
 	case VT_FLOAT4:
-		/* float4 widened: its exact value, as MariaDB computes it */
-		s = xasprintf("%s::float8::text", x);
+		/* float4 widened: its exact value, as MariaDB computes it; a
+		 * FLOAT source in another type is compared as the float it was */
+		s = xasprintf(c->src == SK_FLOAT && c->type != VT_FLOAT8 ? "%s::real::float8::text"
+									 : "%s::float8::text",
+			      x);
 		add_float_norm(sb, CANON_POSTGRES, s);
 		free(s);
 		break;
@@ -233,7 +242,9 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_TIMESTAMP:
 	case VT_TIMESTAMPTZ:
-		sb_addf(sb, "to_char(%s, 'YYYY-MM-DD HH24:MI:SS.US')", x);
+		/* a TIMESTAMP source is read in UTC */
+		sb_addf(sb, "to_char(%s%s, 'YYYY-MM-DD HH24:MI:SS.US')", x,
+			c->src == SK_TIMESTAMP && c->type == VT_TIMESTAMPTZ ? " AT TIME ZONE 'UTC'" : "");
 		break;
 	case VT_TIME:
 		sb_addf(sb, "to_char(%s::interval, 'HH24:MI:SS.US')", x);
@@ -243,6 +254,9 @@ static void value_postgres(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_BYTEA:
 		sb_addf(sb, "encode(%s, 'hex')", x);
+		break;
+	case VT_TEXT_ARRAY: /* a SET's members, as MariaDB writes them */
+		sb_addf(sb, "array_to_string(%s, ',')", x);
 		break;
 	default:
 		if (is_uuid(c))

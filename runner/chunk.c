@@ -1,13 +1,18 @@
 /*
- * chunk.c: date parsing and hour windows (see chunk.h). Day arithmetic uses
- * the proleptic Gregorian calendar (Howard Hinnant's days-from-civil method).
+ * chunk.c: date parsing, hour windows and the time zone (see chunk.h). Day
+ * arithmetic uses the proleptic Gregorian calendar (Howard Hinnant's
+ * days-from-civil method); zone offsets come from the C library's tz code.
  */
 #include "chunk.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 static bool is_leap(int y)
@@ -162,4 +167,89 @@ int windows_for_range(civil_date first, civil_date last, int window_hours, windo
 	}
 	*out = w;
 	return n;
+}
+
+static char zone[128] = "UTC";
+
+bool zone_set(const char *name)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+
+	if (strcmp(name, "UTC") != 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+		if (strlen(name) >= sizeof(zone) || name[0] == '/' || strstr(name, "..") ||
+		    access(path, R_OK) != 0) {
+			log_error("time zone '%s' is unknown: no %s in the tz database", name, path);
+			return false;
+		}
+	}
+	snprintf(zone, sizeof(zone), "%s", name);
+	setenv("TZ", strcmp(name, "UTC") == 0 ? "UTC0" : name, 1);
+	tzset();
+	return true;
+}
+
+const char *zone_name(void)
+{
+	return zone;
+}
+
+bool zone_is_utc(void)
+{
+	return strcmp(zone, "UTC") == 0;
+}
+
+/* offset_at: the zone's UTC offset in seconds at instant t */
+static int64_t offset_at(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (zone_is_utc() || !localtime_r(&tt, &tm))
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+bool zone_local_exists(int64_t t)
+{
+	/* the offsets in force a day either side; offsets and the gaps between
+	 * clock changes are all shorter than a day */
+	int64_t before = offset_at(t - 86400), after = offset_at(t + 86400);
+
+	return offset_at(t - before) == before || offset_at(t - after) == after;
+}
+
+int64_t zone_utc_to_local(int64_t t)
+{
+	return t + offset_at(t);
+}
+
+bool naive_parse(const char *v, size_t len, int64_t *out)
+{
+	civil_date d;
+	int h = 0, mi = 0, s = 0;
+
+	if (len < 10 || v[4] != '-' || v[7] != '-' || !digits(v, 4, &d.year) ||
+	    !digits(v + 5, 2, &d.month) || !digits(v + 8, 2, &d.day))
+		return false;
+	if (len >= 19 && (!digits(v + 11, 2, &h) || !digits(v + 14, 2, &mi) || !digits(v + 17, 2, &s)))
+		return false;
+	*out = date_to_days(d) * 86400 + h * 3600 + mi * 60 + s;
+	return true;
+}
+
+void naive_format(int64_t t, char *out)
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t rest = t - days * 86400;
+
+	date_format(days_to_date(days), out);
+	out[10] = ' ';
+	put_digits(out + 11, (int)(rest / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (int)(rest / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (int)(rest % 60), 2);
+	out[19] = '\0';
 }

@@ -1,6 +1,6 @@
 /*
- * chunk.h: calendar dates and the hour windows that etlre works in. Pure:
- * no database, no time zone database; unit-tested in tests/unit/test_chunk.c.
+ * chunk.h: calendar dates, the hour windows that etlre works in, and the
+ * [etlre] timezone. Pure: no database; unit-tested in tests/unit/test_chunk.c.
  *
  * An hour is a naive (zone-less) wall-clock hour of the source column, kept
  * as the number of hours since 1970-01-01 00:00. A window is the half-open
@@ -11,6 +11,7 @@
 #define ETLRE_CHUNK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct civil_date {
@@ -45,5 +46,29 @@ bool hour_parse(const char *s, int64_t *out);
  * in order. Returns the count; *out is a new array the caller frees.
  */
 int windows_for_range(civil_date first, civil_date last, int window_hours, window **out);
+
+/*
+ * The [etlre] timezone. Source DATETIME values are naive wall-clock times in
+ * it; TIMESTAMP values are read in UTC and turned into wall-clock times here.
+ * The zone comes from the system's tz database (TZDIR or /usr/share/zoneinfo)
+ * and is set once per process, through TZ, before any connection is made.
+ */
+/* zone_set: makes name ("UTC", "Europe/Madrid", ...) the zone of wall-clock
+ * times; false (logged) when the tz database does not know it */
+bool zone_set(const char *name);
+/* zone_name: the zone set ("UTC" until zone_set) */
+const char *zone_name(void);
+bool zone_is_utc(void);
+/* zone_local_exists: does wall-clock time t (seconds since 1970-01-01 00:00
+ * on the wall clock) happen in the zone? false in the gap of a spring-forward */
+bool zone_local_exists(int64_t t);
+/* zone_utc_to_local: the wall-clock time of instant t (seconds since epoch) */
+int64_t zone_utc_to_local(int64_t t);
+
+/* naive_parse: the seconds of "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (the
+ * first 10 or 19 bytes of v; the rest is not read) since 1970-01-01 00:00 */
+bool naive_parse(const char *v, size_t len, int64_t *out);
+/* naive_format: "YYYY-MM-DD HH:MM:SS" into out (at least 20 bytes) */
+void naive_format(int64_t t, char *out);
 
 #endif

@@ -129,6 +129,16 @@ static bool set_t_mode(parse_state *st, const char *k, const char *v)
 	}
 	return true;
 }
+static bool set_t_zero_dates(parse_state *st, const char *k, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "null") == 0 || strcmp(v, "reject") == 0) {
+		st->table->zero_dates_reject = v[0] == 'r';
+		return true;
+	}
+	snprintf(st->error, sizeof(st->error), "zero_dates must be null or reject, not '%s'", v);
+	return false;
+}
 
 /* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
  * are handled in table_prefixed(). */
@@ -151,6 +161,7 @@ static const struct setting {
 	{ SEC_TABLE, "key", set_t_key, "unique key, comma-separated" },
 	{ SEC_TABLE, "columns", set_t_columns, "columns to load (default: all shared)" },
 	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
+	{ SEC_TABLE, "zero_dates", set_t_zero_dates, "zero dates: null (when the column allows it) or reject" },
 	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
 };
 

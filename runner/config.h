@@ -34,6 +34,7 @@ typedef struct table_config {
 	named_expr *checks;
 	int nchecks;
 	load_mode mode;
+	bool zero_dates_reject; /* zero_dates = reject: zero dates are invalid, not NULL */
 	char *after_day;   /* path, resolved against the config file's folder */
 } table_config;
 

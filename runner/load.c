@@ -19,6 +19,7 @@
 #include "load_merge.h"
 #include "log.h"
 #include "signals.h"
+#include "typemap.h"
 
 #define BATCH_MAX_BYTES (8u << 20)
 #define STREAM_CHUNK_BYTES (256u << 10)
@@ -185,10 +186,18 @@ static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
 			sb_addc(&raw, ',');
 		json_add_string(&raw, p->cols[i].name);
 		sb_addc(&raw, ':');
-		if (vals[i])
+		if (vals[i] && !utf8_valid(vals[i], lens[i], NULL)) {
+			/* jsonb cannot hold NUL or bad UTF-8: keep the bytes in hex */
+			strbuf hex;
+			sb_init(&hex, 2 * lens[i] + 4);
+			copy_add_bytea(&hex, vals[i], lens[i]);
+			json_add_stringn(&raw, hex.buf + 1, hex.len - 1); /* one backslash */
+			sb_release(&hex);
+		} else if (vals[i]) {
 			json_add_stringn(&raw, vals[i], lens[i]);
-		else
+		} else {
 			sb_adds(&raw, "null");
+		}
 	}
 	sb_addc(&raw, '}');
 
@@ -468,12 +477,7 @@ static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
 	for (int i = 0; i < x->p->ncols; i++) {
 		if (i)
 			sb_addc(&b->data, '\t');
-		if (!vals[i])
-			copy_add_null(&b->data);
-		else if (x->p->cols[i].type == VT_BYTEA)
-			copy_add_bytea(&b->data, vals[i], lens[i]);
-		else
-			copy_add_text(&b->data, vals[i], lens[i]);
+		typemap_copy_value(&b->data, &x->p->cols[i], vals[i], lens[i]);
 	}
 	sb_addc(&b->data, '\n');
 	if (b->nrows == b->cap) {
@@ -493,6 +497,7 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 	char rule[192], reason[256];
 
 	for (int i = 0; i < p->ncols; i++) {
+		typemap_convert(&p->cols[i], &vals[i], &lens[i]);
 		if (!validate_value(&p->cols[i], vals[i], lens[i], rule, sizeof(rule), reason,
 				    sizeof(reason)))
 			return reject_row(x, vals, lens, i, NULL, rule, reason);

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chunk.h"
 #include "load_merge.h"
 #include "log.h"
 #include "sqlquote.h"
+#include "typemap.h"
 
 typedef struct catalog_cols {
 	int n;
@@ -232,6 +234,27 @@ static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_
 	return true;
 }
 
+/* check_types: classifies each loaded column's source type (typemap.c) and
+ * refuses a target column that cannot hold it; logs and returns false */
+static bool check_types(table_plan *p, const catalog_cols *sc)
+{
+	table_config *t = p->cfg;
+
+	for (int i = 0; i < p->ncols; i++) {
+		column_spec *c = &p->cols[i];
+		int si = expr_index(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
+		c->scratch = xmalloc(TYPEMAP_SCRATCH);
+		if (!typemap_check(c, si >= 0 ? sc->type[si] : NULL, si >= 0 ? sc->type_full[si] : NULL,
+				   t->zero_dates_reject)) {
+			log_error("[table %s] column '%s': the source type %s cannot load into the "
+				  "target type %s",
+				  t->name, c->name, sc->type_full[si], c->type_name);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void build_sql(table_plan *p, const catalog_cols *sc)
 {
 	table_config *t = p->cfg;
@@ -247,10 +270,15 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 		int e = expr_index(t, p->cols[i].name);
 		if (i)
 			sb_adds(&sb, ", ");
-		if (e >= 0)
+		if (e >= 0) {
 			sb_addf(&sb, "(%s)", t->exprs[e].expr);
-		else
-			quote_my_ident(&sb, sc->name[catalog_find(sc, p->cols[i].name)]);
+		} else {
+			strbuf id;
+			sb_init(&id, 64);
+			quote_my_ident(&id, sc->name[catalog_find(sc, p->cols[i].name)]);
+			typemap_select_expr(&sb, &p->cols[i], id.buf);
+			sb_release(&id);
+		}
 	}
 	for (int i = 0; i < p->nchecks; i++)
 		sb_addf(&sb, ", ((%s) IS TRUE)", p->checks[i].expr);
@@ -368,7 +396,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 			  t->time_column, t->source);
 		goto out;
 	}
-	if (!choose_columns(p, &sc, &tc))
+	if (!choose_columns(p, &sc, &tc) || !check_types(p, &sc))
 		goto out;
 	p->time_idx = plan_find(p, t->time_column);
 	if (p->time_idx < 0) {
@@ -380,6 +408,13 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	    p->cols[p->time_idx].type != VT_DATE) {
 		log_error("[table %s] time_column '%s' is %s in the target; it must be a timestamp",
 			  t->name, t->time_column, p->cols[p->time_idx].type_name);
+		goto out;
+	}
+	if (p->cols[p->time_idx].src == SK_TIMESTAMP && !zone_is_utc()) {
+		log_error("[table %s] time_column '%s' is a TIMESTAMP, whose hours etlre reads in "
+			  "UTC: it needs timezone = UTC (the zone is %s); a DATETIME column can be in "
+			  "any zone",
+			  t->name, t->time_column, zone_name());
 		goto out;
 	}
 	p->nkey = t->nkey;
@@ -416,6 +451,7 @@ void plan_release(table_plan *p)
 	for (int i = 0; i < p->ncols; i++) {
 		free(p->cols[i].name);
 		free(p->cols[i].type_name);
+		free(p->cols[i].scratch);
 	}
 	free(p->cols);
 	free(p->key_idx);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "exitcode.h"
 #include "ledger.h"
 #include "log.h"
@@ -28,6 +29,8 @@ int session_load_config(session *s, const global_opts *g)
 		return EXIT_CODE_USAGE;
 	}
 	free(path);
+	if (!zone_set(s->cfg.timezone)) /* before any value is read */
+		return EXIT_CODE_USAGE;
 	if (!mariadb_url_parse(s->cfg.source_url, &s->url, err, sizeof(err))) {
 		log_error("%s: %s", s->cfg.path, err);
 		return EXIT_CODE_USAGE;

@@ -63,11 +63,10 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 		return NULL;
 	}
 	sb_init(&sql, 256);
-	sb_adds(&sql, "SET SESSION time_zone = ");
-	if (!opt->timezone || strcmp(opt->timezone, "UTC") == 0)
-		sb_adds(&sql, "'+00:00'");
-	else
-		quote_my_literal(&sql, opt->timezone);
+	/* TIMESTAMP values are read in UTC, exact instants whatever the zone's
+	 * clock changes; etlre turns them into wall-clock times itself (chunk.c),
+	 * so MariaDB needs no time zone tables */
+	sb_adds(&sql, "SET NAMES utf8mb4, SESSION time_zone = '+00:00'");
 	/* long writes: the server must wait while an hour is COPYed into the target */
 	sb_addf(&sql, ", SESSION net_write_timeout = %u, SESSION net_read_timeout = %u", rw_timeout,
 		rw_timeout);

@@ -28,7 +28,7 @@ typedef struct src_error {
 typedef struct src_options {
 	int connect_timeout;   /* seconds */
 	int statement_timeout; /* seconds, 0 for none */
-	const char *timezone;  /* session time_zone: "UTC" becomes +00:00 */
+	const char *timezone;  /* unused: the session is always in UTC (chunk.c converts) */
 } src_options;
 
 /* src_connect: connects (utf8mb4, session zone, timeouts); NULL after logging.

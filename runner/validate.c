@@ -27,7 +27,9 @@ static const struct {
 	{ "date", VT_DATE },         { "timestamp", VT_TIMESTAMP },
 	{ "timestamptz", VT_TIMESTAMPTZ }, { "time", VT_TIME },
 	{ "bytea", VT_BYTEA },       { "json", VT_JSON },
-	{ "jsonb", VT_JSON },
+	{ "jsonb", VT_JSON },         { "bit", VT_BIT },
+	{ "varbit", VT_BIT },        { "_text", VT_TEXT_ARRAY },
+	{ "_varchar", VT_TEXT_ARRAY },
 };
 
 value_type value_type_from_pg(const char *typname)
@@ -229,6 +231,19 @@ bool timestamp_valid(const char *v, size_t len, bool date_only)
 	return true;
 }
 
+bool zero_date(const char *v, size_t len)
+{
+	if (len < 10 || v[4] != '-' || v[7] != '-')
+		return false;
+	return (v[5] == '0' && v[6] == '0') || (v[8] == '0' && v[9] == '0') ||
+	       memcmp(v, "0000", 4) == 0;
+}
+
+bool source_is_date(source_kind k)
+{
+	return k == SK_DATE || k == SK_DATETIME || k == SK_TIMESTAMP;
+}
+
 static bool time_valid(const char *v, size_t len)
 {
 	size_t i = 0, hd = 0;
@@ -280,6 +295,12 @@ bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
 			return fail(rule, rule_size, reason, reason_size, "not null",
 				    "NULL in a NOT NULL column");
 		return true;
+	}
+	if (source_is_date(c->src) && zero_date(v, len)) {
+		/* typemap_convert has made it NULL when that is allowed */
+		snprintf(why, sizeof(why), "a zero date or a date with a zero year, month or day: %s",
+			 c->not_null ? "the column is NOT NULL" : "zero_dates = reject");
+		return fail(rule, rule_size, reason, reason_size, "zero date", why);
 	}
 	if (is_texty(c->type) && !utf8_valid(v, len, &bad)) {
 		snprintf(why, sizeof(why), "%s at byte %zu",
@@ -374,6 +395,22 @@ bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
 		if (!timestamp_valid(v, len, false))
 			return fail(rule, rule_size, reason, reason_size, "timestamp",
 				    "not a valid calendar date and time");
+		if (c->type == VT_TIMESTAMPTZ && (c->src == SK_DATETIME || c->src == SK_DATE) &&
+		    !zone_is_utc()) {
+			int64_t t;
+			if (naive_parse(v, len, &t) && !zone_local_exists(t)) {
+				snprintf(why, sizeof(why),
+					 "this local time does not exist in %s (the clocks skipped it)",
+					 zone_name());
+				return fail(rule, rule_size, reason, reason_size, "time zone", why);
+			}
+		}
+		return true;
+	case VT_BIT:
+		for (size_t i = 0; i < len; i++)
+			if (v[i] != '0' && v[i] != '1')
+				return fail(rule, rule_size, reason, reason_size, "bit",
+					    "not a string of 0 and 1");
 		return true;
 	case VT_TIME:
 		if (!time_valid(v, len))

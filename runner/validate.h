@@ -32,7 +32,29 @@ typedef enum value_type {
 	VT_TIME,
 	VT_BYTEA,
 	VT_JSON,
+	VT_BIT,        /* bit(n), varbit(n): a string of 0 and 1 */
+	VT_TEXT_ARRAY, /* text[], varchar[] (a SET's members) */
 } value_type;
+
+/* source_kind: the family of the MariaDB source column (information_schema
+ * DATA_TYPE), set by typemap_check; SK_UNKNOWN for expressions */
+typedef enum source_kind {
+	SK_UNKNOWN = 0,
+	SK_INT,
+	SK_DECIMAL,
+	SK_FLOAT,    /* FLOAT: read as CAST(x AS DOUBLE), which is exact */
+	SK_DOUBLE,
+	SK_BIT,      /* read as a number, or as n binary digits */
+	SK_DATE,
+	SK_DATETIME, /* naive, in the [etlre] timezone */
+	SK_TIMESTAMP, /* an instant, read in UTC */
+	SK_TIME,
+	SK_YEAR,
+	SK_TEXT,     /* char, varchar, *text, enum, json */
+	SK_SET,
+	SK_BINARY,   /* binary, varbinary, *blob */
+	SK_OTHER,    /* geometry and the like: the target decides */
+} source_kind;
 
 typedef struct column_spec {
 	char *name;       /* target column name (owned by whoever fills it) */
@@ -42,6 +64,11 @@ typedef struct column_spec {
 	int precision;    /* numeric(p,s), -1 when unconstrained */
 	int scale;
 	bool not_null;
+	source_kind src;  /* what the source column is (typemap_check) */
+	int src_bits;     /* bit(n): n */
+	bool zero_dates_null; /* zero dates become NULL (zero_dates = null) */
+	char *scratch;    /* TYPEMAP_SCRATCH bytes for typemap_convert's result
+			   * (owned by whoever owns the spec; NULL: no conversion) */
 } column_spec;
 
 /* value_type_from_pg: maps a pg_type.typname (int4, varchar, ...) */
@@ -58,6 +85,12 @@ void column_spec_set_type(column_spec *c, const char *typname, int typmod);
  */
 bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
 		    size_t rule_size, char *reason, size_t reason_size);
+
+/* source_is_date: DATE, DATETIME or TIMESTAMP (the kinds with zero dates) */
+bool source_is_date(source_kind k);
+/* zero_date: is v a zero date or has a zero month or day ('0000-00-00',
+ * '2024-00-15', '2024-05-00 10:00:00')? */
+bool zero_date(const char *v, size_t len);
 
 /* timestamp_valid: YYYY-MM-DD[ HH:MM:SS[.ffffff]] with a real date */
 bool timestamp_valid(const char *v, size_t len, bool date_only);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "signals.h"
 #include "sqlquote.h"
+#include "typemap.h"
 
 /* what one hour of the range holds on each side */
 typedef struct hour_slot {
@@ -752,10 +753,16 @@ static void vctx_init(vctx *x, src_conn *src, tgt_conn *tgt, const table_plan *p
 		int e = expr_index(p->cfg, p->cols[i].name);
 
 		sb_init(&sb, 64);
-		if (e >= 0)
+		if (e >= 0) {
 			sb_addf(&sb, "(%s)", p->cfg->exprs[e].expr);
-		else
-			quote_my_ident(&sb, p->cols[i].name);
+		} else {
+			/* read as the load reads it (typemap.c) */
+			strbuf id;
+			sb_init(&id, 64);
+			quote_my_ident(&id, p->cols[i].name);
+			typemap_select_expr(&sb, &p->cols[i], id.buf);
+			sb_release(&id);
+		}
 		x->my_exprs[i] = sb_detach(&sb);
 		sb_init(&sb, 64);
 		quote_pg_ident(&sb, p->cols[i].name);

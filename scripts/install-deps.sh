@@ -7,7 +7,7 @@ PKGS=(
   build-essential pkg-config
   libpq-dev libmariadb-dev libcsv-dev zlib1g-dev libcmocka-dev libinih-dev
   mariadb-server mariadb-client postgresql postgresql-client
-  perl time
+  perl time tzdata
   mandoc groff-base dpkg-dev
 )
 

@@ -157,6 +157,8 @@ target = analytics.vtypes
 time_column = ts
 key = id, k2
 expr.len = CHAR_LENGTH(txt)
+expr.bs = bs   ; text into boolean and integer: as expressions, checked value by value
+expr.ns = ns
 EOF
 run_etlre process --date 2025-11-05 --table vtypes
 is "$RC" 0 "load the table of every type"

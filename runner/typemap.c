@@ -1,0 +1,210 @@
+/*
+ * typemap.c: source-to-target type compatibility and value conversion (see
+ * typemap.h). The compatibility table is data: one row per source family,
+ * the set of target types it may load into.
+ */
+#include "typemap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chunk.h"
+#include "encode.h"
+
+#define T(vt) (1u << (vt))
+#define TEXTS (T(VT_TEXT) | T(VT_VARCHAR) | T(VT_CHAR))
+#define INTS (T(VT_INT2) | T(VT_INT4) | T(VT_INT8))
+#define FLOATS (T(VT_FLOAT4) | T(VT_FLOAT8))
+#define TIMES (T(VT_DATE) | T(VT_TIMESTAMP) | T(VT_TIMESTAMPTZ))
+
+static const struct {
+	const char *data_type; /* information_schema.COLUMNS.DATA_TYPE */
+	source_kind kind;
+} kinds[] = {
+	{ "tinyint", SK_INT },     { "smallint", SK_INT },      { "mediumint", SK_INT },
+	{ "int", SK_INT },         { "integer", SK_INT },       { "bigint", SK_INT },
+	{ "decimal", SK_DECIMAL }, { "numeric", SK_DECIMAL },   { "float", SK_FLOAT },
+	{ "double", SK_DOUBLE },   { "real", SK_DOUBLE },       { "bit", SK_BIT },
+	{ "date", SK_DATE },       { "datetime", SK_DATETIME }, { "timestamp", SK_TIMESTAMP },
+	{ "time", SK_TIME },       { "year", SK_YEAR },         { "char", SK_TEXT },
+	{ "varchar", SK_TEXT },    { "tinytext", SK_TEXT },     { "text", SK_TEXT },
+	{ "mediumtext", SK_TEXT }, { "longtext", SK_TEXT },     { "enum", SK_TEXT },
+	{ "json", SK_TEXT },       { "set", SK_SET },           { "binary", SK_BINARY },
+	{ "varbinary", SK_BINARY }, { "tinyblob", SK_BINARY },  { "blob", SK_BINARY },
+	{ "mediumblob", SK_BINARY }, { "longblob", SK_BINARY },
+};
+
+/* the target types each source family may load into; VT_OTHER (a type etlre
+ * does not know: interval, uuid, an enum...) is always allowed, the target
+ * decides */
+static const unsigned accepts[] = {
+	[SK_UNKNOWN] = ~0u,
+	[SK_INT] = INTS | T(VT_NUMERIC) | FLOATS | T(VT_BOOL) | TEXTS,
+	[SK_DECIMAL] = INTS | T(VT_NUMERIC) | FLOATS | TEXTS,
+	[SK_FLOAT] = FLOATS | T(VT_NUMERIC) | TEXTS,
+	[SK_DOUBLE] = FLOATS | T(VT_NUMERIC) | TEXTS,
+	[SK_BIT] = T(VT_BIT) | INTS | T(VT_NUMERIC) | TEXTS, /* bit(1): boolean too */
+	[SK_DATE] = TIMES | TEXTS,
+	[SK_DATETIME] = TIMES | TEXTS,
+	[SK_TIMESTAMP] = TIMES | TEXTS,
+	[SK_TIME] = T(VT_TIME) | TEXTS,
+	[SK_YEAR] = INTS | T(VT_NUMERIC) | TEXTS,
+	[SK_TEXT] = TEXTS | T(VT_JSON) | T(VT_BYTEA),
+	[SK_SET] = TEXTS | T(VT_TEXT_ARRAY),
+	[SK_BINARY] = T(VT_BYTEA) | TEXTS,
+	[SK_OTHER] = ~0u,
+};
+
+bool typemap_check(column_spec *c, const char *data_type, const char *column_type,
+		   bool zero_dates_reject)
+{
+	unsigned ok;
+
+	c->src = data_type ? SK_OTHER : SK_UNKNOWN;
+	c->src_bits = 0;
+	c->zero_dates_null = !zero_dates_reject;
+	for (size_t i = 0; data_type && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcasecmp(kinds[i].data_type, data_type) == 0)
+			c->src = kinds[i].kind;
+	if (c->src == SK_BIT) {
+		const char *p = column_type ? strchr(column_type, '(') : NULL;
+		c->src_bits = p ? atoi(p + 1) : 1;
+	}
+	ok = accepts[c->src] | T(VT_OTHER);
+	if (c->src == SK_BIT && c->src_bits == 1)
+		ok |= T(VT_BOOL);
+	return (ok & T(c->type)) != 0;
+}
+
+static bool is_text_target(value_type t)
+{
+	return t == VT_TEXT || t == VT_VARCHAR || t == VT_CHAR;
+}
+
+void typemap_select_expr(strbuf *sb, const column_spec *c, const char *ident)
+{
+	switch (c->src) {
+	case SK_FLOAT:
+		/* the text protocol rounds FLOAT to 6 digits; as DOUBLE it is exact */
+		sb_addf(sb, "CAST(%s AS DOUBLE)", ident);
+		break;
+	case SK_BIT:
+		if (c->type == VT_BIT || is_text_target(c->type) || c->type == VT_OTHER)
+			sb_addf(sb, "LPAD(BIN(%s), %d, '0')", ident, c->src_bits);
+		else
+			sb_addf(sb, "(%s + 0)", ident);
+		break;
+	case SK_DATE:
+	case SK_DATETIME:
+	case SK_TIMESTAMP:
+		if (c->zero_dates_null && !c->not_null) {
+			/* zero dates and zero-in-dates are NULL (zero_dates = null) */
+			sb_addf(sb, "IF(YEAR(%s) = 0 OR MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, %s)",
+				ident, ident, ident, ident);
+			break;
+		}
+		sb_adds(sb, ident);
+		break;
+	default:
+		sb_adds(sb, ident);
+	}
+}
+
+bool float_shortest(const char *s, size_t len, char *out, size_t out_size)
+{
+	char buf[64];
+	char *end;
+	double d;
+	float f;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	d = strtod(buf, &end);
+	if (*end || end == buf)
+		return false;
+	f = (float)d;
+	for (int prec = 1; prec <= 9; prec++) {
+		snprintf(out, out_size, "%.*g", prec, (double)f);
+		if (strtof(out, NULL) == f)
+			return true;
+	}
+	return true; /* %.9g always reads back */
+}
+
+void typemap_convert(const column_spec *c, char **v, unsigned long *len)
+{
+	if (!*v)
+		return;
+	if (source_is_date(c->src) && zero_date(*v, *len)) {
+		if (c->zero_dates_null && !c->not_null) {
+			*v = NULL;
+			*len = 0;
+		}
+		return;
+	}
+	if (!c->scratch)
+		return;
+	if (c->src == SK_FLOAT && c->type != VT_FLOAT8) {
+		if (float_shortest(*v, *len, c->scratch, TYPEMAP_SCRATCH)) {
+			*v = c->scratch;
+			*len = strlen(c->scratch);
+		}
+	} else if (c->src == SK_TIMESTAMP && c->type != VT_TIMESTAMPTZ && !zone_is_utc()) {
+		/* read in UTC; the target wants the wall clock of the zone */
+		int64_t t;
+		size_t frac = *len > 19 ? *len - 19 : 0;
+		if (*len < 19 || frac > 20 || !naive_parse(*v, *len, &t))
+			return;
+		naive_format(zone_utc_to_local(t), c->scratch);
+		memcpy(c->scratch + 19, *v + 19, frac);
+		c->scratch[19 + frac] = '\0';
+		*v = c->scratch;
+		*len = 19 + frac;
+	}
+}
+
+/* add_set_array: a SET value 'a,b' as the text[] literal {"a","b"} */
+static void add_set_array(strbuf *sb, const char *v, size_t len)
+{
+	strbuf arr;
+
+	sb_init(&arr, len + 16);
+	sb_addc(&arr, '{');
+	for (size_t i = 0; i < len; i++) {
+		if (i == 0 || v[i - 1] == ',')
+			sb_adds(&arr, i ? ",\"" : "\"");
+		if (v[i] == ',') {
+			sb_addc(&arr, '"');
+			continue;
+		}
+		if (v[i] == '"' || v[i] == '\\')
+			sb_addc(&arr, '\\');
+		sb_addc(&arr, v[i]);
+	}
+	if (len)
+		sb_addc(&arr, '"');
+	sb_addc(&arr, '}');
+	copy_add_text(sb, arr.buf, arr.len);
+	sb_release(&arr);
+}
+
+void typemap_copy_value(strbuf *sb, const column_spec *c, const char *v, size_t len)
+{
+	if (!v)
+		copy_add_null(sb);
+	else if (c->type == VT_BYTEA)
+		copy_add_bytea(sb, v, len);
+	else if (c->type == VT_TEXT_ARRAY && c->src == SK_SET)
+		add_set_array(sb, v, len);
+	else if (c->type == VT_TIMESTAMPTZ && c->src == SK_TIMESTAMP) {
+		copy_add_text(sb, v, len);
+		sb_adds(sb, "+00"); /* read in UTC: the exact instant */
+	} else
+		copy_add_text(sb, v, len);
+}
