@@ -47,10 +47,49 @@ static const struct argp_option global_options[] = {
 	{ 0 }
 };
 
+/*
+ * Every option may be given once, except these: a repeated --date or --jobs
+ * is a usage error rather than a silent "the last one wins".
+ */
+static const char *const repeatable_options[] = { "table" };
+
+typedef struct seen_options {
+	int keys[64];
+	int n;
+} seen_options;
+
+static seen_options seen_global, seen_command;
+
+/* check_once: a usage error (exits 2 inside argp) when the option of opts
+ * with this key was already seen; keys of no option (argp's own) are ignored */
+static void check_once(seen_options *seen, const struct argp_option *opts, int key,
+		       struct argp_state *state)
+{
+	const struct argp_option *o = NULL;
+
+	for (const struct argp_option *p = opts; p && (p->key || p->name || p->doc || p->group); p++) {
+		if (p->name && p->key == key && !(p->flags & OPTION_DOC)) {
+			o = p;
+			break;
+		}
+	}
+	if (!o)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(repeatable_options); i++)
+		if (strcmp(o->name, repeatable_options[i]) == 0)
+			return;
+	for (int i = 0; i < seen->n; i++)
+		if (seen->keys[i] == key)
+			argp_error(state, "--%s given twice", o->name);
+	if (seen->n < (int)ARRAY_SIZE(seen->keys))
+		seen->keys[seen->n++] = key;
+}
+
 static error_t parse_global(int key, char *arg, struct argp_state *state)
 {
 	global_opts *g = &globals;
 
+	check_once(&seen_global, global_options, key, state);
 	switch (key) {
 	case 'c':
 		g->config = arg;
@@ -176,16 +215,28 @@ void cli_apply_globals(global_opts *g)
 	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
+/* the command's own argp, while cli_parse_command runs it through parse_command_once */
+static const struct argp *command_argp;
+
+static error_t parse_command_once(int key, char *arg, struct argp_state *state)
+{
+	check_once(&seen_command, command_argp->options, key, state);
+	return command_argp->parser ? command_argp->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
+}
+
 void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
 		       void *input)
 {
 	char *name = xasprintf("etlre %s", command);
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
+	struct argp checked = *argp;
 
 	args[0] = name;
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
-	argp_parse(argp, argc, args, 0, NULL, input);
+	command_argp = argp;
+	checked.parser = parse_command_once;
+	argp_parse(&checked, argc, args, 0, NULL, input);
 	free(args);
 	free(name);
 	cli_apply_globals(&globals);

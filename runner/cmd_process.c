@@ -158,6 +158,8 @@ int cmd_process(int argc, char **argv)
 
 	cli_parse_command(&argp, argc, argv, "process", &o);
 	rc = session_load_config(&s, cli_global());
+	if (rc == 0)
+		rc = session_check_range(&s, o.range.first, o.range.last);
 	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
 		rc = EXIT_CODE_USAGE;
 	if (rc == 0 && o.rejects_file && o.rejects_file[0] != '/' && s.cfg.rejects_dir)

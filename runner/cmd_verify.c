@@ -413,6 +413,8 @@ int cmd_verify(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	memset(&ro, 0, sizeof(ro));
 	rc = session_load_config(&s, cli_global());
+	if (rc == 0)
+		rc = session_check_range(&s, o.range.first, o.range.last);
 	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
 		rc = EXIT_CODE_USAGE;
 	if (rc == 0)

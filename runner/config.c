@@ -70,6 +70,17 @@ static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
 	st->cfg->connect_timeout = (int)n;
 	return true;
 }
+static bool set_max_range_days(parse_state *st, const char *k, const char *v)
+{
+	int64_t n;
+	if (!str_to_int64(v, &n) || n < 1 || n > MAX_MAX_RANGE_DAYS) {
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of days (1-%d), not '%s'",
+			 k, MAX_MAX_RANGE_DAYS, v);
+		return false;
+	}
+	st->cfg->max_range_days = (int)n;
+	return true;
+}
 static bool set_t_source(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->table->source, st, k, v);
@@ -155,6 +166,7 @@ static const struct setting {
 	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
 	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
+	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
 	{ SEC_TABLE, "source", set_t_source, "source table, optionally db.table" },
 	{ SEC_TABLE, "target", set_t_target, "target table, optionally schema.table" },
 	{ SEC_TABLE, "time_column", set_t_time_column, "column deciding a row's hour" },
@@ -327,11 +339,23 @@ static char *header_read(char *str, int num, void *stream)
 		bool bad;
 		char *name;
 
-		if (got < 0)
+		if (got < 0) {
+			if (ferror(r->f)) { /* a directory, an I/O error */
+				log_error("cannot read config file '%s': %s", r->st->cfg->path,
+					  strerror(errno));
+				r->failed = true;
+			}
 			return NULL;
+		}
 		r->len = (size_t)got;
 		r->pos = 0;
 		r->lineno++;
+		if (memchr(r->line, '\0', r->len)) {
+			/* inih would cut the line there and read the rest as another line */
+			log_error("%s:%d: a NUL byte (not a text file?)", r->st->cfg->path, r->lineno);
+			r->failed = true;
+			return NULL;
+		}
 		name = header_name(r->line, &bad);
 		if (bad) {
 			log_error("%s:%d: syntax error ('[' without ']')", r->st->cfg->path, r->lineno);
@@ -490,6 +514,7 @@ bool config_load(const char *path, config *cfg)
 	memset(&st, 0, sizeof(st));
 	cfg->path = xstrdup(path);
 	cfg->connect_timeout = 10;
+	cfg->max_range_days = DEFAULT_MAX_RANGE_DAYS;
 	st.cfg = cfg;
 
 	/* Debian's inih exposes its options as variables: no line-length limit,

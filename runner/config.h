@@ -13,6 +13,9 @@
 
 #include "util.h"
 
+#define DEFAULT_MAX_RANGE_DAYS 3660
+#define MAX_MAX_RANGE_DAYS 36600
+
 typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
 
 typedef struct named_expr {
@@ -47,6 +50,7 @@ typedef struct config {
 	int connect_timeout;
 	char *rejects_dir;  /* where a relative --rejects-file goes; NULL: the
 			     * current directory */
+	int max_range_days; /* longest range of days process and verify accept */
 	table_config *tables;
 	int ntables;
 } config;

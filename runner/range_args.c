@@ -78,9 +78,9 @@ static void resolve(struct argp_state *state, range_args *r)
 		argp_error(state, "--start-date and --end-date go together");
 	} else if (r->last_days) {
 		int64_t n, today = date_to_days(today_utc());
-		if (!str_to_int64(r->last_days, &n) || n < 1 || n > RANGE_MAX_DAYS)
+		if (!str_to_int64(r->last_days, &n) || n < 1 || n > MAX_MAX_RANGE_DAYS)
 			argp_error(state, "--last-days must be a whole number between 1 and %d, not '%s'",
-				   RANGE_MAX_DAYS, r->last_days);
+				   MAX_MAX_RANGE_DAYS, r->last_days);
 		r->first = days_to_date(today - n);
 		r->last = days_to_date(today - 1);
 	} else {
@@ -89,8 +89,8 @@ static void resolve(struct argp_state *state, range_args *r)
 					    "--last-days N"
 					  : "which days? give --date D or --start-date D --end-date D");
 	}
-	if (date_to_days(r->last) - date_to_days(r->first) + 1 > RANGE_MAX_DAYS)
-		argp_error(state, "the range is longer than %d days; split it", RANGE_MAX_DAYS);
+	/* the length is checked against max_range_days once the config is read
+	 * (session_check_range) */
 }
 
 static error_t parse_range(int key, char *arg, struct argp_state *state)

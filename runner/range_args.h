@@ -14,9 +14,6 @@
 #include "chunk.h"
 #include "config.h"
 
-/* the longest range a command takes, in days */
-#define RANGE_MAX_DAYS 3660
-
 typedef struct range_args {
 	bool allow_last_days;     /* set by the command: --last-days is an option */
 	const char *date, *start_date, *end_date, *last_days; /* as given */

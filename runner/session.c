@@ -38,6 +38,21 @@ int session_load_config(session *s, const global_opts *g)
 	return 0;
 }
 
+int session_check_range(const session *s, civil_date first, civil_date last)
+{
+	int64_t days = date_to_days(last) - date_to_days(first) + 1;
+	char a[11], b[11];
+
+	if (days <= s->cfg.max_range_days)
+		return 0;
+	date_format(first, a);
+	date_format(last, b);
+	log_error("the range %s .. %s is %lld days, more than max_range_days = %d ([etlre] in %s); "
+		  "split it, or raise max_range_days", a, b, (long long)days, s->cfg.max_range_days,
+		  s->cfg.path);
+	return EXIT_CODE_USAGE;
+}
+
 static bool connect_source(session *s, int statement_timeout)
 {
 	src_options so = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone };

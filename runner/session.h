@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "chunk.h"
 #include "cli.h"
 #include "config.h"
 #include "source_mariadb.h"
@@ -25,6 +26,9 @@ typedef struct session {
 /* session_load_config: reads the config named by the global options; 0 or
  * EXIT_CODE_USAGE */
 int session_load_config(session *s, const global_opts *g);
+/* session_check_range: 0, or EXIT_CODE_USAGE (logged) when first..last is
+ * longer than the config's max_range_days */
+int session_check_range(const session *s, civil_date first, civil_date last);
 /* session_connect: connects the target, and the source when need_source;
  * 0, EXIT_CODE_USAGE (bad source url) or EXIT_CODE_UNREACHABLE */
 int session_connect(session *s, bool need_source, int statement_timeout);

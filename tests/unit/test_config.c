@@ -201,6 +201,7 @@ static void check_defaults(config *cfg)
 	assert_string_equal(cfg->schema, "etlre");
 	assert_string_equal(cfg->timezone, "UTC");
 	assert_int_equal(cfg->connect_timeout, 10);
+	assert_int_equal(cfg->max_range_days, DEFAULT_MAX_RANGE_DAYS);
 	assert_int_equal(cfg->ntables, 1);
 	assert_null(t->columns);
 	assert_int_equal(t->ncolumns, 0);
@@ -257,6 +258,11 @@ static void check_etlre_section(config *cfg)
 	assert_string_equal(cfg->schema, "etl_meta");
 	assert_string_equal(cfg->timezone, "America/Argentina/Buenos_Aires");
 	assert_int_equal(cfg->connect_timeout, 3600);
+}
+
+static void check_max_range_days(config *cfg)
+{
+	assert_int_equal(cfg->max_range_days, 36600);
 }
 
 static void check_expr_checks(config *cfg)
@@ -327,6 +333,7 @@ static const good_case good_cases[] = {
 	  B(SRC TGT "[etlre]\nschema = etl_meta\ntimezone = America/Argentina/Buenos_Aires\n"
 		    "connect_timeout = 3600\n" TBL),
 	  check_etlre_section },
+	{ "max_range_days", B(SRC TGT "[etlre]\nmax_range_days = 36600\n" TBL), check_max_range_days },
 	{ "expr.* and check.*",
 	  B(GOOD "expr.a = x + 1\nexpr.b = IF(y = 1, 'on', 'off')\ncheck.pos = x >= 0\n"
 		 "check.a = a > 0\n"),
@@ -515,6 +522,12 @@ static const bad_case bad_cases[] = {
 	  "connect_timeout", "3601" },
 	{ "connect_timeout with unit", SRC TGT "[etlre]\nconnect_timeout = 10s\n" TBL,
 	  "connect_timeout", "10s" },
+	{ "max_range_days 0", SRC TGT "[etlre]\nmax_range_days = 0\n" TBL, "max_range_days",
+	  "max_range_days" },
+	{ "max_range_days 36601", SRC TGT "[etlre]\nmax_range_days = 36601\n" TBL,
+	  "max_range_days", "36601" },
+	{ "max_range_days with unit", SRC TGT "[etlre]\nmax_range_days = 10d\n" TBL,
+	  "max_range_days", "10d" },
 	{ "schema with a space", SRC TGT "[etlre]\nschema = my schema\n" TBL, NULL, "my schema" },
 	{ "schema with a quote", SRC TGT "[etlre]\nschema = etl\"re\n" TBL, NULL, "etl\"re" },
 	{ "timezone with a quote", SRC TGT "[etlre]\ntimezone = UTC';--\n" TBL, NULL, "timezone" },
@@ -617,6 +630,44 @@ static void test_config_missing_file(void **state)
 	assert_non_null(strstr(log, path));
 	free(log);
 	free(path);
+}
+
+/* a NUL byte (inih would cut the line there) and a directory (reads fail,
+ * not EOF) are refused before inih sees a line */
+static void test_config_nul_byte(void **state)
+{
+	static const char text[] = SRC "url2 = a\0b\n" TGT TBL;
+	config cfg;
+	char *log, *path, *where;
+	bool ok = load(text, sizeof(text) - 1, &cfg, &log, &path);
+	(void)state;
+
+	config_release(&cfg);
+	assert_false(ok);
+	where = xasprintf("%s:3: a NUL byte", path);
+	if (!strstr(log, where))
+		fail_msg("the log does not point at '%s': %s", where, log);
+	free(where);
+	free(log);
+	free(path);
+}
+
+static void test_config_directory(void **state)
+{
+	config cfg;
+	capture cap;
+	char *log;
+	bool ok;
+	(void)state;
+
+	capture_begin(&cap);
+	ok = config_load(tmpdir, &cfg);
+	log = capture_end(&cap);
+	config_release(&cfg);
+	assert_false(ok);
+	if (!strstr(log, "cannot read config file") || !strstr(log, tmpdir))
+		fail_msg("no 'cannot read config file' naming the directory: %s", log);
+	free(log);
 }
 
 /* ---- environment overrides ---- */
@@ -1020,6 +1071,8 @@ int main(void)
 	UNIT_ROWS(&l, "config_load ok: long line", test_config_long_line, long_line_cases);
 	UNIT_ROWS(&l, "config_load refuses", test_config_bad, bad_cases);
 	unit_add(&l, "config_load refuses: missing file", NULL, test_config_missing_file, NULL);
+	unit_add(&l, "config_load refuses: a NUL byte", NULL, test_config_nul_byte, NULL);
+	unit_add(&l, "config_load refuses: a directory", NULL, test_config_directory, NULL);
 	unit_add(&l, "env: ETLRE_*_URL override the file", NULL, test_env_overrides_file, NULL);
 	unit_add(&l, "env: ETLRE_*_URL stand in for missing urls", NULL,
 		 test_env_replaces_missing_urls, NULL);
