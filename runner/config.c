@@ -729,6 +729,13 @@ bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_si
 		u->port = (int)port;
 	}
 	query = strchr(slash + 1, '?');
+	if (memchr(slash + 1, '@', query ? (size_t)(query - slash - 1) : strlen(slash + 1))) {
+		/* "user:12/34@host/db": a '/' in the password ended the host; say so
+		 * without naming the parts, which hold a piece of the password */
+		snprintf(err, err_size, "source url: '@' after the host; percent-encode '/' as %%2F "
+			 "and '@' as %%40 in the user and password");
+		goto fail;
+	}
 	u->database = percent_decode(slash + 1, query ? (size_t)(query - slash - 1) : strlen(slash + 1), &ok);
 	if (!ok || !*u->database) {
 		snprintf(err, err_size, "source url: bad database name");

@@ -374,6 +374,27 @@ int plan_constraint_column(const table_plan *p, const char *constraint)
 	return -1;
 }
 
+static bool no_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	(void)ctx, (void)ncols, (void)row, (void)lengths;
+	return true;
+}
+
+/* probe_source: runs the table's SELECT for no rows, so that an expr.* or
+ * check.* naming a column the source lacks, or not valid SQL, is a
+ * configuration error found before anything is written, not a failed hour */
+static bool probe_source(src_conn *src, const table_plan *p)
+{
+	char *sql = xasprintf("%s WHERE 1 = 0", p->select_sql);
+	bool ok = src_query(src, sql, no_row, NULL);
+
+	free(sql);
+	if (!ok)
+		log_error("[table %s] the source query fails (see above): check its columns, expr.* "
+			  "and check.* settings", p->cfg->name);
+	return ok;
+}
+
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 {
 	catalog_cols sc = { 0 }, tc = { 0 };
@@ -439,7 +460,8 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 				r->cols[r->ncols++] = c;
 	}
 	build_sql(p, &sc);
-	ok = read_constraints(tgt, p) && (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
+	ok = probe_source(src, p) && read_constraints(tgt, p) &&
+	     (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
 out:
 	catalog_release(&sc);
 	catalog_release(&tc);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -23,14 +24,27 @@ struct rejects_file {
 
 rejects_file *rejects_file_open(const char *path, const char *const *header, int nfields)
 {
-	rejects_file *f = xcalloc(1, sizeof(*f));
+	rejects_file *f;
 	size_t lens[32];
+	struct stat st;
 
+	/* what the final rename would refuse (a directory), or do harm to (a
+	 * device, a fifo), is refused now, before any row is loaded */
+	if (!*path) {
+		log_error("--rejects-file: the path is empty");
+		return NULL;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		log_error("cannot write rejects file '%s': %s", path,
+			  S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file");
+		return NULL;
+	}
+	f = xcalloc(1, sizeof(*f));
 	f->path = xstrdup(path);
 	f->partial = xasprintf("%s.partial", path);
 	f->gz = gzopen(f->partial, "wb6");
 	if (!f->gz) {
-		log_error("cannot write rejects file '%s': %s", f->partial,
+		log_error("cannot write rejects file '%s' (as '%s' first): %s", path, f->partial,
 			  errno ? strerror(errno) : "gzopen failed");
 		free(f->path);
 		free(f->partial);

@@ -35,6 +35,10 @@ int session_load_config(session *s, const global_opts *g)
 		log_error("%s: %s", s->cfg.path, err);
 		return EXIT_CODE_USAGE;
 	}
+	if (!tgt_conninfo_check(s->cfg.target_url, err, sizeof(err))) {
+		log_error("%s: target url: %s", s->cfg.path, err);
+		return EXIT_CODE_USAGE;
+	}
 	return 0;
 }
 

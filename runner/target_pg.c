@@ -74,6 +74,37 @@ char *tgt_conninfo_describe(const char *conninfo)
 	return out;
 }
 
+bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	size_t o = 0;
+
+	if (opts) {
+		PQconninfoFree(opts);
+		return true;
+	}
+	/* libpq quotes the offending part, which may be the whole URI with its
+	 * password: quoted text longer than a few bytes becomes "..." */
+	for (const char *p = msg ? msg : "out of memory"; *p && *p != '\n' && o + 6 < err_size; p++) {
+		const char *close = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (close && close - p - 1 > 3) {
+			memcpy(err + o, "\"...\"", 5);
+			o += 5;
+			p = close;
+		} else if (close) { /* a short one, like "]" or "=": kept */
+			while (p < close && o + 6 < err_size)
+				err[o++] = *p++;
+			err[o++] = *p;
+		} else {
+			err[o++] = *p;
+		}
+	}
+	err[o] = '\0';
+	PQfreemem(msg);
+	return false;
+}
+
 static void set_error_from_result(tgt_conn *c, const PGresult *res)
 {
 	const char *f;

@@ -954,6 +954,8 @@ static const url_case url_cases[] = {
 	URL_BAD("truncated %-escape in password", "mariadb://etl:" SECRET "%4@h/ivr", NULL),
 	URL_BAD("bad %-escape in user", "mariadb://e%g1:" SECRET "@h/ivr", NULL),
 	URL_BAD("unencoded '/' in password", "mariadb://etl:Sw0rd/f1sh@h/ivr", NULL),
+	URL_BAD("unencoded '/' after a numeric start of the password",
+		"mariadb://etl:3306/" SECRET "@h/ivr", "%2F"),
 };
 
 #undef URL_OK
