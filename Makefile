@@ -5,6 +5,8 @@
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
 #   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
 #   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks man/etlre.1
+#   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each (default 30)
+#   make valgrind-check  unit tests and a few integration tests under valgrind
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -33,7 +35,19 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN     := $(if $(filter 1,$(SANITIZE)),etlre-san,etlre)
 
-.PHONY: all check unit integration demo clean install uninstall deps servers
+# libFuzzer targets (tests/fuzz/fuzz_*.c): the pure modules rebuilt by clang
+# with coverage and ASan + UBSan; each target runs FUZZ_SECONDS from its
+# committed seeds (tests/fuzz/corpus/NAME), new inputs kept in build-fuzz/
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   := build-fuzz
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+                -Wmissing-prototypes -Wvla $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJS    := $(PURE:%=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all check unit integration demo clean install uninstall deps servers fuzz valgrind-check
 
 all: $(BIN)
 
@@ -133,7 +147,49 @@ lint-man:
 deb: etlre
 	bash scripts/make-deb.sh $(if $(DEB_OUTDIR),--output $(DEB_OUTDIR))
 
+$(FUZZ_BUILD)/%.o: runner/%.c runner/*.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Irunner -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+# fuzz: stops at the first target that finds a crash, a leak or a broken
+# property; the input is saved as build-fuzz/crash-* (see README.md, Hardening)
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+		echo "# $$name: $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		    -close_fd_mask=2 -artifact_prefix=$(FUZZ_BUILD)/ \
+		    $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name; \
+	done
+
+# valgrind-check: the unit tests, then VALGRIND_TESTS with etlre run by
+# tests/valgrind/etlre-valgrind; any memory error or definite leak fails it
+# (exit 99 from valgrind, and a non-empty report in build/valgrind/)
+VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
+                  --errors-for-leak-kinds=definite --show-leak-kinds=definite
+VALGRIND_TESTS ?= tests/integration/t10-process-day.t tests/integration/t20-invalid-rows.t \
+                  tests/integration/t30-dry-run.t
+VALGRIND_LOGS  := $(CURDIR)/build/valgrind
+
+valgrind-check: $(BIN) $(UNIT_BINS)
+	$(if $(filter 1,$(SANITIZE)),$(error valgrind-check runs the build without SANITIZE))
+	@rm -rf $(VALGRIND_LOGS); mkdir -p $(VALGRIND_LOGS)
+	@set -e; for t in $(UNIT_BINS); do echo "# valgrind $$t"; \
+		$(VALGRIND) --log-file=$(VALGRIND_LOGS)/$$(basename $$t).%p.log $$t >/dev/null 2>&1 || \
+		{ echo "valgrind-check: $$t failed (exit $$?)"; cat $(VALGRIND_LOGS)/$$(basename $$t).*.log; exit 1; }; \
+	done
+	ETLRE_VALGRIND_BIN=$(CURDIR)/$(BIN) ETLRE_VALGRIND_LOGS=$(VALGRIND_LOGS) \
+		ETLRE_BIN=$(CURDIR)/tests/valgrind/etlre-valgrind prove $(VALGRIND_TESTS)
+	@bad=$$(find $(VALGRIND_LOGS) -type f -size +0); if [ -n "$$bad" ]; then \
+		cat $$bad; echo "valgrind-check: valgrind reported errors: $$bad"; exit 1; fi; \
+	echo "valgrind-check: no errors, no definite leaks ($$(ls $(VALGRIND_LOGS) | wc -l) processes)"
+
 clean:
-	rm -rf build build-san etlre etlre-san etlre_*.deb
+	rm -rf build build-san build-fuzz etlre etlre-san etlre_*.deb
 
 -include $(OBJS:.o=.d)

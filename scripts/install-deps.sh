@@ -9,6 +9,7 @@ PKGS=(
   mariadb-server mariadb-client postgresql postgresql-client
   perl time tzdata
   mandoc groff-base dpkg-dev
+  clang libclang-rt-dev valgrind
 )
 
 missing=()
