@@ -145,7 +145,7 @@ check "status: the last success from the ledger" \
 is "$(metric etlre_exit_status)" 0 "status: exit status 0"
 
 # ---- failures before any work are recorded too
-run_etlre --metrics-file "$PROM" --config "$TMP/no-such.conf" verify --date 2025-11-02
+CONF=$TMP/no-such.conf run_etlre --metrics-file "$PROM" verify --date 2025-11-02
 is "$RC" 2 "a missing config file: exit 2"
 SAMPLES=$(prom_check "$PROM")
 is "$(metric etlre_exit_status)" 2 "the metrics file records exit status 2"
