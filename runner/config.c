@@ -748,6 +748,8 @@ bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_si
 			if (strncmp(params[i], "socket=", 7) == 0) {
 				free(u->socket);
 				u->socket = percent_decode(params[i] + 7, strlen(params[i] + 7), &ok);
+				if (!ok)
+					snprintf(err, err_size, "source url: bad %%-escape in socket");
 			} else {
 				snprintf(err, err_size, "source url: unknown parameter '%.*s'",
 					 (int)strcspn(params[i], "="), params[i]);

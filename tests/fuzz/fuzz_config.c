@@ -3,11 +3,13 @@
  * read by config_load (through inih and the section-header reader) and, when
  * it loads, its source url parsed by mariadb_url_parse. An input starting
  * with 'U' is instead a source url and identifier on its own (the rest of
- * the input), so that the url parser gets inputs of its own.
+ * the input), so that the url parser gets inputs of its own; one starting
+ * with 'T' is a target url for tgt_conninfo_check (target_pg.c), which
+ * hides the quoted parts of libpq's complaint.
  *
  * Properties: no crash, leak or undefined behaviour; a url that parses has a
- * user, host, database and a port in 1..65535; no refusal message quotes the
- * password of a url (the url parser promises not to).
+ * user, host, database and a port in 1..65535; no refusal message of either
+ * url quotes its password.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -17,6 +19,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "log.h"
+#include "target_pg.h"
 
 static char path[64];
 static int fd = -1;
@@ -46,32 +49,59 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* password_shown: whether err quotes the password of url, taken as the
- * letters and digits between "mariadb://user:" and the next '@' when there
- * are at least 6 of them and they occur once in url (else they could be
- * quoted as another part) */
-static bool password_shown(const char *url, const char *err)
+/* password_shown_at: whether err quotes the password of url that starts at
+ * p: the letters and digits there (followed by end, unless end is 0), when
+ * there are at least 6 of them and they occur once in url (else they could
+ * be quoted as another part) */
+static bool password_shown_at(const char *url, const char *p, char end, const char *err)
 {
-	const char *p = strncmp(url, "mariadb://", 10) == 0 ? strchr(url + 10, ':') : NULL;
 	size_t n = 0;
 	char pw[64];
 	bool shown;
 
 	if (!p)
 		return false;
-	p++;
 	while (n < sizeof(pw) - 1 && isalnum((unsigned char)p[n]))
 		n++;
-	if (n < 6 || p[n] != '@')
+	if (n < 6 || (end && p[n] != end))
 		return false;
 	memcpy(pw, p, n);
 	pw[n] = '\0';
-	if (strstr(p + n, pw))
+	if (strstr(p + n, pw) || memmem(url, (size_t)(p - url), pw, n))
 		return false;
 	shown = strstr(err, pw) != NULL;
 	if (shown)
 		fprintf(stderr, "the message shows the password '%s': %s\n", pw, err);
 	return shown;
+}
+
+/* password_shown: the same for a source url, mariadb://user:PASSWORD@ */
+static bool password_shown(const char *url, const char *err)
+{
+	const char *p = strncmp(url, "mariadb://", 10) == 0 ? strchr(url + 10, ':') : NULL;
+
+	return p && password_shown_at(url, p + 1, '@', err);
+}
+
+/* target_case: the password of a target url is the letters and digits
+ * after "scheme://user:" or after "password=" (quoted or not) */
+static void target_case(const char *url)
+{
+	char err[256];
+	const char *p;
+
+	if (tgt_conninfo_check(url, err, sizeof(err)))
+		return;
+	fuzz_check(err[0] != '\0');
+	p = strstr(url, "://");
+	if (p && (p = strpbrk(p + 3, ":@")) && *p == ':')
+		fuzz_check(!password_shown_at(url, p + 1, '@', err));
+	p = strstr(url, "password=");
+	if (p) {
+		p += 9;
+		p += *p == '\'';
+		fuzz_check(!password_shown_at(url, p, 0, err));
+	}
 }
 
 static void url_case(const char *url)
@@ -93,6 +123,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	config cfg;
 
+	if (size > 0 && data[0] == 'T') {
+		char *s = strndup((const char *)data + 1, size - 1);
+		target_case(s);
+		free(s);
+		return 0;
+	}
 	if (size > 0 && data[0] == 'U') {
 		char *s = strndup((const char *)data + 1, size - 1);
 		url_case(s);

@@ -951,6 +951,8 @@ static const url_case url_cases[] = {
 	URL_BAD("unknown parameter after socket", "mariadb://etl:" SECRET "@h/ivr?socket=/x&compress=1",
 		"compress"),
 	URL_BAD("bad %-escape in password", "mariadb://etl:" SECRET "%zz@h/ivr", NULL),
+	/* found by fuzz_config: refused with an empty message */
+	URL_BAD("bad %-escape in socket", "mariadb://etl:" SECRET "@h/ivr?socket=%2Frun%zz", "socket"),
 	URL_BAD("truncated %-escape in password", "mariadb://etl:" SECRET "%4@h/ivr", NULL),
 	URL_BAD("bad %-escape in user", "mariadb://e%g1:" SECRET "@h/ivr", NULL),
 	URL_BAD("unencoded '/' in password", "mariadb://etl:Sw0rd/f1sh@h/ivr", NULL),
