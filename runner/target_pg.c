@@ -78,26 +78,35 @@ bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
 {
 	char *msg = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+	const char *text = msg ? msg : "out of memory", *end, *last = NULL;
 	size_t o = 0;
 
-	if (opts) {
+	if (opts || (!strchr(conninfo, '=') && strncmp(conninfo, "postgresql://", 13) != 0 &&
+		     strncmp(conninfo, "postgres://", 11) != 0)) {
+		/* parsed; or a database name alone, which is how libpq takes it */
 		PQconninfoFree(opts);
+		PQfreemem(msg);
 		return true;
 	}
 	/* libpq quotes the offending part, which may be the whole URI with its
-	 * password: quoted text longer than a few bytes becomes "..." */
-	for (const char *p = msg ? msg : "out of memory"; *p && *p != '\n' && o + 6 < err_size; p++) {
-		const char *close = *p == '"' ? strchr(p + 1, '"') : NULL;
-		if (close && close - p - 1 > 3) {
+	 * password, and may itself hold quotes: from the first quoted part that
+	 * is not one of libpq's own tokens ("=", "]") to the last quote of the
+	 * line, all becomes "..." (found by tests/fuzz/fuzz_config.c) */
+	end = text + strcspn(text, "\n");
+	for (const char *q = text; q < end; q++)
+		if (*q == '"')
+			last = q;
+	for (const char *p = text; p < end && o + 6 < err_size; p++) {
+		if (*p != '"' || p == last) {
+			err[o++] = *p;
+		} else if ((p[1] == '=' || p[1] == ']') && p[2] == '"') {
+			memcpy(err + o, p, 3);
+			o += 3;
+			p += 2;
+		} else {
 			memcpy(err + o, "\"...\"", 5);
 			o += 5;
-			p = close;
-		} else if (close) { /* a short one, like "]" or "=": kept */
-			while (p < close && o + 6 < err_size)
-				err[o++] = *p++;
-			err[o++] = *p;
-		} else {
-			err[o++] = *p;
+			p = last;
 		}
 	}
 	err[o] = '\0';

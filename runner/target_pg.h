@@ -47,8 +47,8 @@ void tgt_cancel_running(void);
 int tgt_library_version(void);
 /* tgt_describe: "user@host:port/db", without password (static storage) */
 const char *tgt_describe(tgt_conn *c);
-/* tgt_conninfo_check: whether libpq can parse conninfo (a URI or key=value
- * pairs); if not, writes libpq's reason into err without the quoted parts
+/* tgt_conninfo_check: whether libpq can parse conninfo (a URI, key=value
+ * pairs, or a database name alone); if not, writes libpq's reason into err without the quoted parts
  * (they may hold the password) */
 bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size);
 /* tgt_conninfo_describe: the same for a conninfo not yet connected; new string */

@@ -264,6 +264,9 @@ no_secret "unterminated IPv6 target host"
 ETLRE_TARGET_URL="host=127.0.0.1 password='$SECRET dbname=$PG_DB" refused "unterminated quote in a conninfo" 2 \
 	"target url: unterminated quoted string" --log-level debug status
 no_secret "unterminated quote in a conninfo"
+ETLRE_TARGET_URL="host=127.0.0.1 ab\"$SECRET@h" refused "a quote inside libpq's quoted complaint" 2 \
+	"target url: missing \"=\" after \"...\" in connection info string" --log-level debug status
+no_secret "a quote inside libpq's quoted complaint"
 ETLRE_SOURCE_URL="mariadb://etl:$SECRET%zz@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB" refused "bad %-escape in the source password" 2 \
 	"source url: bad %-escape" --log-level debug status
 no_secret "bad %-escape in the source password"
