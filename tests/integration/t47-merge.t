@@ -72,7 +72,7 @@ snapshot() {
 }
 
 # --- a key that is no primary key or unique index: exit 2 before anything happens
-run_etlre --config "$TMP/badkey.conf" process --date 2025-11-02
+CONF=$TMP/badkey.conf run_etlre process --date 2025-11-02
 is "$RC" 2 "key that is not unique in the target: exit 2"
 like "$ERR" "mode = merge needs the key .*name.* to be the primary key or a unique index of the target analytics.accounts" \
 	"the error says the key must be a primary key or unique index"
@@ -86,7 +86,7 @@ like "$OUT" 'accounts +24 +0 +0 +6 +6 +0 +0 ' "summary: 24 hours, 6 read, 6 load
 pg "INSERT INTO analytics.account_notes VALUES (1, 1), (2, 2), (4, 4)"
 
 # replace mode could not do this: deleting the hour's rows breaks the child's FK
-run_etlre --config "$TMP/replace.conf" process --date 2025-11-02
+CONF=$TMP/replace.conf run_etlre process --date 2025-11-02
 is "$RC" 1 "the same table in replace mode fails (the child references its rows)"
 like "$ERR" 'violates foreign key constraint' "replace mode: a foreign key violation"
 
