@@ -91,14 +91,17 @@ bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
 	/* libpq quotes the offending part, which may be the whole URI with its
 	 * password, and may itself hold quotes: from the first quoted part that
 	 * is not one of libpq's own tokens ("=", "]") to the last quote of the
-	 * line, all becomes "..." (found by tests/fuzz/fuzz_config.c) */
-	end = text + strcspn(text, "\n");
+	 * message (a quoted part may hold a newline too), all becomes "..."
+	 * (found by tests/fuzz/fuzz_config.c); the message is made one line */
+	end = text + strlen(text);
+	while (end > text && end[-1] == '\n')
+		end--;
 	for (const char *q = text; q < end; q++)
 		if (*q == '"')
 			last = q;
 	for (const char *p = text; p < end && o + 6 < err_size; p++) {
 		if (*p != '"' || p == last) {
-			err[o++] = *p;
+			err[o++] = *p == '\n' ? ' ' : *p;
 		} else if ((p[1] == '=' || p[1] == ']') && p[2] == '"') {
 			memcpy(err + o, p, 3);
 			o += 3;

@@ -267,6 +267,9 @@ no_secret "unterminated quote in a conninfo"
 ETLRE_TARGET_URL="host=127.0.0.1 ab\"$SECRET@h" refused "a quote inside libpq's quoted complaint" 2 \
 	"target url: missing \"=\" after \"...\" in connection info string" --log-level debug status
 no_secret "a quote inside libpq's quoted complaint"
+ETLRE_TARGET_URL="postgresql://etl:$SECRET@[::1/$PG_DB"$'\n'"x" refused "a newline inside libpq's quoted complaint" 2 \
+	"target url: end of string reached .* in URI: \"...\"\$" --log-level debug status
+no_secret "a newline inside libpq's quoted complaint"
 ETLRE_SOURCE_URL="mariadb://etl:$SECRET%zz@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB" refused "bad %-escape in the source password" 2 \
 	"source url: bad %-escape" --log-level debug status
 no_secret "bad %-escape in the source password"
