@@ -294,6 +294,15 @@ static int my_fixed_length(const column_spec *c)
 	return 0;
 }
 
+/* pg_fixed_length: the byte length of PostgreSQL's canonical text of a date
+ * or timestamp (without time zone) column for the years 1 to 9999, which
+ * to_char writes with 4 digits; else 0. The years outside (and BC) are
+ * measured. */
+static int pg_fixed_length(const column_spec *c)
+{
+	return c->type == VT_DATE ? 10 : c->type == VT_TIMESTAMP ? 26 : 0;
+}
+
 /*
  * canon_field: every canon_value is NULL exactly when its expression is, so
  * the NULL test of expr is only made for the rare row whose text is NULL
@@ -303,10 +312,13 @@ static int my_fixed_length(const column_spec *c)
 void canon_field(strbuf *sb, canon_dialect d, const column_spec *c, const char *expr)
 {
 	strbuf v;
-	int fixed = d == CANON_MARIADB ? my_fixed_length(c) : 0;
+	int fixed = d == CANON_MARIADB ? my_fixed_length(c) : pg_fixed_length(c);
 
 	sb_init(&v, 128);
 	canon_value(&v, d, c, expr);
+	if (d == CANON_POSTGRES && fixed > 0)
+		sb_addf(sb, "CASE WHEN %s >= '0001-01-01' AND %s < '10000-01-01' THEN '%d:' || %s ELSE ",
+			expr, expr, fixed, v.buf);
 	if (d == CANON_MARIADB && fixed > 0)
 		sb_addf(sb, "IFNULL(CONCAT('%d:', %s), IF(%s IS NULL, 'N', '?'))", fixed, v.buf, expr);
 	else if (d == CANON_MARIADB)
@@ -317,6 +329,8 @@ void canon_field(strbuf *sb, canon_dialect d, const column_spec *c, const char *
 			"coalesce(octet_length(%s)::text || ':' || %s,"
 			" CASE WHEN %s IS NULL THEN 'N' ELSE '?' END)",
 			v.buf, v.buf, expr);
+	if (d == CANON_POSTGRES && fixed > 0)
+		sb_adds(sb, " END");
 	sb_release(&v);
 }
 

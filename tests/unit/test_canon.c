@@ -194,8 +194,8 @@ static void test_field(void **state)
 }
 
 /* a date or timestamp read from a MariaDB date kind has a fixed-length text
- * there: a constant prefix, the text once; PostgreSQL (years past 9999, BC)
- * and other sources measure it */
+ * there: a constant prefix, the text once; other sources measure it, and so
+ * does PostgreSQL for years past 9999 and BC */
 static void test_field_fixed(void **state)
 {
 	column_spec ts = spec(VT_TIMESTAMP, "timestamp(3) without time zone", -1, 0);
@@ -223,6 +223,18 @@ static void test_field_fixed(void **state)
 	assert_true(strncmp(sb.buf, "IFNULL(CONCAT(LENGTH(", 21) == 0);
 	sb_reset(&sb);
 	ts.src = SK_DATETIME;
+	canon_field(&sb, CANON_POSTGRES, &ts, "\"t\"");
+	assert_true(strncmp(sb.buf, "CASE WHEN \"t\" >= '0001-01-01' AND \"t\" < '10000-01-01' THEN '26:' ||"
+				    " to_char(\"t\", 'YYYY-MM-DD HH24:MI:SS.US') ELSE coalesce(octet_length(to_char(",
+			    144) == 0);
+	sb_reset(&sb);
+	canon_field(&sb, CANON_POSTGRES, &d, "\"d\"");
+	assert_string_equal(sb.buf, "CASE WHEN \"d\" >= '0001-01-01' AND \"d\" < '10000-01-01' THEN '10:' ||"
+				    " to_char(\"d\", 'YYYY-MM-DD') ELSE coalesce(octet_length(to_char(\"d\","
+				    " 'YYYY-MM-DD'))::text || ':' || to_char(\"d\", 'YYYY-MM-DD'),"
+				    " CASE WHEN \"d\" IS NULL THEN 'N' ELSE '?' END) END");
+	sb_reset(&sb);
+	ts.type = VT_TIMESTAMPTZ; /* to_char in the session zone: measured */
 	canon_field(&sb, CANON_POSTGRES, &ts, "\"t\"");
 	assert_true(strncmp(sb.buf, "coalesce(octet_length(to_char(", 30) == 0);
 	sb_release(&sb);
