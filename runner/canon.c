@@ -104,12 +104,12 @@ static void add_float_norm(strbuf *sb, canon_dialect d, const char *s)
  * of the last kept digit is added before the rest is cut off, so that
  * MariaDB rounds the way PostgreSQL's input does: half away from
  * 2000-01-01, PostgreSQL's epoch, so half down before it */
-static void add_my_timestamp(strbuf *sb, const char *x, int p)
+static void add_my_timestamp(strbuf *sb, const char *x, int p, int src_frac)
 {
 	static const char fmt[] = "'%Y-%m-%d %H:%i:%s.%f'";
 	long half;
 
-	if (p >= 6) {
+	if (p >= src_frac) { /* nothing to round: the digits past p are zeros */
 		sb_addf(sb, "DATE_FORMAT(%s, %s)", x, fmt);
 		return;
 	}
@@ -181,7 +181,10 @@ static void value_mariadb(strbuf *sb, const column_spec *c, const char *x)
 		break;
 	case VT_TIMESTAMP:
 	case VT_TIMESTAMPTZ:
-		add_my_timestamp(sb, x, canon_time_precision(c));
+		add_my_timestamp(sb, x, canon_time_precision(c),
+				 c->src == SK_DATE || c->src == SK_DATETIME || c->src == SK_TIMESTAMP
+					 ? c->src_frac
+					 : 6);
 		break;
 	case VT_TIME:
 		add_my_time(sb, x, canon_time_precision(c));

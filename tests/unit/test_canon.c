@@ -205,12 +205,19 @@ static void test_field_fixed(void **state)
 
 	(void)state;
 	ts.src = SK_DATETIME;
+	ts.src_frac = 6; /* rounded to the target's 3 digits */
 	d.src = SK_DATE;
 	tm.src = SK_TIME;
 	sb_init(&sb, 256);
 	canon_field(&sb, CANON_MARIADB, &ts, "`t`");
 	assert_true(strncmp(sb.buf, "IFNULL(CONCAT('26:', RPAD(LEFT(DATE_FORMAT(", 43) == 0);
 	assert_null(strstr(sb.buf, "LENGTH("));
+	sb_reset(&sb);
+	ts.src_frac = 3; /* nothing to round */
+	canon_field(&sb, CANON_MARIADB, &ts, "`t`");
+	assert_string_equal(sb.buf, "IFNULL(CONCAT('26:', DATE_FORMAT(`t`, '%Y-%m-%d %H:%i:%s.%f')),"
+				    " IF(`t` IS NULL, 'N', '?'))");
+	ts.src_frac = 6;
 	sb_reset(&sb);
 	canon_field(&sb, CANON_MARIADB, &d, "`d`");
 	assert_string_equal(sb.buf, "IFNULL(CONCAT('10:', DATE_FORMAT(`d`, '%Y-%m-%d')), IF(`d` IS NULL, 'N', '?'))");
