@@ -319,9 +319,12 @@ void canon_field(strbuf *sb, canon_dialect d, const column_spec *c, const char *
 
 	sb_init(&v, 128);
 	canon_value(&v, d, c, expr);
-	if (d == CANON_POSTGRES && fixed > 0)
-		sb_addf(sb, "CASE WHEN %s >= '0001-01-01' AND %s < '10000-01-01' THEN '%d:' || %s ELSE ",
-			expr, expr, fixed, v.buf);
+	if (d == CANON_POSTGRES && fixed > 0) /* B: a BC value, which to_char prints as AD
+					       * and MariaDB cannot hold */
+		sb_addf(sb,
+			"CASE WHEN %s >= '0001-01-01' AND %s < '10000-01-01' THEN '%d:' || %s"
+			" WHEN %s < '0001-01-01' THEN 'B' ELSE ",
+			expr, expr, fixed, v.buf, expr);
 	if (d == CANON_MARIADB && fixed > 0)
 		sb_addf(sb, "IFNULL(CONCAT('%d:', %s), IF(%s IS NULL, 'N', '?'))", fixed, v.buf, expr);
 	else if (d == CANON_MARIADB)

@@ -232,12 +232,13 @@ static void test_field_fixed(void **state)
 	ts.src = SK_DATETIME;
 	canon_field(&sb, CANON_POSTGRES, &ts, "\"t\"");
 	assert_true(strncmp(sb.buf, "CASE WHEN \"t\" >= '0001-01-01' AND \"t\" < '10000-01-01' THEN '26:' ||"
-				    " to_char(\"t\", 'YYYY-MM-DD HH24:MI:SS.US') ELSE coalesce(octet_length(to_char(",
-			    144) == 0);
+				    " to_char(\"t\", 'YYYY-MM-DD HH24:MI:SS.US') WHEN \"t\" < '0001-01-01' THEN 'B'"
+				    " ELSE coalesce(octet_length(to_char(",
+			    177) == 0);
 	sb_reset(&sb);
 	canon_field(&sb, CANON_POSTGRES, &d, "\"d\"");
 	assert_string_equal(sb.buf, "CASE WHEN \"d\" >= '0001-01-01' AND \"d\" < '10000-01-01' THEN '10:' ||"
-				    " to_char(\"d\", 'YYYY-MM-DD') ELSE coalesce(octet_length(to_char(\"d\","
+				    " to_char(\"d\", 'YYYY-MM-DD') WHEN \"d\" < '0001-01-01' THEN 'B' ELSE coalesce(octet_length(to_char(\"d\","
 				    " 'YYYY-MM-DD'))::text || ':' || to_char(\"d\", 'YYYY-MM-DD'),"
 				    " CASE WHEN \"d\" IS NULL THEN 'N' ELSE '?' END) END");
 	sb_reset(&sb);
