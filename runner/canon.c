@@ -104,12 +104,12 @@ static void add_float_norm(strbuf *sb, canon_dialect d, const char *s)
  * of the last kept digit is added before the rest is cut off, so that
  * MariaDB rounds the way PostgreSQL's input does: half away from
  * 2000-01-01, PostgreSQL's epoch, so half down before it */
-static void add_my_timestamp(strbuf *sb, const char *x, int p)
+static void add_my_timestamp(strbuf *sb, const char *x, int p, int src_frac)
 {
 	static const char fmt[] = "'%Y-%m-%d %H:%i:%s.%f'";
 	long half;
 
-	if (p >= 6) {
+	if (p >= src_frac) { /* nothing to round: the digits past p are zeros */
 		sb_addf(sb, "DATE_FORMAT(%s, %s)", x, fmt);
 		return;
 	}
@@ -172,15 +172,19 @@ static void value_mariadb(strbuf *sb, const column_spec *c, const char *x)
 		add_float_norm(sb, CANON_MARIADB, s);
 		free(s);
 		break;
-	case VT_BOOL:
-		sb_addf(sb, "IF(CAST(%s AS CHAR) IN ('1', 't', 'true'), 't', 'f')", x);
+	case VT_BOOL: /* NULL stays NULL (canon_field relies on it) */
+		sb_addf(sb, "IF(CAST(%s AS CHAR) IN ('1', 't', 'true'), 't', IF(%s IS NULL, NULL, 'f'))",
+			x, x);
 		break;
 	case VT_DATE:
 		sb_addf(sb, "DATE_FORMAT(%s, '%%Y-%%m-%%d')", x);
 		break;
 	case VT_TIMESTAMP:
 	case VT_TIMESTAMPTZ:
-		add_my_timestamp(sb, x, canon_time_precision(c));
+		add_my_timestamp(sb, x, canon_time_precision(c),
+				 c->src == SK_DATE || c->src == SK_DATETIME || c->src == SK_TIMESTAMP
+					 ? c->src_frac
+					 : 6);
 		break;
 	case VT_TIME:
 		add_my_time(sb, x, canon_time_precision(c));
@@ -275,20 +279,64 @@ void canon_value(strbuf *sb, canon_dialect d, const column_spec *c, const char *
 		value_postgres(sb, c, expr);
 }
 
+/*
+ * my_fixed_length: the byte length of MariaDB's canonical text of c when it
+ * is the same for every value, else 0: a date or timestamp target read from
+ * a MariaDB date kind, which DATE_FORMAT writes with a 4-digit year (0000 to
+ * 9999) and a 2-digit hour. The field's length prefix is then a constant and
+ * the text is evaluated once per row instead of twice.
+ */
+static int my_fixed_length(const column_spec *c)
+{
+	if (c->src != SK_DATE && c->src != SK_DATETIME && c->src != SK_TIMESTAMP)
+		return 0;
+	if (c->type == VT_DATE)
+		return 10; /* YYYY-MM-DD */
+	if (c->type == VT_TIMESTAMP || c->type == VT_TIMESTAMPTZ)
+		return 26; /* YYYY-MM-DD HH:MM:SS.ffffff */
+	return 0;
+}
+
+/* pg_fixed_length: the byte length of PostgreSQL's canonical text of a date
+ * or timestamp (without time zone) column for the years 1 to 9999, which
+ * to_char writes with 4 digits; else 0. The years outside (and BC) are
+ * measured. */
+static int pg_fixed_length(const column_spec *c)
+{
+	return c->type == VT_DATE ? 10 : c->type == VT_TIMESTAMP ? 26 : 0;
+}
+
+/*
+ * canon_field: every canon_value is NULL exactly when its expression is, so
+ * the NULL test of expr is only made for the rare row whose text is NULL
+ * (N, or ? when expr is not NULL): most rows evaluate expr once per use in
+ * the text, which matters on a million rows.
+ */
 void canon_field(strbuf *sb, canon_dialect d, const column_spec *c, const char *expr)
 {
 	strbuf v;
+	int fixed = d == CANON_MARIADB ? my_fixed_length(c) : pg_fixed_length(c);
 
 	sb_init(&v, 128);
 	canon_value(&v, d, c, expr);
-	if (d == CANON_MARIADB)
-		sb_addf(sb, "IF(%s IS NULL, 'N', IFNULL(CONCAT(LENGTH(%s), ':', %s), '?'))", expr,
-			v.buf, v.buf);
+	if (d == CANON_POSTGRES && fixed > 0) /* B: a BC value, which to_char prints as AD
+					       * and MariaDB cannot hold */
+		sb_addf(sb,
+			"CASE WHEN %s >= '0001-01-01' AND %s < '10000-01-01' THEN '%d:' || %s"
+			" WHEN %s < '0001-01-01' THEN 'B' ELSE ",
+			expr, expr, fixed, v.buf, expr);
+	if (d == CANON_MARIADB && fixed > 0)
+		sb_addf(sb, "IFNULL(CONCAT('%d:', %s), IF(%s IS NULL, 'N', '?'))", fixed, v.buf, expr);
+	else if (d == CANON_MARIADB)
+		sb_addf(sb, "IFNULL(CONCAT(LENGTH(%s), ':', %s), IF(%s IS NULL, 'N', '?'))", v.buf,
+			v.buf, expr);
 	else
 		sb_addf(sb,
-			"CASE WHEN %s IS NULL THEN 'N' ELSE coalesce(octet_length(%s)::text || ':' || %s,"
-			" '?') END",
-			expr, v.buf, v.buf);
+			"coalesce(octet_length(%s)::text || ':' || %s,"
+			" CASE WHEN %s IS NULL THEN 'N' ELSE '?' END)",
+			v.buf, v.buf, expr);
+	if (d == CANON_POSTGRES && fixed > 0)
+		sb_adds(sb, " END");
 	sb_release(&v);
 }
 

@@ -31,7 +31,8 @@
  *
  * A field is the value's canonical text in a form that cannot be confused
  * with another field: "N" for NULL, "?" for a non-NULL value that has no
- * canonical text (cannot happen for a row the target accepted), otherwise
+ * canonical text (cannot happen for a row the target accepted), "B" for a
+ * PostgreSQL date or timestamp before year 1 (which MariaDB cannot hold), otherwise
  * "<byte length>:<text>". A row is the concatenation of its fields; its
  * checksum is the md5 of that byte string, and an hour's checksum the SUM of
  * the first 60 bits of each row's md5 (an exact DECIMAL/numeric on both

@@ -17,6 +17,7 @@ struct tgt_conn {
 	PGconn *pg;
 	tgt_error err;
 	char describe[256];
+	char *sent;      /* the SQL of the query tgt_query_send started, owned */
 };
 
 /* the cancel handle of the newest connection, for tgt_cancel_running */
@@ -203,6 +204,7 @@ void tgt_close(tgt_conn *c)
 			set_cancel_handle(NULL);
 		PQfinish(c->pg);
 	}
+	free(c->sent);
 	free(c);
 }
 
@@ -271,10 +273,11 @@ bool tgt_exec_quiet(tgt_conn *c, const char *sql)
 	return exec_impl(c, sql, 0, NULL, NULL, true);
 }
 
-static bool query_impl(tgt_conn *c, const char *sql, int nparams, const char *const *params,
-		       tgt_row_fn fn, void *ctx, bool quiet)
+/* rows_of: hands the rows of res (the result of sql) to fn, or logs its
+ * failure; clears res */
+static bool rows_of(tgt_conn *c, PGresult *res, const char *sql, tgt_row_fn fn, void *ctx,
+		    bool quiet)
 {
-	PGresult *res = run(c, sql, nparams, params);
 	int rows, cols;
 	char **values;
 	bool ok = true;
@@ -295,6 +298,40 @@ static bool query_impl(tgt_conn *c, const char *sql, int nparams, const char *co
 	}
 	free(values);
 	PQclear(res);
+	return ok;
+}
+
+static bool query_impl(tgt_conn *c, const char *sql, int nparams, const char *const *params,
+		       tgt_row_fn fn, void *ctx, bool quiet)
+{
+	return rows_of(c, run(c, sql, nparams, params), sql, fn, ctx, quiet);
+}
+
+bool tgt_query_send(tgt_conn *c, const char *sql, int nparams, const char *const *params)
+{
+	int sent = nparams == 0 ? PQsendQuery(c->pg, sql)
+				: PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (!sent) {
+		set_error_from_result(c, NULL);
+		log_failure(c, sql, false);
+		return false;
+	}
+	free(c->sent);
+	c->sent = xstrdup(sql);
+	return true;
+}
+
+bool tgt_query_finish(tgt_conn *c, tgt_row_fn fn, void *ctx)
+{
+	PGresult *first = PQgetResult(c->pg), *more;
+	bool ok;
+
+	while ((more = PQgetResult(c->pg)) != NULL)
+		PQclear(more); /* one statement: nothing more is expected */
+	ok = rows_of(c, first, c->sent ? c->sent : "", fn, ctx, false);
+	free(c->sent);
+	c->sent = NULL;
 	return ok;
 }
 

@@ -75,6 +75,15 @@ bool tgt_query(tgt_conn *c, const char *sql, int nparams, const char *const *par
  * statements whose row-level refusals the caller handles (merge bisection) */
 bool tgt_query_quiet(tgt_conn *c, const char *sql, int nparams, const char *const *params,
 		     tgt_row_fn fn, void *ctx) MUSTCHECK;
+/*
+ * tgt_query_send, tgt_query_finish: tgt_query in two halves, so that the
+ * caller can do other work (a source query) while the server runs this one.
+ * After a successful send, tgt_query_finish must be called before any other
+ * use of c; it waits for the result and hands its rows to fn. params need
+ * only live until tgt_query_send returns.
+ */
+bool tgt_query_send(tgt_conn *c, const char *sql, int nparams, const char *const *params) MUSTCHECK;
+bool tgt_query_finish(tgt_conn *c, tgt_row_fn fn, void *ctx) MUSTCHECK;
 /* tgt_query_int64: first column of the single row as an integer */
 bool tgt_query_int64(tgt_conn *c, const char *sql, int nparams, const char *const *params,
 		     int64_t *out) MUSTCHECK;

@@ -73,6 +73,13 @@ bool typemap_check(column_spec *c, const char *data_type, const char *column_typ
 		const char *p = column_type ? strchr(column_type, '(') : NULL;
 		c->src_bits = p ? atoi(p + 1) : 1;
 	}
+	c->src_frac = 6;
+	if (c->src == SK_DATE) {
+		c->src_frac = 0;
+	} else if (c->src == SK_DATETIME || c->src == SK_TIMESTAMP) {
+		const char *p = column_type ? strchr(column_type, '(') : NULL;
+		c->src_frac = p && p[1] >= '0' && p[1] <= '6' && p[2] == ')' ? p[1] - '0' : 0;
+	}
 	ok = accepts[c->src] | T(VT_OTHER);
 	if (c->src == SK_BIT && c->src_bits == 1)
 		ok |= T(VT_BOOL);

@@ -27,7 +27,7 @@
 #define TYPEMAP_SCRATCH 64
 
 /*
- * typemap_check: sets c->src and c->src_bits from the source column's
+ * typemap_check: sets c->src, c->src_bits and c->src_frac from the source column's
  * information_schema DATA_TYPE and COLUMN_TYPE (both NULL for an expression:
  * SK_UNKNOWN, anything goes) and c->zero_dates_null from the table's setting.
  * Returns false when the target column cannot hold the source type; the

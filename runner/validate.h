@@ -66,6 +66,8 @@ typedef struct column_spec {
 	bool not_null;
 	source_kind src;  /* what the source column is (typemap_check) */
 	int src_bits;     /* bit(n): n */
+	int src_frac;     /* datetime(n), timestamp(n): n fractional digits (0 for
+			   * date); 6 for other kinds (unknown) */
 	bool zero_dates_null; /* zero dates become NULL (zero_dates = null) */
 	char *scratch;    /* TYPEMAP_SCRATCH bytes for typemap_convert's result
 			   * (owned by whoever owns the spec; NULL: no conversion) */

@@ -166,16 +166,30 @@ is "$(pg "SELECT count(*) FROM analytics.vtypes")" 6 "its 6 rows loaded"
 run_etlre verify --date 2025-11-05 --table vtypes --deep
 is "$RC" 0 "--deep: identical values of every type compare equal"
 like "$ERR" 'does not compare column jb \(jsonb\)' "--deep says it leaves jsonb out"
-for change in "ts3 = ts3 + interval '1 millisecond'" "ts0 = ts0 - interval '1 second'" "tz = tz + interval '1 hour'" \
+# changed ID CHANGE...: each change made to the target row (ID, 'a') alone is
+# found by --deep and named by its column; the day is reloaded after each
+changed() {
+	local id=$1 change col
+	shift
+	for change in "$@"; do
+		col=${change%% *}
+		pg "UPDATE analytics.vtypes SET $change WHERE id = $id AND k2 = 'a'"
+		run_etlre verify --date 2025-11-05 --table vtypes --deep
+		like "$OUT" "changed id=$id, k2=a: $col\$" "--deep finds a change in $col of row $id"
+		run_etlre process --date 2025-11-05 --table vtypes >/dev/null
+	done
+}
+changed 1 "ts3 = ts3 + interval '1 millisecond'" "ts0 = ts0 - interval '1 second'" "tz = tz + interval '1 hour'" \
 	"t = '13:00:00.125'" "d = d + 1" "f = 0.1000000000000001" "f4 = 0.1234568" "ff = 0.123456" "b = NULL" "bs = false" \
 	"c = 'abd'" "by_ = '\\x00ff42'" "n = 1.5001" "nu = 1.50001" "ns = 8" "u = '6f9619ff-8b86-d011-b42d-00c04fc964fe'" \
-	"j = '{\"b\":1,  \"a\":2}'" "txt = 'cafe'" "e = 'b'" "len = 5"; do
-	col=${change%% *}
-	pg "UPDATE analytics.vtypes SET $change WHERE id = 1 AND k2 = 'a'"
-	run_etlre verify --date 2025-11-05 --table vtypes --deep
-	like "$OUT" "changed id=1, k2=a: $col\$" "--deep finds a change in $col"
-	run_etlre process --date 2025-11-05 --table vtypes >/dev/null
-done
+	"j = '{\"b\":1,  \"a\":2}'" "txt = 'cafe'" "e = 'b'" "len = 5" \
+	"ts = ts + interval '1 microsecond'" "ts0 = '10000-01-01'" "d = '2025-11-05 BC'" "d2 = d2 + 1" \
+	"t2 = '00:00:01'" "ts3 = NULL" "c = NULL" "n = NULL"
+# row 2: a NULL that becomes a value (the empty text, false, a date) is a change too
+changed 2 "tz = '2025-11-05 11:00:00+00'" "d = '2025-11-05'" "t = '00:00:00'" "txt = ''" "j = '{}'" \
+	"by_ = ''" "b = false" "u = '6f9619ff-8b86-d011-b42d-00c04fc964ff'"
+run_etlre verify --date 2025-11-05 --table vtypes --deep
+is "$RC" 0 "--deep: equal again after the reloads"
 pg "UPDATE analytics.vtypes SET k2 = 'A' WHERE id = 1 AND k2 = 'a'"
 run_etlre verify --date 2025-11-05 --table vtypes --deep
 like "$OUT" 'extra +id=1, k2=A' "compound keys compare as bytes, not by collation: A is extra"

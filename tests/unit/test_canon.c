@@ -59,7 +59,7 @@ static const value_case value_cases[] = {
 	{ "numeric scale above DECIMAL's 38 compares without trailing zeros", VT_NUMERIC,
 	  "numeric(60,40)", 60, 40, MY, "`n`", NULL, "DECIMAL(65,30)" },
 	{ "boolean mariadb", VT_BOOL, "boolean", -1, 0, MY, "`b`",
-	  "IF(CAST(`b` AS CHAR) IN ('1', 't', 'true'), 't', 'f')", NULL },
+	  "IF(CAST(`b` AS CHAR) IN ('1', 't', 'true'), 't', IF(`b` IS NULL, NULL, 'f'))", NULL },
 	{ "boolean postgres keeps NULL", VT_BOOL, "boolean", -1, 0, PG, "\"b\"",
 	  "CASE WHEN \"b\" THEN 't' WHEN NOT \"b\" THEN 'f' END", NULL },
 	{ "date mariadb", VT_DATE, "date", -1, 0, MY, "`d`", "DATE_FORMAT(`d`, '%Y-%m-%d')", NULL },
@@ -184,12 +184,67 @@ static void test_field(void **state)
 	(void)state;
 	sb_init(&sb, 64);
 	canon_field(&sb, CANON_MARIADB, &s, "`v`");
-	assert_string_equal(sb.buf, "IF(`v` IS NULL, 'N', IFNULL(CONCAT(LENGTH(CONVERT(`v` USING utf8mb4)),"
-				    " ':', CONVERT(`v` USING utf8mb4)), '?'))");
+	assert_string_equal(sb.buf, "IFNULL(CONCAT(LENGTH(CONVERT(`v` USING utf8mb4)),"
+				    " ':', CONVERT(`v` USING utf8mb4)), IF(`v` IS NULL, 'N', '?'))");
 	sb_reset(&sb);
 	canon_field(&sb, CANON_POSTGRES, &s, "\"v\"");
-	assert_string_equal(sb.buf, "CASE WHEN \"v\" IS NULL THEN 'N' ELSE coalesce(octet_length(\"v\"::text)"
-				    "::text || ':' || \"v\"::text, '?') END");
+	assert_string_equal(sb.buf, "coalesce(octet_length(\"v\"::text)::text || ':' || \"v\"::text,"
+				    " CASE WHEN \"v\" IS NULL THEN 'N' ELSE '?' END)");
+	sb_release(&sb);
+}
+
+/* a date or timestamp read from a MariaDB date kind has a fixed-length text
+ * there: a constant prefix, the text once; other sources measure it, and so
+ * does PostgreSQL for years past 9999 and BC */
+static void test_field_fixed(void **state)
+{
+	column_spec ts = spec(VT_TIMESTAMP, "timestamp(3) without time zone", -1, 0);
+	column_spec d = spec(VT_DATE, "date", -1, 0);
+	column_spec tm = spec(VT_TIME, "time without time zone", -1, 0);
+	strbuf sb;
+
+	(void)state;
+	ts.src = SK_DATETIME;
+	ts.src_frac = 6; /* rounded to the target's 3 digits */
+	d.src = SK_DATE;
+	tm.src = SK_TIME;
+	sb_init(&sb, 256);
+	canon_field(&sb, CANON_MARIADB, &ts, "`t`");
+	assert_true(strncmp(sb.buf, "IFNULL(CONCAT('26:', RPAD(LEFT(DATE_FORMAT(", 43) == 0);
+	assert_null(strstr(sb.buf, "LENGTH("));
+	sb_reset(&sb);
+	ts.src_frac = 3; /* nothing to round */
+	canon_field(&sb, CANON_MARIADB, &ts, "`t`");
+	assert_string_equal(sb.buf, "IFNULL(CONCAT('26:', DATE_FORMAT(`t`, '%Y-%m-%d %H:%i:%s.%f')),"
+				    " IF(`t` IS NULL, 'N', '?'))");
+	ts.src_frac = 6;
+	sb_reset(&sb);
+	canon_field(&sb, CANON_MARIADB, &d, "`d`");
+	assert_string_equal(sb.buf, "IFNULL(CONCAT('10:', DATE_FORMAT(`d`, '%Y-%m-%d')), IF(`d` IS NULL, 'N', '?'))");
+	sb_reset(&sb);
+	canon_field(&sb, CANON_MARIADB, &tm, "`m`"); /* TIME: hours can be 838 or negative */
+	assert_true(strncmp(sb.buf, "IFNULL(CONCAT(LENGTH(", 21) == 0);
+	sb_reset(&sb);
+	ts.src = SK_TEXT; /* a string read as a timestamp */
+	canon_field(&sb, CANON_MARIADB, &ts, "`t`");
+	assert_true(strncmp(sb.buf, "IFNULL(CONCAT(LENGTH(", 21) == 0);
+	sb_reset(&sb);
+	ts.src = SK_DATETIME;
+	canon_field(&sb, CANON_POSTGRES, &ts, "\"t\"");
+	assert_true(strncmp(sb.buf, "CASE WHEN \"t\" >= '0001-01-01' AND \"t\" < '10000-01-01' THEN '26:' ||"
+				    " to_char(\"t\", 'YYYY-MM-DD HH24:MI:SS.US') WHEN \"t\" < '0001-01-01' THEN 'B'"
+				    " ELSE coalesce(octet_length(to_char(",
+			    177) == 0);
+	sb_reset(&sb);
+	canon_field(&sb, CANON_POSTGRES, &d, "\"d\"");
+	assert_string_equal(sb.buf, "CASE WHEN \"d\" >= '0001-01-01' AND \"d\" < '10000-01-01' THEN '10:' ||"
+				    " to_char(\"d\", 'YYYY-MM-DD') WHEN \"d\" < '0001-01-01' THEN 'B' ELSE coalesce(octet_length(to_char(\"d\","
+				    " 'YYYY-MM-DD'))::text || ':' || to_char(\"d\", 'YYYY-MM-DD'),"
+				    " CASE WHEN \"d\" IS NULL THEN 'N' ELSE '?' END) END");
+	sb_reset(&sb);
+	ts.type = VT_TIMESTAMPTZ; /* to_char in the session zone: measured */
+	canon_field(&sb, CANON_POSTGRES, &ts, "\"t\"");
+	assert_true(strncmp(sb.buf, "coalesce(octet_length(to_char(", 30) == 0);
 	sb_release(&sb);
 }
 
@@ -201,13 +256,13 @@ static void test_concat(void **state)
 	(void)state;
 	sb_init(&sb, 256);
 	canon_concat(&sb, CANON_MARIADB, cols3, exprs_my, idx, 2);
-	assert_true(strncmp(sb.buf, "CONCAT(CAST(IF(`id` IS NULL", 27) == 0);
-	assert_non_null(strstr(sb.buf, " AS BINARY), CAST(IF(`cost` IS NULL"));
+	assert_true(strncmp(sb.buf, "CONCAT(CAST(IFNULL(CONCAT(LENGTH(CAST(CAST(`id`", 47) == 0);
+	assert_non_null(strstr(sb.buf, " AS BINARY), CAST(IFNULL(CONCAT(LENGTH(CAST(CAST(`cost`"));
 	assert_null(strstr(sb.buf, "`name`"));
 	sb_reset(&sb);
 	canon_concat(&sb, CANON_POSTGRES, cols3, exprs_pg, idx, 2);
-	assert_true(strncmp(sb.buf, "(CASE WHEN \"id\" IS NULL", 23) == 0);
-	assert_non_null(strstr(sb.buf, " END || CASE WHEN \"cost\" IS NULL"));
+	assert_true(strncmp(sb.buf, "(coalesce(octet_length(\"id\"::text)", 34) == 0);
+	assert_non_null(strstr(sb.buf, " END) || coalesce(octet_length(round(\"cost\""));
 	sb_release(&sb);
 }
 
@@ -444,6 +499,8 @@ int main(void)
 	UNIT_ROWS(&l, "canon_time_precision", test_precision, prec_cases);
 	unit_add(&l, "canon_comparable: jsonb is not, json and text are", NULL, test_comparable, NULL);
 	unit_add(&l, "canon_field: NULL marker and length prefix", NULL, test_field, NULL);
+	unit_add(&l, "canon_field: fixed-length MariaDB dates and timestamps", NULL, test_field_fixed,
+		 NULL);
 	unit_add(&l, "canon_concat: binary pieces in MariaDB, || in PostgreSQL", NULL, test_concat,
 		 NULL);
 	unit_add(&l, "canon_row_slice: exact integers on both sides", NULL, test_slice, NULL);

@@ -282,11 +282,36 @@ static void test_zone_unknown(void **state)
 	assert_string_equal(zone_name(), "UTC");
 }
 
+/* typemap_check: the fractional digits of the source's date kinds, which
+ * canon.c needs to know whether MariaDB must round to the target's */
+static void test_src_frac(void **state)
+{
+	static const struct {
+		const char *data_type, *column_type;
+		int frac;
+	} cases[] = {
+		{ "datetime", "datetime(3)", 3 }, { "datetime", "datetime", 0 },
+		{ "timestamp", "timestamp(6)", 6 }, { "date", "date", 0 },
+		{ "varchar", "varchar(40)", 6 }, { NULL, NULL, 6 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		column_spec c;
+		memset(&c, 0, sizeof(c));
+		column_spec_set_type(&c, "timestamp", 3);
+		c.src_frac = -1;
+		(void)typemap_check(&c, cases[i].data_type, cases[i].column_type, false);
+		assert_int_equal(c.src_frac, cases[i].frac);
+	}
+}
+
 int main(void)
 {
 	unit_list l = { 0 };
 
 	UNIT_ROWS(&l, "typemap_check", test_compat, compat_cases);
+	unit_add(&l, "typemap_check: fractional digits of the source", NULL, test_src_frac, NULL);
 	UNIT_ROWS(&l, "typemap_select_expr", test_select_expr, expr_cases);
 	UNIT_ROWS(&l, "float_shortest", test_float_shortest, float_cases);
 	unit_add(&l, "float_shortest: not a number", NULL, test_float_shortest_not_a_number, NULL);
