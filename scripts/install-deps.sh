@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: install the Debian packages etlre needs to build, test and
 # run its local demo servers. Non-interactive; does nothing when all are present.
+#   install-deps.sh [--bench]   --bench adds what scripts/bench.sh compares
+#                               against (pgloader)
 set -euo pipefail
 
 PKGS=(
@@ -10,6 +12,11 @@ PKGS=(
   perl time tzdata
   mandoc groff-base dpkg-dev
 )
+case ${1:-} in
+  --bench) PKGS+=(pgloader) ;;
+  "") ;;
+  *) echo "usage: install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do
