@@ -6,6 +6,7 @@
 # on the same data, it times:
 #   etlre fresh       etlre process over the range into an empty target
 #   etlre replace     the same again over the loaded target
+#   ... -j2           both again with --jobs 2 (two worker processes)
 #   pipe              mariadb --quick --batch | sed | psql \copy
 #   pgloader          Debian's pgloader, 4 workers (skipped when not installed:
 #                     scripts/install-deps.sh --bench installs it)
@@ -147,6 +148,16 @@ measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval
 	process --start-date "$START" --end-date "$END" --table calls_bench
 expect_rows analytics.calls_bench "$ROWS"
 
+# the same with two workers (--jobs 2): one loads an hour while the other
+# finishes its previous one (COPY end, counts, commit)
+truncate_target
+measure "etlre fresh -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+expect_rows analytics.calls_bench "$ROWS"
+measure "etlre replace -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+expect_rows analytics.calls_bench "$ROWS"
+
 # the same rows as files on the server, in the order etlre loaded them
 pg -c "COPY analytics.calls_bench TO '$WORK/calls.txt'"
 pg -c "COPY analytics.calls_bench TO '$WORK/calls.bin' (FORMAT binary)"
@@ -241,6 +252,9 @@ done
 echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 1.0)"
 echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 2.5)"
 echo "ratio replace/(delete+copy): $(ratio 'etlre replace' delete+copy)   (target <= 1.3)"
+echo "ratio etlre -j2/pipe:        $(ratio 'etlre fresh -j2' pipe)"
+echo "ratio pgloader/etlre -j2:    $(ratio pgloader 'etlre fresh -j2')"
+echo "ratio replace -j2/(d+c):     $(ratio 'etlre replace -j2' delete+copy)"
 echo "ratio verify/plain:          $(ratio verify 'plain counts')"
 echo "ratio deep/plain:            $(ratio 'verify --deep' 'plain counts')"
 echo "etlre 1-hour peak RSS MiB:   ${RSS['etlre 1 hour']}   (target <= 64)"

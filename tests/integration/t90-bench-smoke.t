@@ -17,7 +17,7 @@ like "$OUT" "machine: $(nproc) cores, .+, Debian " "machine line: cores, CPU, De
 like "$OUT" 'servers: [0-9.]+ PostgreSQL, [0-9.]+-MariaDB' "server versions"
 like "$OUT" '^step +wall s +rows/s +peak RSS MiB' "table header"
 num='[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]'
-for step in "etlre fresh" "etlre replace" "delete+copy" "copy text" "copy binary" pipe \
+for step in "etlre fresh" "etlre replace" "etlre fresh -j2" "etlre replace -j2" "delete+copy" "copy text" "copy binary" pipe \
 	"etlre 1 hour" verify "verify --deep" "plain counts"; do
 	esc=$(printf '%s' "$step" | sed 's/[+]/[+]/g')
 	like "$OUT" "^$esc +$num" "line for $step with wall s, rows/s and RSS"
@@ -25,10 +25,11 @@ done
 if command -v pgloader >/dev/null; then
 	like "$OUT" "^pgloader +$num" "line for pgloader"
 	like "$OUT" 'ratio pgloader/etlre: +[0-9]+\.[0-9]{2}' "ratio pgloader/etlre"
+	like "$OUT" 'ratio pgloader/etlre -j2: +[0-9]+\.[0-9]{2}' "ratio pgloader/etlre -j2"
 else
 	like "$OUT" "^pgloader +skipped" "pgloader marked as skipped"
 fi
-for r in 'etlre/pipe' 'replace/\(delete\+copy\)' 'verify/plain' 'deep/plain'; do
+for r in 'etlre/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' 'verify/plain' 'deep/plain'; do
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done
 like "$OUT" 'etlre 1-hour peak RSS MiB: +[0-9]+\.[0-9]' "1-hour peak RSS"
