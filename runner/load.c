@@ -570,11 +570,6 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 
 	if (!src_exec(x->src, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"))
 		return false;
-	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
-	ok = src_query_int64(x->src, sql, source_count);
-	free(sql);
-	if (!ok)
-		return false;
 	sql = plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
 	ok = src_stream_open(x->src, sql);
 	free(sql);
@@ -595,7 +590,12 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	src_stream_close(x->src);
 	if (r < 0)
 		return false;
-	if (!flush_batch(x))
+	/* the source counts the hour in the same snapshot (the transaction's
+	 * read view) while the target takes the end of the COPY */
+	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
+	ok = src_query_int64_send(x->src, sql);
+	free(sql);
+	if (!ok || !flush_batch(x) || !src_query_int64_recv(x->src, source_count))
 		return false;
 	return src_exec(x->src, "COMMIT");
 }

@@ -242,13 +242,13 @@ ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
 echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
 echo "servers: $(pg -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(my -e 'SELECT VERSION()') MariaDB${PGLOADER:+, $PGLOADER}"
-printf '%-16s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
+printf '%-18s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
 for name in "${ORDER[@]}"; do
-	printf '%-16s %9s %11s %12s\n' "$name" "${WALL[$name]}" \
+	printf '%-18s %9s %11s %12s\n' "$name" "${WALL[$name]}" \
 		"$(awk -v n="${NROWS[$name]}" -v s="${WALL[$name]}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
 		"${RSS[$name]}"
 done
-[ -n "$PGLOADER" ] || printf '%-16s %9s %11s %12s\n' pgloader skipped - -
+[ -n "$PGLOADER" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
 echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 1.0)"
 echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 2.5)"
 echo "ratio replace/(delete+copy): $(ratio 'etlre replace' delete+copy)   (target <= 1.3)"
