@@ -16,8 +16,8 @@ BUILD   ?= build
 PKGS    := libpq libmariadb zlib inih
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wmissing-prototypes -Wvla -Wformat=2 \
-           -Wno-format-nonliteral -Wno-format-truncation -MMD -MP $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+           -Wno-format-nonliteral -Wno-format-truncation -MMD -MP -pthread $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -pthread
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san

@@ -5,6 +5,7 @@
  */
 #include "encode.h"
 
+#include <stdint.h>
 #include <string.h>
 
 size_t utf8_sequence_length(const char *str, size_t n)
@@ -49,6 +50,15 @@ bool utf8_valid(const char *s, size_t n, size_t *bad_offset)
 		unsigned char c = (unsigned char)s[i];
 		size_t len;
 
+		/* fast path: 8 bytes of ASCII without NUL at a time */
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (((w | ((w - 0x0101010101010101ull) & ~w)) & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c >= 0x01 && c < 0x80) {
 			i++;
 			continue;
@@ -74,6 +84,9 @@ size_t utf8_char_count(const char *s, size_t n)
 	return count;
 }
 
+/* the letter after the backslash for the bytes COPY text escapes, else 0 */
+static const char copy_escape[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+
 void copy_add_text(strbuf *sb, const char *s, size_t n)
 {
 	char *out;
@@ -81,14 +94,13 @@ void copy_add_text(strbuf *sb, const char *s, size_t n)
 	sb_grow(sb, 2 * n);
 	out = sb->buf + sb->len;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+		char c = s[i], e = copy_escape[(unsigned char)c];
 
-		switch (c) {
-		case '\\': *out++ = '\\'; *out++ = '\\'; break;
-		case '\t': *out++ = '\\'; *out++ = 't'; break;
-		case '\n': *out++ = '\\'; *out++ = 'n'; break;
-		case '\r': *out++ = '\\'; *out++ = 'r'; break;
-		default: *out++ = c;
+		if (!e) {
+			*out++ = c;
+		} else {
+			*out++ = '\\';
+			*out++ = e;
 		}
 	}
 	sb->len = (size_t)(out - sb->buf);

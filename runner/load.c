@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy_pipe.h"
 #include "encode.h"
 #include "json.h"
 #include "load_merge.h"
@@ -47,6 +48,7 @@ typedef struct window_ctx {
 	char *rejects_copy_sql;
 	strbuf scratch;
 	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
+	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -407,11 +409,23 @@ static bool stream_start(window_ctx *x)
 	return true;
 }
 
+/* stream_drain: waits until the writer thread sent everything queued; false
+ * when a send failed. The connection may be used again afterwards. */
+static bool stream_drain(window_ctx *x)
+{
+	return !x->pipe || copy_pipe_drain(x->pipe);
+}
+
 static bool stream_send(window_ctx *x)
 {
 	batch *b = &x->b;
+	const char *data = b->data.buf + b->sent;
+	size_t len = b->data.len - b->sent;
+	bool ok = x->pipe ? copy_pipe_put(x->pipe, data, len) : tgt_copy_put(x->tgt, data, len);
 
-	if (!tgt_copy_put(x->tgt, b->data.buf + b->sent, b->data.len - b->sent)) {
+	if (!ok) {
+		if (!stream_drain(x))
+			log_debug("the COPY writer thread stopped after a failed send");
 		tgt_copy_abort(x->tgt, "etlre: sending failed");
 		b->streaming = false;
 		return false;
@@ -429,6 +443,10 @@ static copy_outcome stream_finish(window_ctx *x)
 	const tgt_error *err;
 
 	b->streaming = false;
+	if (!stream_drain(x)) {
+		tgt_copy_abort(x->tgt, "etlre: sending failed");
+		return COPY_FAILED;
+	}
 	if (tgt_copy_end(x->tgt, &n)) {
 		if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
 			return COPY_FAILED;
@@ -552,11 +570,6 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 
 	if (!src_exec(x->src, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"))
 		return false;
-	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
-	ok = src_query_int64(x->src, sql, source_count);
-	free(sql);
-	if (!ok)
-		return false;
 	sql = plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
 	ok = src_stream_open(x->src, sql);
 	free(sql);
@@ -577,7 +590,12 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	src_stream_close(x->src);
 	if (r < 0)
 		return false;
-	if (!flush_batch(x))
+	/* the source counts the hour in the same snapshot (the transaction's
+	 * read view) while the target takes the end of the COPY */
+	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
+	ok = src_query_int64_send(x->src, sql);
+	free(sql);
+	if (!ok || !flush_batch(x) || !src_query_int64_recv(x->src, source_count))
 		return false;
 	return src_exec(x->src, "COMMIT");
 }
@@ -659,6 +677,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
 	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
+	x.pipe = copy_pipe_new(tgt); /* NULL: the rows are sent without the thread */
 	log_set_context(run->job_id, p->cfg->name, x.hour_iso);
 
 	/* errors left by an earlier window must not be blamed on this one */
@@ -686,6 +705,9 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 			  (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
 			  (long long)res->n.deleted, res->seconds);
 	} else {
+		/* the writer thread gives the connection back before the rollback */
+		if (!stream_drain(&x))
+			log_debug("the COPY writer thread stopped after a failed send");
 		src_rollback(src);
 		tgt_exec_quiet(tgt, "ROLLBACK");
 		if (signals_caught()) /* a statement cancelled by the signal handler */
@@ -718,6 +740,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_release(&x.rejects);
 	sb_release(&x.scratch);
 	free(x.rejects_copy_sql);
+	copy_pipe_free(x.pipe);
 	return ok;
 }
 

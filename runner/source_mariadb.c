@@ -15,6 +15,7 @@
 struct src_conn {
 	MYSQL *my;
 	MYSQL_RES *stream;
+	char *pending;  /* SQL of a query sent by src_query_int64_send, not yet read */
 	src_error err;
 	char describe[256];
 };
@@ -85,6 +86,7 @@ void src_close(src_conn *c)
 	if (!c)
 		return;
 	src_stream_close(c);
+	free(c->pending);
 	if (c->my)
 		mysql_close(c->my);
 	free(c);
@@ -134,9 +136,21 @@ bool src_exec(src_conn *c, const char *sql)
 	return true;
 }
 
+/* discard_pending: reads and drops the answer of a query sent but not read */
+static void discard_pending(src_conn *c)
+{
+	if (!c->pending)
+		return;
+	if (mysql_read_query_result(c->my) == 0)
+		mysql_free_result(mysql_store_result(c->my));
+	free(c->pending);
+	c->pending = NULL;
+}
+
 void src_rollback(src_conn *c)
 {
 	src_stream_close(c);
+	discard_pending(c);
 	if (mysql_real_query(c->my, "ROLLBACK", 8) != 0)
 		log_debug("source rollback failed: %s", mysql_error(c->my));
 }
@@ -170,6 +184,43 @@ bool src_query_int64(src_conn *c, const char *sql, int64_t *out)
 {
 	*out = 0;
 	return src_query(c, sql, first_int64, out);
+}
+
+bool src_query_int64_send(src_conn *c, const char *sql)
+{
+	discard_pending(c);
+	if (mysql_send_query(c->my, sql, strlen(sql)) != 0) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	c->pending = xstrdup(sql);
+	return true;
+}
+
+bool src_query_int64_recv(src_conn *c, int64_t *out)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char *sql = c->pending;
+
+	*out = 0;
+	if (!sql) {
+		log_error("source %s: no query sent to read the answer of", c->describe);
+		return false;
+	}
+	c->pending = NULL;
+	if (mysql_read_query_result(c->my) != 0 || !(res = mysql_store_result(c->my))) {
+		set_error(c);
+		log_failure(c, sql);
+		free(sql);
+		return false;
+	}
+	if ((row = mysql_fetch_row(res)) != NULL && row[0])
+		*out = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	free(sql);
+	return true;
 }
 
 bool src_stream_open(src_conn *c, const char *sql)

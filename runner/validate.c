@@ -179,6 +179,12 @@ static bool check_numeric(const column_spec *c, const char *v, size_t len, char 
 	return true;
 }
 
+/* is_digit: isdigit without the locale table lookup (this runs per value) */
+static inline bool is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
 bool timestamp_valid(const char *v, size_t len, bool date_only)
 {
 	int y, mo, d, h = 0, mi = 0, s = 0;
@@ -190,7 +196,7 @@ bool timestamp_valid(const char *v, size_t len, bool date_only)
 		if (i == 4 || i == 7) {
 			if (v[i] != '-')
 				return false;
-		} else if (!isdigit((unsigned char)v[i])) {
+		} else if (!is_digit(v[i])) {
 			return false;
 		}
 	}
@@ -207,7 +213,7 @@ bool timestamp_valid(const char *v, size_t len, bool date_only)
 		if (i == 13 || i == 16) {
 			if (v[i] != ':')
 				return false;
-		} else if (!isdigit((unsigned char)v[i])) {
+		} else if (!is_digit(v[i])) {
 			return false;
 		}
 	}
@@ -220,12 +226,12 @@ bool timestamp_valid(const char *v, size_t len, bool date_only)
 		if (v[19] != '.' || len == 20 || len > 26)
 			return false;
 		for (i = 20; i < len; i++)
-			if (!isdigit((unsigned char)v[i]))
+			if (!is_digit(v[i]))
 				return false;
 	}
 	if (date_only) {
 		for (i = 11; i < len; i++)
-			if (isdigit((unsigned char)v[i]) && v[i] != '0')
+			if (is_digit(v[i]) && v[i] != '0')
 				return false;
 	}
 	return true;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: install the Debian packages etlre needs to build, test and
 # run its local demo servers. Non-interactive; does nothing when all are present.
+#   install-deps.sh [--bench]   --bench adds what scripts/bench.sh compares
+#                               against (pgloader)
 set -euo pipefail
 
 PKGS=(
@@ -11,6 +13,11 @@ PKGS=(
   mandoc groff-base dpkg-dev
   clang libclang-rt-dev valgrind
 )
+case ${1:-} in
+  --bench) PKGS+=(pgloader) ;;
+  "") ;;
+  *) echo "usage: install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -106,6 +106,41 @@ static void test_utf8_valid_respects_length(void **state)
 	assert_true(utf8_valid(emoji, 0, &bad)); /* zero bytes are valid */
 }
 
+/* long values go 8 bytes at a time while they are ASCII: a NUL, a high byte
+ * or a broken sequence is found at every offset, and at either end */
+static void test_utf8_valid_long_values(void **state)
+{
+	char s[41];
+	size_t bad;
+	(void)state;
+
+	memset(s, 'a', 40);
+	s[40] = '\0';
+	assert_true(utf8_valid(s, 40, NULL));
+	for (size_t at = 0; at < 40; at++) {
+		static const char bads[] = { '\0', '\x80', '\xff', '\xc3' };
+		for (size_t k = 0; k < sizeof(bads); k++) {
+			memset(s, 'a', 40);
+			s[at] = bads[k];
+			bad = SIZE_MAX;
+			assert_false(utf8_valid(s, 40, &bad));
+			assert_int_equal(bad, at);
+		}
+		/* a valid two-byte sequence anywhere keeps the value valid */
+		if (at < 39) {
+			memset(s, 'a', 40);
+			s[at] = '\xc3';
+			s[at + 1] = '\xa9';
+			assert_true(utf8_valid(s, 40, NULL));
+		}
+	}
+	/* the length given is honoured: the bad byte just past it is not seen */
+	memset(s, 'a', 40);
+	s[16] = '\xff';
+	assert_true(utf8_valid(s, 16, NULL));
+	assert_false(utf8_valid(s, 17, NULL));
+}
+
 /* ---- copy_add_text, copy_add_bytea, copy_add_null ---- */
 
 typedef struct copy_case {
@@ -134,6 +169,9 @@ static const copy_case text_cases[] = {
 	{ "other controls untouched", B("\x01\x0b\x0c\x1b\x7f"), "\x01\x0b\x0c\x1b\x7f" },
 	{ "a single dot", B("."), "." },
 	{ "quotes and commas untouched", B("'\",;"), "'\",;" },
+	{ "long value, specials at both ends", B("\\0123456789abcdefghij\tklmnopqrstuvwxyz\n"),
+	  "\\\\0123456789abcdefghij\\tklmnopqrstuvwxyz\\n" },
+	{ "high bytes are not escapes", B("\x80\x8d\xdc\xe9\xff"), "\x80\x8d\xdc\xe9\xff" },
 };
 
 static void test_copy_add_text(void **state)
@@ -326,6 +364,7 @@ int main(void)
 
 	UNIT_ROWS(&l, "utf8_valid", test_utf8_valid, utf8_cases);
 	unit_add(&l, "utf8_valid: length is honoured", NULL, test_utf8_valid_respects_length, NULL);
+	unit_add(&l, "utf8_valid: long values, a bad byte at every offset", NULL, test_utf8_valid_long_values, NULL);
 	UNIT_ROWS(&l, "copy_add_text", test_copy_add_text, text_cases);
 	unit_add(&l, "copy_add_text: long value grows the buffer", NULL, test_copy_add_text_grows, NULL);
 	UNIT_ROWS(&l, "copy_add_bytea", test_copy_add_bytea, bytea_cases);

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# bench.sh [ROWS] [DAYS]: etlre's benchmark. Generates ROWS IVR calls
+# (default 2000000) over DAYS days (default 7) from 2025-06-01 in MariaDB with
+# scripts/gen-calls.sh (NULLs, unicode, tabs and backslashes in text), and
+# a single hour of min(ROWS, 1000000) rows on the day before. Then, in one run
+# on the same data, it times:
+#   etlre fresh       etlre process over the range into an empty target
+#   etlre replace     the same again over the loaded target
+#   ... -j2           both again with --jobs 2 (two worker processes)
+#   pipe              mariadb --quick --batch | sed | psql \copy
+#   pgloader          Debian's pgloader, 4 workers (skipped when not installed:
+#                     scripts/install-deps.sh --bench installs it)
+#   copy text/binary  PostgreSQL's server-side COPY from a file
+#   delete+copy       BEGIN; DELETE the range; COPY from a file; COMMIT
+#                     (what etlre replace does, without etlre)
+#   etlre 1 hour      etlre process of the single big hour (for peak RSS)
+#   verify, deep      etlre verify [--deep] over the range
+#   plain counts      SELECT count(*) ... GROUP BY hour on both sides
+# and prints wall seconds, rows/s and peak RSS (/usr/bin/time -v: the largest
+# client process; the servers' memory is not counted), then the ratios.
+# Each load is checked: the target must hold exactly the range's rows.
+#
+# Uses the local servers of scripts/dev-db.sh and its own databases
+# ivr_$ETLRE_BENCH_DB / analytics_$ETLRE_BENCH_DB (default test_benchmark:
+# dev-db.sh grants the etl user the MariaDB databases ivr_test_*). The
+# source is kept between runs when it already holds the same data.
+# The etlre binary is $ETLRE_BIN (default ./etlre, built when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+ROWS=${1:-2000000}
+DAYS=${2:-7}
+[[ $ROWS =~ ^[0-9]+$ && $DAYS =~ ^[0-9]+$ && $ROWS -gt 0 && $DAYS -gt 0 ]] || {
+	echo "usage: bench.sh [ROWS] [DAYS]" >&2; exit 2; }
+BENCH_DB=${ETLRE_BENCH_DB:-test_benchmark}
+[[ $BENCH_DB =~ ^[a-z0-9_]+$ ]] || { echo "bench.sh: ETLRE_BENCH_DB must be [a-z0-9_]+" >&2; exit 2; }
+START=2025-06-01
+END=$(date -u -d "$START + $((DAYS - 1)) days" +%F)   # inclusive
+AFTER=$(date -u -d "$END + 1 day" +%F)
+HOUR_DAY=$(date -u -d "$START - 1 day" +%F)
+HOUR_ROWS=$(( ROWS < 1000000 ? ROWS : 1000000 ))
+
+ETLRE=${ETLRE_BIN:-$ROOT/etlre}
+[ -x "$ETLRE" ] || make -s -j2 >&2
+for tool in /usr/bin/time mariadb psql; do
+	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+bash scripts/dev-db.sh start >/dev/null
+eval "$(bash scripts/dev-db.sh env)"
+MY_DB=ivr_$BENCH_DB
+PG_DB=analytics_$BENCH_DB
+export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB"
+export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/$PG_DB"
+unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
+
+WORK=$(mktemp -d /var/tmp/etlre-bench.XXXXXX)
+chmod 0777 "$WORK"   # the PostgreSQL server writes and reads its COPY files here
+trap 'rm -rf "$WORK"' EXIT
+
+my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 "$MY_DB" -N -B "$@"; }
+pg() { PGOPTIONS='-c client_min_messages=warning' psql "$ETLRE_TARGET_URL" -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
+say() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- data
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl \
+	-e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4"
+psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q \
+	-c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
+	psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB"
+pg -c "DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS etlre CASCADE" 2>/dev/null
+pg -f sql/postgres/analytics.sql >/dev/null
+
+have=$(my -e "SELECT CONCAT(COUNT(*), ' ', COALESCE(MIN(start_time), ''), ' ', COALESCE(MAX(start_time) < '$AFTER', ''))
+              FROM calls_bench" 2>/dev/null || true)
+have_hour=$(my -e "SELECT COUNT(*) FROM calls_hour WHERE start_time >= '$HOUR_DAY 23:00'" 2>/dev/null || true)
+if [ "$have" = "$ROWS $START 00:00:00.000 1" ] && [ "$have_hour" = "$HOUR_ROWS" ]; then
+	say "reusing the source data in $MY_DB ($ROWS rows, $START..$END)"
+else
+	say "generating $ROWS rows over $DAYS days in $MY_DB.calls_bench"
+	ETLRE_GEN_DB=$MY_DB ETLRE_GEN_PG_URL=$ETLRE_TARGET_URL bash scripts/gen-calls.sh "$ROWS" "$DAYS" "$START" >&2
+	say "generating one hour of $HOUR_ROWS rows in $MY_DB.calls_hour ($HOUR_DAY 23:00)"
+	my -e "DROP TABLE IF EXISTS calls_hour; CREATE TABLE calls_hour LIKE calls_bench;
+	       INSERT INTO calls_hour SELECT call_id, caller_number, called_number,
+	         TIMESTAMP('$HOUR_DAY 23:00:00') + INTERVAL ((call_id - 1) * 3600000 DIV $HOUR_ROWS) * 1000 MICROSECOND,
+	         end_time, duration, status, queue, agent, menu_path, cost
+	       FROM calls_bench WHERE call_id <= $HOUR_ROWS"
+fi
+# the target: primary key and an index on start_time, like analytics.calls
+pg -c "DROP TABLE IF EXISTS analytics.calls_bench, analytics.calls_hour;
+       CREATE TABLE analytics.calls_bench (LIKE analytics.calls INCLUDING ALL);
+       CREATE TABLE analytics.calls_hour (LIKE analytics.calls INCLUDING ALL)"
+
+CONF=$WORK/etlre.conf
+cat > "$CONF" <<EOF
+[source]
+url = $ETLRE_SOURCE_URL
+[target]
+url = $ETLRE_TARGET_URL
+[etlre]
+schema = etlre
+timezone = UTC
+EOF
+for t in calls_bench calls_hour; do
+	printf '[table %s]\nsource = %s\ntarget = analytics.%s\ntime_column = start_time\nkey = call_id\ncheck.duration_nonneg = duration >= 0\n' \
+		"$t" "$t" "$t" >> "$CONF"
+done
+etl() { "$ETLRE" --config "$CONF" -q --progress-interval 0 "$@"; }
+etl init >/dev/null
+
+COLS="call_id, caller_number, called_number, start_time, end_time, duration, status, queue, agent, menu_path, cost"
+RANGE="start_time >= '$START' AND start_time < '$AFTER'"
+# warm both caches: every timed step then reads the source from memory
+my -e "SELECT COUNT(*), SUM(LENGTH(agent)), SUM(LENGTH(menu_path)) FROM calls_bench WHERE $RANGE" >/dev/null
+
+# ---------------------------------------------------------------- timing
+declare -A WALL RSS NROWS
+ORDER=()
+# measure NAME ROWS CMD...: runs CMD under /usr/bin/time -v after a checkpoint
+measure() {
+	local name=$1 rows=$2 t0 t1; shift 2
+	pg -c "CHECKPOINT"
+	say "$name ..."
+	t0=$(date +%s%N)
+	if ! /usr/bin/time -v -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err"; then
+		echo "bench.sh: $name failed:" >&2; cat "$WORK/out" "$WORK/err" >&2; exit 1
+	fi
+	t1=$(date +%s%N)
+	WALL[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	RSS[$name]=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/time")
+	NROWS[$name]=$rows
+	ORDER+=("$name")
+}
+# expect_rows TABLE N: the target table must hold exactly N rows
+expect_rows() {
+	local got
+	got=$(pg -c "SELECT count(*) FROM $1")
+	[ "$got" = "$2" ] || { echo "bench.sh: ${ORDER[-1]}: $1 holds $got rows, expected $2" >&2; exit 1; }
+}
+truncate_target() { pg -c "TRUNCATE analytics.calls_bench"; }
+
+truncate_target
+measure "etlre fresh" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench
+expect_rows analytics.calls_bench "$ROWS"
+measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench
+expect_rows analytics.calls_bench "$ROWS"
+
+# the same with two workers (--jobs 2): one loads an hour while the other
+# finishes its previous one (COPY end, counts, commit)
+truncate_target
+measure "etlre fresh -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+expect_rows analytics.calls_bench "$ROWS"
+measure "etlre replace -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+expect_rows analytics.calls_bench "$ROWS"
+
+# the same rows as files on the server, in the order etlre loaded them
+pg -c "COPY analytics.calls_bench TO '$WORK/calls.txt'"
+pg -c "COPY analytics.calls_bench TO '$WORK/calls.bin' (FORMAT binary)"
+
+measure "delete+copy" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+	-c "BEGIN; DELETE FROM analytics.calls_bench WHERE $RANGE; COPY analytics.calls_bench FROM '$WORK/calls.txt'; COMMIT"
+expect_rows analytics.calls_bench "$ROWS"
+
+truncate_target
+measure "copy text" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+	-c "COPY analytics.calls_bench FROM '$WORK/calls.txt'"
+expect_rows analytics.calls_bench "$ROWS"
+
+truncate_target
+measure "copy binary" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+	-c "COPY analytics.calls_bench FROM '$WORK/calls.bin' (FORMAT binary)"
+expect_rows analytics.calls_bench "$ROWS"
+
+# the naive pipe: mariadb's batch output is COPY text but for NULL
+truncate_target
+cat > "$WORK/pipe.sh" <<EOF
+set -o pipefail
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P$ETLRE_DEV_MARIADB_PORT -uetl --default-character-set=utf8mb4 $MY_DB \\
+	--quick --batch --skip-column-names -e "SELECT $COLS FROM calls_bench WHERE $RANGE" |
+sed -e 's/^NULL\t/\\\\N\t/; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\$/\t\\\\N/' |
+psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy analytics.calls_bench FROM STDIN"
+EOF
+measure "pipe" "$ROWS" bash "$WORK/pipe.sh"
+expect_rows analytics.calls_bench "$ROWS"
+nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) FILTER (WHERE end_time IS NULL) FROM analytics.calls_bench")
+[ "$nulls" = "$(my -e "SELECT CONCAT(SUM(agent IS NULL), ' ', SUM(end_time IS NULL)) FROM calls_bench WHERE $RANGE")" ] ||
+	{ echo "bench.sh: the pipe did not load NULLs as NULL ($nulls)" >&2; exit 1; }
+
+if command -v pgloader >/dev/null; then
+	truncate_target
+	cat > "$WORK/pgloader.load" <<EOF
+LOAD DATABASE
+  FROM mysql://etl:etl@127.0.0.1:$ETLRE_DEV_MARIADB_PORT/$MY_DB
+  INTO postgresql://etl@127.0.0.1:$ETLRE_DEV_PG_PORT/$PG_DB
+  WITH data only, workers = 4, concurrency = 1
+  INCLUDING ONLY TABLE NAMES MATCHING 'calls_bench'
+  ALTER SCHEMA '$MY_DB' RENAME TO 'analytics';
+EOF
+	measure "pgloader" "$ROWS" pgloader --no-ssl-cert-verification "$WORK/pgloader.load"
+	expect_rows analytics.calls_bench "$ROWS"
+	pgloader --version >"$WORK/pgloader.version" 2>&1 || true   # (SBCL dies of a closed pipe)
+	PGLOADER=$(head -1 "$WORK/pgloader.version")
+else
+	say "pgloader is not installed: skipped (scripts/install-deps.sh --bench installs it)"
+	PGLOADER=
+fi
+
+# the target ends as etlre loads it, for verify
+measure "etlre fresh (2)" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench
+expect_rows analytics.calls_bench "$ROWS"
+
+measure "etlre 1 hour" "$HOUR_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --date "$HOUR_DAY" --table calls_hour
+expect_rows analytics.calls_hour "$HOUR_ROWS"
+
+measure "verify" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	verify --start-date "$START" --end-date "$END" --table calls_bench
+measure "verify --deep" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	verify --deep --start-date "$START" --end-date "$END" --table calls_bench
+cat > "$WORK/plain.sh" <<EOF
+set -e
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P$ETLRE_DEV_MARIADB_PORT -uetl $MY_DB -N -B \\
+	-e "SELECT DATE_FORMAT(start_time, '%Y-%m-%d %H'), COUNT(*) FROM calls_bench WHERE $RANGE GROUP BY 1" >/dev/null
+psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT date_trunc('hour', start_time), count(*) FROM analytics.calls_bench WHERE $RANGE GROUP BY 1" >/dev/null
+EOF
+measure "plain counts" "$ROWS" bash "$WORK/plain.sh"
+
+# ---------------------------------------------------------------- report
+ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
+	if [ -n "${WALL[$1]:-}" ] && [ -n "${WALL[$2]:-}" ]; then
+		awk -v a="${WALL[$1]}" -v b="${WALL[$2]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+	else
+		echo "-"
+	fi
+}
+echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
+echo "servers: $(pg -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(my -e 'SELECT VERSION()') MariaDB${PGLOADER:+, $PGLOADER}"
+printf '%-18s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
+for name in "${ORDER[@]}"; do
+	printf '%-18s %9s %11s %12s\n' "$name" "${WALL[$name]}" \
+		"$(awk -v n="${NROWS[$name]}" -v s="${WALL[$name]}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
+		"${RSS[$name]}"
+done
+[ -n "$PGLOADER" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
+echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 1.0)"
+echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 2.5)"
+echo "ratio replace/(delete+copy): $(ratio 'etlre replace' delete+copy)   (target <= 1.3)"
+echo "ratio etlre -j2/pipe:        $(ratio 'etlre fresh -j2' pipe)"
+echo "ratio pgloader/etlre -j2:    $(ratio pgloader 'etlre fresh -j2')"
+echo "ratio replace -j2/(d+c):     $(ratio 'etlre replace -j2' delete+copy)"
+echo "ratio verify/plain:          $(ratio verify 'plain counts')"
+echo "ratio deep/plain:            $(ratio 'verify --deep' 'plain counts')"
+echo "etlre 1-hour peak RSS MiB:   ${RSS['etlre 1 hour']}   (target <= 64)"
