@@ -23,7 +23,7 @@
 #include "typemap.h"
 
 #define BATCH_MAX_BYTES (8u << 20)
-#define STREAM_CHUNK_BYTES (256u << 10)
+#define STREAM_CHUNK_BYTES (64u << 10)
 #define VALUE_SHOWN_MAX 120
 
 typedef struct batch {
@@ -560,17 +560,77 @@ static bool lock_and_delete(window_ctx *x)
 	return true;
 }
 
+/* the hour's rows and primary key span, from plan.h's source_range_sql */
+typedef struct key_range {
+	int64_t count;
+	char lo[24], hi[24];
+	bool dense; /* read the hour by the key range lo..hi */
+} key_range;
+
+static bool is_integer_text(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n == 0 || n >= 24 || strspn(v + (*v == '-'), "0123456789") != n - (*v == '-'))
+		return false;
+	return n > (size_t)(*v == '-');
+}
+
+static bool key_range_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	key_range *k = ctx;
+
+	(void)lengths;
+	if (ncols < 4)
+		return true;
+	k->count = row[0] ? strtoll(row[0], NULL, 10) : 0;
+	k->dense = row[3] && strcmp(row[3], "1") == 0 && is_integer_text(row[1]) &&
+		   is_integer_text(row[2]);
+	if (k->dense) {
+		snprintf(k->lo, sizeof(k->lo), "%s", row[1]);
+		snprintf(k->hi, sizeof(k->hi), "%s", row[2]);
+	}
+	return true;
+}
+
+/* rows_sql: the SELECT of the hour's rows. With key-range reads (plan.h) the
+ * hour is counted first, in the snapshot, and *counted is set */
+static char *rows_sql(window_ctx *x, int64_t *source_count, bool *counted)
+{
+	key_range k = { 0 };
+	char *sql;
+	bool ok;
+
+	*counted = false;
+	if (!x->p->source_range_sql)
+		return plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
+	sql = plan_source_sql(x->p, x->p->source_range_sql, x->from, x->to);
+	ok = src_query(x->src, sql, key_range_row, &k);
+	free(sql);
+	if (!ok)
+		return NULL;
+	*source_count = k.count;
+	*counted = true;
+	if (!k.dense)
+		return plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
+	log_debug("table %s hour %s: %lld rows, read by the key range %s..%s", x->p->cfg->name,
+		  x->hour_iso, (long long)k.count, k.lo, k.hi);
+	return plan_source_sql_keyrange(x->p, k.lo, k.hi, x->from, x->to);
+}
+
 static bool stream_source(window_ctx *x, int64_t *source_count)
 {
 	char *sql;
 	char **row;
 	unsigned long *lens;
 	int r;
-	bool ok;
+	bool ok, counted;
 
 	if (!src_exec(x->src, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"))
 		return false;
-	sql = plan_source_sql(x->p, x->p->select_sql, x->from, x->to);
+	sql = rows_sql(x, source_count, &counted);
+	if (!sql)
+		return false;
 	ok = src_stream_open(x->src, sql);
 	free(sql);
 	if (!ok)
@@ -590,6 +650,8 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	src_stream_close(x->src);
 	if (r < 0)
 		return false;
+	if (counted)
+		return flush_batch(x) && src_exec(x->src, "COMMIT");
 	/* the source counts the hour in the same snapshot (the transaction's
 	 * read view) while the target takes the end of the COPY */
 	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);

@@ -112,27 +112,67 @@ static bool read_target_columns(tgt_conn *tgt, const char *target, catalog_cols 
 	return ok;
 }
 
-static bool read_source_columns(src_conn *src, const char *source, catalog_cols *out)
+/* add_source_table_match: "TABLE_SCHEMA = ... AND TABLE_NAME = ..." for the
+ * configured source ("table" in the connection's database, or "db.table"),
+ * each name prefixed by alias */
+static void add_source_table_match(strbuf *q, const char *alias, const char *source)
 {
 	const char *dot = strchr(source, '.');
+
+	sb_addf(q, "%sTABLE_SCHEMA = ", alias);
+	if (dot) {
+		char *db = xstrndup(source, (size_t)(dot - source));
+		quote_my_literal(q, db);
+		free(db);
+		sb_addf(q, " AND %sTABLE_NAME = ", alias);
+		quote_my_literal(q, dot + 1);
+	} else {
+		sb_addf(q, "DATABASE() AND %sTABLE_NAME = ", alias);
+		quote_my_literal(q, source);
+	}
+}
+
+static bool read_source_columns(src_conn *src, const char *source, catalog_cols *out)
+{
 	strbuf q;
 	bool ok;
 
 	sb_init(&q, 256);
 	sb_adds(&q, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS"
-		    " WHERE TABLE_SCHEMA = ");
-	if (dot) {
-		char *db = xstrndup(source, (size_t)(dot - source));
-		quote_my_literal(&q, db);
-		free(db);
-		sb_adds(&q, " AND TABLE_NAME = ");
-		quote_my_literal(&q, dot + 1);
-	} else {
-		sb_adds(&q, "DATABASE() AND TABLE_NAME = ");
-		quote_my_literal(&q, source);
-	}
+		    " WHERE ");
+	add_source_table_match(&q, "", source);
 	sb_adds(&q, " ORDER BY ORDINAL_POSITION");
 	ok = src_query(src, q.buf, source_col_row, out);
+	sb_release(&q);
+	return ok;
+}
+
+static bool pk_col_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	catalog_cols *pk = ctx;
+
+	(void)lengths;
+	if (ncols >= 1 && row[0])
+		catalog_add(pk, row[0], "", "", -1, true, false);
+	return true;
+}
+
+/* read_source_pk: the columns of the source's primary key when the source is
+ * an InnoDB table (whose rows are stored in primary key order); none for
+ * other engines and for views */
+static bool read_source_pk(src_conn *src, const char *source, catalog_cols *out)
+{
+	strbuf q;
+	bool ok;
+
+	sb_init(&q, 512);
+	sb_adds(&q, "SELECT s.COLUMN_NAME FROM information_schema.STATISTICS s"
+		    " JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.TABLE_SCHEMA"
+		    " AND t.TABLE_NAME = s.TABLE_NAME"
+		    " WHERE s.INDEX_NAME = 'PRIMARY' AND t.ENGINE = 'InnoDB' AND ");
+	add_source_table_match(&q, "s.", source);
+	sb_adds(&q, " ORDER BY s.SEQ_IN_INDEX");
+	ok = src_query(src, q.buf, pk_col_row, out);
 	sb_release(&q);
 	return ok;
 }
@@ -326,6 +366,40 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	p->lock_key = xasprintf("etlre:%s", t->target);
 }
 
+static bool is_integer_type(const char *data_type)
+{
+	static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int", "bigint" };
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (strcasecmp(data_type, ints[i]) == 0)
+			return true;
+	return false;
+}
+
+/* build_keyrange_sql: the key-range reads of plan.h, when the source's
+ * primary key (pk) is one integer column */
+static void build_keyrange_sql(table_plan *p, const catalog_cols *sc, const catalog_cols *pk)
+{
+	int i = pk->n == 1 ? catalog_find(sc, pk->name[0]) : -1;
+	strbuf sb;
+
+	if (i < 0 || !is_integer_type(sc->type[i]))
+		return;
+	sb_init(&sb, 64);
+	quote_my_ident(&sb, sc->name[i]);
+	p->source_pk_col = sb_detach(&sb);
+
+	/* the span is computed as DECIMAL: MAX - MIN of a signed BIGINT may overflow */
+	sb_init(&sb, 256);
+	sb_addf(&sb,
+		"SELECT COUNT(*), MIN(%s), MAX(%s),"
+		" CAST(MAX(%s) AS DECIMAL(21, 0)) - CAST(MIN(%s) AS DECIMAL(21, 0)) < 2 * COUNT(*)"
+		" FROM ",
+		p->source_pk_col, p->source_pk_col, p->source_pk_col, p->source_pk_col);
+	quote_my_ident(&sb, p->cfg->source);
+	p->source_range_sql = sb_detach(&sb);
+}
+
 typedef struct con_ctx {
 	table_plan *p;
 } con_ctx;
@@ -397,7 +471,7 @@ static bool probe_source(src_conn *src, const table_plan *p)
 
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 {
-	catalog_cols sc = { 0 }, tc = { 0 };
+	catalog_cols sc = { 0 }, tc = { 0 }, pk = { 0 };
 	bool ok = false;
 
 	memset(p, 0, sizeof(*p));
@@ -460,11 +534,15 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 				r->cols[r->ncols++] = c;
 	}
 	build_sql(p, &sc);
+	if (!read_source_pk(src, t->source, &pk))
+		goto out;
+	build_keyrange_sql(p, &sc, &pk);
 	ok = probe_source(src, p) && read_constraints(tgt, p) &&
 	     (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
 out:
 	catalog_release(&sc);
 	catalog_release(&tc);
+	catalog_release(&pk);
 	return ok;
 }
 
@@ -483,6 +561,8 @@ void plan_release(table_plan *p)
 	free(p->source_time_col);
 	free(p->select_sql);
 	free(p->source_count_sql);
+	free(p->source_range_sql);
+	free(p->source_pk_col);
 	free(p->copy_sql);
 	free(p->delete_sql);
 	free(p->target_count_sql);
@@ -496,5 +576,13 @@ void plan_release(table_plan *p)
 char *plan_source_sql(const table_plan *p, const char *prefix, const char *from, const char *to)
 {
 	return xasprintf("%s WHERE %s >= '%s' AND %s < '%s'", prefix, p->source_time_col, from,
+			 p->source_time_col, to);
+}
+
+char *plan_source_sql_keyrange(const table_plan *p, const char *lo, const char *hi,
+			       const char *from, const char *to)
+{
+	return xasprintf("%s FORCE INDEX (PRIMARY) WHERE %s BETWEEN %s AND %s AND %s >= '%s' AND %s < '%s'",
+			 p->select_sql, p->source_pk_col, lo, hi, p->source_time_col, from,
 			 p->source_time_col, to);
 }

@@ -36,6 +36,12 @@ typedef struct table_plan {
 	char *source_time_col; /* quoted source time column */
 	char *select_sql;    /* SELECT ... FROM source, without WHERE */
 	char *source_count_sql;
+	/* key-range reads: when the source is an InnoDB table whose primary key
+	 * is one integer column, an hour whose keys are dense (their span under
+	 * twice its rows) is read by a range of that key, cheaper for MariaDB
+	 * than the time index's lookup per row. NULL when not possible. */
+	char *source_range_sql; /* SELECT COUNT(*), MIN(pk), MAX(pk), dense FROM source */
+	char *source_pk_col;    /* the quoted primary key column */
 	char *copy_sql;
 	char *delete_sql;    /* $1, $2: window bounds */
 	char *target_count_sql;
@@ -53,5 +59,9 @@ int plan_constraint_column(const table_plan *p, const char *constraint);
 /* plan_source_sql: prefix (select_sql or source_count_sql) restricted to the
  * source rows with from <= time < to ("YYYY-MM-DD HH:MM:SS"); new string */
 char *plan_source_sql(const table_plan *p, const char *prefix, const char *from, const char *to);
+/* plan_source_sql_keyrange: the rows' SELECT for the hour read by the primary
+ * key range lo..hi (integers from the source); new string */
+char *plan_source_sql_keyrange(const table_plan *p, const char *lo, const char *hi,
+			       const char *from, const char *to);
 
 #endif

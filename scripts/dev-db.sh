@@ -19,6 +19,8 @@
 #   ETLRE_DEV_PG_BIN        PostgreSQL bin directory    (default: highest
 #                           /usr/lib/postgresql/*/bin)
 #   ETLRE_DEV_DB_TIMEOUT    seconds to wait for a server (default 60)
+#   ETLRE_DEV_MARIADB_BUFFER_POOL  InnoDB buffer pool (default 512M: room for
+#                           the benchmark's 2M rows, as on a production source)
 #
 # What gets created (idempotently, on every start):
 #   MariaDB:    databases ivr and ivr_test; users 'etl'@'127.0.0.1' and
@@ -57,6 +59,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 PROJECT_ROOT=$(cd "$SCRIPT_DIR/.." && pwd -P)
 
 MARIADB_PORT=${ETLRE_DEV_MARIADB_PORT:-3407}
+MARIADB_BUFFER_POOL=${ETLRE_DEV_MARIADB_BUFFER_POOL:-512M}
 PG_PORT=${ETLRE_DEV_PG_PORT:-5477}
 TIMEOUT=${ETLRE_DEV_DB_TIMEOUT:-60}
 DBDIR=${ETLRE_DEV_DB_DIR:-$PROJECT_ROOT/.dev-db}
@@ -246,7 +249,7 @@ mariadb_start() {
     --log-error="$MLOG" --tmpdir="$MDIR/tmp" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --local-infile=1 --performance-schema=OFF \
-    --innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
+    --innodb-buffer-pool-size="$MARIADB_BUFFER_POOL" --innodb-log-file-size=48M \
     --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
     --max-connections=200 \
     </dev/null >>"$MLOG" 2>&1 9>&- &
