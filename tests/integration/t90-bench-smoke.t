@@ -29,7 +29,7 @@ if command -v pgloader >/dev/null; then
 else
 	like "$OUT" "^pgloader +skipped" "pgloader marked as skipped"
 fi
-for r in 'etlre/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' 'verify/plain' 'deep/plain'; do
+for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' 'verify/plain' 'deep/plain'; do
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done
 like "$OUT" 'etlre 1-hour peak RSS MiB: +[0-9]+\.[0-9]' "1-hour peak RSS"
