@@ -4,7 +4,7 @@
 #   make SANITIZE=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
 #   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
-#   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks man/etlre.1
+#   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks the man pages
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each (default 30)
 #   make valgrind-check  unit tests and a few integration tests under valgrind
 
@@ -106,6 +106,7 @@ INSTALL_PLAIN := \
 	$(foreach f,$(SQL_FILES),$(SQLDIR)/$(f:sql/%=%):$(f):0644)
 INSTALL_GEN := \
 	$(MANDIR)/man1/etlre.1.gz:$(BUILD)/install/etlre.1.gz:0644 \
+	$(MANDIR)/man1/etlre-nightly.1.gz:$(BUILD)/install/etlre-nightly.1.gz:0644 \
 	$(DOCDIR)/etlre.conf.example:$(BUILD)/install/etlre.conf.example:0644 \
 	$(UNITDIR)/etlre-nightly.service:$(BUILD)/install/etlre-nightly.service:0644
 INSTALL_FILES := $(INSTALL_PLAIN) $(INSTALL_GEN)
@@ -116,6 +117,7 @@ INSTALL_FILES := $(INSTALL_PLAIN) $(INSTALL_GEN)
 install-gen: | $(BUILD)
 	mkdir -p $(BUILD)/install
 	gzip -9nc man/etlre.1 > $(BUILD)/install/etlre.1.gz
+	gzip -9nc man/etlre-nightly.1 > $(BUILD)/install/etlre-nightly.1.gz
 	sed -e 's#^; etlre.conf: the demo configuration#; etlre.conf.example: the demo configuration#' \
 	    -e 's#127.0.0.1:3407/#127.0.0.1:3306/#' -e 's#127.0.0.1:5477/#127.0.0.1:5432/#' \
 	    -e 's#^after_day = sql/#after_day = $(SQLDIR)/#' etlre.conf > $(BUILD)/install/etlre.conf.example
@@ -137,7 +139,7 @@ uninstall:
 		rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
 
 # the manual page must pass both formatters' checks without a warning
-MAN_PAGES ?= man/etlre.1
+MAN_PAGES ?= man/etlre.1 man/etlre-nightly.1
 lint-man:
 	@command -v mandoc >/dev/null || { echo "lint-man: mandoc is missing (bash scripts/install-deps.sh)"; exit 1; }
 	mandoc -Tlint -Wstyle $(MAN_PAGES)

@@ -34,11 +34,13 @@ usr/share/doc/etlre/operations.md 644
 usr/share/etlre/sql/mariadb/calls.sql 644
 usr/share/etlre/sql/postgres/analytics.sql 644
 usr/share/etlre/sql/postgres/daily_metrics.sql 644
+usr/share/man/man1/etlre-nightly.1.gz 644
 usr/share/man/man1/etlre.1.gz 644
 usr/share/man/man1/other-tool.1.gz 644"
 chmod 644 "$STAGE/usr/bin/other-tool" "$STAGE/usr/share/man/man1/other-tool.1.gz"
 is "$(cd "$STAGE" && find . -type f -printf '%P %m\n' | LC_ALL=C sort)" "$expected" "make install: these files, these modes"
 check "the man page is gzipped roff" bash -c "gzip -t '$STAGE/usr/share/man/man1/etlre.1.gz' && zcat '$STAGE/usr/share/man/man1/etlre.1.gz' | grep -q '^\\.TH ETLRE 1'"
+check "etlre-nightly's man page is gzipped roff" bash -c "gzip -t '$STAGE/usr/share/man/man1/etlre-nightly.1.gz' && zcat '$STAGE/usr/share/man/man1/etlre-nightly.1.gz' | grep -q '^\\.TH ETLRE-NIGHTLY 1'"
 cmp -s "$ROOT/scripts/etlre-nightly.sh" "$STAGE/usr/bin/etlre-nightly"
 is "$?" 0 "etlre-nightly is scripts/etlre-nightly.sh"
 like "$(cat "$STAGE/usr/lib/systemd/system/etlre-nightly.service")" "ExecStart=/usr/bin/etlre-nightly" "the service runs PREFIX/bin/etlre-nightly"
