@@ -567,13 +567,14 @@ typedef struct key_range {
 	bool dense; /* read the hour by the key range lo..hi */
 } key_range;
 
+/* is_integer_text: an optional minus and 1 to 20 digits (BIGINT and BIGINT
+ * UNSIGNED), so that the value fits key_range's buffers and is SQL-safe */
 static bool is_integer_text(const char *v)
 {
-	size_t n = v ? strlen(v) : 0;
+	const char *digits = v && *v == '-' ? v + 1 : v;
+	size_t n = digits ? strlen(digits) : 0;
 
-	if (n == 0 || n >= 24 || strspn(v + (*v == '-'), "0123456789") != n - (*v == '-'))
-		return false;
-	return n > (size_t)(*v == '-');
+	return n > 0 && n <= 20 && strspn(digits, "0123456789") == n;
 }
 
 static bool key_range_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)

@@ -366,16 +366,6 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	p->lock_key = xasprintf("etlre:%s", t->target);
 }
 
-static bool is_integer_type(const char *data_type)
-{
-	static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int", "bigint" };
-
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		if (strcasecmp(data_type, ints[i]) == 0)
-			return true;
-	return false;
-}
-
 /* build_keyrange_sql: the key-range reads of plan.h, when the source's
  * primary key (pk) is one integer column */
 static void build_keyrange_sql(table_plan *p, const catalog_cols *sc, const catalog_cols *pk)
@@ -383,7 +373,7 @@ static void build_keyrange_sql(table_plan *p, const catalog_cols *sc, const cata
 	int i = pk->n == 1 ? catalog_find(sc, pk->name[0]) : -1;
 	strbuf sb;
 
-	if (i < 0 || !is_integer_type(sc->type[i]))
+	if (i < 0 || typemap_source_kind(sc->type[i]) != SK_INT)
 		return;
 	sb_init(&sb, 64);
 	quote_my_ident(&sb, sc->name[i]);

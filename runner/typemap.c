@@ -58,17 +58,24 @@ static const unsigned accepts[] = {
 	[SK_OTHER] = ~0u,
 };
 
+source_kind typemap_source_kind(const char *data_type)
+{
+	if (!data_type)
+		return SK_UNKNOWN;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcasecmp(kinds[i].data_type, data_type) == 0)
+			return kinds[i].kind;
+	return SK_OTHER;
+}
+
 bool typemap_check(column_spec *c, const char *data_type, const char *column_type,
 		   bool zero_dates_reject)
 {
 	unsigned ok;
 
-	c->src = data_type ? SK_OTHER : SK_UNKNOWN;
+	c->src = typemap_source_kind(data_type);
 	c->src_bits = 0;
 	c->zero_dates_null = !zero_dates_reject;
-	for (size_t i = 0; data_type && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcasecmp(kinds[i].data_type, data_type) == 0)
-			c->src = kinds[i].kind;
 	if (c->src == SK_BIT) {
 		const char *p = column_type ? strchr(column_type, '(') : NULL;
 		c->src_bits = p ? atoi(p + 1) : 1;

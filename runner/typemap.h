@@ -26,6 +26,10 @@
 /* TYPEMAP_SCRATCH: bytes of column_spec.scratch that typemap_convert needs */
 #define TYPEMAP_SCRATCH 64
 
+/* typemap_source_kind: the family of an information_schema DATA_TYPE:
+ * SK_UNKNOWN for NULL (an expression), SK_OTHER for a type etlre does not know */
+source_kind typemap_source_kind(const char *data_type);
+
 /*
  * typemap_check: sets c->src, c->src_bits and c->src_frac from the source column's
  * information_schema DATA_TYPE and COLUMN_TYPE (both NULL for an expression:

@@ -26,6 +26,13 @@ unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
 CONF="$TMP/etlre.conf"
 sed "s#^after_day = .*#after_day = $ROOT/sql/postgres/daily_metrics.sql#" "$ROOT/etlre.conf" > "$CONF"
 
+# conf_header: the start of a test's own config file: placeholder urls (the
+# environment's ETLRE_SOURCE_URL and ETLRE_TARGET_URL win), etlre's schema, UTC
+conf_header() {
+	printf '%s\n' '[source]' 'url = mariadb://etl@127.0.0.1:3306/unused' '[target]' \
+		'url = postgresql://etl@127.0.0.1:5432/unused' '[etlre]' 'schema = etlre' 'timezone = UTC'
+}
+
 # my SQL: run SQL on the source test database, tab-separated, no headers
 my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 "$MY_DB" -N -B -e "$1"; }
 # pg SQL: run SQL on the target test database, unaligned, no headers

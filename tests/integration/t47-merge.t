@@ -9,14 +9,7 @@
 # key that is not a primary key or unique index is a configuration error.
 . "$(dirname "$0")/lib.sh"
 
-cat > "$TMP/merge.conf" <<'EOF'
-[source]
-url = mariadb://etl@127.0.0.1:3306/unused
-[target]
-url = postgresql://etl@127.0.0.1:5432/unused
-[etlre]
-schema = etlre
-timezone = UTC
+{ conf_header; cat <<'EOF'; } > "$TMP/merge.conf"
 [table accounts]
 source = accounts
 target = analytics.accounts

@@ -8,15 +8,7 @@
 # views fall back to the time column, and dry runs and reruns agree.
 . "$(dirname "$0")/lib.sh"
 
-cat > "$TMP/kr.conf" <<'EOF'
-[source]
-url = mariadb://etl@127.0.0.1:3306/unused
-[target]
-url = postgresql://etl@127.0.0.1:5432/unused
-[etlre]
-schema = etlre
-timezone = UTC
-EOF
+conf_header > "$TMP/kr.conf"
 for t in kr_dense kr_sparse kr_wide kr_composite kr_myisam kr_view; do
 	printf '[table %s]\nsource = %s\ntarget = analytics.%s\ntime_column = t\nkey = id\n' \
 		"$t" "$t" "$t" >> "$TMP/kr.conf"

@@ -306,12 +306,26 @@ static void test_src_frac(void **state)
 	}
 }
 
+/* typemap_source_kind: the key-range reads of plan.c take SK_INT keys only */
+static void test_source_kind(void **state)
+{
+	(void)state;
+	assert_int_equal(typemap_source_kind("bigint"), SK_INT);
+	assert_int_equal(typemap_source_kind("TINYINT"), SK_INT);
+	assert_int_equal(typemap_source_kind("int"), SK_INT);
+	assert_int_equal(typemap_source_kind("decimal"), SK_DECIMAL);
+	assert_int_equal(typemap_source_kind("varchar"), SK_TEXT);
+	assert_int_equal(typemap_source_kind("geometry"), SK_OTHER);
+	assert_int_equal(typemap_source_kind(NULL), SK_UNKNOWN);
+}
+
 int main(void)
 {
 	unit_list l = { 0 };
 
 	UNIT_ROWS(&l, "typemap_check", test_compat, compat_cases);
 	unit_add(&l, "typemap_check: fractional digits of the source", NULL, test_src_frac, NULL);
+	unit_add(&l, "typemap_source_kind", NULL, test_source_kind, NULL);
 	UNIT_ROWS(&l, "typemap_select_expr", test_select_expr, expr_cases);
 	UNIT_ROWS(&l, "float_shortest", test_float_shortest, float_cases);
 	unit_add(&l, "float_shortest: not a number", NULL, test_float_shortest_not_a_number, NULL);
