@@ -12,6 +12,7 @@ PKGS=(
   perl time tzdata
   mandoc groff-base dpkg-dev
   clang libclang-rt-dev valgrind
+  socat prometheus openssl bsdutils
 )
 case ${1:-} in
   --bench) PKGS+=(pgloader) ;;
