@@ -330,7 +330,7 @@ int cmd_check(int argc, char **argv)
 	int rc, failed = 0;
 
 	cli_parse_command(&argp, argc, argv, "check", &o);
-	rc = session_load_config(&s, cli_global());
+	rc = session_load_config(&s, cli_global()->config);
 	if (rc != 0) {
 		session_close(&s);
 		return rc;

@@ -36,9 +36,7 @@ int cmd_init(int argc, char **argv)
 	int rc, from = 0;
 
 	cli_parse_command(&argp, argc, argv, "init", NULL);
-	rc = session_load_config(&s, cli_global());
-	if (rc == 0)
-		rc = session_connect(&s, false, 0);
+	rc = session_open(&s, &(session_needs){ 0 });
 	if (rc == 0) {
 		if (ledger_init(s.tgt, s.cfg.schema, &from)) {
 			if (from == LEDGER_VERSION)
@@ -48,7 +46,7 @@ int cmd_init(int argc, char **argv)
 				printf("etlre tables in schema %s: version %d -> %d\n", s.cfg.schema,
 				       from, LEDGER_VERSION);
 		} else {
-			rc = EXIT_CODE_FAILED;
+			rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		}
 	}
 	session_close(&s);

@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "job.h"
 #include "ledger.h"
+#include "load_options.h"
 #include "log.h"
 #include "session.h"
 
@@ -20,25 +21,19 @@ typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
 	int nids;
 	bool force, json;
-	bool skip_invalid;   /* --skip-invalid: on top of the original options */
-	int64_t max_rejects; /* -1: the original's */
-	int jobs;
+	load_args load; /* given: on top of the options the first job ran with */
 } retry_opts;
 
-enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON, OPT_SKIP_INVALID, OPT_MAX_REJECTS,
-       OPT_JOBS };
+/* the load options retry takes; the others are the job's own */
+#define RETRY_LOAD_OPTIONS (LOPT_SKIP_INVALID | LOPT_MAX_REJECTS | LOPT_JOBS)
+
+enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON };
 
 static const struct argp_option retry_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "the job to retry", 1 },
 	{ "job-ids", OPT_JOB_IDS, "N,M,...", 0, "several jobs to retry as one new job", 1 },
 	{ "force", OPT_FORCE, 0, 0, "rerun all their hours, not only those that did not succeed", 2 },
-	{ "skip-invalid", OPT_SKIP_INVALID, 0, 0,
-	  "set invalid rows aside into etlre's rejects table, even if the original run did not", 2 },
-	{ "max-rejects", OPT_MAX_REJECTS, "N", 0,
-	  "with --skip-invalid, fail when more than N rows are rejected (default: the original "
-	  "run's limit)", 2 },
-	{ "jobs", OPT_JOBS, "N", 0, "load with N worker processes on this host (default 1)", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 2 },
+	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
 	{ 0 }
 };
 
@@ -75,6 +70,9 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	retry_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->load;
+		break;
 	case OPT_JOB_ID:
 		if (strchr(arg, ','))
 			argp_error(state, "--job-id takes one id; use --job-ids for several");
@@ -83,11 +81,6 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	case OPT_JOB_IDS: add_ids(state, o, arg); break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_JSON: o->json = true; break;
-	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
-	case OPT_MAX_REJECTS:
-		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
-		break;
-	case OPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64); break;
 	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (!o->ids)
@@ -99,13 +92,13 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 }
 
 /* check_jobs: every job exists and none is still running; EXIT_CODE_USAGE if not */
-static int check_jobs(session *s, const retry_opts *o, stored_options *opts)
+static int check_jobs(session *s, const retry_opts *o, load_options *opts)
 {
 	job_row *rows;
 	int n, rc = 0;
 
 	if (!ledger_jobs_get(s->tgt, s->cfg.schema, o->ids, &rows, &n))
-		return EXIT_CODE_FAILED;
+		return session_failure_status(s, EXIT_CODE_FAILED);
 	if (n != o->nids) {
 		log_error("no such job among %s", o->ids);
 		rc = EXIT_CODE_USAGE;
@@ -118,14 +111,58 @@ static int check_jobs(session *s, const retry_opts *o, stored_options *opts)
 		}
 	}
 	if (rc == 0 && n > 0 && !ledger_job_options(s->tgt, s->cfg.schema, rows[0].job_id, opts))
-		rc = EXIT_CODE_FAILED;
+		rc = session_failure_status(s, EXIT_CODE_FAILED);
 	job_rows_free(rows, n);
 	return rc;
 }
 
+/* retry_list: the hours to retry, from the ledger */
+typedef struct retry_list {
+	retry_item *items;
+	int n;
+} retry_list;
+
+/* want_table: a session_plans filter: the tables the retried hours name */
+static bool want_table(void *ctx, const char *table)
+{
+	const retry_list *l = ctx;
+
+	for (int k = 0; k < l->n; k++)
+		if (strcmp(l->items[k].table, table) == 0)
+			return true;
+	return false;
+}
+
+/* make_items: a work item per retried hour; 0, or the exit status (logged) */
+static int make_items(session *s, const retry_opts *o, const retry_list *l, work_item *items)
+{
+	for (int k = 0; k < l->n; k++) {
+		int p = -1;
+		for (int i = 0; i < s->nplans; i++)
+			if (strcmp(s->plans[i].cfg->name, l->items[k].table) == 0)
+				p = i;
+		if (p < 0) {
+			log_error("table %s of job(s) %s has no [table %s] section in %s any more",
+				  l->items[k].table, o->ids, l->items[k].table, s->cfg.path);
+			return EXIT_CODE_USAGE;
+		}
+		if (!hour_parse(l->items[k].hour, &items[k].hour)) {
+			log_error("job hour '%s' is not an hour", l->items[k].hour);
+			return EXIT_CODE_FAILED;
+		}
+		items[k].plan = p;
+		items[k].window_hours = l->items[k].window_hours == 24 ? 24 : 1;
+	}
+	return 0;
+}
+
 int cmd_retry(int argc, char **argv)
 {
-	retry_opts o = { .max_rejects = -1, .jobs = 1 };
+	retry_opts o = { 0 };
+	load_args_init(&o.load, RETRY_LOAD_OPTIONS,
+		       "Load options (default: those the first of the jobs ran with):");
+	const struct argp_child children[] = { { &o.load.argp, 0, NULL, 0 },
+					       global_argp_children[0], { 0 } };
 	struct argp argp = {
 		retry_options, parse_retry, NULL,
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
@@ -139,92 +176,53 @@ int cmd_retry(int argc, char **argv)
 		"  etlre retry --job-id 42\n"
 		"  etlre retry --job-ids 42,43 --json\n"
 		"  etlre retry --job-id 42 --force      # every hour of job 42 again",
-		global_argp_children, NULL, NULL
+		children, NULL, NULL
 	};
-	stored_options so = { false, -1, 50000, 0, 3, 5, 1.0 };
+	load_options lo;
 	session s;
-	retry_item *ri = NULL;
-	int nri = 0, nplans = 0, rc;
-	table_plan *plans = NULL;
+	retry_list l = { NULL, 0 };
+	int rc;
 	work_item *items = NULL;
 	int64_t job_id;
 
 	cli_parse_command(&argp, argc, argv, "retry", &o);
-	rc = session_load_config(&s, cli_global());
+	load_options_init(&lo);
+	/* the source is connected once the job's options (its timeout) are known */
+	rc = session_open(&s, &(session_needs){ .ledger = true });
 	if (rc == 0)
-		rc = session_connect(&s, true, 0);
+		rc = check_jobs(&s, &o, &lo);
 	if (rc != 0)
 		goto out;
-	if (!ledger_check_version(s.tgt, s.cfg.schema)) {
-		rc = EXIT_CODE_USAGE;
+	load_args_override(&o.load, &lo);
+	if (!ledger_retry_items(s.tgt, s.cfg.schema, o.ids, o.force, &l.items, &l.n)) {
+		rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		goto out;
 	}
-	rc = check_jobs(&s, &o, &so);
-	if (rc != 0)
-		goto out;
-	if (!ledger_retry_items(s.tgt, s.cfg.schema, o.ids, o.force, &ri, &nri)) {
-		rc = EXIT_CODE_FAILED;
-		goto out;
-	}
-	if (nri == 0) {
+	if (l.n == 0) {
 		printf("nothing to retry: every hour of job(s) %s succeeded (--force reruns them)\n",
 		       o.ids);
 		goto out;
 	}
-
-	/* one plan per table the hours name, in config order */
-	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
-	items = xcalloc((size_t)nri, sizeof(*items));
-	for (int i = 0; i < s.cfg.ntables; i++) {
-		bool used = false;
-		for (int k = 0; k < nri && !used; k++)
-			used = strcmp(ri[k].table, s.cfg.tables[i].name) == 0;
-		if (!used)
-			continue;
-		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
-			plan_release(&plans[nplans]);
-			rc = EXIT_CODE_USAGE;
-			goto out;
-		}
-		nplans++;
+	if (!session_connect_with(&s, lo.timeout)) {
+		rc = EXIT_CODE_UNREACHABLE;
+		goto out;
 	}
-	for (int k = 0; k < nri; k++) {
-		int p = -1;
-		for (int i = 0; i < nplans; i++)
-			if (strcmp(plans[i].cfg->name, ri[k].table) == 0)
-				p = i;
-		if (p < 0) {
-			log_error("table %s of job(s) %s has no [table %s] section in %s any more",
-				  ri[k].table, o.ids, ri[k].table, s.cfg.path);
-			rc = EXIT_CODE_USAGE;
-			goto out;
-		}
-		if (!hour_parse(ri[k].hour, &items[k].hour)) {
-			log_error("job hour '%s' is not an hour", ri[k].hour);
-			rc = EXIT_CODE_FAILED;
-			goto out;
-		}
-		items[k].plan = p;
-		items[k].window_hours = ri[k].window_hours == 24 ? 24 : 1;
-	}
+	rc = session_plans(&s, want_table, &l);
+	items = xcalloc((size_t)l.n, sizeof(*items));
+	if (rc == 0)
+		rc = make_items(&s, &o, &l, items);
+	if (rc != 0)
+		goto out;
 
-	job_spec spec = { .command = "retry", .skip_invalid = so.skip_invalid || o.skip_invalid,
-			  .json = o.json,
-			  .max_rejects = o.max_rejects >= 0 ? o.max_rejects : so.max_rejects,
-			  .chunk_rows = so.chunk_rows, .timeout = so.timeout, .retries = so.retries,
-			  .retry_wait = so.retry_wait, .max_failures = so.max_failures, .jobs = o.jobs,
-			  .retry_of = o.ids };
-	rc = job_run(&s, plans, nplans, items, nri, &spec, &job_id);
-	if (job_id > 0 && !(session_reconnect(&s, so.timeout) &&
+	job_spec spec = { .command = "retry", .load = lo, .json = o.json, .retry_of = o.ids };
+	rc = job_run(&s, s.plans, s.nplans, items, l.n, &spec, &job_id);
+	if (job_id > 0 && !(session_reconnect(&s, lo.timeout) &&
 			    ledger_jobs_retried_by(s.tgt, s.cfg.schema, o.ids, job_id)))
 		log_warn("could not record that job(s) %s were retried by job %lld", o.ids,
 			 (long long)job_id);
 out:
-	for (int i = 0; i < nplans; i++)
-		plan_release(&plans[i]);
-	free(plans);
 	free(items);
-	retry_items_free(ri, nri);
+	retry_items_free(l.items, l.n);
 	free(o.ids);
 	session_close(&s);
 	return rc;

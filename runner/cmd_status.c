@@ -386,9 +386,7 @@ int cmd_status(int argc, char **argv)
 	int rc;
 
 	cli_parse_command(&argp, argc, argv, "status", &o);
-	rc = session_load_config(&s, cli_global());
-	if (rc == 0)
-		rc = session_connect(&s, false, 0);
+	rc = session_open(&s, &(session_needs){ 0 });
 	if (rc != 0)
 		goto out;
 	if (!jobs_report_begin(s.tgt)) {
@@ -396,7 +394,7 @@ int cmd_status(int argc, char **argv)
 		goto out;
 	}
 	if (!ledger_check_version(s.tgt, s.cfg.schema))
-		rc = tgt_alive(s.tgt) ? EXIT_CODE_USAGE : EXIT_CODE_UNREACHABLE;
+		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	else if (o.job_id > 0)
 		rc = show_job(&s, &o);
 	else

@@ -20,6 +20,7 @@
 #include "exitcode.h"
 #include "json.h"
 #include "ledger.h"
+#include "load_options.h"
 #include "log.h"
 #include "metrics.h"
 #include "job.h"
@@ -31,21 +32,17 @@
 
 typedef struct verify_opts {
 	range_args range;
-	bool deep, repair, json, skip_invalid;
-	int64_t max_rejects; /* -1: no limit */
+	load_args load; /* the repair job's */
+	bool deep, repair, json;
 } verify_opts;
 
-enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON, OPT_SKIP_INVALID, OPT_MAX_REJECTS };
+enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON };
 
 static const struct argp_option verify_options_table[] = {
 	{ "deep", OPT_DEEP, 0, 0,
 	  "compare content too: a checksum per hour, and the keys that differ", 2 },
 	{ "repair", OPT_REPAIR, 0, 0,
 	  "reprocess the hours that differ as a job, then compare them again", 2 },
-	{ "skip-invalid", OPT_SKIP_INVALID, 0, 0,
-	  "with --repair: set invalid rows aside in etlre's rejects table and load the rest", 2 },
-	{ "max-rejects", OPT_MAX_REJECTS, "N", 0,
-	  "with --repair --skip-invalid: fail the repair past N rejected rows", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
 	{ 0 }
 };
@@ -53,29 +50,27 @@ static const struct argp_option verify_options_table[] = {
 static error_t parse_verify(int key, char *arg, struct argp_state *state)
 {
 	verify_opts *o = state->input;
+	const load_options *lo = &o->load.opts;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
 		o->range.allow_last_days = true;
 		state->child_inputs[0] = &o->range;
+		state->child_inputs[1] = &o->load;
 		break;
 	case OPT_DEEP: o->deep = true; break;
 	case OPT_REPAIR: o->repair = true; break;
 	case OPT_JSON: o->json = true; break;
-	case OPT_SKIP_INVALID: o->skip_invalid = true; break;
-	case OPT_MAX_REJECTS:
-		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
-		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_END:
-		if (o->skip_invalid && !o->repair)
+		if (lo->skip_invalid && !o->repair)
 			argp_error(state, "--skip-invalid works only with --repair (verify itself "
 					  "loads nothing)");
-		if (o->max_rejects >= 0 && !o->repair)
+		if (lo->max_rejects >= 0 && !o->repair)
 			argp_error(state, "--max-rejects works only with --repair --skip-invalid");
-		if (o->max_rejects >= 0 && !o->skip_invalid)
+		if (lo->max_rejects >= 0 && !lo->skip_invalid)
 			argp_error(state, "--max-rejects needs --skip-invalid");
 		break;
 	default:
@@ -257,19 +252,6 @@ static void print_json(const verify_result *r, const verify_opts *o, const repai
 	sb_release(&sb);
 }
 
-/* failure_status: the exit status after a failed comparison */
-static int failure_status(session *s)
-{
-	int sig = signals_caught();
-
-	if (sig)
-		return sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
-	if ((s->tgt && tgt_last_error(s->tgt)->cls == ERRCLASS_CONNECTION) ||
-	    (s->src && src_last_error(s->src)->cls == ERRCLASS_CONNECTION))
-		return EXIT_CODE_UNREACHABLE;
-	return EXIT_CODE_FAILED;
-}
-
 /* ---- repair ---- */
 
 /* compare_again: compares the days that had differing hours in r (runs of
@@ -341,9 +323,8 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 
 	for (int i = 0; i < r->nhours; i++)
 		items[i] = (work_item){ r->hours[i].table, r->hours[i].hour, 1 };
-	job_spec spec = { .command = "verify", .skip_invalid = o->skip_invalid, .json = o->json,
-			  .max_rejects = o->max_rejects, .chunk_rows = 50000, .retries = 3,
-			  .retry_wait = 1, .max_failures = 5, .jobs = 1, .keep = &ro->job };
+	job_spec spec = { .command = "verify", .load = o->load.opts, .json = o->json,
+			  .keep = &ro->job };
 	log_info("repair: reprocessing %d hour(s) that differ", r->nhours);
 	ro->done = true;
 	ro->hours = r->nhours;
@@ -358,7 +339,7 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 	}
 	if (!compare_again(s, plans, nplans, r, vo, ro)) {
 		log_error("repair: the hours could not be compared again");
-		return failure_status(s);
+		return session_failure_status(s, EXIT_CODE_FAILED);
 	}
 	record_after_repair(r, ro);
 	if (rc != EXIT_CODE_OK)
@@ -374,8 +355,10 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 
 int cmd_verify(int argc, char **argv)
 {
-	verify_opts o = { .max_rejects = -1 };
+	verify_opts o = { 0 };
+	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
 	const struct argp_child children[] = { { &range_argp_last_days, 0, NULL, 0 },
+					       { &o.load.argp, 0, NULL, 0 },
 					       global_argp_children[0], { 0 } };
 	struct argp argp = {
 		verify_options_table, parse_verify, NULL,
@@ -402,41 +385,23 @@ int cmd_verify(int argc, char **argv)
 		children, NULL, NULL
 	};
 	session s;
-	table_plan *plans = NULL;
-	int nplans = 0, rc;
+	int rc;
 	verify_result res;
 	verify_options vo;
 	repair_outcome ro;
 
 	cli_parse_command(&argp, argc, argv, "verify", &o);
 	memset(&res, 0, sizeof(res));
-	memset(&s, 0, sizeof(s));
 	memset(&ro, 0, sizeof(ro));
-	rc = session_load_config(&s, cli_global());
+	rc = session_open(&s, &(session_needs){ .range = &o.range, .source = true, .ledger = true });
+	if (rc == 0 && o.deep && !verify_deep_supported(s.tgt))
+		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	if (rc == 0)
-		rc = session_check_range(&s, o.range.first, o.range.last);
-	if (rc == 0 && !range_args_check_tables(&o.range, &s.cfg))
-		rc = EXIT_CODE_USAGE;
-	if (rc == 0)
-		rc = session_connect(&s, true, 0);
+		rc = session_plans(&s, session_want_range, &o.range);
 	if (rc != 0)
 		goto out;
-	if (!ledger_check_version(s.tgt, s.cfg.schema) ||
-	    (o.deep && !verify_deep_supported(s.tgt))) {
-		rc = EXIT_CODE_USAGE;
-		goto out;
-	}
-	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
-	for (int i = 0; i < s.cfg.ntables; i++) {
-		if (!range_args_wanted(&o.range, s.cfg.tables[i].name))
-			continue;
-		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
-			plan_release(&plans[nplans]);
-			rc = EXIT_CODE_USAGE;
-			goto out;
-		}
-		nplans++;
-	}
+	table_plan *plans = s.plans;
+	int nplans = s.nplans;
 
 	vo.first = o.range.first;
 	vo.last = o.range.last;
@@ -447,7 +412,7 @@ int cmd_verify(int argc, char **argv)
 	for (int i = 0; i < nplans; i++) {
 		res.tables[i].name = plans[i].cfg->name;
 		if (!verify_compare_table(s.src, s.tgt, &plans[i], &vo, i, &res)) {
-			rc = failure_status(&s);
+			rc = session_failure_status(&s, EXIT_CODE_FAILED);
 			log_error("table %s: verify could not finish", plans[i].cfg->name);
 			goto out;
 		}
@@ -464,9 +429,6 @@ int cmd_verify(int argc, char **argv)
 	if (o.json)
 		print_json(&res, &o, &ro);
 out:
-	for (int i = 0; i < nplans; i++)
-		plan_release(&plans[i]);
-	free(plans);
 	range_args_release(&o.range);
 	verify_result_release(&res);
 	report_release(&ro.job);

@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "job.h"
 #include "ledger.h"
+#include "load_options.h"
 #include "log.h"
 #include "session.h"
 
@@ -67,28 +68,22 @@ int cmd_work(int argc, char **argv)
 		"  etlre work --job-id 42 --json",
 		global_argp_children, NULL, NULL
 	};
-	stored_options so = { false, -1, 50000, 0, 3, 5, 1.0 };
+	load_options lo;
 	session s;
-	table_plan *plans = NULL;
-	int nplans = 0, rc;
+	int rc;
 	job_row *rows = NULL;
 	int nrows = 0;
 	char ids[32];
 
 	cli_parse_command(&argp, argc, argv, "work", &o);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
-	rc = session_load_config(&s, cli_global());
-	if (rc == 0)
-		rc = session_connect(&s, true, 0);
+	load_options_init(&lo);
+	rc = session_open(&s, &(session_needs){ .ledger = true });
 	if (rc != 0)
 		goto out;
-	if (!ledger_check_version(s.tgt, s.cfg.schema)) {
-		rc = EXIT_CODE_USAGE;
-		goto out;
-	}
 	if (!ledger_jobs_get(s.tgt, s.cfg.schema, ids, &rows, &nrows) ||
-	    !ledger_job_options(s.tgt, s.cfg.schema, o.job_id, &so)) {
-		rc = EXIT_CODE_FAILED;
+	    !ledger_job_options(s.tgt, s.cfg.schema, o.job_id, &lo)) {
+		rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		goto out;
 	}
 	if (nrows == 0) {
@@ -103,24 +98,17 @@ int cmd_work(int argc, char **argv)
 		rc = EXIT_CODE_USAGE;
 		goto out;
 	}
-	plans = xcalloc((size_t)s.cfg.ntables, sizeof(*plans));
-	for (int i = 0; i < s.cfg.ntables; i++) {
-		if (!plan_build(s.src, s.tgt, &s.cfg.tables[i], &plans[nplans])) {
-			plan_release(&plans[nplans]);
-			rc = EXIT_CODE_USAGE;
-			goto out;
-		}
-		nplans++;
+	if (!session_connect_with(&s, lo.timeout)) {
+		rc = EXIT_CODE_UNREACHABLE;
+		goto out;
 	}
-	job_spec spec = { .command = "work", .skip_invalid = so.skip_invalid, .json = o.json,
-			  .max_rejects = so.max_rejects, .chunk_rows = so.chunk_rows,
-			  .timeout = so.timeout, .retries = so.retries, .retry_wait = so.retry_wait,
-			  .max_failures = so.max_failures, .jobs = 1 };
-	rc = job_work(&s, plans, nplans, o.job_id, &spec);
+	rc = session_plans(&s, NULL, NULL);
+	if (rc != 0)
+		goto out;
+	lo.jobs = 1;
+	job_spec spec = { .command = "work", .load = lo, .json = o.json };
+	rc = job_work(&s, s.plans, s.nplans, o.job_id, &spec);
 out:
-	for (int i = 0; i < nplans; i++)
-		plan_release(&plans[i]);
-	free(plans);
 	job_rows_free(rows, nrows);
 	session_close(&s);
 	return rc;

@@ -109,14 +109,14 @@ static void item_arrays(table_plan *plans, const work_item *items, int n, char *
 	*hours = sb_detach(&h);
 }
 
-static char *options_json(const job_spec *o, int window_hours)
+/* options_json: the job's load options as kept in etlre.jobs, with the
+ * batch mode its items have; new, the caller frees it */
+static char *options_json(const job_spec *spec, int window_hours)
 {
-	return xasprintf("{\"dry_run\":%s,\"skip_invalid\":%s,\"max_rejects\":%lld,"
-			 "\"batch_mode\":\"%s\",\"chunk_size\":%d,\"timeout\":%d,\"retries\":%d,"
-			 "\"retry_wait\":%g,\"max_failures\":%d}",
-			 o->dry_run ? "true" : "false", o->skip_invalid ? "true" : "false",
-			 (long long)o->max_rejects, window_hours == 24 ? "daily" : "hourly",
-			 o->chunk_rows, o->timeout, o->retries, o->retry_wait, o->max_failures);
+	load_options o = spec->load;
+
+	o.window_hours = window_hours;
+	return load_options_json(&o);
 }
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
@@ -174,7 +174,7 @@ static bool reconnect(session *s, const job_spec *spec, int64_t job_id)
 {
 	tgt_conn *before = s->tgt;
 
-	if (!session_reconnect(s, spec->timeout))
+	if (!session_reconnect(s, spec->load.timeout))
 		return false;
 	if (job_id > 0 && s->tgt != before && !ledger_job_lock(s->tgt, job_id))
 		return false;
@@ -214,13 +214,13 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 			load_window(r->s->src, r->s->tgt, p, r->run, w, &res);
 		}
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
-		    attempt > r->spec->retries || res.too_many_rejects || signals_caught())
+		    attempt > r->spec->load.retries || res.too_many_rejects || signals_caught())
 			break;
 		log_event(LOG_WARN,
 			  &(log_fields){ .event = "hour_retry", .error_class = err_class_name(res.cls) },
 			  "table %s hour %s: %s error, will retry: %s", p->cfg->name, hour_sql,
 			  err_class_name(res.cls), res.error);
-		backoff_sleep(r->spec->retry_wait, attempt);
+		backoff_sleep(r->spec->load.retry_wait, attempt);
 		if (signals_caught())
 			break;
 	}
@@ -248,14 +248,14 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 			tr->hours_failed++;
 		if (res.status == WINDOW_INTERRUPTED || res.too_many_rejects)
 			r->stop = true;
-		if (res.status == WINDOW_INTERRUPTED && !r->spec->dry_run && tgt_alive(r->s->tgt) &&
+		if (res.status == WINDOW_INTERRUPTED && !r->spec->load.dry_run && tgt_alive(r->s->tgt) &&
 		    !ledger_hour_pending(r->s->tgt, r->run->schema, r->run->job_id, p->cfg->name,
 					 hour_sql))
 			log_warn("could not put hour %s back to pending", hour_sql);
 		/* bad data says nothing about the databases' health: only other
 		 * failures count towards --max-failures */
 		if (res.cls != ERRCLASS_INVALID_DATA && res.cls != ERRCLASS_CONSTRAINT &&
-		    ++r->failures_in_a_row >= r->spec->max_failures && r->spec->max_failures > 0) {
+		    ++r->failures_in_a_row >= r->spec->load.max_failures && r->spec->load.max_failures > 0) {
 			log_error("%d hours failed in a row: stopping; the job's other hours stay "
 				  "pending for etlre retry",
 				  r->failures_in_a_row);
@@ -305,17 +305,17 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 
 	for (int attempt = 1;; attempt++) {
 		if (reconnect(r->s, r->spec, r->run->job_id) &&
-		    (r->spec->max_rejects < 0 ||
+		    (r->spec->load.max_rejects < 0 ||
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
 		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, table,
 				 sizeof(table), hour, &wh, &found))
 			break;
-		if (attempt > r->spec->retries || signals_caught()) {
+		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
 			return false;
 		}
-		backoff_sleep(r->spec->retry_wait, attempt);
+		backoff_sleep(r->spec->load.retry_wait, attempt);
 	}
 	if (!found)
 		return false;
@@ -388,15 +388,15 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			const job_spec *spec, load_run *run, run_report *rep)
 {
 	memset(run, 0, sizeof(*run));
-	run->dry_run = spec->dry_run;
-	run->skip_invalid = spec->skip_invalid;
-	run->max_rejects = spec->max_rejects;
-	run->chunk_rows = spec->chunk_rows;
+	run->dry_run = spec->load.dry_run;
+	run->skip_invalid = spec->load.skip_invalid;
+	run->max_rejects = spec->load.max_rejects;
+	run->chunk_rows = spec->load.chunk_rows;
 	run->schema = s->cfg.schema;
 	report_init(rep, nplans);
 	for (int i = 0; i < nplans; i++)
 		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->dry_run;
+	rep->dry_run = spec->load.dry_run;
 	now_iso8601_utc(rep->started_at);
 	memset(r, 0, sizeof(*r));
 	r->s = s;
@@ -542,7 +542,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	report_init(&rep, nplans);
 	for (int i = 0; i < nplans; i++)
 		rep.tables[i].name = plans[i].cfg->name;
-	rep.dry_run = spec->dry_run;
+	rep.dry_run = spec->load.dry_run;
 	rep.window_hours = nitems ? items[0].window_hours : 1;
 	for (int i = 0; i < nitems; i++) {
 		lo = items[i].hour < lo ? items[i].hour : lo;
@@ -554,7 +554,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	now_iso8601_utc(rep.started_at);
 
-	if (spec->rejects_file && !spec->dry_run) {
+	if (spec->rejects_file && !spec->load.dry_run) {
 		static const char *header[] = { "job_id", "table", "hour", "key", "column",
 						"value", "rule", "reason", "raw" };
 		run.rfile = rejects_file_open(spec->rejects_file, header, 9);
@@ -564,7 +564,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		}
 	}
 
-	if (spec->dry_run) {
+	if (spec->load.dry_run) {
 		/* nothing may be written, so no job and no claims: run the list here */
 		for (int i = 0; i < nitems && !r.stop && !signals_caught(); i++) {
 			hour_report *h = report_add_hour(&local);
@@ -580,9 +580,10 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		local.wall_seconds = now_monotonic() - t0;
 		local.status = "dry_run";
 		report_emit(&local, spec);
-		rc = signals_caught() ? (signals_caught() == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
-		     : strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
-									 : EXIT_CODE_FAILED;
+		rc = signals_exit_status();
+		if (rc == 0)
+			rc = strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
+									      : EXIT_CODE_FAILED;
 		if (spec->keep) {
 			*spec->keep = local;
 			memset(&local, 0, sizeof(local));
@@ -610,11 +611,11 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
 		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
 		  (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems, nplans,
-		  spec->jobs > 1 ? spec->jobs : 1);
+		  spec->load.jobs > 1 ? spec->load.jobs : 1);
 
 	progress_begin(nitems);
-	if (spec->jobs > 1)
-		run_children(&r, spec->jobs);
+	if (spec->load.jobs > 1)
+		run_children(&r, spec->load.jobs);
 	else
 		worker_loop(&r);
 	sig = signals_caught();
@@ -658,9 +659,8 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		*spec->keep = rep;
 		memset(&rep, 0, sizeof(rep));
 	}
-	if (sig)
-		rc = sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
-	else
+	rc = signals_exit_status();
+	if (rc == 0)
 		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
 out:
 	if (run.rfile)
@@ -702,8 +702,9 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	if (!sig && reconnect(s, spec, job_id) &&
 	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
-	int rc = sig ? (sig == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM)
-		 : strcmp(local.status, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+	int rc = signals_exit_status();
+	if (rc == 0)
+		rc = strcmp(local.status, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
 	report_release(&local);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "load_options.h"
 #include "plan.h"
 #include "session.h"
 #include "summary.h"
@@ -23,15 +24,9 @@ typedef struct work_item {
 } work_item;
 
 typedef struct job_spec {
-	const char *command;     /* process, retry or verify (--repair) */
-	bool dry_run, skip_invalid, json;
-	int64_t max_rejects;     /* -1: no limit */
-	int chunk_rows;
-	int timeout;             /* statement timeout, seconds; 0 none */
-	int retries;             /* extra attempts for transient failures */
-	double retry_wait;       /* first backoff, seconds; doubles each time */
-	int max_failures;        /* failed hours in a row that stop the job; 0 never */
-	int jobs;                /* worker processes on this host */
+	const char *command;     /* process, retry, verify (--repair) or work */
+	load_options load;       /* how the hours load */
+	bool json;
 	const char *rejects_file;
 	const char *retry_of;    /* array literal of retried job ids, or NULL */
 	run_report *keep;        /* NULL: job_run prints the summary. Else it prints

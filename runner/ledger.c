@@ -392,8 +392,10 @@ void job_rows_free(job_row *rows, int n)
 
 static bool options_row(void *ctx, int ncols, char **v)
 {
-	stored_options *o = ctx;
+	load_options *o = ctx;
 	(void)ncols;
+	if (v[7])
+		o->window_hours = strcmp(v[7], "daily") == 0 ? 24 : 1;
 	if (v[0])
 		o->skip_invalid = v[0][0] == 't';
 	if (v[1])
@@ -411,7 +413,7 @@ static bool options_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
-bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id, stored_options *out)
+bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id, load_options *out)
 {
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
@@ -419,7 +421,7 @@ bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id, stored_
 	char *sql = expand("SELECT (options->>'skip_invalid')::bool, (options->>'max_rejects')::bigint,"
 			   "  (options->>'chunk_size')::int, (options->>'timeout')::int,"
 			   "  (options->>'retries')::int, (options->>'retry_wait')::float8,"
-			   "  (options->>'max_failures')::int"
+			   "  (options->>'max_failures')::int, options->>'batch_mode'"
 			   " FROM @S.jobs WHERE job_id = $1",
 			   schema);
 	bool ok = tgt_query(c, sql, 1, params, options_row, out);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "load_options.h"
 #include "target_pg.h"
 
 #define LEDGER_VERSION 2
@@ -144,16 +145,11 @@ typedef struct job_row {
 bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_row **rows,
 		     int *n) MUSTCHECK;
 void job_rows_free(job_row *rows, int n);
-/* The load options a job was run with (jobs.options), reused by retry. */
-typedef struct stored_options {
-	bool skip_invalid;
-	int64_t max_rejects;
-	int chunk_rows, timeout, retries, max_failures;
-	double retry_wait;
-} stored_options;
-/* ledger_job_options: reads them; missing fields get the defaults in *out */
+/* ledger_job_options: the load options job job_id was run with
+ * (jobs.options, reused by retry and work) into *out; fields it lacks keep
+ * the values *out had (load_options_init: the defaults) */
 bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id,
-			stored_options *out) MUSTCHECK;
+			load_options *out) MUSTCHECK;
 /* ledger_jobs_retried_by: records that jobs job_ids were retried by job by */
 bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids,
 			    int64_t by) MUSTCHECK;

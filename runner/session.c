@@ -8,19 +8,20 @@
 #include <string.h>
 
 #include "chunk.h"
+#include "cli.h"
 #include "exitcode.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
 #include "signals.h"
 
-int session_load_config(session *s, const global_opts *g)
+int session_load_config(session *s, const char *config_path)
 {
 	char *path;
 	char err[256];
 
 	memset(s, 0, sizeof(*s));
-	path = config_find_path(g->config);
+	path = config_find_path(config_path);
 	if (!path)
 		return EXIT_CODE_USAGE;
 	s->cfg_loaded = true; /* a half-filled config is released the same way */
@@ -73,6 +74,7 @@ static bool connect_target(session *s, int statement_timeout)
 
 int session_connect(session *s, bool need_source, int statement_timeout)
 {
+	s->timeout = statement_timeout;
 	if (!connect_target(s, statement_timeout))
 		return EXIT_CODE_UNREACHABLE;
 	if (need_source && !connect_source(s, statement_timeout))
@@ -94,6 +96,16 @@ int session_connect_all(session *s, char *tgt_err, char *src_err, size_t errsize
 	return tgt_ok && src_ok ? 0 : EXIT_CODE_UNREACHABLE;
 }
 
+bool session_connect_with(session *s, int statement_timeout)
+{
+	if (s->tgt && s->timeout != statement_timeout) {
+		tgt_close(s->tgt);
+		s->tgt = NULL;
+	}
+	s->timeout = statement_timeout;
+	return session_reconnect(s, statement_timeout);
+}
+
 bool session_reconnect(session *s, int statement_timeout)
 {
 	bool ok = true;
@@ -113,6 +125,58 @@ bool session_reconnect(session *s, int statement_timeout)
 	if (!s->src)
 		ok = connect_source(s, statement_timeout) && ok;
 	return ok;
+}
+
+/* lost: true when the last error on either connection says it was lost */
+static bool lost(session *s)
+{
+	return (s->tgt && (tgt_last_error(s->tgt)->cls == ERRCLASS_CONNECTION || !tgt_alive(s->tgt))) ||
+	       (s->src && src_last_error(s->src)->cls == ERRCLASS_CONNECTION);
+}
+
+int session_failure_status(session *s, int fallback)
+{
+	int sig = signals_exit_status();
+
+	if (sig)
+		return sig;
+	return lost(s) ? EXIT_CODE_UNREACHABLE : fallback;
+}
+
+int session_open(session *s, const session_needs *need)
+{
+	const range_args *r = need->range;
+	int rc = session_load_config(s, cli_global()->config);
+
+	if (rc == 0 && r)
+		rc = session_check_range(s, r->first, r->last);
+	if (rc == 0 && r && !range_args_check_tables(r, &s->cfg))
+		rc = EXIT_CODE_USAGE;
+	if (rc == 0)
+		rc = session_connect(s, need->source, need->timeout);
+	if (rc == 0 && need->ledger && !ledger_check_version(s->tgt, s->cfg.schema))
+		rc = session_failure_status(s, EXIT_CODE_USAGE);
+	return rc;
+}
+
+bool session_want_range(void *range, const char *table)
+{
+	return range_args_wanted(range, table);
+}
+
+int session_plans(session *s, bool (*want)(void *ctx, const char *table), void *ctx)
+{
+	s->plans = xcalloc((size_t)s->cfg.ntables, sizeof(*s->plans));
+	for (int i = 0; i < s->cfg.ntables; i++) {
+		if (want && !want(ctx, s->cfg.tables[i].name))
+			continue;
+		if (!plan_build(s->src, s->tgt, &s->cfg.tables[i], &s->plans[s->nplans])) {
+			plan_release(&s->plans[s->nplans]);
+			return session_failure_status(s, EXIT_CODE_USAGE);
+		}
+		s->nplans++;
+	}
+	return 0;
 }
 
 /* last_load_row: one row of ledger_last_loads, for a configured table */
@@ -141,6 +205,9 @@ static void record_last_loads(session *s)
 void session_close(session *s)
 {
 	record_last_loads(s);
+	for (int i = 0; i < s->nplans; i++)
+		plan_release(&s->plans[i]);
+	free(s->plans);
 	src_close(s->src);
 	tgt_close(s->tgt);
 	if (s->cfg_loaded)

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "exitcode.h"
+
 static volatile sig_atomic_t caught;
 static void (*signal_hook)(void);
 
@@ -34,4 +36,11 @@ void signals_install(void (*hook)(void))
 int signals_caught(void)
 {
 	return caught;
+}
+
+int signals_exit_status(void)
+{
+	if (!caught)
+		return 0;
+	return caught == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
 }

@@ -12,5 +12,8 @@
 void signals_install(void (*hook)(void));
 /* signals_caught: 0 if none, else the signal number (first one wins) */
 int signals_caught(void);
+/* signals_exit_status: 0 if none came, else the exit status of an
+ * interruption by it (130 SIGINT, 143 SIGTERM; README "Exit status") */
+int signals_exit_status(void);
 
 #endif

@@ -6,8 +6,10 @@
 #
 # These tests stop and start servers, so they run their own pair (other ports,
 # their own data dir) and leave the shared ones alone.
-export ETLRE_DEV_MARIADB_PORT=${ETLRE_FAULT_MARIADB_PORT:-3417}
-export ETLRE_DEV_PG_PORT=${ETLRE_FAULT_PG_PORT:-5487}
+# (their ports: 10 above the shared pair's, so that checkouts with servers of
+# their own on other ports can run this file at the same time)
+export ETLRE_DEV_MARIADB_PORT=${ETLRE_FAULT_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 10 ))}
+export ETLRE_DEV_PG_PORT=${ETLRE_FAULT_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 10 ))}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/faults"
 # one fault suite at a time on this pair of servers
 mkdir -p "$ETLRE_DEV_DB_DIR" && exec 8>"$ETLRE_DEV_DB_DIR.lock" && flock 8

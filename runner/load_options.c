@@ -1,0 +1,153 @@
+/*
+ * load_options.c: the load options' defaults, JSON form and argp child (see
+ * load_options.h). The option table below is the one list of them: a
+ * command's --help, its parser and the repeated-option check all read it.
+ */
+#include "load_options.h"
+
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+enum { KEY_BASE = 2500 };
+
+/* one row per LOPT_* bit, in bit order */
+static const struct argp_option all_options[LOPT_COUNT] = {
+	{ "dry-run", KEY_BASE + 0, 0, 0, "do everything, then roll back: report what would change",
+	  2 },
+	{ "skip-invalid", KEY_BASE + 1, 0, 0,
+	  "set invalid rows aside in etlre's rejects table and load the rest", 2 },
+	{ "max-rejects", KEY_BASE + 2, "N", 0, "with --skip-invalid: fail the run past N rejected rows",
+	  2 },
+	{ "batch-mode", KEY_BASE + 3, "MODE", 0,
+	  "hourly (default: one transaction per hour) or daily", 3 },
+	{ "chunk-size", KEY_BASE + 4, "ROWS", 0, "rows per COPY batch (default 50000)", 3 },
+	{ "timeout", KEY_BASE + 5, "SECONDS", 0, "statement timeout on both servers (default none)",
+	  3 },
+	{ "retries", KEY_BASE + 6, "N", 0, "retries of an hour after a transient failure (default 3)",
+	  3 },
+	{ "retry-wait", KEY_BASE + 7, "SECONDS", 0,
+	  "first backoff before a retry, doubled each time, with jitter (default 1)", 3 },
+	{ "max-failures", KEY_BASE + 8, "N", 0,
+	  "stop the job after N failed hours in a row (default 5; 0 never)", 3 },
+	{ "jobs", KEY_BASE + 9, "N", 0,
+	  "worker processes on this host, each loading one hour at a time (default 1)", 3 },
+};
+
+void load_options_init(load_options *o)
+{
+	*o = (load_options){ .max_rejects = -1, .window_hours = 1,
+			     .chunk_rows = LOAD_DEFAULT_CHUNK_ROWS, .retries = LOAD_DEFAULT_RETRIES,
+			     .retry_wait = LOAD_DEFAULT_RETRY_WAIT,
+			     .max_failures = LOAD_DEFAULT_MAX_FAILURES, .jobs = LOAD_DEFAULT_JOBS };
+}
+
+char *load_options_json(const load_options *o)
+{
+	return xasprintf("{\"dry_run\":%s,\"skip_invalid\":%s,\"max_rejects\":%lld,"
+			 "\"batch_mode\":\"%s\",\"chunk_size\":%d,\"timeout\":%d,\"retries\":%d,"
+			 "\"retry_wait\":%g,\"max_failures\":%d}",
+			 o->dry_run ? "true" : "false", o->skip_invalid ? "true" : "false",
+			 (long long)o->max_rejects, o->window_hours == 24 ? "daily" : "hourly",
+			 o->chunk_rows, o->timeout, o->retries, o->retry_wait, o->max_failures);
+}
+
+/* set_option: parses the option of bit `bit` into la->opts; usage errors exit
+ * 2 from inside argp */
+static void set_option(struct argp_state *state, load_args *la, unsigned bit, const char *arg)
+{
+	load_options *o = &la->opts;
+
+	switch (bit) {
+	case LOPT_DRY_RUN: o->dry_run = true; break;
+	case LOPT_SKIP_INVALID: o->skip_invalid = true; break;
+	case LOPT_MAX_REJECTS:
+		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
+		break;
+	case LOPT_BATCH_MODE:
+		if (strcmp(arg, "hourly") == 0)
+			o->window_hours = 1;
+		else if (strcmp(arg, "daily") == 0)
+			o->window_hours = 24;
+		else
+			argp_error(state, "--batch-mode must be hourly or daily, not '%s'", arg);
+		break;
+	case LOPT_CHUNK_SIZE:
+		o->chunk_rows = (int)cli_parse_count(state, "--chunk-size", arg, 1, 10000000);
+		break;
+	case LOPT_TIMEOUT:
+		o->timeout = (int)cli_parse_count(state, "--timeout", arg, 1, 86400);
+		break;
+	case LOPT_RETRIES:
+		o->retries = (int)cli_parse_count(state, "--retries", arg, 0, 100);
+		break;
+	case LOPT_RETRY_WAIT:
+		o->retry_wait = (double)cli_parse_count(state, "--retry-wait", arg, 0, 3600);
+		break;
+	case LOPT_MAX_FAILURES:
+		o->max_failures = (int)cli_parse_count(state, "--max-failures", arg, 0, 1000000);
+		break;
+	case LOPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64); break;
+	}
+}
+
+static error_t parse_load(int key, char *arg, struct argp_state *state)
+{
+	load_args *la = state->input;
+	int i = key - KEY_BASE;
+
+	if (i < 0 || i >= LOPT_COUNT || !(la->accept & (1u << i)))
+		return ARGP_ERR_UNKNOWN;
+	if (la->given & (1u << i))
+		argp_error(state, "--%s given twice", all_options[i].name);
+	la->given |= 1u << i;
+	set_option(state, la, 1u << i, arg);
+	return 0;
+}
+
+void load_args_init(load_args *la, unsigned accept, const char *header)
+{
+	int n = 0;
+
+	memset(la, 0, sizeof(*la));
+	load_options_init(&la->opts);
+	la->accept = accept;
+	if (header)
+		la->table[n++] = (struct argp_option){ NULL, 0, NULL, 0, header, 3 };
+	for (int i = 0; i < LOPT_COUNT; i++) {
+		if (!(accept & (1u << i)))
+			continue;
+		la->table[n] = all_options[i];
+		if (header)
+			la->table[n].group = 0; /* all under the header */
+		n++;
+	}
+	la->argp = (struct argp){ la->table, parse_load, NULL, NULL, NULL, NULL, NULL };
+}
+
+void load_args_override(const load_args *la, load_options *base)
+{
+	const load_options *o = &la->opts;
+	unsigned g = la->given;
+
+	if (g & LOPT_DRY_RUN)
+		base->dry_run = o->dry_run;
+	if (g & LOPT_SKIP_INVALID)
+		base->skip_invalid = o->skip_invalid;
+	if (g & LOPT_MAX_REJECTS)
+		base->max_rejects = o->max_rejects;
+	if (g & LOPT_BATCH_MODE)
+		base->window_hours = o->window_hours;
+	if (g & LOPT_CHUNK_SIZE)
+		base->chunk_rows = o->chunk_rows;
+	if (g & LOPT_TIMEOUT)
+		base->timeout = o->timeout;
+	if (g & LOPT_RETRIES)
+		base->retries = o->retries;
+	if (g & LOPT_RETRY_WAIT)
+		base->retry_wait = o->retry_wait;
+	if (g & LOPT_MAX_FAILURES)
+		base->max_failures = o->max_failures;
+	base->jobs = o->jobs; /* never kept with a job: this run's own */
+}
