@@ -148,27 +148,6 @@ bool hour_parse(const char *s, int64_t *out)
 	return true;
 }
 
-int windows_for_range(civil_date first, civil_date last, int window_hours, window **out)
-{
-	int64_t start = hour_of_date(first);
-	int64_t end = hour_of_date(last) + 24;
-	int n = 0;
-	window *w;
-
-	if (end <= start || (window_hours != 1 && window_hours != 24)) {
-		*out = NULL;
-		return 0;
-	}
-	w = xcalloc((size_t)((end - start) / window_hours), sizeof(*w));
-	for (int64_t h = start; h < end; h += window_hours) {
-		w[n].start_hour = h;
-		w[n].hours = window_hours;
-		n++;
-	}
-	*out = w;
-	return n;
-}
-
 static char zone[128] = "UTC";
 
 bool zone_set(const char *name)

@@ -42,12 +42,6 @@ int64_t hour_of_date(civil_date d);
 bool hour_parse(const char *s, int64_t *out);
 
 /*
- * windows_for_range: the windows covering the days first..last inclusive,
- * in order. Returns the count; *out is a new array the caller frees.
- */
-int windows_for_range(civil_date first, civil_date last, int window_hours, window **out);
-
-/*
  * The [etlre] timezone. Source DATETIME values are naive wall-clock times in
  * it; TIMESTAMP values are read in UTC and turned into wall-clock times here.
  * The zone comes from the system's tz database (TZDIR or /usr/share/zoneinfo)

@@ -1,5 +1,5 @@
 /*
- * config.h: etlre's configuration: the INI file of SPEC.md (read with the
+ * config.h: etlre's configuration: the INI file of README "Configuration" (read with the
  * inih library), the environment overrides, and the checks that can be done
  * without a database (required keys, identifier syntax, modes).
  *

@@ -1,6 +1,7 @@
 /*
- * errclass.h: the error classes of SPEC.md, decided from MariaDB error numbers
- * and PostgreSQL SQLSTATEs (never from message text). Pure; unit-tested.
+ * errclass.h: the error classes of README "Operations: when a night failed",
+ * decided from MariaDB error numbers and PostgreSQL SQLSTATEs (never from
+ * message text). Pure; unit-tested.
  */
 #ifndef ETLRE_ERRCLASS_H
 #define ETLRE_ERRCLASS_H

@@ -1,5 +1,5 @@
 /*
- * exitcode.h: the process exit statuses of SPEC.md, in one place.
+ * exitcode.h: the process exit statuses of README "Exit status", in one place.
  * Only the command layer (cli.c and the cmd_* functions) turns a result into
  * one of these; everything below returns bool.
  */

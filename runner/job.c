@@ -525,6 +525,97 @@ static void run_children(runner *r, int n)
 	free(pids);
 }
 
+/* report_head: initialises the job's report *rep: its tables, and the range
+ * and batch mode of the items */
+static void report_head(run_report *rep, table_plan *plans, int nplans, const work_item *items,
+			int nitems, const job_spec *spec)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	report_init(rep, nplans);
+	for (int i = 0; i < nplans; i++)
+		rep->tables[i].name = plans[i].cfg->name;
+	rep->dry_run = spec->load.dry_run;
+	rep->window_hours = nitems ? items[0].window_hours : 1;
+	for (int i = 0; i < nitems; i++) {
+		lo = items[i].hour < lo ? items[i].hour : lo;
+		hi = items[i].hour > hi ? items[i].hour : hi;
+	}
+	if (nitems) {
+		date_format(days_to_date(lo / 24), rep->start_date);
+		date_format(days_to_date(hi / 24), rep->end_date);
+	}
+	now_iso8601_utc(rep->started_at);
+}
+
+/* start_job: records the job and its hours (pending) in etlre's tables, takes
+ * the job's lock and logs the start; rep->job_id is set. False (logged) if
+ * the target refused. */
+static bool start_job(session *s, table_plan *plans, int nplans, const work_item *items,
+		      int nitems, const job_spec *spec, run_report *rep)
+{
+	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
+			 rep->window_hours, NULL, NULL, spec->retry_of };
+	char *tables = tables_array(plans, nplans), *opts = options_json(spec, rep->window_hours);
+	char *item_tables, *item_hours;
+	bool ok;
+
+	item_arrays(plans, items, nitems, &item_tables, &item_hours);
+	job.tables = tables;
+	job.options = opts;
+	job.item_tables = item_tables;
+	job.item_hours = item_hours;
+	ok = ledger_job_start(s->tgt, s->cfg.schema, &job, &rep->job_id) &&
+	     ledger_job_lock(s->tgt, rep->job_id);
+	free(tables);
+	free(opts);
+	free(item_tables);
+	free(item_hours);
+	if (!ok)
+		return false;
+	log_set_context(rep->job_id, NULL, NULL);
+	log_event(LOG_INFO,
+		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
+		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
+		  (long long)rep->job_id, spec->command, rep->start_date, rep->end_date, nitems,
+		  nplans, spec->load.jobs > 1 ? spec->load.jobs : 1);
+	return true;
+}
+
+/* run_dry: a dry run of the items: nothing may be written, so no job and no
+ * claims: the list is run here, in order, and its summary emitted (moved to
+ * spec->keep when asked). head has the range's dates. Returns the exit status. */
+static int run_dry(runner *r, const work_item *items, int nitems, const run_report *head,
+		   double t0)
+{
+	run_report *local = r->rep;
+	const job_spec *spec = r->spec;
+	int rc;
+
+	for (int i = 0; i < nitems && !r->stop && !signals_caught(); i++) {
+		hour_report *h = report_add_hour(local);
+		h->table = items[i].plan;
+		h->hour = items[i].hour;
+		run_item(r, &items[i], h);
+	}
+	local->dry_run = true;
+	local->window_hours = head->window_hours;
+	memcpy(local->start_date, head->start_date, sizeof(head->start_date));
+	memcpy(local->end_date, head->end_date, sizeof(head->end_date));
+	now_iso8601_utc(local->finished_at);
+	local->wall_seconds = now_monotonic() - t0;
+	local->status = "dry_run";
+	report_emit(local, spec);
+	rc = signals_exit_status();
+	if (rc == 0)
+		rc = strcmp(hours_outcome(local), "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+	if (spec->keep) {
+		*spec->keep = *local;
+		memset(local, 0, sizeof(*local));
+	}
+	return rc;
+}
+
 int job_run(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
 	    const job_spec *spec, int64_t *job_id_out)
 {
@@ -532,27 +623,12 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	run_report rep, local;
 	runner r;
 	const char *outcome;
-	char *tables = NULL, *opts = NULL, *item_tables = NULL, *item_hours = NULL;
 	int rc = EXIT_CODE_OK, sig;
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	double t0 = now_monotonic();
 
 	*job_id_out = 0;
 	runner_init(&r, s, plans, nplans, spec, &run, &local);
-	report_init(&rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep.tables[i].name = plans[i].cfg->name;
-	rep.dry_run = spec->load.dry_run;
-	rep.window_hours = nitems ? items[0].window_hours : 1;
-	for (int i = 0; i < nitems; i++) {
-		lo = items[i].hour < lo ? items[i].hour : lo;
-		hi = items[i].hour > hi ? items[i].hour : hi;
-	}
-	if (nitems) {
-		date_format(days_to_date(lo / 24), rep.start_date);
-		date_format(days_to_date(hi / 24), rep.end_date);
-	}
-	now_iso8601_utc(rep.started_at);
+	report_head(&rep, plans, nplans, items, nitems, spec);
 
 	if (spec->rejects_file && !spec->load.dry_run) {
 		static const char *header[] = { "job_id", "table", "hour", "key", "column",
@@ -565,53 +641,15 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 
 	if (spec->load.dry_run) {
-		/* nothing may be written, so no job and no claims: run the list here */
-		for (int i = 0; i < nitems && !r.stop && !signals_caught(); i++) {
-			hour_report *h = report_add_hour(&local);
-			h->table = items[i].plan;
-			h->hour = items[i].hour;
-			run_item(&r, &items[i], h);
-		}
-		local.dry_run = true;
-		local.window_hours = rep.window_hours;
-		memcpy(local.start_date, rep.start_date, sizeof(rep.start_date));
-		memcpy(local.end_date, rep.end_date, sizeof(rep.end_date));
-		now_iso8601_utc(local.finished_at);
-		local.wall_seconds = now_monotonic() - t0;
-		local.status = "dry_run";
-		report_emit(&local, spec);
-		rc = signals_exit_status();
-		if (rc == 0)
-			rc = strcmp(hours_outcome(&local), "succeeded") == 0 ? EXIT_CODE_OK
-									      : EXIT_CODE_FAILED;
-		if (spec->keep) {
-			*spec->keep = local;
-			memset(&local, 0, sizeof(local));
-		}
+		rc = run_dry(&r, items, nitems, &rep, t0);
 		goto out;
 	}
 
-	job_info job = { spec->command, rep.start_date, rep.end_date, NULL, NULL,
-			 rep.window_hours, NULL, NULL, spec->retry_of };
-	tables = tables_array(plans, nplans);
-	opts = options_json(spec, rep.window_hours);
-	item_arrays(plans, items, nitems, &item_tables, &item_hours);
-	job.tables = tables;
-	job.options = opts;
-	job.item_tables = item_tables;
-	job.item_hours = item_hours;
-	if (!ledger_job_start(s->tgt, s->cfg.schema, &job, &run.job_id) ||
-	    !ledger_job_lock(s->tgt, run.job_id)) {
+	if (!start_job(s, plans, nplans, items, nitems, spec, &rep)) {
 		rc = EXIT_CODE_FAILED;
 		goto out;
 	}
-	*job_id_out = rep.job_id = run.job_id;
-	log_set_context(run.job_id, NULL, NULL);
-	log_event(LOG_INFO,
-		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
-		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
-		  (long long)run.job_id, spec->command, rep.start_date, rep.end_date, nitems, nplans,
-		  spec->load.jobs > 1 ? spec->load.jobs : 1);
+	*job_id_out = run.job_id = rep.job_id;
 
 	progress_begin(nitems);
 	if (spec->load.jobs > 1)
@@ -665,10 +703,6 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 out:
 	if (run.rfile)
 		rejects_file_discard(run.rfile);
-	free(tables);
-	free(opts);
-	free(item_tables);
-	free(item_hours);
 	report_release(&rep);
 	report_release(&local);
 	return rc;

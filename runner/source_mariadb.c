@@ -172,20 +172,6 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
 	return ok;
 }
 
-static bool first_int64(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
-{
-	(void)ncols;
-	(void)lengths;
-	*(int64_t *)ctx = row[0] ? strtoll(row[0], NULL, 10) : 0;
-	return true;
-}
-
-bool src_query_int64(src_conn *c, const char *sql, int64_t *out)
-{
-	*out = 0;
-	return src_query(c, sql, first_int64, out);
-}
-
 bool src_query_int64_send(src_conn *c, const char *sql)
 {
 	discard_pending(c);

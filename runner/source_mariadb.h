@@ -50,7 +50,6 @@ void src_rollback(src_conn *c);
 /* src_row_fn: called per row; row[i] NULL for SQL NULL; return false to stop */
 typedef bool (*src_row_fn)(void *ctx, unsigned int ncols, char **row, unsigned long *lengths);
 bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx) MUSTCHECK;
-bool src_query_int64(src_conn *c, const char *sql, int64_t *out) MUSTCHECK;
 /* src_query_int64_send: sends a query answering one number and returns at
  * once; src_query_int64_recv waits for that number. Nothing else may run on c
  * in between but src_rollback, which drops the answer. */

@@ -288,142 +288,170 @@ static bool is_texty(value_type t)
 	return t != VT_BYTEA;
 }
 
-bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
-		    size_t rule_size, char *reason, size_t reason_size)
+/* verdict: where a refusal's rule and reason are written */
+typedef struct verdict {
+	char *rule, *reason;
+	size_t rule_size, reason_size;
+} verdict;
+
+/* deny: writes rule and why into d; returns false, for the caller to return */
+static bool deny(const verdict *d, const char *rule, const char *why)
 {
-	char why[160];
-	size_t bad;
+	return fail(d->rule, d->rule_size, d->reason, d->reason_size, rule, why);
+}
+
+/* check_length: a varchar(n) or char(n) holds at most n characters */
+static bool check_length(const column_spec *c, const char *v, size_t len, const verdict *d)
+{
+	char r[48], why[96];
+	size_t chars;
+
+	if (c->length < 0)
+		return true;
+	chars = utf8_char_count(v, len);
+	if (chars <= (size_t)c->length)
+		return true;
+	snprintf(r, sizeof(r), "%s(%d)", c->type == VT_CHAR ? "char" : "varchar", c->length);
+	snprintf(why, sizeof(why), "%zu characters, at most %d allowed", chars, c->length);
+	return deny(d, r, why);
+}
+
+/* check_integer: a whole number within the range of smallint, integer or bigint */
+static bool check_integer(const column_spec *c, const char *v, size_t len, const verdict *d)
+{
+	int64_t lo = c->type == VT_INT2 ? INT16_MIN : c->type == VT_INT4 ? INT32_MIN : INT64_MIN;
+	int64_t hi = c->type == VT_INT2 ? INT16_MAX : c->type == VT_INT4 ? INT32_MAX : INT64_MAX;
+	const char *r = c->type == VT_INT2 ? "smallint range"
+			: c->type == VT_INT4 ? "integer range" : "bigint range";
 	int64_t x;
 	bool overflow;
 
-	if (!v) {
-		if (c->not_null)
-			return fail(rule, rule_size, reason, reason_size, "not null",
-				    "NULL in a NOT NULL column");
+	if (!parse_int(v, len, &x, &overflow))
+		return overflow ? deny(d, r, "out of range for the target type")
+				: deny(d, "integer", "not an integer");
+	if (x < lo || x > hi)
+		return deny(d, r, "out of range for the target type");
+	return true;
+}
+
+/* check_numeric_column: fits numeric(p,s), or numeric */
+static bool check_numeric_column(const column_spec *c, const char *v, size_t len,
+				 const verdict *d)
+{
+	char r[48], why[160];
+
+	if (check_numeric(c, v, len, why, sizeof(why)))
 		return true;
+	if (c->precision > 0)
+		snprintf(r, sizeof(r), "numeric(%d,%d)", c->precision, c->scale);
+	else
+		snprintf(r, sizeof(r), "numeric");
+	return deny(d, r, why);
+}
+
+/* check_float: a number that real or double precision can hold */
+static bool check_float(const column_spec *c, const char *v, size_t len, const verdict *d)
+{
+	char buf[128];
+	char *end;
+	double x;
+
+	if (len == 0 || len >= sizeof(buf))
+		return deny(d, "float", "not a number");
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	/* PostgreSQL's rule: out of range when the conversion overflows to
+	 * infinity or underflows to zero (denormals are fine) */
+	errno = 0;
+	x = c->type == VT_FLOAT4 ? (double)strtof(buf, &end) : strtod(buf, &end);
+	if (*end || isspace((unsigned char)buf[0]) || end == buf)
+		return deny(d, "float", "not a number");
+	if (errno == ERANGE && (x == 0 || isinf(x)))
+		return deny(d, "float", "out of range for the target type");
+	return true;
+}
+
+/* check_timestamp: a valid calendar date and time that exists in the zone
+ * (a local time the clocks skipped cannot be a timestamptz) */
+static bool check_timestamp(const column_spec *c, const char *v, size_t len, const verdict *d)
+{
+	char why[160];
+	int64_t t;
+
+	if (!timestamp_valid(v, len, false))
+		return deny(d, "timestamp", "not a valid calendar date and time");
+	if (c->type == VT_TIMESTAMPTZ && (c->src == SK_DATETIME || c->src == SK_DATE) &&
+	    !zone_is_utc() && naive_parse(v, len, &t) && !zone_local_exists(t)) {
+		snprintf(why, sizeof(why),
+			 "this local time does not exist in %s (the clocks skipped it)", zone_name());
+		return deny(d, "time zone", why);
 	}
+	return true;
+}
+
+/* check_bool: 0, 1, t, f, true or false */
+static bool check_bool(const char *v, size_t len, const verdict *d)
+{
+	if ((len == 1 && (v[0] == '0' || v[0] == '1' || v[0] == 't' || v[0] == 'f')) ||
+	    (len == 4 && strncmp(v, "true", 4) == 0) || (len == 5 && strncmp(v, "false", 5) == 0))
+		return true;
+	return deny(d, "boolean", "not 0, 1, true or false");
+}
+
+/* check_bits: a string of 0 and 1 */
+static bool check_bits(const char *v, size_t len, const verdict *d)
+{
+	for (size_t i = 0; i < len; i++)
+		if (v[i] != '0' && v[i] != '1')
+			return deny(d, "bit", "not a string of 0 and 1");
+	return true;
+}
+
+/* check_type: the value against its column's type */
+static bool check_type(const column_spec *c, const char *v, size_t len, const verdict *d)
+{
+	switch (c->type) {
+	case VT_VARCHAR:
+	case VT_CHAR: return check_length(c, v, len, d);
+	case VT_INT2:
+	case VT_INT4:
+	case VT_INT8: return check_integer(c, v, len, d);
+	case VT_NUMERIC: return check_numeric_column(c, v, len, d);
+	case VT_FLOAT4:
+	case VT_FLOAT8: return check_float(c, v, len, d);
+	case VT_BOOL: return check_bool(v, len, d);
+	case VT_DATE:
+		return timestamp_valid(v, len, true) || deny(d, "date", "not a valid calendar date");
+	case VT_TIMESTAMP:
+	case VT_TIMESTAMPTZ: return check_timestamp(c, v, len, d);
+	case VT_BIT: return check_bits(v, len, d);
+	case VT_TIME:
+		return time_valid(v, len) ||
+		       deny(d, "time", "not a time of day between 00:00:00 and 24:00:00");
+	default: return true;
+	}
+}
+
+bool validate_value(const column_spec *c, const char *v, size_t len, char *rule,
+		    size_t rule_size, char *reason, size_t reason_size)
+{
+	const verdict d = { rule, reason, rule_size, reason_size };
+	char why[160];
+	size_t bad;
+
+	if (!v)
+		return !c->not_null || deny(&d, "not null", "NULL in a NOT NULL column");
 	if (source_is_date(c->src) && zero_date(v, len)) {
 		/* typemap_convert has made it NULL when that is allowed */
 		snprintf(why, sizeof(why), "a zero date or a date with a zero year, month or day: %s",
 			 c->not_null ? "the column is NOT NULL" : "zero_dates = reject");
-		return fail(rule, rule_size, reason, reason_size, "zero date", why);
+		return deny(&d, "zero date", why);
 	}
 	if (is_texty(c->type) && !utf8_valid(v, len, &bad)) {
 		snprintf(why, sizeof(why), "%s at byte %zu",
-			 v[bad] == '\0' ? "NUL byte (PostgreSQL text cannot hold it)"
-					: "invalid UTF-8",
+			 v[bad] == '\0' ? "NUL byte (PostgreSQL text cannot hold it)" : "invalid UTF-8",
 			 bad);
-		return fail(rule, rule_size, reason, reason_size, "utf8", why);
+		return deny(&d, "utf8", why);
 	}
-	switch (c->type) {
-	case VT_VARCHAR:
-	case VT_CHAR:
-		if (c->length >= 0) {
-			size_t chars = utf8_char_count(v, len);
-			if (chars > (size_t)c->length) {
-				char r[48];
-				snprintf(r, sizeof(r), "%s(%d)",
-					 c->type == VT_CHAR ? "char" : "varchar", c->length);
-				snprintf(why, sizeof(why), "%zu characters, at most %d allowed",
-					 chars, c->length);
-				return fail(rule, rule_size, reason, reason_size, r, why);
-			}
-		}
-		return true;
-	case VT_INT2:
-	case VT_INT4:
-	case VT_INT8: {
-		int64_t lo = c->type == VT_INT2 ? INT16_MIN : c->type == VT_INT4 ? INT32_MIN : INT64_MIN;
-		int64_t hi = c->type == VT_INT2 ? INT16_MAX : c->type == VT_INT4 ? INT32_MAX : INT64_MAX;
-		const char *r = c->type == VT_INT2 ? "smallint range"
-				: c->type == VT_INT4 ? "integer range" : "bigint range";
-		if (!parse_int(v, len, &x, &overflow)) {
-			if (overflow)
-				return fail(rule, rule_size, reason, reason_size, r,
-					    "out of range for the target type");
-			return fail(rule, rule_size, reason, reason_size, "integer",
-				    "not an integer");
-		}
-		if (x < lo || x > hi)
-			return fail(rule, rule_size, reason, reason_size, r,
-				    "out of range for the target type");
-		return true;
-	}
-	case VT_NUMERIC:
-		if (!check_numeric(c, v, len, why, sizeof(why))) {
-			char r[48];
-			if (c->precision > 0)
-				snprintf(r, sizeof(r), "numeric(%d,%d)", c->precision, c->scale);
-			else
-				snprintf(r, sizeof(r), "numeric");
-			return fail(rule, rule_size, reason, reason_size, r, why);
-		}
-		return true;
-	case VT_FLOAT4:
-	case VT_FLOAT8: {
-		char buf[128];
-		char *end;
-		double d;
-		if (len == 0 || len >= sizeof(buf))
-			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
-		memcpy(buf, v, len);
-		buf[len] = '\0';
-		/* PostgreSQL's rule: out of range when the conversion overflows
-		 * to infinity or underflows to zero (denormals are fine) */
-		errno = 0;
-		if (c->type == VT_FLOAT4) {
-			float f = strtof(buf, &end);
-			d = f;
-		} else {
-			d = strtod(buf, &end);
-		}
-		if (*end || isspace((unsigned char)buf[0]) || end == buf)
-			return fail(rule, rule_size, reason, reason_size, "float", "not a number");
-		if (errno == ERANGE && (d == 0 || isinf(d)))
-			return fail(rule, rule_size, reason, reason_size, "float",
-				    "out of range for the target type");
-		return true;
-	}
-	case VT_BOOL:
-		if ((len == 1 && (v[0] == '0' || v[0] == '1' || v[0] == 't' || v[0] == 'f')) ||
-		    (len == 4 && strncmp(v, "true", 4) == 0) ||
-		    (len == 5 && strncmp(v, "false", 5) == 0))
-			return true;
-		return fail(rule, rule_size, reason, reason_size, "boolean",
-			    "not 0, 1, true or false");
-	case VT_DATE:
-		if (!timestamp_valid(v, len, true))
-			return fail(rule, rule_size, reason, reason_size, "date",
-				    "not a valid calendar date");
-		return true;
-	case VT_TIMESTAMP:
-	case VT_TIMESTAMPTZ:
-		if (!timestamp_valid(v, len, false))
-			return fail(rule, rule_size, reason, reason_size, "timestamp",
-				    "not a valid calendar date and time");
-		if (c->type == VT_TIMESTAMPTZ && (c->src == SK_DATETIME || c->src == SK_DATE) &&
-		    !zone_is_utc()) {
-			int64_t t;
-			if (naive_parse(v, len, &t) && !zone_local_exists(t)) {
-				snprintf(why, sizeof(why),
-					 "this local time does not exist in %s (the clocks skipped it)",
-					 zone_name());
-				return fail(rule, rule_size, reason, reason_size, "time zone", why);
-			}
-		}
-		return true;
-	case VT_BIT:
-		for (size_t i = 0; i < len; i++)
-			if (v[i] != '0' && v[i] != '1')
-				return fail(rule, rule_size, reason, reason_size, "bit",
-					    "not a string of 0 and 1");
-		return true;
-	case VT_TIME:
-		if (!time_valid(v, len))
-			return fail(rule, rule_size, reason, reason_size, "time",
-				    "not a time of day between 00:00:00 and 24:00:00");
-		return true;
-	default:
-		return true;
-	}
+	return check_type(c, v, len, &d);
 }

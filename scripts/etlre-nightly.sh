@@ -24,7 +24,7 @@
 #                           /var/lib/prometheus/node-exporter/etlre-nightly.prom,
 #                           used when that directory exists; empty: none)
 #
-# Exit status: etlre's own (SPEC.md):
+# Exit status: etlre's own (README "Exit status"):
 #   0  every hour matches (after repairing those that did not)
 #   1  some hours failed to reload (etlre status --failed names them)
 #   2  usage or configuration error (etlre's or this script's); nothing done

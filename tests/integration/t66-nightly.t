@@ -3,7 +3,7 @@
 # directory, lock and metrics file: a clean night exits 0, prints nothing
 # and writes the dated log and the metrics file; a second night while the
 # first holds the lock exits 75 and runs nothing; a night with drift exits
-# 3 without repair and names the hour, and with repair (SPEC: verify
+# 3 without repair and names the hour, and with repair (README "etlre verify": verify
 # --repair) fixes it and exits 0; SIGTERM is passed on to etlre; bad
 # settings exit 2; old logs are removed. The packaged cron line and systemd
 # units call the script.

@@ -309,96 +309,6 @@ static void test_hour_round_trip(void **state)
 	}
 }
 
-/* ---- windows_for_range ---- */
-
-typedef struct window_case {
-	const char *name;
-	civil_date first, last;
-	int hours;
-	int count;
-	const char *first_start; /* hour_format_sql of the first window */
-	const char *last_start;  /* and of the last */
-} window_case;
-
-static const window_case window_cases[] = {
-	{ "one day hourly", { 2025, 11, 2 }, { 2025, 11, 2 }, 1, 24, "2025-11-02 00:00:00",
-	  "2025-11-02 23:00:00" },
-	{ "three days hourly", { 2025, 11, 1 }, { 2025, 11, 3 }, 1, 72, "2025-11-01 00:00:00",
-	  "2025-11-03 23:00:00" },
-	{ "one day daily", { 2025, 11, 2 }, { 2025, 11, 2 }, 24, 1, "2025-11-02 00:00:00",
-	  "2025-11-02 00:00:00" },
-	{ "a week daily", { 2025, 11, 1 }, { 2025, 11, 7 }, 24, 7, "2025-11-01 00:00:00",
-	  "2025-11-07 00:00:00" },
-	{ "end before start", { 2025, 11, 3 }, { 2025, 11, 2 }, 1, 0, NULL, NULL },
-	{ "end before start, daily", { 2025, 11, 3 }, { 2025, 11, 2 }, 24, 0, NULL, NULL },
-	{ "leap day inside", { 2024, 2, 28 }, { 2024, 3, 1 }, 1, 72, "2024-02-28 00:00:00",
-	  "2024-03-01 23:00:00" },
-	{ "no leap day", { 2025, 2, 28 }, { 2025, 3, 1 }, 1, 48, "2025-02-28 00:00:00",
-	  "2025-03-01 23:00:00" },
-	{ "month boundary", { 2025, 10, 31 }, { 2025, 11, 1 }, 1, 48, "2025-10-31 00:00:00",
-	  "2025-11-01 23:00:00" },
-	{ "year boundary", { 2024, 12, 31 }, { 2025, 1, 1 }, 1, 48, "2024-12-31 00:00:00",
-	  "2025-01-01 23:00:00" },
-	{ "century boundary daily", { 1999, 12, 31 }, { 2000, 1, 1 }, 24, 2,
-	  "1999-12-31 00:00:00", "2000-01-01 00:00:00" },
-	{ "before the epoch", { 1969, 12, 31 }, { 1970, 1, 1 }, 1, 48, "1969-12-31 00:00:00",
-	  "1970-01-01 23:00:00" },
-	{ "leap year 2024 hourly", { 2024, 1, 1 }, { 2024, 12, 31 }, 1, 366 * 24,
-	  "2024-01-01 00:00:00", "2024-12-31 23:00:00" },
-	{ "year 2025 daily", { 2025, 1, 1 }, { 2025, 12, 31 }, 24, 365, "2025-01-01 00:00:00",
-	  "2025-12-31 00:00:00" },
-	{ "window of 2 hours is refused", { 2025, 11, 2 }, { 2025, 11, 2 }, 2, 0, NULL, NULL },
-	{ "window of 0 hours is refused", { 2025, 11, 2 }, { 2025, 11, 2 }, 0, 0, NULL, NULL },
-	{ "window of -1 hours is refused", { 2025, 11, 2 }, { 2025, 11, 2 }, -1, 0, NULL, NULL },
-};
-
-static void test_windows_for_range(void **state)
-{
-	const window_case *c = *state;
-	static window sentinel;
-	window *w = &sentinel; /* not NULL, to see that *out is set */
-	char s[20];
-	int n = windows_for_range(c->first, c->last, c->hours, &w);
-
-	assert_int_equal(n, c->count);
-	if (n == 0) {
-		assert_null(w);
-		return;
-	}
-	assert_non_null(w);
-	hour_format_sql(w[0].start_hour, s);
-	assert_string_equal(s, c->first_start);
-	hour_format_sql(w[n - 1].start_hour, s);
-	assert_string_equal(s, c->last_start);
-	/* contiguous, each of the asked length, starting at the first day's
-	 * midnight and ending at the midnight after the last day */
-	assert_int_equal(w[0].start_hour, hour_of_date(c->first));
-	for (int i = 0; i < n; i++) {
-		assert_int_equal(w[i].hours, c->hours);
-		if (i > 0)
-			assert_int_equal(w[i].start_hour, w[i - 1].start_hour + w[i - 1].hours);
-	}
-	assert_int_equal(w[n - 1].start_hour + w[n - 1].hours, hour_of_date(c->last) + 24);
-	free(w);
-}
-
-/* the leap-day range holds 2024-02-29's 24 hours, in order */
-static void test_windows_leap_day_hours(void **state)
-{
-	window *w;
-	char s[20], want[20];
-	int n = windows_for_range((civil_date){ 2024, 2, 28 }, (civil_date){ 2024, 3, 1 }, 1, &w);
-	(void)state;
-
-	assert_int_equal(n, 72);
-	for (int h = 0; h < 24; h++) {
-		hour_format_sql(w[24 + h].start_hour, s);
-		snprintf(want, sizeof(want), "2024-02-29 %02d:00:00", h);
-		assert_string_equal(s, want);
-	}
-	free(w);
-}
-
 int main(void)
 {
 	unit_list l = { 0 };
@@ -413,7 +323,5 @@ int main(void)
 	UNIT_ROWS(&l, "hour_format", test_hour_format, hour_fmt_cases);
 	UNIT_ROWS(&l, "hour_parse", test_hour_parse, hour_parse_cases);
 	unit_add(&l, "hour_parse: every hour of 2024 round trips", NULL, test_hour_round_trip, NULL);
-	UNIT_ROWS(&l, "windows_for_range", test_windows_for_range, window_cases);
-	unit_add(&l, "windows_for_range: leap day hours", NULL, test_windows_leap_day_hours, NULL);
 	return unit_run(&l, "chunk", NULL, NULL);
 }

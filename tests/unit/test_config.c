@@ -1,5 +1,5 @@
 /*
- * test_config.c: unit tests of config.c: loading etlre.conf (SPEC's INI
+ * test_config.c: unit tests of config.c: loading etlre.conf (the README's INI
  * format) from temporary files, the checks config_load does, the environment
  * overrides, config_find_path, identifier checks and MariaDB URL parsing.
  *
@@ -123,7 +123,7 @@ static int line_where(const char *text, const char *at)
 #define N63 "n12345678901234567890123456789012345678901234567890123456789012"
 #define N43 "n123456789012345678901234567890123456789012"
 
-/* SPEC.md's example, as written there */
+/* the README's example configuration, as written there */
 static const char spec_example[] =
 	"[source]\n"
 	"url = mariadb://etl@127.0.0.1:3306/ivr     ; password: $ETLRE_SOURCE_PASSWORD or in the url\n"
@@ -302,7 +302,7 @@ static void check_absolute_after_day(config *cfg)
 }
 
 static const good_case good_cases[] = {
-	{ "SPEC.md's example", B(spec_example), check_spec_example },
+	{ "the README's example", B(spec_example), check_spec_example },
 	{ "minimal file, defaults", B(GOOD), check_defaults },
 	{ "CRLF line endings",
 	  B("[source]\r\nurl = mariadb://etl@127.0.0.1:3306/ivr\r\n[target]\r\n"
@@ -1036,7 +1036,7 @@ static int setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/etlre-unit-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	/* SPEC's after_day file, relative to the config file's folder */
+	/* the README's after_day file, relative to the config file's folder */
 	dir = xasprintf("%s/sql", tmpdir);
 	mkdir(dir, 0700);
 	free(dir);
