@@ -1,6 +1,7 @@
 # etlre: build, test, demo and install.
 #   make                 build ./etlre
-#   make check           unit tests (cmocka) + integration tests against local servers
+#   make check           unit tests (cmocka), the alert rules' tests (promtool) and
+#                        integration tests against local servers
 #   make SANITIZE=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
 #   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
@@ -47,7 +48,8 @@ FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_OBJS    := $(PURE:%=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/target_pg.o
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all check unit integration demo clean install uninstall deps servers fuzz valgrind-check
+.PHONY: all check unit rules-check integration demo clean install uninstall deps servers fuzz \
+	valgrind-check
 
 all: $(BIN)
 
@@ -69,9 +71,16 @@ unit: $(UNIT_BINS)
 integration: $(BIN)
 	ETLRE_BIN=$(CURDIR)/$(BIN) prove tests/integration/
 
-# check installs what is missing first, then builds and runs both suites
+# rules-check: the Prometheus alert rules are valid and pass their unit tests
+PROM_RULES := packaging/prometheus/etlre.rules.yml
+rules-check:
+	@command -v promtool >/dev/null || { echo "rules-check: promtool is missing (bash scripts/install-deps.sh)"; exit 1; }
+	promtool check rules $(PROM_RULES)
+	cd $(dir $(PROM_RULES)) && promtool test rules etlre.rules.test.yml
+
+# check installs what is missing first, then builds and runs the suites
 check: deps
-	$(MAKE) --no-print-directory unit integration
+	$(MAKE) --no-print-directory unit rules-check integration
 
 deps:
 	bash scripts/install-deps.sh
@@ -102,6 +111,9 @@ INSTALL_PLAIN := \
 	$(DOCDIR)/README.md:README.md:0644 \
 	$(DOCDIR)/operations.md:docs/operations.md:0644 \
 	$(DOCDIR)/examples/cron.d/etlre-nightly:packaging/cron/etlre-nightly:0644 \
+	$(DOCDIR)/examples/prometheus/etlre.rules.yml:packaging/prometheus/etlre.rules.yml:0644 \
+	$(DOCDIR)/examples/prometheus/etlre.rules.test.yml:packaging/prometheus/etlre.rules.test.yml:0644 \
+	$(DOCDIR)/examples/logrotate.d/etlre:packaging/logrotate/etlre:0644 \
 	$(UNITDIR)/etlre-nightly.timer:packaging/systemd/etlre-nightly.timer:0644 \
 	$(foreach f,$(SQL_FILES),$(SQLDIR)/$(f:sql/%=%):$(f):0644)
 INSTALL_GEN := \
@@ -135,7 +147,8 @@ uninstall:
 	@for e in $(INSTALL_FILES); do echo "rm $(DESTDIR)$${e%%:*}"; rm -f "$(DESTDIR)$${e%%:*}"; done
 	@# the directories that are etlre's alone, when nothing else was put in them
 	@for d in $(SQLDIR)/mariadb $(SQLDIR)/postgres $(SQLDIR) $(DATADIR)/etlre \
-		  $(DOCDIR)/examples/cron.d $(DOCDIR)/examples $(DOCDIR); do \
+		  $(DOCDIR)/examples/cron.d $(DOCDIR)/examples/prometheus $(DOCDIR)/examples/logrotate.d \
+		  $(DOCDIR)/examples $(DOCDIR); do \
 		rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
 
 # the manual page must pass both formatters' checks without a warning

@@ -206,6 +206,16 @@ int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *
 	return v;
 }
 
+int64_t cli_parse_duration(struct argp_state *state, const char *flag, const char *arg)
+{
+	int64_t v = 0;
+
+	if (!duration_parse(arg, &v))
+		argp_error(state, "%s must be a whole number and a unit, s, m, h, d or w (90m, 36h, "
+				  "2d), not '%s'", flag, arg);
+	return v;
+}
+
 void cli_apply_globals(global_opts *g)
 {
 	log_level level = g->level;

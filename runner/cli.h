@@ -31,6 +31,9 @@ void cli_parse_command(const struct argp *argp, int argc, char **argv, const cha
  * naming flag (exits 2 from inside argp) */
 int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *arg, int64_t min,
 			int64_t max);
+/* cli_parse_duration: arg as a duration (duration_parse: 90m, 36h, 2d) in
+ * seconds, or a usage error naming flag (exits 2 from inside argp) */
+int64_t cli_parse_duration(struct argp_state *state, const char *flag, const char *arg);
 /* cli_apply_globals: sets up logging from the global options */
 void cli_apply_globals(global_opts *g);
 /* cli_global: the global options being filled (for command parsers' children) */

@@ -3,8 +3,11 @@
  * For a monitoring probe or an operator: both connections, etlre's tables at
  * this etlre's ledger version, every configured table and column on both
  * sides (the same plan_build that process runs), the rejects directory when
- * [etlre] rejects_dir is set, and, with --max-age, that each table's last
- * successful load (etlre.loaded_hours) is recent enough. Reads only.
+ * [etlre] rejects_dir is set, with --max-age that each table's last
+ * successful load (etlre.loaded_hours) is recent enough, and that no job is
+ * stuck (running, no chunk finished for --stuck-after) or stale (its process
+ * gone). Reads only. With --metrics-file, the jobs' state and the chunks
+ * they still owe are written too (README.md, "Metrics").
  * Every check is run that can be; one line each (or one JSON object).
  * Exit status: 0 healthy, 1 some check failed, 4 the source or the target
  * cannot be reached, 2 usage or configuration error.
@@ -19,21 +22,29 @@
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 #include "session.h"
+#include "triage.h"
+
+#define DEFAULT_STUCK_AFTER 3600
 
 typedef struct check_opts {
 	int64_t max_age; /* seconds; 0: no freshness check */
 	const char *max_age_text;
+	int64_t stuck_after; /* seconds */
+	const char *stuck_after_text;
 	bool json;
 } check_opts;
 
-enum { OPT_MAX_AGE = 4000, OPT_JSON };
+enum { OPT_MAX_AGE = 4000, OPT_JSON, OPT_STUCK_AFTER };
 
 static const struct argp_option check_options[] = {
 	{ "max-age", OPT_MAX_AGE, "DURATION", 0,
 	  "fail when a table's last successful load is older: a number and s, m, h, d or w "
 	  "(90m, 36h, 2d)", 1 },
+	{ "stuck-after", OPT_STUCK_AFTER, "DURATION", 0,
+	  "a running job that finished no chunk for longer is stuck (default 1h)", 1 },
 	{ "json", OPT_JSON, 0, 0, "print the checks as one JSON object on stdout", 1 },
 	{ 0 }
 };
@@ -44,10 +55,12 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_MAX_AGE:
-		if (!duration_parse(arg, &o->max_age))
-			argp_error(state, "--max-age must be a whole number and a unit, s, m, h, d or w "
-					  "(90m, 36h, 2d), not '%s'", arg);
+		o->max_age = cli_parse_duration(state, "--max-age", arg);
 		o->max_age_text = arg;
+		break;
+	case OPT_STUCK_AFTER:
+		o->stuck_after = cli_parse_duration(state, "--stuck-after", arg);
+		o->stuck_after_text = arg;
 		break;
 	case OPT_JSON: o->json = true; break;
 	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
@@ -239,6 +252,63 @@ static void check_freshness(session *s, const check_opts *o, bool ledger_ok, che
 	free(ll.at);
 }
 
+/* record_chunk: one table's chunks owed, for --metrics-file */
+static bool record_chunk(void *ctx, const char *table, int64_t pending, int64_t failed)
+{
+	session *s = ctx;
+
+	if (config_find_table(&s->cfg, table))
+		metrics_record_ledger_chunks(table, pending, failed);
+	return true;
+}
+
+/* record_chunks: every configured table's chunks owed (0 when none), for
+ * --metrics-file; false (logged) when the ledger cannot be read */
+static bool record_chunks(session *s)
+{
+	for (int i = 0; i < s->cfg.ntables; i++)
+		metrics_record_ledger_chunks(s->cfg.tables[i].name, 0, 0);
+	return triage_read_chunks(s->tgt, s->cfg.schema, record_chunk, s);
+}
+
+/* check_jobs: fails when a job is stuck or stale; records the jobs' state
+ * for --metrics-file */
+static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_list *l)
+{
+	triage_jobs j;
+	char idle[32];
+
+	if (!s->tgt || !ledger_ok) {
+		add(l, "jobs", NULL, CHECK_SKIPPED, xstrdup("not checked: etlre's tables cannot be read"));
+		return;
+	}
+	if (!triage_read_jobs(s->tgt, s->cfg.schema, o->stuck_after, &j) ||
+	    (metrics_wanted() && !record_chunks(s))) {
+		add(l, "jobs", NULL, CHECK_FAIL, xasprintf("cannot read the jobs: %s", log_last_error()));
+		return;
+	}
+	metrics_record_jobs(j.running, j.stuck, j.stale, j.idle_seconds);
+	duration_format((int64_t)j.idle_seconds, idle);
+	if (j.stuck > 0)
+		add(l, "jobs", NULL, CHECK_FAIL,
+		    xasprintf("%lld running, %lld stuck: job %lld finished no chunk for %s (--stuck-after "
+			      "%s); 'etlre status --job-id %lld' shows its hours",
+			      (long long)j.running, (long long)j.stuck, (long long)j.stuck_job, idle,
+			      o->stuck_after_text, (long long)j.stuck_job));
+	else if (j.stale > 0)
+		add(l, "jobs", NULL, CHECK_FAIL,
+		    xasprintf("%lld running, %lld stale: job %lld is recorded as running but its "
+			      "process is gone; 'etlre retry --job-id %lld' finishes it",
+			      (long long)j.running, (long long)j.stale, (long long)j.stale_job,
+			      (long long)j.stale_job));
+	else if (j.running > 0)
+		add(l, "jobs", NULL, CHECK_OK,
+		    xasprintf("%lld running, none stuck (longest without a finished chunk: %s) or stale",
+			      (long long)j.running, idle));
+	else
+		add(l, "jobs", NULL, CHECK_OK, xstrdup("none running, none stale"));
+}
+
 /* ---- output ---- */
 
 static void print_text(const check_list *l, int rc)
@@ -274,6 +344,7 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 		sb_addf(&sb, "%lld", (long long)o->max_age);
 	else
 		sb_adds(&sb, "null");
+	sb_addf(&sb, ",\"stuck_after_seconds\":%lld", (long long)o->stuck_after);
 	sb_adds(&sb, ",\"checks\":[");
 	for (int i = 0; i < l->n; i++) {
 		const check_item *c = &l->items[i];
@@ -305,7 +376,7 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 
 int cmd_check(int argc, char **argv)
 {
-	check_opts o = { 0 };
+	check_opts o = { .stuck_after = DEFAULT_STUCK_AFTER, .stuck_after_text = "1h" };
 	struct argp argp = {
 		check_options, parse_check, NULL,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
@@ -314,13 +385,16 @@ int cmd_check(int argc, char **argv)
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
 		"  table NAME       the source and target tables and every configured column\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
-		"  freshness NAME   the table's last successful load, no older than --max-age\n\n"
+		"  freshness NAME   the table's last successful load, no older than --max-age\n"
+		"  jobs             no job stuck (running, no chunk finished for --stuck-after)\n"
+		"                   or stale (recorded as running, its process gone)\n\n"
 		"Exit status: 0 healthy, 1 some check failed, 4 the source or the target cannot\n"
 		"be reached, 2 usage or configuration error.\n\n"
 		"Examples:\n"
 		"  etlre check\n"
 		"  etlre check --max-age 36h          # alert when a table was not loaded since\n"
-		"  etlre check --max-age 2d --json",
+		"  etlre check --max-age 2d --json\n"
+		"  etlre check --max-age 26h --metrics-file /var/lib/prometheus/node-exporter/etlre-check.prom",
 		global_argp_children, NULL, NULL
 	};
 	session s;
@@ -351,6 +425,7 @@ int cmd_check(int argc, char **argv)
 	check_tables(&s, &l);
 	check_rejects_dir(&s, &l);
 	check_freshness(&s, &o, ledger_ok, &l);
+	check_jobs(&s, &o, ledger_ok, &l);
 
 	for (int i = 0; i < l.n; i++)
 		failed += l.items[i].state == CHECK_FAIL;

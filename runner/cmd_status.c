@@ -1,6 +1,8 @@
 /*
  * cmd_status.c: `etlre status`: the jobs recorded in etlre's tables, newest
- * first, one line each; or one job with its hours (--job-id). Text on stdout,
+ * first, one line each (--since: those started lately); or one job with its
+ * hours (--job-id); or the failed chunks by error class and table (--errors,
+ * triage.h). Text on stdout,
  * or one JSON object with --json. Needs only the target, and writes nothing:
  * it reads in a read-only transaction (jobs_report.h).
  */
@@ -15,16 +17,19 @@
 #include "ledger.h"
 #include "log.h"
 #include "session.h"
+#include "triage.h"
 
 #define STATUS_DEFAULT_LIMIT 20
 
 typedef struct status_opts {
 	int64_t job_id; /* 0: list the jobs */
-	bool failed, json, limit_given;
+	bool failed, json, limit_given, errors;
 	int64_t limit;  /* 0: all */
+	int64_t since;  /* seconds; 0: any time */
+	const char *since_text;
 } status_opts;
 
-enum { OPT_JOB_ID = 4000, OPT_FAILED, OPT_LIMIT, OPT_JSON };
+enum { OPT_JOB_ID = 4000, OPT_FAILED, OPT_LIMIT, OPT_JSON, OPT_SINCE, OPT_ERRORS };
 
 static const struct argp_option status_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "show job N and its hours", 1 },
@@ -32,6 +37,11 @@ static const struct argp_option status_options[] = {
 	  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
 	  "hours that did not succeed", 1 },
 	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
+	{ "since", OPT_SINCE, "DURATION", 0,
+	  "only jobs started, or with --errors chunks failed, in the last DURATION: a number "
+	  "and s, m, h, d or w (90m, 12h, 2d)", 1 },
+	{ "errors", OPT_ERRORS, 0, 0,
+	  "the failed chunks by error class and table, with the newest error of each", 1 },
 	{ "json", OPT_JSON, 0, 0, "print one JSON object on stdout", 2 },
 	{ 0 }
 };
@@ -53,12 +63,22 @@ static error_t parse_status(int key, char *arg, struct argp_state *state)
 		o->limit = v;
 		o->limit_given = true;
 		break;
+	case OPT_SINCE:
+		o->since = cli_parse_duration(state, "--since", arg);
+		o->since_text = arg;
+		break;
+	case OPT_ERRORS: o->errors = true; break;
 	case OPT_FAILED: o->failed = true; break;
 	case OPT_JSON: o->json = true; break;
 	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (o->job_id && o->limit_given)
 			argp_error(state, "--limit applies to the list of jobs, not to --job-id");
+		if (o->job_id && (o->since || o->errors))
+			argp_error(state, "--%s does not apply to --job-id", o->errors ? "errors" : "since");
+		if (o->errors && (o->limit_given || o->failed))
+			argp_error(state, "--errors shows failed chunks only; --%s does not apply",
+				   o->failed ? "failed" : "limit");
 		break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
@@ -301,7 +321,7 @@ static int show_list(session *s, const status_opts *o)
 	status_job *jobs;
 	int n;
 
-	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, &jobs, &n))
+	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since, &jobs, &n))
 		return read_failed(s);
 	if (o->json) {
 		strbuf sb;
@@ -316,8 +336,9 @@ static int show_list(session *s, const status_opts *o)
 		print_json(&sb);
 		sb_release(&sb);
 	} else if (n == 0) {
-		printf("%s\n", o->failed ? "no failed, partial, interrupted or stale jobs"
-					 : "no jobs yet");
+		printf("%s%s%s\n", o->failed ? "no failed, partial, interrupted or stale jobs" : "no jobs",
+		       o->since ? " in the last " : o->failed ? "" : " yet",
+		       o->since ? o->since_text : "");
 	} else {
 		int w = host_pid_width(jobs, n);
 		print_job_heading(w);
@@ -361,9 +382,86 @@ static int show_job(session *s, const status_opts *o)
 	return rc;
 }
 
+/* --- failed chunks by error class (--errors) --- */
+
+static void print_errors(const triage_error *e, int n, const status_opts *o)
+{
+	int cw = (int)strlen("error class"), tw = (int)strlen("table"), jw = (int)strlen("jobs");
+
+	if (n == 0) {
+		printf("no failed chunks%s%s\n", o->since ? " in the last " : "",
+		       o->since ? o->since_text : "");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int c = (int)strlen(e[i].error_class), t = (int)strlen(e[i].table);
+		int j = (int)strlen(e[i].jobs);
+		cw = c > cw ? c : cw;
+		tw = t > tw ? t : tw;
+		jw = j > jw ? j : jw;
+	}
+	printf("%-*s  %-*s  %6s %6s  %-*s  %-19s  %-20s  %s\n", cw, "error class", tw, "table",
+	       "chunks", "open", jw, "jobs", "newest hour", "failed at", "newest error");
+	for (int i = 0; i < n; i++) {
+		printf("%-*s  ", cw, e[i].error_class);
+		print_clean(e[i].table);
+		printf("%*s  %6lld %6lld  %-*s  %-19s  %-20s  ", tw - (int)strlen(e[i].table), "",
+		       (long long)e[i].chunks, (long long)e[i].open, jw, e[i].jobs, e[i].newest_hour,
+		       e[i].newest_at);
+		print_clean(e[i].newest_error);
+		putchar('\n');
+	}
+}
+
+static void json_errors(strbuf *sb, const triage_error *e, int n, const status_opts *o)
+{
+	sb_adds(sb, "{\"since_seconds\":");
+	if (o->since)
+		sb_addf(sb, "%lld", (long long)o->since);
+	else
+		sb_adds(sb, "null");
+	sb_adds(sb, ",\"errors\":[");
+	for (int i = 0; i < n; i++) {
+		sb_adds(sb, i ? ",{\"error_class\":" : "{\"error_class\":");
+		json_add_string(sb, e[i].error_class);
+		sb_adds(sb, ",\"table\":");
+		json_add_string(sb, e[i].table);
+		sb_addf(sb, ",\"chunks\":%lld,\"open\":%lld,\"jobs\":[%s],\"newest_hour\":",
+			(long long)e[i].chunks, (long long)e[i].open, e[i].jobs);
+		json_add_string(sb, e[i].newest_hour);
+		sb_adds(sb, ",\"newest_failed_at\":");
+		json_add_string(sb, e[i].newest_at);
+		sb_addf(sb, ",\"newest_job_id\":%lld,\"newest_error\":", (long long)e[i].newest_job);
+		json_add_string(sb, e[i].newest_error);
+		sb_addc(sb, '}');
+	}
+	sb_adds(sb, "]}");
+}
+
+static int show_errors(session *s, const status_opts *o)
+{
+	triage_error *rows;
+	int n;
+
+	if (!triage_read_errors(s->tgt, s->cfg.schema, o->since, &rows, &n))
+		return read_failed(s);
+	if (o->json) {
+		strbuf sb;
+		sb_init(&sb, 4096);
+		json_errors(&sb, rows, n, o);
+		print_json(&sb);
+		sb_release(&sb);
+	} else {
+		print_errors(rows, n, o);
+		fflush(stdout);
+	}
+	triage_errors_free(rows, n);
+	return EXIT_CODE_OK;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	status_opts o = { 0, false, false, false, STATUS_DEFAULT_LIMIT };
+	status_opts o = { .limit = STATUS_DEFAULT_LIMIT };
 	struct argp argp = {
 		status_options, parse_status, NULL,
 		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
@@ -378,6 +476,8 @@ int cmd_status(int argc, char **argv)
 		"Examples:\n"
 		"  etlre status\n"
 		"  etlre status --failed --limit 5\n"
+		"  etlre status --since 12h\n"
+		"  etlre status --errors --since 12h     # what failed overnight, by error class\n"
 		"  etlre status --job-id 42 --failed\n"
 		"  etlre status --job-id 42 --json",
 		global_argp_children, NULL, NULL
@@ -397,6 +497,8 @@ int cmd_status(int argc, char **argv)
 		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	else if (o.job_id > 0)
 		rc = show_job(&s, &o);
+	else if (o.errors)
+		rc = show_errors(&s, &o);
 	else
 		rc = show_list(&s, &o);
 	jobs_report_end(s.tgt);

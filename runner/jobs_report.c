@@ -18,12 +18,7 @@
 static const char job_sql[] =
 	"WITH j AS ("
 	"  SELECT j.*,"
-	"    CASE WHEN j.status = 'running' AND NOT EXISTS ("
-	"      SELECT 1 FROM pg_catalog.pg_locks l"
-	"      WHERE l.locktype = 'advisory' AND l.granted"
-	"        AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
-	"                          WHERE d.datname = pg_catalog.current_database())"
-	"        AND l.classid = $1::int::oid AND l.objid::bigint = j.job_id AND l.objsubid = 2)"
+	"    CASE WHEN j.status = 'running' AND NOT " JOBS_REPORT_ALIVE
 	"    THEN 'stale' ELSE j.status END AS shown"
 	"  FROM @S.jobs j"
 	"  WHERE $2::bigint IS NULL OR j.job_id = $2::bigint)"
@@ -42,7 +37,8 @@ static const char job_sql[] =
 	"    coalesce(sum(x.rows_read), 0) AS read, coalesce(sum(x.rows_loaded), 0) AS loaded,"
 	"    coalesce(sum(x.rows_rejected), 0) AS rejected"
 	"  FROM @S.job_hours x WHERE x.job_id = j.job_id) h"
-	" WHERE NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale')"
+	" WHERE (NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale'))"
+	"   AND ($5::bigint IS NULL OR j.started_at >= now() - make_interval(secs => $5::bigint))"
 	" ORDER BY j.job_id DESC LIMIT $4::bigint";
 
 static const char hours_sql[] =
@@ -50,23 +46,6 @@ static const char hours_sql[] =
 	"  rows_read, rows_loaded, rows_rejected, rows_deleted, seconds, error_class, error"
 	" FROM @S.job_hours WHERE job_id = $1 AND (NOT $2::bool OR status <> 'succeeded')"
 	" ORDER BY table_name, hour";
-
-/* with_schema: tmpl with @S replaced by the quoted schema; the caller frees */
-static char *with_schema(const char *tmpl, const char *schema)
-{
-	strbuf sb;
-
-	sb_init(&sb, strlen(tmpl) + 64);
-	for (const char *p = tmpl; *p; p++) {
-		if (p[0] == '@' && p[1] == 'S') {
-			quote_pg_ident(&sb, schema);
-			p++;
-		} else {
-			sb_addc(&sb, *p);
-		}
-	}
-	return sb_detach(&sb);
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -145,29 +124,30 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
-/* query_jobs: runs job_sql with job_id (0: any) */
+/* query_jobs: runs job_sql with job_id (0: any) and since (seconds; 0: any) */
 static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool failed_only,
-		       int64_t limit, jobs_ctx *x)
+		       int64_t limit, int64_t since, jobs_ctx *x)
 {
-	char key[24], id[24], lim[24];
-	char *sql = with_schema(job_sql, schema);
+	char key[24], id[24], lim[24], sec[24];
+	char *sql = sql_with_schema(job_sql, schema);
 	bool ok;
 
 	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	snprintf(sec, sizeof(sec), "%lld", (long long)since);
 	const char *params[] = { key, job_id > 0 ? id : NULL, failed_only ? "t" : "f",
-				 limit > 0 ? lim : NULL };
-	ok = tgt_query(c, sql, 4, params, status_job_row, x);
+				 limit > 0 ? lim : NULL, since > 0 ? sec : NULL };
+	ok = tgt_query(c, sql, 5, params, status_job_row, x);
 	free(sql);
 	return ok;
 }
 
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
-		      status_job **jobs, int *n)
+		      int64_t since, status_job **jobs, int *n)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, 0, failed_only, limit, &x);
+	bool ok = query_jobs(c, schema, 0, failed_only, limit, since, &x);
 
 	if (!ok) {
 		jobs_report_free(x.jobs, x.n);
@@ -183,7 +163,7 @@ bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job
 		     bool *found)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, job_id, false, 0, &x);
+	bool ok = query_jobs(c, schema, job_id, false, 0, 0, &x);
 
 	memset(job, 0, sizeof(*job));
 	*found = ok && x.n == 1;
@@ -225,7 +205,7 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 bool jobs_report_hours(tgt_conn *c, const char *schema, status_job *job, bool failed_only)
 {
 	char id[24];
-	char *sql = with_schema(hours_sql, schema);
+	char *sql = sql_with_schema(hours_sql, schema);
 	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);

@@ -17,6 +17,16 @@
 
 #include "target_pg.h"
 
+/* JOBS_REPORT_ALIVE: an SQL condition, true when the job aliased j holds its
+ * job lock (its process lives); $1 is LEDGER_JOB_LOCK. Advisory locks of other
+ * databases of the same server show in pg_locks too, hence the database. */
+#define JOBS_REPORT_ALIVE                                                               \
+	"EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"                                   \
+	"  WHERE l.locktype = 'advisory' AND l.granted"                                 \
+	"    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"              \
+	"                      WHERE d.datname = pg_catalog.current_database())"        \
+	"    AND l.classid = $1::int::oid AND l.objid::bigint = j.job_id AND l.objsubid = 2)"
+
 /* One hour (a window) of a job. Counts and seconds are -1 when unknown
  * (the hour failed or has not run). Strings are owned; NULL when unknown. */
 typedef struct status_hour {
@@ -63,10 +73,11 @@ bool jobs_report_begin(tgt_conn *c) MUSTCHECK;
 void jobs_report_end(tgt_conn *c);
 
 /* jobs_report_list: the jobs, newest first, at most limit of them (0: all);
- * with failed_only only those failed, partial, interrupted or stale. *jobs is
+ * with failed_only only those failed, partial, interrupted or stale; with
+ * since > 0 only those started in the last since seconds. *jobs is
  * new (NULL when none); free with jobs_report_free. Logs failures. */
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
-		      status_job **jobs, int *n) MUSTCHECK;
+		      int64_t since, status_job **jobs, int *n) MUSTCHECK;
 /* jobs_report_get: the job job_id into *job, or *found = false when there is
  * no such job. Release with status_job_release. Logs failures. */
 bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job *job,

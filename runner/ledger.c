@@ -93,18 +93,7 @@ static const char *const migrations[] = {
 /* expand: the migration text with @S replaced by the quoted schema; caller frees */
 static char *expand(const char *tmpl, const char *schema)
 {
-	strbuf sb;
-
-	sb_init(&sb, strlen(tmpl) + 256);
-	for (const char *p = tmpl; *p; p++) {
-		if (p[0] == '@' && p[1] == 'S') {
-			quote_pg_ident(&sb, schema);
-			p++;
-		} else {
-			sb_addc(&sb, *p);
-		}
-	}
-	return sb_detach(&sb);
+	return sql_with_schema(tmpl, schema);
 }
 
 static bool read_version(tgt_conn *c, const char *schema, int64_t *version, bool *exists)

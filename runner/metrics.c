@@ -23,6 +23,7 @@ typedef enum family_scope {
 	SCOPE_RUN,          /* per table with run set */
 	SCOPE_VERIFY,       /* per table with verified set */
 	SCOPE_LAST_SUCCESS, /* per table with a last success */
+	SCOPE_LEDGER,       /* per table with ledger set */
 } family_scope;
 
 typedef enum value_kind { KIND_I64, KIND_INT, KIND_DOUBLE } value_kind;
@@ -36,6 +37,7 @@ typedef struct metric_family {
 } metric_family;
 
 #define T_I64(f) offsetof(metrics_table, f), KIND_I64
+#define S_I64(f) offsetof(metrics_set, f), KIND_I64
 
 static const metric_family families[] = {
 	{ "etlre_rows_read", "Source rows read by this run (under --dry-run too).", SCOPE_RUN,
@@ -44,24 +46,39 @@ static const metric_family families[] = {
 	  "that would load).", SCOPE_RUN, T_I64(rows_loaded) },
 	{ "etlre_rows_rejected", "Invalid rows set aside by this run (--skip-invalid).", SCOPE_RUN,
 	  T_I64(rows_rejected) },
-	{ "etlre_hours_succeeded", "Hours (windows) that this run loaded successfully.", SCOPE_RUN,
-	  T_I64(hours_succeeded) },
-	{ "etlre_hours_failed", "Hours (windows) that failed in this run.", SCOPE_RUN,
+	{ "etlre_chunks_succeeded", "Chunks (an hour each, a day with --batch-mode daily) that "
+	  "this run loaded successfully.", SCOPE_RUN, T_I64(hours_succeeded) },
+	{ "etlre_chunks_failed", "Chunks that failed in this run.", SCOPE_RUN,
 	  T_I64(hours_failed) },
-	{ "etlre_hours_pending", "Hours (windows) left pending: the job was stopped or "
+	{ "etlre_chunks_pending", "Chunks this run left pending: the job was stopped or "
 	  "interrupted.", SCOPE_RUN, T_I64(hours_pending) },
-	{ "etlre_verify_hours", "Hours compared by verify.", SCOPE_VERIFY, T_I64(hours_verified) },
-	{ "etlre_verify_hours_differ", "Hours where verify found source and target differ "
-	  "(missing, extra or changed); after --repair, those still differing.", SCOPE_VERIFY,
-	  T_I64(hours_differ) },
+	{ "etlre_verify_chunks", "Hourly chunks compared by verify.", SCOPE_VERIFY,
+	  T_I64(hours_verified) },
+	{ "etlre_verify_chunks_differ", "Hourly chunks where verify found source and target "
+	  "differ (missing, extra or changed); after --repair, those still differing.",
+	  SCOPE_VERIFY, T_I64(hours_differ) },
 	{ "etlre_last_success_timestamp_seconds", "Unix time of the table's last successful hour "
 	  "load, from etlre.loaded_hours.", SCOPE_LAST_SUCCESS,
 	  offsetof(metrics_table, last_success), KIND_DOUBLE },
+	{ "etlre_ledger_chunks_pending", "Chunks that unfinished jobs still have to load "
+	  "(pending, or running), not loaded since and not retried, from etlre's ledger.",
+	  SCOPE_LEDGER, T_I64(ledger_pending) },
+	{ "etlre_ledger_chunks_failed", "Failed chunks of jobs not retried, not loaded since, "
+	  "from etlre's ledger.", SCOPE_LEDGER, T_I64(ledger_failed) },
+	{ "etlre_jobs_running", "Jobs running now (their process holds the job's lock).",
+	  SCOPE_COMMAND, S_I64(jobs_running) },
+	{ "etlre_jobs_stuck", "Running jobs that finished no chunk for longer than "
+	  "--stuck-after.", SCOPE_COMMAND, S_I64(jobs_stuck) },
+	{ "etlre_jobs_stale", "Jobs recorded as running whose process is gone, not retried.",
+	  SCOPE_COMMAND, S_I64(jobs_stale) },
+	{ "etlre_running_job_idle_seconds", "The longest time, in seconds, that a running job has "
+	  "gone without finishing a chunk (0 when none runs).", SCOPE_COMMAND,
+	  offsetof(metrics_set, job_idle_seconds), KIND_DOUBLE },
 	{ "etlre_duration_seconds", "Wall time of the command, in seconds.", SCOPE_COMMAND,
 	  offsetof(metrics_set, duration_seconds), KIND_DOUBLE },
 	{ "etlre_finished_timestamp_seconds", "Unix time at which the command ended.",
 	  SCOPE_COMMAND, offsetof(metrics_set, finished_at), KIND_DOUBLE },
-	{ "etlre_exit_status", "Exit status of the command: 0 done, 1 hours failed, 2 usage or "
+	{ "etlre_exit_status", "Exit status of the command: 0 done, 1 chunks failed, 2 usage or "
 	  "configuration, 3 verify found differences, 4 unreachable, 130/143 interrupted.",
 	  SCOPE_COMMAND, offsetof(metrics_set, exit_status), KIND_INT },
 };
@@ -75,6 +92,8 @@ void metrics_set_init(metrics_set *m, const char *command)
 	m->duration_seconds = -1;
 	m->finished_at = -1;
 	m->exit_status = -1;
+	m->jobs_running = m->jobs_stuck = m->jobs_stale = -1;
+	m->job_idle_seconds = -1;
 }
 
 void metrics_set_release(metrics_set *m)
@@ -135,6 +154,25 @@ void metrics_set_add_verify(metrics_set *m, const verify_result *r)
 		t->hours_verified = vt->hours;
 		t->hours_differ = vt->hours_missing + vt->hours_extra + vt->hours_changed;
 	}
+}
+
+void metrics_set_jobs(metrics_set *m, int64_t running, int64_t stuck, int64_t stale,
+		      double idle_seconds)
+{
+	m->jobs_running = running;
+	m->jobs_stuck = stuck;
+	m->jobs_stale = stale;
+	m->job_idle_seconds = idle_seconds;
+}
+
+void metrics_set_ledger_chunks(metrics_set *m, const char *table, int64_t pending,
+			       int64_t failed)
+{
+	metrics_table *t = metrics_set_table(m, table);
+
+	t->ledger = true;
+	t->ledger_pending = pending;
+	t->ledger_failed = failed;
 }
 
 /* ---- formatting ---- */
@@ -203,6 +241,7 @@ static bool table_has(const metrics_table *t, family_scope scope)
 	case SCOPE_RUN: return t->run;
 	case SCOPE_VERIFY: return t->verified;
 	case SCOPE_LAST_SUCCESS: return t->last_success > 0;
+	case SCOPE_LEDGER: return t->ledger;
 	case SCOPE_COMMAND: break;
 	}
 	return false;
@@ -426,6 +465,18 @@ void metrics_record_last_success(const char *table, double unix_seconds)
 {
 	if (proc.begun)
 		metrics_set_last_success(&proc.set, table, unix_seconds);
+}
+
+void metrics_record_jobs(int64_t running, int64_t stuck, int64_t stale, double idle_seconds)
+{
+	if (proc.begun)
+		metrics_set_jobs(&proc.set, running, stuck, stale, idle_seconds);
+}
+
+void metrics_record_ledger_chunks(const char *table, int64_t pending, int64_t failed)
+{
+	if (proc.begun)
+		metrics_set_ledger_chunks(&proc.set, table, pending, failed);
 }
 
 bool metrics_end(int exit_status)

@@ -35,6 +35,8 @@ typedef struct metrics_table {
 	int64_t hours_succeeded, hours_failed, hours_pending;
 	bool verified;         /* compared by verify: the two below are set */
 	int64_t hours_verified, hours_differ;
+	bool ledger;           /* read from etlre's ledger (etlre check): the two below are set */
+	int64_t ledger_pending, ledger_failed;
 	double last_success;   /* unix seconds of the last successful load; 0 unknown */
 } metrics_table;
 
@@ -43,6 +45,9 @@ typedef struct metrics_set {
 	double duration_seconds; /* these three: -1 while unknown, not written */
 	double finished_at;      /* unix seconds */
 	int exit_status;
+	/* the jobs etlre's ledger knows (etlre check); -1 while unknown, not written */
+	int64_t jobs_running, jobs_stuck, jobs_stale;
+	double job_idle_seconds;
 	metrics_table *tables;  /* in the order first recorded */
 	int ntables, cap;
 } metrics_set;
@@ -64,6 +69,17 @@ void metrics_set_add_verify(metrics_set *m, const verify_result *r);
 /* metrics_set_last_success: sets the table's last success to t, the time
  * read from etlre's ledger, which wins over the run's own clock */
 void metrics_set_last_success(metrics_set *m, const char *table, double t);
+
+/* metrics_set_jobs: the state of the ledger's jobs: running (their process
+ * alive), stuck (running, no chunk finished for a while), stale (recorded as
+ * running, process gone, not retried), and the longest time a running job
+ * has gone without finishing a chunk */
+void metrics_set_jobs(metrics_set *m, int64_t running, int64_t stuck, int64_t stale,
+		      double idle_seconds);
+/* metrics_set_ledger_chunks: the table's chunks that unfinished jobs still
+ * owe (pending or running) and that failed, neither loaded since */
+void metrics_set_ledger_chunks(metrics_set *m, const char *table, int64_t pending,
+			       int64_t failed);
 
 /* metrics_format: the set as Prometheus text format, appended to out: for
  * each metric with samples, its # HELP and # TYPE lines then its samples */
@@ -96,6 +112,8 @@ bool metrics_wanted(void);
 void metrics_record_run(const run_report *r);
 void metrics_record_verify(const verify_result *r);
 void metrics_record_last_success(const char *table, double unix_seconds);
+void metrics_record_jobs(int64_t running, int64_t stuck, int64_t stale, double idle_seconds);
+void metrics_record_ledger_chunks(const char *table, int64_t pending, int64_t failed);
 /* metrics_end: when wanted, records the exit status and duration and writes
  * the file; frees the metrics. False (logged) when the file cannot be
  * written. */

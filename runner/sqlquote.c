@@ -54,3 +54,19 @@ void quote_my_literal(strbuf *sb, const char *value)
 	}
 	sb_addc(sb, '\'');
 }
+
+char *sql_with_schema(const char *tmpl, const char *schema)
+{
+	strbuf sb;
+
+	sb_init(&sb, strlen(tmpl) + 64);
+	for (const char *p = tmpl; *p; p++) {
+		if (p[0] == '@' && p[1] == 'S') {
+			quote_pg_ident(&sb, schema);
+			p++;
+		} else {
+			sb_addc(&sb, *p);
+		}
+	}
+	return sb_detach(&sb);
+}

@@ -16,5 +16,8 @@ void quote_pg_literal(strbuf *sb, const char *value);
 void quote_my_ident(strbuf *sb, const char *name);
 /* quote_my_literal: appends 'value' with ' and \ escaped for MariaDB */
 void quote_my_literal(strbuf *sb, const char *value);
+/* sql_with_schema: tmpl with every "@S" replaced by the quoted schema; a new
+ * string the caller frees */
+char *sql_with_schema(const char *tmpl, const char *schema);
 
 #endif

@@ -114,6 +114,44 @@ like "$(printf '%s\n' "$OUT" | awk -v j="$part_job" '$1 == j')" "retried by $ret
 run_etlre status --json --limit 2
 is "$(printf '%s' "$OUT" | jsonq '[(x["job_id"], x["retried_by"], x["retry_of"]) for x in j["jobs"]]')" \
    "[($retry_job, None, [$part_job]), ($part_job, $retry_job, None)]" "--json: retried_by and retry_of"
+
+# --- --since and --errors: the jobs of the last hours, the failures by error class ---
+# the first two jobs and their hours move 3 hours back in time, the retry 10 minutes
+pg "UPDATE etlre.jobs SET started_at = started_at - interval '3 hours', finished_at = finished_at - interval '3 hours' WHERE job_id IN ($ok_job, $part_job);
+    UPDATE etlre.job_hours SET finished_at = finished_at - interval '3 hours' WHERE job_id IN ($ok_job, $part_job);
+    UPDATE etlre.jobs SET started_at = started_at - interval '10 minutes', finished_at = finished_at - interval '10 minutes' WHERE job_id = $retry_job;
+    UPDATE etlre.job_hours SET finished_at = finished_at - interval '10 minutes' WHERE job_id = $retry_job"
+run_etlre status --since 2h
+is "$RC" 0 "status --since 2h exits 0"
+is "$(printf '%s\n' "$OUT" | sed 1d | awk '{print $1}' | tr '\n' ' ')" "$retry_job " "--since 2h: only the job started in the last 2 hours"
+run_etlre status --since 4h --json
+is "$(printf '%s' "$OUT" | jsonq '[x["job_id"] for x in j["jobs"]]')" "[$retry_job, $part_job, $ok_job]" "--since 4h --json: the three jobs"
+run_etlre status --since 2h --failed --limit 5
+is "$(printf '%s\n' "$OUT" | sed 1d | awk '{print $1 " " $2}')" "$retry_job failed" "--since with --failed and --limit"
+run_etlre status --since 1m
+is "$RC:$OUT" "0:no jobs in the last 1m" "--since 1m: no jobs, and says so"
+
+run_etlre status --errors
+is "$RC" 0 "status --errors exits 0"
+like "$(printf '%s\n' "$OUT" | head -1)" '^error class +table +chunks +open +jobs +newest hour +failed at +newest error$' "--errors prints a heading"
+is "$(printf '%s\n' "$OUT" | sed 1d | awk '{print $1, $2, $3, $4, $5, $6}')" \
+"invalid_data calls 3 3 $part_job,$retry_job 2025-11-02T13:00:00
+constraint calls 1 1 $part_job,$retry_job 2025-11-02T11:00:00" \
+	"--errors: by class and table, largest first: chunks (each once), open, jobs, newest hour"
+like "$(printf '%s\n' "$OUT" | grep '^constraint')" "[0-9T:-]+Z +invalid row in table calls, hour 2025-11-02T11:00:00, key call_id=2009002: .*calls_status_known" \
+	"--errors: the time and text of the newest error"
+run_etlre status --errors --since 2h --json
+is "$RC" 0 "status --errors --since 2h --json exits 0"
+is "$(printf '%s' "$OUT" | jsonq '(j["since_seconds"], [(e["error_class"], e["table"], e["chunks"], e["open"], e["jobs"], e["newest_hour"], e["newest_job_id"]) for e in j["errors"]])')" \
+   "(7200, [('invalid_data', 'calls', 3, 3, [$retry_job], '2025-11-02T13:00:00', $retry_job), ('constraint', 'calls', 1, 1, [$retry_job], '2025-11-02T11:00:00', $retry_job)])" \
+   "--errors --since 2h --json: only the retry's failures, as objects"
+is "$(printf '%s' "$OUT" | jsonq 'sorted(j["errors"][0].keys())')" \
+   "['chunks', 'error_class', 'jobs', 'newest_error', 'newest_failed_at', 'newest_hour', 'newest_job_id', 'open', 'table']" \
+   "--errors --json: the fields of a group"
+like "$(printf '%s' "$OUT" | jsonq 'j["errors"][0]["newest_error"]')" "^invalid row in table calls, hour 2025-11-02T13:00:00, key call_id=2009004: column queue value NULL breaks rule not null" \
+   "--errors --json: the newest error's text"
+run_etlre status --errors --since 1m
+is "$RC:$OUT" "0:no failed chunks in the last 1m" "--errors --since 1m: none, and says so"
 before=$(target_snapshot)
 
 # --- stale and running jobs ---
@@ -162,7 +200,9 @@ like "$ERR" 'no job 99999' "unknown job: says so"
 is "$OUT" "" "unknown job: nothing on stdout"
 run_etlre status --job-id 99999 --json
 is "$RC:$OUT" "2:" "unknown job with --json: exit 2, nothing on stdout"
-for bad in "--limit -1" "--limit x" "--job-id 0" "--job-id abc" "--job-id 1 --limit 3" "extra"; do
+for bad in "--limit -1" "--limit x" "--job-id 0" "--job-id abc" "--job-id 1 --limit 3" "extra" \
+	   "--since 0h" "--since 2" "--since x" "--errors --limit 3" "--errors --failed" "--errors --job-id 1" \
+	   "--since 1h --job-id 1"; do
 	run_etlre status $bad
 	is "$RC" 2 "status $bad: usage error, exit 2"
 	is "$OUT" "" "status $bad: nothing on stdout"
@@ -187,4 +227,11 @@ OUT=$(ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:1/x" ETLRE_SOURCE_URL="mariad
 is "$RC" 4 "unreachable target (and source): exit 4"
 OUT=$(ETLRE_SOURCE_URL="mariadb://etl@127.0.0.1:1/nowhere" "$ETLRE" --config "$CONF" status --limit 1 2>/dev/null); RC=$?
 is "$RC" 0 "status never contacts the source: an unreachable one does not matter"
+
+# --- a later load of the failed hours closes them ---
+run_etlre process --date 2025-11-02 --skip-invalid
+is "$RC" 0 "the failed hours load with --skip-invalid"
+run_etlre status --errors
+is "$(printf '%s\n' "$OUT" | sed 1d | awk '{print $1, $3, $4}' | tr '\n' ' ')" "invalid_data 3 0 constraint 1 0 " \
+	"--errors: the failures stay listed, none is open any more"
 done_testing

@@ -131,11 +131,11 @@ pg "DROP TRIGGER t62_mangle ON analytics.calls; DROP FUNCTION analytics.t62_mang
 pg "DELETE FROM analytics.calls WHERE call_id = 1000002"
 run_etlre verify "${RANGE[@]}" --deep --repair --skip-invalid --metrics-file "$TMP/repair.prom"
 is "$RC" 0 "--deep --repair --metrics-file: exit 0"
-is "$(sed -n 's/^etlre_verify_hours_differ{command="verify",table="calls"} //p' "$TMP/repair.prom")" 0 \
+is "$(sed -n 's/^etlre_verify_chunks_differ{command="verify",table="calls"} //p' "$TMP/repair.prom")" 0 \
 	"metrics: no hour differs after the repair"
-is "$(sed -n 's/^etlre_verify_hours{command="verify",table="calls"} //p' "$TMP/repair.prom")" 72 "metrics: 72 hours verified"
+is "$(sed -n 's/^etlre_verify_chunks{command="verify",table="calls"} //p' "$TMP/repair.prom")" 72 "metrics: 72 hours verified"
 is "$(sed -n 's/^etlre_exit_status{command="verify"} //p' "$TMP/repair.prom")" 0 "metrics: exit status 0"
-like "$(grep '^etlre_hours_succeeded{command="verify",table="calls"}' "$TMP/repair.prom")" ' 2$' \
+like "$(grep '^etlre_chunks_succeeded{command="verify",table="calls"}' "$TMP/repair.prom")" ' 2$' \
 	"metrics: the repair job's 2 hours (the deleted row's and the mangled one's) succeeded"
 
 # ---- SIGTERM during the repair: exit 143, the job interrupted

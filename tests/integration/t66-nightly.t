@@ -48,7 +48,7 @@ like "$(cat "$LOG_FILE")" "etlre-nightly: start \(pid [0-9]+\): $ETLRE verify --
 	"the log says what ran"
 like "$(cat "$LOG_FILE")" "calls +72 +72 +0 +0 +0 +$N_YESTERDAY " "the log holds etlre's summary: 72 hours ok"
 like "$(tail -n 1 "$LOG_FILE")" "etlre-nightly: end: exit 0: ok" "the log ends with the status"
-is "$(metric etlre_exit_status) $(metric etlre_verify_hours) $(metric etlre_verify_hours_differ)" "0 72 0" \
+is "$(metric etlre_exit_status) $(metric etlre_verify_chunks) $(metric etlre_verify_chunks_differ)" "0 72 0" \
 	"the metrics file: exit 0, 72 hours verified, none differs"
 check "the metrics file has the last success of calls" test -n "$(metric etlre_last_success_timestamp_seconds)"
 is "$(ls -A "$TMP/prom")" "etlre-nightly.prom" "no temporary metrics file left"
@@ -113,11 +113,11 @@ is "$RC" 3 "drift without repair: exit 3"
 like "$ERR" "exited 3: hours differ \(not repaired: ETLRE_NIGHTLY_REPAIR=0\)" "the alert says hours differ"
 like "$ERR" "calls $HOUR missing: " "the alert shows the hour that differs"
 like "$(cat "$LOG_FILE")" "calls $HOUR missing: " "the log names the hour"
-is "$(metric etlre_exit_status) $(metric etlre_verify_hours_differ)" "3 1" "the metrics file: exit 3, 1 hour differs"
+is "$(metric etlre_exit_status) $(metric etlre_verify_chunks_differ)" "3 1" "the metrics file: exit 3, 1 hour differs"
 
 night
 is "$RC" 0 "drift with repair (the default): fixed, exit 0"
-is "$(metric etlre_verify_hours_differ)" 0 "the metrics file: no hour differs after the repair"
+is "$(metric etlre_verify_chunks_differ)" 0 "the metrics file: no hour differs after the repair"
 is "$(pg "SELECT count(*) FROM analytics.calls WHERE call_id = $KEY")" 1 "the deleted row is back"
 run_etlre verify --last-days 3
 is "$RC" 0 "a verify after the repaired night exits 0"

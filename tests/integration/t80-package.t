@@ -30,6 +30,9 @@ usr/lib/systemd/system/etlre-nightly.timer 644
 usr/share/doc/etlre/README.md 644
 usr/share/doc/etlre/etlre.conf.example 644
 usr/share/doc/etlre/examples/cron.d/etlre-nightly 644
+usr/share/doc/etlre/examples/logrotate.d/etlre 644
+usr/share/doc/etlre/examples/prometheus/etlre.rules.test.yml 644
+usr/share/doc/etlre/examples/prometheus/etlre.rules.yml 644
 usr/share/doc/etlre/operations.md 644
 usr/share/etlre/sql/mariadb/calls.sql 644
 usr/share/etlre/sql/postgres/analytics.sql 644

@@ -149,25 +149,26 @@ static void test_format_full(void **state)
 		"# HELP etlre_rows_rejected Invalid rows set aside by this run (--skip-invalid).\n"
 		"# TYPE etlre_rows_rejected gauge\n"
 		"etlre_rows_rejected{command=\"verify\",table=\"calls\"} 4\n"
-		"# HELP etlre_hours_succeeded Hours (windows) that this run loaded successfully.\n"
-		"# TYPE etlre_hours_succeeded gauge\n"
-		"etlre_hours_succeeded{command=\"verify\",table=\"calls\"} 23\n"
-		"# HELP etlre_hours_failed Hours (windows) that failed in this run.\n"
-		"# TYPE etlre_hours_failed gauge\n"
-		"etlre_hours_failed{command=\"verify\",table=\"calls\"} 1\n"
-		"# HELP etlre_hours_pending Hours (windows) left pending: the job was stopped or "
+		"# HELP etlre_chunks_succeeded Chunks (an hour each, a day with --batch-mode daily) "
+		"that this run loaded successfully.\n"
+		"# TYPE etlre_chunks_succeeded gauge\n"
+		"etlre_chunks_succeeded{command=\"verify\",table=\"calls\"} 23\n"
+		"# HELP etlre_chunks_failed Chunks that failed in this run.\n"
+		"# TYPE etlre_chunks_failed gauge\n"
+		"etlre_chunks_failed{command=\"verify\",table=\"calls\"} 1\n"
+		"# HELP etlre_chunks_pending Chunks this run left pending: the job was stopped or "
 		"interrupted.\n"
-		"# TYPE etlre_hours_pending gauge\n"
-		"etlre_hours_pending{command=\"verify\",table=\"calls\"} 0\n"
-		"# HELP etlre_verify_hours Hours compared by verify.\n"
-		"# TYPE etlre_verify_hours gauge\n"
-		"etlre_verify_hours{command=\"verify\",table=\"calls\"} 24\n"
-		"etlre_verify_hours{command=\"verify\",table=\"agents\"} 72\n"
-		"# HELP etlre_verify_hours_differ Hours where verify found source and target differ "
-		"(missing, extra or changed); after --repair, those still differing.\n"
-		"# TYPE etlre_verify_hours_differ gauge\n"
-		"etlre_verify_hours_differ{command=\"verify\",table=\"calls\"} 2\n"
-		"etlre_verify_hours_differ{command=\"verify\",table=\"agents\"} 0\n"
+		"# TYPE etlre_chunks_pending gauge\n"
+		"etlre_chunks_pending{command=\"verify\",table=\"calls\"} 0\n"
+		"# HELP etlre_verify_chunks Hourly chunks compared by verify.\n"
+		"# TYPE etlre_verify_chunks gauge\n"
+		"etlre_verify_chunks{command=\"verify\",table=\"calls\"} 24\n"
+		"etlre_verify_chunks{command=\"verify\",table=\"agents\"} 72\n"
+		"# HELP etlre_verify_chunks_differ Hourly chunks where verify found source and target "
+		"differ (missing, extra or changed); after --repair, those still differing.\n"
+		"# TYPE etlre_verify_chunks_differ gauge\n"
+		"etlre_verify_chunks_differ{command=\"verify\",table=\"calls\"} 2\n"
+		"etlre_verify_chunks_differ{command=\"verify\",table=\"agents\"} 0\n"
 		"# HELP etlre_last_success_timestamp_seconds Unix time of the table's last "
 		"successful hour load, from etlre.loaded_hours.\n"
 		"# TYPE etlre_last_success_timestamp_seconds gauge\n"
@@ -179,7 +180,7 @@ static void test_format_full(void **state)
 		"# HELP etlre_finished_timestamp_seconds Unix time at which the command ended.\n"
 		"# TYPE etlre_finished_timestamp_seconds gauge\n"
 		"etlre_finished_timestamp_seconds{command=\"verify\"} 1795338340\n"
-		"# HELP etlre_exit_status Exit status of the command: 0 done, 1 hours failed, 2 "
+		"# HELP etlre_exit_status Exit status of the command: 0 done, 1 chunks failed, 2 "
 		"usage or configuration, 3 verify found differences, 4 unreachable, 130/143 "
 		"interrupted.\n"
 		"# TYPE etlre_exit_status gauge\n"
@@ -203,6 +204,36 @@ static void test_format_escapes(void **state)
 				    "table=\"a\\\"b\\\\c\\nd\"} 7\n"));
 	assert_non_null(strstr(out, "etlre_exit_status{command=\"odd\\\"cmd\\\\\"} 0\n"));
 	assert_null(strstr(out, "etlre_duration_seconds")); /* still unknown: not written */
+	free(out);
+	metrics_set_release(&m);
+}
+
+/* the ledger's job state (etlre check): the four job gauges once, and the
+ * per-table chunks owed, in the families' order; a set without them has none */
+static void test_format_jobs(void **state)
+{
+	metrics_set m;
+	char *out;
+
+	(void)state;
+	metrics_set_init(&m, "check");
+	metrics_set_jobs(&m, 2, 1, 0, 3725.5);
+	metrics_set_ledger_chunks(&m, "calls", 5, 3);
+	metrics_set_ledger_chunks(&m, "agents", 0, 0);
+	out = format(&m);
+	assert_non_null(strstr(out,
+		"# TYPE etlre_ledger_chunks_pending gauge\n"
+		"etlre_ledger_chunks_pending{command=\"check\",table=\"calls\"} 5\n"
+		"etlre_ledger_chunks_pending{command=\"check\",table=\"agents\"} 0\n"));
+	assert_non_null(strstr(out,
+		"etlre_ledger_chunks_failed{command=\"check\",table=\"calls\"} 3\n"));
+	assert_non_null(strstr(out, "# TYPE etlre_jobs_running gauge\n"
+				    "etlre_jobs_running{command=\"check\"} 2\n"));
+	assert_non_null(strstr(out, "etlre_jobs_stuck{command=\"check\"} 1\n"));
+	assert_non_null(strstr(out, "etlre_jobs_stale{command=\"check\"} 0\n"));
+	assert_non_null(strstr(out, "etlre_running_job_idle_seconds{command=\"check\"} 3725.5\n"));
+	assert_null(strstr(out, "etlre_chunks_failed")); /* nothing was loaded */
+	assert_true(strstr(out, "etlre_ledger_chunks_failed") < strstr(out, "etlre_jobs_running"));
 	free(out);
 	metrics_set_release(&m);
 }
@@ -445,6 +476,7 @@ int main(void)
 	unit_add(&l, "metrics_format: empty set", NULL, test_format_empty, NULL);
 	unit_add(&l, "metrics_format: every metric", NULL, test_format_full, NULL);
 	unit_add(&l, "metrics_format: labels escaped", NULL, test_format_escapes, NULL);
+	unit_add(&l, "metrics_format: the ledger's jobs", NULL, test_format_jobs, NULL);
 	unit_add(&l, "metrics_set_add_run", NULL, test_add_run, NULL);
 	unit_add(&l, "metrics_set_add_run: dry run", NULL, test_add_run_dry, NULL);
 	unit_add(&l, "metrics_set_add_verify", NULL, test_add_verify, NULL);
