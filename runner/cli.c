@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "progress.h"
 #include "metrics.h"
+#include "signals.h"
 
 /* --version: argp_program_version_hook in version.c */
 const char *argp_program_bug_address = NULL;
@@ -31,13 +32,17 @@ global_opts *cli_global(void)
 	return &globals;
 }
 
-enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE };
+enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE,
+       OPT_LOG_FILE };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
 	  "configuration file (default: $ETLRE_CONFIG, ./etlre.conf, /etc/etlre/etlre.conf)", -1 },
 	{ "log-level", OPT_LOG_LEVEL, "LEVEL", 0, "error, warn, info (default) or debug", -1 },
 	{ "log-format", OPT_LOG_FORMAT, "FORMAT", 0, "text (default) or json, on stderr", -1 },
+	{ "log-file", OPT_LOG_FILE, "PATH", 0,
+	  "append the log to PATH instead of stderr (errors go to stderr too); reopened on "
+	  "SIGHUP, for logrotate", -1 },
 	{ "quiet", 'q', 0, 0, "only warnings and errors on stderr, no progress", -1 },
 	{ "progress-interval", OPT_PROGRESS_INTERVAL, "SECONDS", 0,
 	  "when stderr is not a terminal, log a progress line every SECONDS (default 10; 0: "
@@ -119,6 +124,13 @@ static error_t parse_global(int key, char *arg, struct argp_state *state)
 		char err[512];
 		if (!metrics_set_file(arg, err, sizeof(err)))
 			argp_error(state, "--metrics-file: %s", err);
+		break;
+	}
+	case OPT_LOG_FILE: {
+		char err[512];
+		if (!log_open_file(arg, err, sizeof(err)))
+			argp_error(state, "--log-file: %s", err);
+		signals_on_hup(log_request_reopen);
 		break;
 	}
 	default:
@@ -275,5 +287,6 @@ int cli_main(int argc, char **argv)
 	}
 	/* a metrics file that cannot be written is logged; the run's own status stands */
 	metrics_end(rc);
+	log_close_file();
 	return rc;
 }

@@ -69,7 +69,8 @@ static bool run_after_day(tgt_conn *tgt, const table_config *t, const char *day)
 		tgt_exec_quiet(tgt, "ROLLBACK");
 		log_error("table %s: after_day %s failed for %s", t->name, t->after_day, day);
 	} else {
-		log_info("table %s: after_day %s done for %s", t->name, t->after_day, day);
+		log_msg(log_hour_level(), "table %s: after_day %s done for %s", t->name, t->after_day,
+			day);
 	}
 	sb_release(&file);
 	sb_release(&sql);

@@ -758,7 +758,8 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 
 	res->seconds = now_monotonic() - t0;
 	if (ok) {
-		log_event(LOG_INFO,
+		/* one line per hour: on a terminal the progress line says as much */
+		log_event(log_hour_level(),
 			  &(log_fields){ .event = run->dry_run ? "hour_dry_run" : "hour_done",
 					 .has_counts = true, .rows_read = res->n.read,
 					 .rows_loaded = res->n.loaded, .rows_rejected = res->n.rejected,

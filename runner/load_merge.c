@@ -545,11 +545,12 @@ bool merge_apply(merge_window *mw)
 	ok = delete_gone(&c) && tgt_query_int64(mw->tgt, c.m->max_row_sql, 0, NULL, &max_row) &&
 	     upsert_range(&c, 1, max_row + 1);
 	if (ok)
-		log_info("table %s hour %s: merge: %lld inserted, %lld updated, %lld unchanged, "
-			 "%lld deleted, %lld refused, %lld kept (the source has them in another hour)",
-			 mw->p->cfg->name, mw->hour_iso, (long long)c.inserted, (long long)c.updated,
-			 (long long)(mw->res->n.loaded - c.inserted - c.updated),
-			 (long long)mw->res->n.deleted, (long long)c.refused, (long long)mw->kept);
+		log_msg(log_hour_level(),
+			"table %s hour %s: merge: %lld inserted, %lld updated, %lld unchanged, "
+			"%lld deleted, %lld refused, %lld kept (the source has them in another hour)",
+			mw->p->cfg->name, mw->hour_iso, (long long)c.inserted, (long long)c.updated,
+			(long long)(mw->res->n.loaded - c.inserted - c.updated),
+			(long long)mw->res->n.deleted, (long long)c.refused, (long long)mw->kept);
 	sb_release(&c.gone);
 	sb_release(&c.moved);
 	return ok;

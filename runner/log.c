@@ -1,12 +1,19 @@
 /*
- * log.c: the stderr logger (see log.h). Lines are written with one fwrite so
- * that concurrent processes writing to one log file do not interleave lines.
+ * log.c: the logger (see log.h). Lines are written with one fwrite (stderr)
+ * or one write(2) on an O_APPEND descriptor (--log-file) so that concurrent
+ * processes writing to one log file do not interleave lines.
  */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json.h"
 
@@ -17,6 +24,10 @@ static char ctx_table[128];
 static char ctx_hour[32];
 
 static void (*before_line)(void);
+static void (*after_line)(void);
+static int file_fd = -1;          /* --log-file; -1: stderr */
+static char *file_path;           /* owned */
+static volatile sig_atomic_t reopen_wanted;
 static char last_error[1024];
 
 static const char *level_names[] = { "error", "warn", "info", "debug" };
@@ -54,6 +65,99 @@ bool log_enabled(log_level level)
 	return level <= current_level;
 }
 
+/* open_log: path opened for appending, or -1 with err set */
+static int open_log(const char *path, char *err, size_t errsize)
+{
+	struct stat st;
+	int fd;
+
+	if (!*path) {
+		snprintf(err, errsize, "the path is empty");
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0) {
+		snprintf(err, errsize, "cannot open '%s' for appending: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsize, "'%s' is not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool log_open_file(const char *path, char *err, size_t errsize)
+{
+	int fd = open_log(path, err, errsize);
+
+	if (fd < 0)
+		return false;
+	log_close_file();
+	file_fd = fd;
+	file_path = xstrdup(path);
+	return true;
+}
+
+void log_close_file(void)
+{
+	if (file_fd >= 0)
+		close(file_fd);
+	file_fd = -1;
+	free(file_path);
+	file_path = NULL;
+}
+
+void log_request_reopen(void)
+{
+	reopen_wanted = 1;
+}
+
+bool log_to_terminal(void)
+{
+	return file_fd < 0 && isatty(STDERR_FILENO) == 1;
+}
+
+log_level log_hour_level(void)
+{
+	return log_to_terminal() ? LOG_DEBUG : LOG_INFO;
+}
+
+/* reopen_if_asked: after a SIGHUP, the file at the path again (a new one
+ * when logrotate moved the old); on failure the old one is kept and stderr
+ * says why */
+static void reopen_if_asked(void)
+{
+	char err[512];
+	int fd;
+
+	if (!reopen_wanted || file_fd < 0)
+		return;
+	reopen_wanted = 0;
+	fd = open_log(file_path, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "etlre: --log-file: %s; still writing to the file it had open\n", err);
+		return;
+	}
+	close(file_fd);
+	file_fd = fd;
+}
+
+/* write_file: the whole line to the log file (a short write is retried) */
+static void write_file(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(file_fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
 void log_set_context(int64_t job_id, const char *table, const char *hour)
 {
 	ctx_job_id = job_id;
@@ -66,9 +170,10 @@ const char *log_last_error(void)
 	return last_error;
 }
 
-void log_set_before_line(void (*fn)(void))
+void log_set_line_hooks(void (*before)(void), void (*after)(void))
 {
-	before_line = fn;
+	before_line = before;
+	after_line = after;
 }
 
 static void add_fields(strbuf *line, const log_fields *f)
@@ -140,10 +245,17 @@ static void log_line(log_level level, const log_fields *f, const char *fmt, va_l
 		sb_add(&line, msg.buf, msg.len);
 		sb_addc(&line, '\n');
 	}
-	if (before_line)
-		before_line();
-	fwrite(line.buf, 1, line.len, stderr);
-	fflush(stderr);
+	reopen_if_asked();
+	if (file_fd >= 0)
+		write_file(line.buf, line.len);
+	if (file_fd < 0 || level == LOG_ERROR) {
+		if (before_line)
+			before_line();
+		fwrite(line.buf, 1, line.len, stderr);
+		fflush(stderr);
+		if (after_line)
+			after_line();
+	}
 	sb_release(&line);
 	sb_release(&msg);
 }

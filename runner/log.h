@@ -1,6 +1,8 @@
 /*
  * log.h: etlre's logger. Everything goes to stderr, as text lines with a UTC
- * timestamp and level, or as one JSON object per line (--log-format json).
+ * timestamp and level, or as one JSON object per line (--log-format json);
+ * with --log-file, to that file instead (appended; errors also on stderr),
+ * reopened at the next line after a SIGHUP so that logrotate can move it.
  * A context (job id, table, hour) can be set so that each line carries it.
  */
 #ifndef ETLRE_LOG_H
@@ -18,6 +20,22 @@ bool log_parse_level(const char *s, log_level *out);
 bool log_parse_format(const char *s, log_format *out);
 void log_setup(log_level level, log_format format);
 bool log_enabled(log_level level);
+/* log_open_file: --log-file: lines are appended to path from now on (created
+ * 0640 if missing). False, with err saying why, when it cannot be opened;
+ * logs nothing. */
+bool log_open_file(const char *path, char *err, size_t errsize);
+/* log_close_file: closes the --log-file, if any (lines go to stderr again) */
+void log_close_file(void);
+/* log_request_reopen: async-signal-safe; the next line reopens the log file
+ * by its path first (after logrotate moved it). Nothing without a file. */
+void log_request_reopen(void);
+/* log_to_terminal: true when log lines go to a terminal (stderr is one and
+ * there is no --log-file) */
+bool log_to_terminal(void);
+/* log_hour_level: the level of the per-hour lines (an hour loaded, merge's
+ * counts): debug when the log goes to a terminal, where the progress line
+ * shows how far the job got, else info */
+log_level log_hour_level(void);
 /* log_set_context: job id (0 = none), table and hour (NULL = none); copied. */
 void log_set_context(int64_t job_id, const char *table, const char *hour);
 void log_msg(log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -36,9 +54,10 @@ typedef struct log_fields {
 
 void log_event(log_level level, const log_fields *f, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
-/* log_set_before_line: a function called before each line is written (the
- * progress display clears its line there); NULL for none */
-void log_set_before_line(void (*fn)(void));
+/* log_set_line_hooks: functions called before and after each line written
+ * to stderr (the progress display clears its line before and draws it again
+ * after, so that it stays below the log lines); NULL for none */
+void log_set_line_hooks(void (*before)(void), void (*after)(void));
 
 /* log_last_error: the message of the last error logged ("" if none); valid
  * until the next one (etlre check shows it next to the check that failed) */

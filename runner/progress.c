@@ -1,12 +1,15 @@
 /*
  * progress.c: the progress display (see progress.h). On a terminal the line
  * is written with a carriage return and erase-to-end-of-line, at most five
- * times a second; elsewhere it becomes an info log line every interval.
+ * times a second, cut to the terminal's width so that it never wraps; a log
+ * line clears it and draws it again below itself. Elsewhere it becomes an
+ * info log line every interval.
  */
 #include "progress.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -22,6 +25,7 @@ static struct {
 	bool drawn;       /* a line is on the terminal now */
 	double t0, last;
 	int64_t total;
+	char line[256];   /* the text last drawn; "" none yet */
 } st;
 
 static void clear_line(void)
@@ -31,6 +35,22 @@ static void clear_line(void)
 		fflush(stderr);
 		st.drawn = false;
 	}
+}
+
+/* draw_line: st.line on the terminal, in place of what was there, cut to
+ * one column less than the terminal is wide */
+static void draw_line(void)
+{
+	struct winsize ws;
+	int width = (int)sizeof(st.line);
+
+	if (!st.line[0])
+		return;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col - 1;
+	fprintf(stderr, "\r\033[K%.*s", width, st.line);
+	fflush(stderr);
+	st.drawn = true;
 }
 
 void progress_configure(bool enabled, double interval_seconds)
@@ -48,9 +68,10 @@ void progress_begin(int64_t hours_total)
 	st.drawn = false;
 	st.total = hours_total;
 	st.t0 = st.last = now_monotonic();
+	st.line[0] = '\0';
 	if (st.tty) {
 		st.last -= TTY_REDRAW_SECONDS; /* the first update draws at once */
-		log_set_before_line(clear_line);
+		log_set_line_hooks(clear_line, draw_line);
 	}
 }
 
@@ -97,9 +118,8 @@ void progress_update(int64_t hours_done, int64_t rows, const char *table, const 
 	st.last = now;
 	progress_format(line, sizeof(line), hours_done, st.total, rows, now - st.t0, table, hour);
 	if (st.tty) {
-		fprintf(stderr, "\r\033[K%s", line);
-		fflush(stderr);
-		st.drawn = true;
+		memcpy(st.line, line, sizeof(st.line));
+		draw_line();
 	} else {
 		log_event(LOG_INFO,
 			  &(log_fields){ .event = "progress", .has_progress = true,
@@ -120,7 +140,7 @@ void progress_forked(void)
 	bool tty_line = st.active && st.tty;
 
 	st.active = st.drawn = false;
-	log_set_before_line(tty_line ? clear_always : NULL);
+	log_set_line_hooks(tty_line ? clear_always : NULL, NULL);
 }
 
 void progress_end(void)
@@ -128,6 +148,6 @@ void progress_end(void)
 	if (!st.active)
 		return;
 	clear_line();
-	log_set_before_line(NULL);
+	log_set_line_hooks(NULL, NULL);
 	st.active = false;
 }

@@ -33,6 +33,27 @@ void signals_install(void (*hook)(void))
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static void (*hup_fn)(void);
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (hup_fn)
+		hup_fn();
+}
+
+void signals_on_hup(void (*fn)(void))
+{
+	struct sigaction sa;
+
+	hup_fn = fn;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int signals_caught(void)
 {
 	return caught;

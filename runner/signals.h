@@ -1,6 +1,7 @@
 /*
  * signals.h: SIGINT and SIGTERM set a flag that the load loop polls; the hour
  * in progress is then rolled back and the job is marked interrupted.
+ * SIGHUP, with --log-file, asks the logger to reopen its file.
  */
 #ifndef ETLRE_SIGNALS_H
 #define ETLRE_SIGNALS_H
@@ -10,6 +11,9 @@
 /* signals_install: hook (may be NULL) runs inside the handler on the first
  * signal; it must be async-signal-safe */
 void signals_install(void (*hook)(void));
+/* signals_on_hup: SIGHUP calls fn (async-signal-safe) instead of ending the
+ * process; system calls it interrupts are restarted (--log-file) */
+void signals_on_hup(void (*fn)(void));
 /* signals_caught: 0 if none, else the signal number (first one wins) */
 int signals_caught(void);
 /* signals_exit_status: 0 if none came, else the exit status of an
