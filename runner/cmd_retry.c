@@ -1,8 +1,11 @@
 /*
  * cmd_retry.c: `etlre retry`: a new job that reruns the hours of earlier jobs
  * that failed or never finished (all of them with --force), with the load
- * options those jobs ran with. The earlier jobs record that they were retried
- * and by which job.
+ * options those jobs ran with, each of which the command line may change with
+ * the meaning it has for process (README "etlre retry"): --dry-run reports
+ * and records nothing, --batch-mode regroups the hours into days or splits
+ * days into hours. The earlier jobs record that they were retried and by
+ * which job.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +27,8 @@ typedef struct retry_opts {
 	load_args load; /* given: on top of the options the first job ran with */
 } retry_opts;
 
-/* the load options retry takes; the others are the job's own */
-#define RETRY_LOAD_OPTIONS (LOPT_SKIP_INVALID | LOPT_MAX_REJECTS | LOPT_JOBS)
+/* retry takes every load option; those not given are the job's own */
+#define RETRY_LOAD_OPTIONS LOPT_ALL
 
 enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON };
 
@@ -133,27 +136,57 @@ static bool want_table(void *ctx, const char *table)
 	return false;
 }
 
-/* make_items: a work item per retried hour; 0, or the exit status (logged) */
-static int make_items(session *s, const retry_opts *o, const retry_list *l, work_item *items)
+/* add_item: the retried window (plan p, start hour, its window_hours) as
+ * items of window_hours each: a day's hours become one daily item (once per
+ * table and day: the ledger lists hours in order), a day becomes 24 hourly
+ * ones. last_day holds, per plan, the day of its last daily item. */
+static void add_item(work_item *items, int *n, int64_t *last_day, int p, int64_t hour, int from,
+		     int window_hours)
 {
-	for (int k = 0; k < l->n; k++) {
+	if (window_hours == 24) {
+		int64_t day = hour / 24 * 24;
+		if (last_day[p] == day)
+			return;
+		last_day[p] = day;
+		items[(*n)++] = (work_item){ p, day, 24 };
+		return;
+	}
+	for (int h = 0; h < from; h++)
+		items[(*n)++] = (work_item){ p, hour + h, 1 };
+}
+
+/* make_items: the work items of the retried hours, in windows of
+ * window_hours; *n their number (items has room for 24 per hour); 0, or the
+ * exit status (logged) */
+static int make_items(session *s, const retry_opts *o, const retry_list *l, int window_hours,
+		      work_item *items, int *n)
+{
+	int64_t *last_day = xcalloc((size_t)(s->nplans > 0 ? s->nplans : 1), sizeof(int64_t));
+	int rc = 0;
+
+	*n = 0;
+	for (int i = 0; i < s->nplans; i++)
+		last_day[i] = -1;
+	for (int k = 0; k < l->n && rc == 0; k++) {
 		int p = -1;
+		int64_t hour;
 		for (int i = 0; i < s->nplans; i++)
 			if (strcmp(s->plans[i].cfg->name, l->items[k].table) == 0)
 				p = i;
 		if (p < 0) {
 			log_error("table %s of job(s) %s has no [table %s] section in %s any more",
 				  l->items[k].table, o->ids, l->items[k].table, s->cfg.path);
-			return EXIT_CODE_USAGE;
-		}
-		if (!hour_parse(l->items[k].hour, &items[k].hour)) {
+			rc = EXIT_CODE_USAGE;
+		} else if (!hour_parse(l->items[k].hour, &hour)) {
 			log_error("job hour '%s' is not an hour", l->items[k].hour);
-			return EXIT_CODE_FAILED;
+			rc = EXIT_CODE_FAILED;
+		} else {
+			add_item(items, n, last_day, p, hour, l->items[k].window_hours == 24 ? 24 : 1,
+				 window_hours);
 		}
-		items[k].plan = p;
-		items[k].window_hours = l->items[k].window_hours == 24 ? 24 : 1;
 	}
-	return 0;
+	free(last_day);
+	return rc;
 }
 
 int cmd_retry(int argc, char **argv)
@@ -168,20 +201,26 @@ int cmd_retry(int argc, char **argv)
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
 		"(interrupted, killed, or stopped after too many failures).\v"
 		"The new job uses the options the first of those jobs ran with (--skip-invalid,\n"
-		"--max-rejects, --batch-mode, --timeout, ...). A job still running is refused.\n\n"
+		"--max-rejects, --batch-mode, --timeout, ...); each one given here replaces the\n"
+		"job's, with the meaning it has for 'etlre process': --dry-run reports what the\n"
+		"retry would change and records nothing (no job, the old one not marked as\n"
+		"retried); --batch-mode daily reloads the whole days of the retried hours, one\n"
+		"transaction each. A job still running is refused.\n\n"
 		"Exit status: 0 every hour retried loaded, 1 some hours failed again, 2 usage\n"
 		"or configuration error, an unknown job or one still running, 4 a server\n"
 		"cannot be reached, 130/143 interrupted by SIGINT/SIGTERM.\n\n"
 		"Examples:\n"
 		"  etlre retry --job-id 42\n"
 		"  etlre retry --job-ids 42,43 --json\n"
-		"  etlre retry --job-id 42 --force      # every hour of job 42 again",
+		"  etlre retry --job-id 42 --force      # every hour of job 42 again\n"
+		"  etlre retry --job-id 42 --timeout 600 --chunk-size 10000\n"
+		"  etlre retry --job-id 42 --skip-invalid --dry-run",
 		children, NULL, NULL
 	};
 	load_options lo;
 	session s;
 	retry_list l = { NULL, 0 };
-	int rc;
+	int rc, nitems = 0;
 	work_item *items = NULL;
 	int64_t job_id;
 
@@ -194,6 +233,8 @@ int cmd_retry(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 	load_args_override(&o.load, &lo);
+	if (lo.dry_run)
+		lo.jobs = 1; /* as for process: a dry run claims nothing, so one worker */
 	if (!ledger_retry_items(s.tgt, s.cfg.schema, o.ids, o.force, &l.items, &l.n)) {
 		rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		goto out;
@@ -208,14 +249,14 @@ int cmd_retry(int argc, char **argv)
 		goto out;
 	}
 	rc = session_plans(&s, want_table, &l);
-	items = xcalloc((size_t)l.n, sizeof(*items));
+	items = xcalloc((size_t)l.n * 24, sizeof(*items));
 	if (rc == 0)
-		rc = make_items(&s, &o, &l, items);
+		rc = make_items(&s, &o, &l, lo.window_hours, items, &nitems);
 	if (rc != 0)
 		goto out;
 
 	job_spec spec = { .command = "retry", .load = lo, .json = o.json, .retry_of = o.ids };
-	rc = job_run(&s, s.plans, s.nplans, items, l.n, &spec, &job_id);
+	rc = job_run(&s, s.plans, s.nplans, items, nitems, &spec, &job_id);
 	if (job_id > 0 && !(session_reconnect(&s, lo.timeout) &&
 			    ledger_jobs_retried_by(s.tgt, s.cfg.schema, o.ids, job_id)))
 		log_warn("could not record that job(s) %s were retried by job %lld", o.ids,
