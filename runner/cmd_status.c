@@ -384,6 +384,8 @@ static int show_job(session *s, const status_opts *o)
 
 /* --- failed chunks by error class (--errors) --- */
 
+/* print_errors: the groups as a table on stdout, columns as wide as their
+ * widest value; the error texts with control characters as spaces */
 static void print_errors(const triage_error *e, int n, const status_opts *o)
 {
 	int cw = (int)strlen("error class"), tw = (int)strlen("table"), jw = (int)strlen("jobs");
@@ -413,6 +415,7 @@ static void print_errors(const triage_error *e, int n, const status_opts *o)
 	}
 }
 
+/* json_errors: the groups as one JSON object appended to sb */
 static void json_errors(strbuf *sb, const triage_error *e, int n, const status_opts *o)
 {
 	sb_adds(sb, "{\"since_seconds\":");
@@ -438,6 +441,8 @@ static void json_errors(strbuf *sb, const triage_error *e, int n, const status_o
 	sb_adds(sb, "]}");
 }
 
+/* show_errors: --errors: reads and prints the failed chunks by class and
+ * table; returns the exit status */
 static int show_errors(session *s, const status_opts *o)
 {
 	triage_error *rows;

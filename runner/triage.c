@@ -60,11 +60,13 @@ static const char errors_sql[] =
 	"  (array_agg(error ORDER BY finished_at DESC NULLS LAST, hour DESC))[1]"
 	" FROM f GROUP BY cls, table_name ORDER BY 3 DESC, cls, table_name";
 
+/* int64_or_zero: the column's integer, 0 for NULL */
 static int64_t int64_or_zero(const char *s)
 {
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
+/* jobs_row: the single row of jobs_sql into the triage_jobs ctx */
 static bool jobs_row(void *ctx, int ncols, char **v)
 {
 	triage_jobs *t = ctx;
@@ -99,6 +101,7 @@ typedef struct chunks_ctx {
 	void *ctx;
 } chunks_ctx;
 
+/* chunks_row: one table's row of chunks_sql, handed to the caller's fn */
 static bool chunks_row(void *ctx, int ncols, char **v)
 {
 	chunks_ctx *x = ctx;
@@ -122,11 +125,14 @@ typedef struct errors_ctx {
 	int n;
 } errors_ctx;
 
+/* dup_or_empty: a new copy of s, "" for NULL */
 static char *dup_or_empty(const char *s)
 {
 	return xstrdup(s ? s : "");
 }
 
+/* errors_row: one group of errors_sql appended to the errors_ctx, which
+ * owns it */
 static bool errors_row(void *ctx, int ncols, char **v)
 {
 	errors_ctx *x = ctx;
