@@ -42,7 +42,7 @@ for bad in "$TMP/log" "$TMP/no-such-dir/etlre.log" ""; do
 	run_etlre --log-file "$bad" process --date 2025-11-03
 	is "$RC" 2 "--log-file '$bad': exit 2"
 done
-like "$ERR" "^etlre: --log-file: " "the message names the option"
+like "$ERR" "^etlre(-san)?: --log-file: the path is empty" "the message names the option and what is wrong"
 run_etlre --log-file "$TMP/log" status
 like "$ERR" "'$TMP/log' is not a regular file|cannot open '$TMP/log' for appending: Is a directory" "a directory: says so"
 run_etlre --log-file "$TMP/no-such-dir/etlre.log" status
