@@ -76,9 +76,9 @@ check "terminal, --quiet: no progress line" sh -c "! grep -q 'hours (' '$TMP/tty
 # the screen of a real terminal (tmux, 70 columns): a job held at the 2025-11-03T05:00
 # hour by the advisory lock etlre takes per table and hour; 2025-11-02 fails 4 hours
 # screen: the pane as it shows now, wrapped lines joined, without blank lines
-screen() { tmux -L "$TMUX_SOCK" capture-pane -p -J -t etlre | sed '/^$/d'; }
-TMUX_SOCK="etlre-t35-$$"
-trap 'tmux -L "$TMUX_SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+screen() { tmux -S "$TMUX_SOCK" capture-pane -p -J -t etlre | sed '/^$/d'; }
+TMUX_SOCK="$TMP/tmux.sock"   # in $TMP: removed with it
+trap 'tmux -S "$TMUX_SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 hour_key=$(pg "SELECT (extract(epoch FROM timestamp '2025-11-03 05:00') / 3600)::bigint")
 held_by_lock() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $hour_key AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ]; }
 locker_granted() { [ "$(pg "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't35-locker' AND l.locktype = 'advisory' AND l.granted")" = 1 ]; }
@@ -87,7 +87,7 @@ wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1
 PGAPPNAME=t35-locker psql "$ETLRE_TARGET_URL" -X -q -c "SELECT pg_advisory_lock(hashtext('etlre:analytics.calls'), $hour_key); SELECT pg_sleep(120)" >/dev/null 2>&1 &
 locker=$!
 check "terminal screen: the test holds the lock of hour 2025-11-03T05:00" wait_for locker_granted
-tmux -L "$TMUX_SOCK" new-session -d -s etlre -x 70 -y 60 \
+tmux -S "$TMUX_SOCK" new-session -d -s etlre -x 70 -y 60 \
 	"'$ETLRE' --config '$CONF' process --start-date 2025-11-01 --end-date 2025-11-03; echo EXIT=\$?; sleep 60"
 check "terminal screen: the job waits at hour 2025-11-03T05:00" wait_for held_by_lock
 sleep 1
@@ -107,7 +107,7 @@ is "$(grep -c 'hours (' "$TMP/screen2")" 0 "terminal screen: at the end no progr
 like "$(cat "$TMP/screen2")" 'job [0-9]+: partial \(2025-11-01 \.\. 2025-11-03, hourly\)' "terminal screen: the summary ends it"
 is "$(grep -c 'failed \[' "$TMP/screen2")" 4 "terminal screen: the failures are still there"
 is "$(tail -1 "$TMP/screen2")" "EXIT=1" "terminal screen: exit 1 (4 hours failed)"
-tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
 
 # retry --skip-invalid: the hours that failed on data load, their bad rows set aside
 run_etlre retry --job-id "$failed_job" --skip-invalid
