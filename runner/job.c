@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "progress.h"
 #include "rejects.h"
+#include "settle.h"
 #include "signals.h"
 #include "sqlquote.h"
 #include "summary.h"
@@ -356,24 +357,88 @@ static void show_job_progress(runner *r)
 		progress_update(done, rows, NULL, NULL);
 }
 
+/* record_settled: the windows settle_empty recorded, into the report and
+ * the log as loaded with no rows; after_day for their days when complete */
+static void record_settled(runner *r, int plan, int wh, const int64_t *hours, int n)
+{
+	table_report *tr = &r->rep->tables[plan];
+	const char *name = r->plans[plan].cfg->name;
+	int64_t last_day = -1;
+
+	for (int i = 0; i < n; i++) {
+		hour_report *h = report_add_hour(r->rep);
+		work_item it = { .plan = plan, .hour = hours[i], .window_hours = wh };
+		char iso[20];
+
+		h->table = plan;
+		h->hour = hours[i];
+		h->status = "succeeded";
+		tr->hours++;
+		hour_format_iso(hours[i], iso);
+		log_set_context(r->run->job_id, name, iso);
+		log_event(LOG_INFO,
+			  &(log_fields){ .event = "hour_done", .has_counts = true },
+			  "table %s hour %s: 0 rows read, 0 loaded, 0 rejected, 0 deleted "
+			  "(empty on both sides, settled in bulk)",
+			  name, iso);
+		if (hours[i] / 24 != last_day)
+			after_day_if_complete(r, &it);
+		last_day = hours[i] / 24;
+	}
+	log_set_context(r->run->job_id, NULL, NULL);
+	if (n > 0)
+		r->failures_in_a_row = 0;
+}
+
+/* settle_first: before the claimed window it is loaded, settles it and the
+ * empty windows after it in bulk (settle.h), unless this worker probed them
+ * already (probed_until, per table); true when it itself was settled */
+static bool settle_first(runner *r, int64_t worker_id, int64_t *probed_until,
+			 const work_item *it)
+{
+	settle_job job = { r->run->schema, r->run->job_id, worker_id };
+	window w = { it->hour, it->window_hours };
+	int64_t *hours;
+	int n;
+	bool mine = false;
+
+	if (it->hour < probed_until[it->plan] || signals_caught() ||
+	    !reconnect(r->s, r->spec, r->run->job_id))
+		return false;
+	probed_until[it->plan] = it->hour + (int64_t)SETTLE_SPAN * it->window_hours;
+	if (!settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], &job, w, &hours, &n))
+		return false;
+	record_settled(r, it->plan, it->window_hours, hours, n);
+	mine = n > 0 && hours[0] == it->hour;
+	free(hours);
+	return mine;
+}
+
 /* worker_loop: claims and loads the job's hours until none is left, or a
  * signal, too many failures or too many rejects stop it */
 static void worker_loop(runner *r)
 {
 	int64_t worker_id;
+	int64_t *probed_until = xcalloc((size_t)r->nplans, sizeof(int64_t));
 	work_item it;
 
 	if (!reconnect(r->s, r->spec, r->run->job_id) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
+		free(probed_until);
 		return;
 	}
+	for (int i = 0; i < r->nplans; i++)
+		probed_until[i] = INT64_MIN;
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
-		hour_report *h = report_add_hour(r->rep);
+		hour_report *h;
 		char iso[24];
 
+		if (settle_first(r, worker_id, probed_until, &it))
+			continue;
+		h = report_add_hour(r->rep);
 		h->table = it.plan;
 		h->hour = it.hour;
 		hour_format_iso(it.hour, iso);
@@ -382,6 +447,7 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
+	free(probed_until);
 }
 
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
