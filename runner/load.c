@@ -49,6 +49,7 @@ typedef struct window_ctx {
 	strbuf scratch;
 	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
 	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
+	bool savepoint_ready; /* lock_and_delete opened the first batch's savepoint */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -401,7 +402,10 @@ static bool load_range(window_ctx *x, int lo, int hi)
  */
 static bool stream_start(window_ctx *x)
 {
-	if (!tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL) ||
+	bool ready = x->savepoint_ready;
+
+	x->savepoint_ready = false;
+	if (!(ready || tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL)) ||
 	    !tgt_copy_begin(x->tgt, x->p->copy_sql))
 		return false;
 	x->b.streaming = true;
@@ -539,7 +543,8 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 }
 
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
- * target rows (replace mode) and of its old rejects, sent in one round trip */
+ * target rows (replace mode) and of its old rejects, and (replace mode) the
+ * first batch's savepoint, sent in one round trip */
 static bool lock_and_delete(window_ctx *x)
 {
 	char first[24], last[24];
@@ -547,7 +552,7 @@ static bool lock_and_delete(window_ctx *x)
 	const char *window_params[] = { x->from, x->to };
 	const char *rejects_params[] = { x->p->cfg->name, x->from };
 	char *rejects_sql = ledger_rejects_clear_sql(x->run->schema);
-	tgt_stmt st[4] = {
+	tgt_stmt st[5] = {
 		{ .sql = "BEGIN" },
 		{ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
 			 " FROM generate_series($2::bigint, $3::bigint) h",
@@ -563,7 +568,10 @@ static bool lock_and_delete(window_ctx *x)
 				      .params = window_params, .affected = &x->res->n.deleted };
 	if (!x->run->dry_run)
 		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rejects_params };
+	if (!x->p->merge) /* merge creates its staging table first */
+		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
 	ok = tgt_exec_pipeline(x->tgt, st, n) && (!x->p->merge || merge_begin(x->tgt, x->p));
+	x->savepoint_ready = ok && !x->p->merge;
 	free(rejects_sql);
 	return ok;
 }
