@@ -191,6 +191,7 @@ typedef struct runner {
 	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
+	bool checked; /* claim_next has just checked both connections */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -207,7 +208,11 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	for (int attempt = 1;; attempt++) {
 		window_result_release(&res);
 		memset(&res, 0, sizeof(res));
-		if (!reconnect(r->s, r->spec, r->run->job_id)) {
+		/* the first attempt goes straight on after claim_next's check (a
+		 * connection lost since fails it, and the retry reconnects) */
+		bool checked = attempt == 1 && r->checked;
+		r->checked = false;
+		if (!checked && !reconnect(r->s, r->spec, r->run->job_id)) {
 			res.status = WINDOW_FAILED;
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
@@ -310,8 +315,10 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
 		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, table,
-				 sizeof(table), hour, &wh, &found))
+				 sizeof(table), hour, &wh, &found)) {
+			r->checked = true;
 			break;
+		}
 		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
 			return false;
@@ -402,9 +409,9 @@ static bool settle_first(runner *r, int64_t worker_id, int64_t *probed_until,
 	int n;
 	bool mine = false;
 
-	if (it->hour < probed_until[it->plan] || signals_caught() ||
-	    !reconnect(r->s, r->spec, r->run->job_id))
+	if (it->hour < probed_until[it->plan] || signals_caught())
 		return false;
+	r->checked = false; /* the load after a failed settle checks again */
 	probed_until[it->plan] = it->hour + (int64_t)SETTLE_SPAN * it->window_hours;
 	if (!settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], &job, w, &hours, &n))
 		return false;

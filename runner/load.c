@@ -507,9 +507,11 @@ static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
 		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
 	}
 	b->row_end[b->nrows++] = b->data.len;
-	if (b->data.len - b->sent >= STREAM_CHUNK_BYTES)
-		return stream_send(x);
-	return true;
+	if (b->data.len - b->sent < STREAM_CHUNK_BYTES)
+		return true;
+	if (!x->pipe) /* started for hours of more than a chunk; small ones go inline */
+		x->pipe = copy_pipe_new(x->tgt);
+	return stream_send(x);
 }
 
 /* process_row: validate, then encode or reject; false when the window must stop */
@@ -770,7 +772,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
 	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
-	x.pipe = copy_pipe_new(tgt); /* NULL: the rows are sent without the thread */
+	x.pipe = NULL; /* encode_row starts the writer thread once an hour needs it */
 	log_set_context(run->job_id, p->cfg->name, x.hour_iso);
 
 	/* errors left by an earlier window must not be blamed on this one */
