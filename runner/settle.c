@@ -273,8 +273,11 @@ bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, const settl
 			  p->cfg->name, done.n, span.n, now_monotonic() - t0, first, last);
 	}
 	if (!ok) {
-		log_warn("table %s: could not settle the empty hours after %s in bulk; they load one by one",
-			 p->cfg->name, "the claimed hour");
+		char from[20];
+		hour_format_iso(w.start_hour, from);
+		log_warn("table %s: the empty hours from %s could not be settled in bulk (see above); "
+			 "they are loaded one by one",
+			 p->cfg->name, from);
 		free(done.hour);
 		done = (hour_set){ 0 };
 	}
