@@ -364,58 +364,33 @@ static void show_job_progress(runner *r)
 		progress_update(done, rows, NULL, NULL);
 }
 
-/* record_settled: the windows settle_empty recorded, into the report and
- * the log as loaded with no rows; after_day for their days when complete */
-static void record_settled(runner *r, int plan, int wh, const int64_t *hours, int n)
-{
-	table_report *tr = &r->rep->tables[plan];
-	const char *name = r->plans[plan].cfg->name;
-	int64_t last_day = -1;
-
-	for (int i = 0; i < n; i++) {
-		hour_report *h = report_add_hour(r->rep);
-		work_item it = { .plan = plan, .hour = hours[i], .window_hours = wh };
-		char iso[20];
-
-		h->table = plan;
-		h->hour = hours[i];
-		h->status = "succeeded";
-		tr->hours++;
-		hour_format_iso(hours[i], iso);
-		log_set_context(r->run->job_id, name, iso);
-		log_event(LOG_INFO,
-			  &(log_fields){ .event = "hour_done", .has_counts = true },
-			  "table %s hour %s: 0 rows read, 0 loaded, 0 rejected, 0 deleted "
-			  "(empty on both sides, settled in bulk)",
-			  name, iso);
-		if (hours[i] / 24 != last_day)
-			after_day_if_complete(r, &it);
-		last_day = hours[i] / 24;
-	}
-	log_set_context(r->run->job_id, NULL, NULL);
-	if (n > 0)
-		r->failures_in_a_row = 0;
-}
-
 /* settle_first: before the claimed window it is loaded, settles it and the
- * empty windows after it in bulk (settle.h), unless this worker probed them
- * already (probed_until, per table); true when it itself was settled */
-static bool settle_first(runner *r, int64_t worker_id, int64_t *probed_until,
-			 const work_item *it)
+ * empty windows after it in bulk (settle.h), into the report, with after_day
+ * for their days when complete; true when it itself was settled */
+static bool settle_first(runner *r, settle_job *job, const work_item *it)
 {
-	settle_job job = { r->run->schema, r->run->job_id, worker_id };
-	window w = { it->hour, it->window_hours };
+	table_report *tr = &r->rep->tables[it->plan];
 	int64_t *hours;
 	int n;
-	bool mine = false;
+	bool mine;
 
-	if (it->hour < probed_until[it->plan] || signals_caught())
+	if (signals_caught() ||
+	    !settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], it->plan, job,
+			  (window){ it->hour, it->window_hours }, &hours, &n)) {
+		r->checked = false; /* the load checks the connections again */
 		return false;
-	r->checked = false; /* the load after a failed settle checks again */
-	probed_until[it->plan] = it->hour + (int64_t)SETTLE_SPAN * it->window_hours;
-	if (!settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], &job, w, &hours, &n))
-		return false;
-	record_settled(r, it->plan, it->window_hours, hours, n);
+	}
+	for (int i = 0; i < n; i++) {
+		hour_report *h = report_add_hour(r->rep);
+		work_item day = { .plan = it->plan, .hour = hours[i], .window_hours = it->window_hours };
+
+		*h = (hour_report){ .table = it->plan, .hour = hours[i], .status = "succeeded" };
+		tr->hours++;
+		if (i == 0 || hours[i] / 24 != hours[i - 1] / 24)
+			after_day_if_complete(r, &day);
+	}
+	if (n > 0)
+		r->failures_in_a_row = 0;
 	mine = n > 0 && hours[0] == it->hour;
 	free(hours);
 	return mine;
@@ -426,24 +401,22 @@ static bool settle_first(runner *r, int64_t worker_id, int64_t *probed_until,
 static void worker_loop(runner *r)
 {
 	int64_t worker_id;
-	int64_t *probed_until = xcalloc((size_t)r->nplans, sizeof(int64_t));
+	settle_job job;
 	work_item it;
 
 	if (!reconnect(r->s, r->spec, r->run->job_id) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
-		free(probed_until);
 		return;
 	}
-	for (int i = 0; i < r->nplans; i++)
-		probed_until[i] = INT64_MIN;
+	settle_job_init(&job, r->run->schema, r->run->job_id, worker_id, r->nplans);
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
 		hour_report *h;
 		char iso[24];
 
-		if (settle_first(r, worker_id, probed_until, &it))
+		if (settle_first(r, &job, &it))
 			continue;
 		h = report_add_hour(r->rep);
 		h->table = it.plan;
@@ -454,7 +427,7 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
-	free(probed_until);
+	settle_job_release(&job);
 }
 
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,

@@ -242,16 +242,54 @@ static bool settle_locked(tgt_conn *tgt, const table_plan *p, const settle_job *
 	return ok;
 }
 
-bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, const settle_job *job,
+void settle_job_init(settle_job *job, const char *schema, int64_t job_id, int64_t worker_id,
+		     int nplans)
+{
+	job->schema = schema;
+	job->job_id = job_id;
+	job->worker_id = worker_id;
+	job->nplans = nplans;
+	job->probed_until = xcalloc((size_t)nplans, sizeof(int64_t));
+	for (int i = 0; i < nplans; i++)
+		job->probed_until[i] = INT64_MIN;
+}
+
+void settle_job_release(settle_job *job)
+{
+	free(job->probed_until);
+	job->probed_until = NULL;
+}
+
+/* log_settled: one hour_done line per settled window, as a load logs it */
+static void log_settled(const table_plan *p, const settle_job *job, const hour_set *done)
+{
+	char iso[20];
+
+	for (int i = 0; i < done->n && log_enabled(LOG_INFO); i++) {
+		hour_format_iso(done->hour[i], iso);
+		log_set_context(job->job_id, p->cfg->name, iso);
+		log_event(LOG_INFO, &(log_fields){ .event = "hour_done", .has_counts = true },
+			  "table %s hour %s: 0 rows read, 0 loaded, 0 rejected, 0 deleted "
+			  "(empty on both sides, settled in bulk)",
+			  p->cfg->name, iso);
+	}
+	log_set_context(job->job_id, NULL, NULL);
+}
+
+bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, settle_job *job,
 		  window w, int64_t **settled, int *n)
 {
 	hour_set span = { 0 }, cand = { 0 }, done = { 0 };
-	bool *source_rows = xcalloc(SETTLE_SPAN, sizeof(bool));
+	bool *source_rows;
 	double t0 = now_monotonic();
 	bool ok;
 
 	*settled = NULL;
 	*n = 0;
+	if (w.start_hour < job->probed_until[plan])
+		return true;
+	job->probed_until[plan] = w.start_hour + (int64_t)SETTLE_SPAN * w.hours;
+	source_rows = xcalloc(SETTLE_SPAN, sizeof(bool));
 	for (int i = 0; i < SETTLE_SPAN; i++)
 		hour_set_add(&span, w.start_hour + (int64_t)i * w.hours);
 	ok = probe_source(src, p, &span, w.hours, source_rows);
@@ -271,6 +309,7 @@ bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, const settl
 		hour_format_iso(done.hour[done.n - 1], last);
 		log_debug("table %s: %d empty window(s) of %d probed settled in %.3fs (%s .. %s)",
 			  p->cfg->name, done.n, span.n, now_monotonic() - t0, first, last);
+		log_settled(p, job, &done);
 	}
 	if (!ok) {
 		char from[20];

@@ -30,22 +30,31 @@
 /* windows probed per settle_empty call */
 #define SETTLE_SPAN 168
 
+/* settle_job: one worker's settling in one job; settle_job_init fills it,
+ * settle_job_release frees what it holds */
 typedef struct settle_job {
 	const char *schema;
 	int64_t job_id;
 	int64_t worker_id;
+	int64_t *probed_until; /* per plan: windows before this hour were probed */
+	int nplans;
 } settle_job;
 
+void settle_job_init(settle_job *job, const char *schema, int64_t job_id, int64_t worker_id,
+		     int nplans);
+void settle_job_release(settle_job *job);
+
 /*
- * settle_empty: probes window w of plan p (claimed by this worker) and the
- * SETTLE_SPAN - 1 windows after it, and settles those empty on both sides
- * that are still pending in the job (or are w). Returns false on a database
- * failure (logged at warn; the transaction is rolled back and nothing is
- * settled: the caller loads w the normal way). *settled gets a new array of
- * the settled windows' start hours, ascending (the caller frees it), and
- * *n their count.
+ * settle_empty: unless this worker probed it already, probes window w of
+ * plan p (plans[plan], claimed by this worker) and the SETTLE_SPAN - 1
+ * windows after it, and settles those empty on both sides that are still
+ * pending in the job (or are w), logging an hour_done line for each.
+ * Returns false on a database failure (logged at warn; the transaction is
+ * rolled back and nothing is settled: the caller loads w the normal way).
+ * *settled gets a new array of the settled windows' start hours, ascending
+ * (the caller frees it), and *n their count.
  */
-bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, const settle_job *job,
+bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, settle_job *job,
 		  window w, int64_t **settled, int *n);
 
 #endif
