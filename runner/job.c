@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "progress.h"
 #include "rejects.h"
+#include "settle.h"
 #include "signals.h"
 #include "sqlquote.h"
 #include "summary.h"
@@ -191,6 +192,7 @@ typedef struct runner {
 	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
+	bool checked; /* claim_next has just checked both connections */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -207,7 +209,11 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	for (int attempt = 1;; attempt++) {
 		window_result_release(&res);
 		memset(&res, 0, sizeof(res));
-		if (!reconnect(r->s, r->spec, r->run->job_id)) {
+		/* the first attempt goes straight on after claim_next's check (a
+		 * connection lost since fails it, and the retry reconnects) */
+		bool checked = attempt == 1 && r->checked;
+		r->checked = false;
+		if (!checked && !reconnect(r->s, r->spec, r->run->job_id)) {
 			res.status = WINDOW_FAILED;
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
@@ -310,8 +316,10 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
 		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, table,
-				 sizeof(table), hour, &wh, &found))
+				 sizeof(table), hour, &wh, &found)) {
+			r->checked = true;
 			break;
+		}
 		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
 			return false;
@@ -357,11 +365,44 @@ static void show_job_progress(runner *r)
 		progress_update(done, rows, NULL, NULL);
 }
 
+/* settle_first: before the claimed window it is loaded, settles it and the
+ * empty windows after it in bulk (settle.h), into the report, with after_day
+ * for their days when complete; true when it itself was settled */
+static bool settle_first(runner *r, settle_job *job, const work_item *it)
+{
+	table_report *tr = &r->rep->tables[it->plan];
+	int64_t *hours;
+	int n;
+	bool mine;
+
+	if (signals_caught() ||
+	    !settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], it->plan, job,
+			  (window){ it->hour, it->window_hours }, &hours, &n)) {
+		r->checked = false; /* the load checks the connections again */
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		hour_report *h = report_add_hour(r->rep);
+		work_item day = { .plan = it->plan, .hour = hours[i], .window_hours = it->window_hours };
+
+		*h = (hour_report){ .table = it->plan, .hour = hours[i], .status = "succeeded" };
+		tr->hours++;
+		if (i == 0 || hours[i] / 24 != hours[i - 1] / 24)
+			after_day_if_complete(r, &day);
+	}
+	if (n > 0)
+		r->failures_in_a_row = 0;
+	mine = n > 0 && hours[0] == it->hour;
+	free(hours);
+	return mine;
+}
+
 /* worker_loop: claims and loads the job's hours until none is left, or a
  * signal, too many failures or too many rejects stop it */
 static void worker_loop(runner *r)
 {
 	int64_t worker_id;
+	settle_job job;
 	work_item it;
 
 	if (!reconnect(r->s, r->spec, r->run->job_id) ||
@@ -369,12 +410,16 @@ static void worker_loop(runner *r)
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
 		return;
 	}
+	settle_job_init(&job, r->run->schema, r->run->job_id, worker_id, r->nplans);
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
-		hour_report *h = report_add_hour(r->rep);
+		hour_report *h;
 		char iso[24];
 
+		if (settle_first(r, &job, &it))
+			continue;
+		h = report_add_hour(r->rep);
 		h->table = it.plan;
 		h->hour = it.hour;
 		hour_format_iso(it.hour, iso);
@@ -383,6 +428,7 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
+	settle_job_release(&job);
 }
 
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,

@@ -617,11 +617,12 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 	sql = expand("SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
 		     "  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
 		     "  h.error, h.seconds,"
-		     "  (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
+		     /* a failed after_day counts once, on its day's last hour; the
+		      * window gives that hour without a query per row */
+		     "  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
+		     "  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
 		     "     AND d.table_name = h.table_name AND d.day = h.hour::date"
-		     "     AND d.after_day = 'failed' AND h.hour = (SELECT max(hour) FROM @S.job_hours"
-		     "       WHERE job_id = h.job_id AND table_name = h.table_name"
-		     "         AND hour::date = h.hour::date))"
+		     "     AND d.after_day = 'failed') ELSE 0 END"
 		     " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
 		     schema);
 	ok = tgt_query(c, sql, 1, params, fn, ctx);
@@ -645,35 +646,47 @@ bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, const ch
 	return ok;
 }
 
+void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, const char *table,
+			   const char *hour_sql, const hour_counts *n, double seconds)
+{
+	snprintf(d->id, sizeof(d->id), "%lld", (long long)job_id);
+	snprintf(d->rd, sizeof(d->rd), "%lld", (long long)n->read);
+	snprintf(d->ld, sizeof(d->ld), "%lld", (long long)n->loaded);
+	snprintf(d->rj, sizeof(d->rj), "%lld", (long long)n->rejected);
+	snprintf(d->dl, sizeof(d->dl), "%lld", (long long)n->deleted);
+	snprintf(d->sec, sizeof(d->sec), "%.6f", seconds);
+	d->params[0] = d->id;
+	d->params[1] = table;
+	d->params[2] = hour_sql;
+	d->params[3] = d->rd;
+	d->params[4] = d->ld;
+	d->params[5] = d->rj;
+	d->params[6] = d->dl;
+	d->params[7] = d->sec;
+	d->sql = expand("WITH h AS ("
+			"  UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
+			"    rows_read = $4, rows_loaded = $5, rows_rejected = $6, rows_deleted = $7,"
+			"    seconds = $8, error_class = NULL, error = NULL, finished_at = now()"
+			"  WHERE job_id = $1 AND table_name = $2 AND hour = $3"
+			"  RETURNING hour)"
+			" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
+			"   rows_loaded, rows_rejected)"
+			" SELECT $2, $3, j.window_hours, $1, $5, $6 FROM @S.jobs j WHERE j.job_id = $1"
+			" ON CONFLICT (table_name, hour) DO UPDATE SET window_hours = excluded.window_hours,"
+			"   job_id = excluded.job_id, rows_loaded = excluded.rows_loaded,"
+			"   rows_rejected = excluded.rows_rejected, loaded_at = now()",
+			schema);
+}
+
 bool ledger_hour_done(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 		      const char *hour_sql, const hour_counts *n, double seconds)
 {
-	char id[24], rd[24], ld[24], rj[24], dl[24], sec[32];
-	char *sql;
+	ledger_done d;
 	bool ok;
 
-	snprintf(id, sizeof(id), "%lld", (long long)job_id);
-	snprintf(rd, sizeof(rd), "%lld", (long long)n->read);
-	snprintf(ld, sizeof(ld), "%lld", (long long)n->loaded);
-	snprintf(rj, sizeof(rj), "%lld", (long long)n->rejected);
-	snprintf(dl, sizeof(dl), "%lld", (long long)n->deleted);
-	snprintf(sec, sizeof(sec), "%.6f", seconds);
-	const char *params[] = { id, table, hour_sql, rd, ld, rj, dl, sec };
-	sql = expand("WITH h AS ("
-		     "  UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
-		     "    rows_read = $4, rows_loaded = $5, rows_rejected = $6, rows_deleted = $7,"
-		     "    seconds = $8, error_class = NULL, error = NULL, finished_at = now()"
-		     "  WHERE job_id = $1 AND table_name = $2 AND hour = $3"
-		     "  RETURNING hour)"
-		     " INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
-		     "   rows_loaded, rows_rejected)"
-		     " SELECT $2, $3, j.window_hours, $1, $5, $6 FROM @S.jobs j WHERE j.job_id = $1"
-		     " ON CONFLICT (table_name, hour) DO UPDATE SET window_hours = excluded.window_hours,"
-		     "   job_id = excluded.job_id, rows_loaded = excluded.rows_loaded,"
-		     "   rows_rejected = excluded.rows_rejected, loaded_at = now()",
-		     schema);
-	ok = tgt_exec(c, sql, 8, params, NULL);
-	free(sql);
+	ledger_hour_done_stmt(&d, schema, job_id, table, hour_sql, n, seconds);
+	ok = tgt_exec(c, d.sql, LEDGER_DONE_NPARAMS, d.params, NULL);
+	free(d.sql);
 	return ok;
 }
 
@@ -716,10 +729,15 @@ bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx
 	return ok;
 }
 
+char *ledger_rejects_clear_sql(const char *schema)
+{
+	return expand("DELETE FROM @S.rejects WHERE table_name = $1 AND hour = $2", schema);
+}
+
 bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table, const char *hour_sql)
 {
 	const char *params[] = { table, hour_sql };
-	char *sql = expand("DELETE FROM @S.rejects WHERE table_name = $1 AND hour = $2", schema);
+	char *sql = ledger_rejects_clear_sql(schema);
 	bool ok = tgt_exec(c, sql, 2, params, NULL);
 	free(sql);
 	return ok;
@@ -730,4 +748,9 @@ char *ledger_rejects_copy_sql(const char *schema)
 	return expand("COPY @S.rejects (job_id, table_name, hour, row_key, column_name, value,"
 		      " rule, reason, raw) FROM STDIN",
 		      schema);
+}
+
+char *ledger_expand(const char *tmpl, const char *schema)
+{
+	return expand(tmpl, schema);
 }

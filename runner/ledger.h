@@ -102,6 +102,16 @@ typedef struct hour_counts {
 	int64_t read, loaded, rejected, deleted;
 } hour_counts;
 
+/* ledger_done: ledger_hour_done's statement and its parameters, for a
+ * caller that sends it with others; sql is owned (free it) */
+#define LEDGER_DONE_NPARAMS 8
+typedef struct ledger_done {
+	char id[24], rd[24], ld[24], rj[24], dl[24], sec[32];
+	const char *params[LEDGER_DONE_NPARAMS]; /* table and hour_sql are the caller's */
+	char *sql;
+} ledger_done;
+void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, const char *table,
+			   const char *hour_sql, const hour_counts *n, double seconds);
 /* ledger_hour_done: inside the hour's transaction: marks the job's hour
  * succeeded with its counts and records it as the table's last load of that
  * hour. */
@@ -163,6 +173,12 @@ bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx
  * of an earlier load of this hour (the new load replaces them). */
 bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table,
 			  const char *hour_sql) MUSTCHECK;
+/* ledger_rejects_clear_sql: ledger_rejects_clear's statement ($1 the table,
+ * $2 the hour), for a caller that sends it with others; new string */
+char *ledger_rejects_clear_sql(const char *schema);
+/* ledger_expand: tmpl with every "@S" replaced by the quoted schema, for
+ * SQL on etlre's tables written elsewhere (settle.c); new string */
+char *ledger_expand(const char *tmpl, const char *schema);
 /* ledger_rejects_copy_sql: the COPY statement that ledger_reject_encode's
  * lines feed; a new string the caller frees. */
 char *ledger_rejects_copy_sql(const char *schema);

@@ -49,6 +49,7 @@ typedef struct window_ctx {
 	strbuf scratch;
 	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
 	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
+	bool savepoint_ready; /* lock_and_delete opened the first batch's savepoint */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -401,7 +402,10 @@ static bool load_range(window_ctx *x, int lo, int hi)
  */
 static bool stream_start(window_ctx *x)
 {
-	if (!tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL) ||
+	bool ready = x->savepoint_ready;
+
+	x->savepoint_ready = false;
+	if (!(ready || tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL)) ||
 	    !tgt_copy_begin(x->tgt, x->p->copy_sql))
 		return false;
 	x->b.streaming = true;
@@ -503,9 +507,11 @@ static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
 		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
 	}
 	b->row_end[b->nrows++] = b->data.len;
-	if (b->data.len - b->sent >= STREAM_CHUNK_BYTES)
-		return stream_send(x);
-	return true;
+	if (b->data.len - b->sent < STREAM_CHUNK_BYTES)
+		return true;
+	if (!x->pipe) /* started for hours of more than a chunk; small ones go inline */
+		x->pipe = copy_pipe_new(x->tgt);
+	return stream_send(x);
 }
 
 /* process_row: validate, then encode or reject; false when the window must stop */
@@ -538,26 +544,38 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 	return true;
 }
 
+/* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
+ * target rows (replace mode) and of its old rejects, and (replace mode) the
+ * first batch's savepoint, sent in one round trip */
 static bool lock_and_delete(window_ctx *x)
 {
 	char first[24], last[24];
 	const char *lock_params[] = { x->p->lock_key, first, last };
 	const char *window_params[] = { x->from, x->to };
+	const char *rejects_params[] = { x->p->cfg->name, x->from };
+	char *rejects_sql = ledger_rejects_clear_sql(x->run->schema);
+	tgt_stmt st[5] = {
+		{ .sql = "BEGIN" },
+		{ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
+			 " FROM generate_series($2::bigint, $3::bigint) h",
+		  .nparams = 3, .params = lock_params },
+	};
+	int n = 2;
+	bool ok;
 
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
-	if (!tgt_exec(x->tgt, "BEGIN", 0, NULL, NULL) ||
-	    !tgt_exec(x->tgt,
-		      "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
-		      " FROM generate_series($2::bigint, $3::bigint) h",
-		      3, lock_params, NULL) ||
-	    !(x->p->merge ? merge_begin(x->tgt, x->p) /* merge deletes after the COPY */
-			  : tgt_exec(x->tgt, x->p->delete_sql, 2, window_params, &x->res->n.deleted)))
-		return false;
-	if (!x->run->dry_run &&
-	    !ledger_rejects_clear(x->tgt, x->run->schema, x->p->cfg->name, x->from))
-		return false;
-	return true;
+	if (!x->p->merge) /* merge deletes after the COPY */
+		st[n++] = (tgt_stmt){ .sql = x->p->delete_sql, .nparams = 2,
+				      .params = window_params, .affected = &x->res->n.deleted };
+	if (!x->run->dry_run)
+		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rejects_params };
+	if (!x->p->merge) /* merge creates its staging table first */
+		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
+	ok = tgt_exec_pipeline(x->tgt, st, n) && (!x->p->merge || merge_begin(x->tgt, x->p));
+	x->savepoint_ready = ok && !x->p->merge;
+	free(rejects_sql);
+	return ok;
 }
 
 /* the hour's rows and primary key span, from plan.h's source_range_sql */
@@ -663,11 +681,18 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	return src_exec(x->src, "COMMIT");
 }
 
-static bool check_counts(window_ctx *x, int64_t source_count)
+/* check_counts: source = read = loaded + rejected, then the target's count
+ * of the window, sent with the window's ledger row (not in a dry run) in one
+ * round trip: the ledger row is rolled back with the rest when a count is off */
+static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 {
 	const char *params[] = { x->from, x->to };
 	hour_counts *n = &x->res->n;
 	int64_t target_count;
+	ledger_done d = { .sql = NULL };
+	tgt_stmt st[2] = { { .sql = x->p->target_count_sql, .nparams = 2, .params = params,
+			     .value = &target_count } };
+	bool ok;
 
 	if (n->read != source_count) {
 		fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
@@ -679,7 +704,14 @@ static bool check_counts(window_ctx *x, int64_t source_count)
 		     (long long)n->read, (long long)n->loaded, (long long)n->rejected);
 		return false;
 	}
-	if (!tgt_query_int64(x->tgt, x->p->target_count_sql, 2, params, &target_count))
+	if (!x->run->dry_run) {
+		ledger_hour_done_stmt(&d, x->run->schema, x->run->job_id, x->p->cfg->name, x->from,
+				      n, now_monotonic() - t0);
+		st[1] = (tgt_stmt){ .sql = d.sql, .nparams = LEDGER_DONE_NPARAMS, .params = d.params };
+	}
+	ok = tgt_exec_pipeline(x->tgt, st, x->run->dry_run ? 1 : 2);
+	free(d.sql);
+	if (!ok)
 		return false;
 	if (target_count != n->loaded + x->merge_kept) {
 		fail(x, ERRCLASS_INTERNAL,
@@ -740,19 +772,16 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
 	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
-	x.pipe = copy_pipe_new(tgt); /* NULL: the rows are sent without the thread */
+	x.pipe = NULL; /* encode_row starts the writer thread once an hour needs it */
 	log_set_context(run->job_id, p->cfg->name, x.hour_iso);
 
 	/* errors left by an earlier window must not be blamed on this one */
 	tgt_clear_error(tgt);
 	src_clear_error(src);
 	ok = lock_and_delete(&x) && stream_source(&x, &source_count) &&
-	     (!p->merge || merge_hook(&x)) && check_counts(&x, source_count);
+	     (!p->merge || merge_hook(&x)) && check_counts(&x, source_count, t0);
 	if (ok && signals_caught())
 		res->status = WINDOW_INTERRUPTED, ok = false;
-	if (ok && !run->dry_run)
-		ok = ledger_hour_done(tgt, run->schema, run->job_id, p->cfg->name, x.from, &res->n,
-				      now_monotonic() - t0);
 	if (ok)
 		ok = tgt_exec(tgt, run->dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, NULL);
 

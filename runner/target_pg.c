@@ -433,3 +433,83 @@ int tgt_library_version(void)
 {
 	return PQlibVersion();
 }
+
+/* stmt_result: takes statement s's result res (cleared here); false, with
+ * the error kept and logged, when it failed or was skipped after a failure */
+static bool stmt_result(tgt_conn *c, const tgt_stmt *s, PGresult *res, bool earlier_failed)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+	if (!ok && !earlier_failed) {
+		set_error_from_result(c, res);
+		log_failure(c, s->sql, false);
+	} else if (ok && s->affected) {
+		const char *n = PQcmdTuples(res);
+		*s->affected = n && *n ? strtoll(n, NULL, 10) : 0;
+	}
+	if (ok && s->value)
+		*s->value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
+				    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
+				    : 0;
+	PQclear(res);
+	return ok;
+}
+
+/* exec_one_by_one: tgt_exec_pipeline without pipeline mode */
+static bool exec_one_by_one(tgt_conn *c, const tgt_stmt *stmts, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!stmt_result(c, &stmts[i], run(c, stmts[i].sql, stmts[i].nparams, stmts[i].params),
+				 false))
+			return false;
+	return true;
+}
+
+bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
+{
+#ifdef LIBPQ_HAS_PIPELINING
+	PGresult *res;
+	bool ok = true;
+	int sent = 0;
+
+	if (!PQenterPipelineMode(c->pg))
+		return exec_one_by_one(c, stmts, n);
+	for (; sent < n; sent++)
+		if (!PQsendQueryParams(c->pg, stmts[sent].sql, stmts[sent].nparams, NULL,
+				       stmts[sent].params, NULL, NULL, 0))
+			break;
+	if (sent < n || !PQpipelineSync(c->pg)) {
+		/* the connection is broken: nothing more can be read from it */
+		set_error_from_result(c, NULL);
+		log_failure(c, sent < n ? stmts[sent].sql : "pipeline sync", false);
+		PQexitPipelineMode(c->pg);
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		res = PQgetResult(c->pg);
+		if (!res) { /* the connection went away */
+			if (ok) {
+				set_error_from_result(c, NULL);
+				log_failure(c, stmts[i].sql, false);
+			}
+			ok = false;
+			break;
+		}
+		ok = stmt_result(c, &stmts[i], res, !ok) && ok;
+		while ((res = PQgetResult(c->pg)) != NULL) /* the end of statement i */
+			PQclear(res);
+	}
+	/* the sync's own result, then pipeline mode can end */
+	while ((res = PQgetResult(c->pg)) != NULL) {
+		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+		if (sync)
+			break;
+	}
+	PQexitPipelineMode(c->pg);
+	return ok;
+#else
+	return exec_one_by_one(c, stmts, n);
+#endif
+}

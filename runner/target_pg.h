@@ -88,6 +88,24 @@ bool tgt_query_finish(tgt_conn *c, tgt_row_fn fn, void *ctx) MUSTCHECK;
 bool tgt_query_int64(tgt_conn *c, const char *sql, int nparams, const char *const *params,
 		     int64_t *out) MUSTCHECK;
 
+/* tgt_stmt: one statement of tgt_exec_pipeline; params as for tgt_exec */
+typedef struct tgt_stmt {
+	const char *sql;
+	int nparams;
+	const char *const *params;
+	int64_t *affected; /* NULL, or gets the command's row count */
+	int64_t *value;    /* NULL, or gets the first column of its single row */
+} tgt_stmt;
+/*
+ * tgt_exec_pipeline: runs the n statements in order in one round trip
+ * (libpq's pipeline mode): the server gets them all at once and answers them
+ * all at once. The first one that fails stops the rest (they are not run);
+ * it is logged with its SQL and kept as the last error, and false returned.
+ * Inside a transaction block the statements share it; a failure leaves it
+ * aborted, as tgt_exec would.
+ */
+bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n) MUSTCHECK;
+
 bool tgt_copy_begin(tgt_conn *c, const char *sql) MUSTCHECK;
 bool tgt_copy_put(tgt_conn *c, const char *buf, size_t len) MUSTCHECK;
 /* tgt_copy_end: finishes the COPY; *rows gets the count loaded. On failure

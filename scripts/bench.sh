@@ -15,7 +15,12 @@
 #                     (what etlre replace does, without etlre)
 #   etlre 1 hour      etlre process of the single big hour (for peak RSS)
 #   verify, deep      etlre verify [--deep] over the range
-#   plain counts      SELECT count(*) ... GROUP BY hour on both sides
+#   plain counts      SELECT count(*) ... GROUP BY hour on both sides at once
+#   sparse ...        a sparse year: min(ROWS, 20000) calls over
+#                     $ETLRE_BENCH_SPARSE_DAYS days (default 365) from 2024-06-01,
+#                     all in busy weeks (one week in eight, 08:00-20:00), so
+#                     most hours are empty: etlre hourly, --batch-mode daily,
+#                     and the pipe, each into an empty target
 # and prints wall seconds, rows/s and peak RSS (/usr/bin/time -v: the largest
 # client process; the servers' memory is not counted), then the ratios.
 # Each load is checked: the target must hold exactly the range's rows.
@@ -25,6 +30,7 @@
 # dev-db.sh grants the etl user the MariaDB databases ivr_test_*). The
 # source is kept between runs when it already holds the same data.
 # The etlre binary is $ETLRE_BIN (default ./etlre, built when missing).
+# ETLRE_BENCH_ONLY=sparse runs the sparse year alone (for A/B comparisons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -40,6 +46,19 @@ END=$(date -u -d "$START + $((DAYS - 1)) days" +%F)   # inclusive
 AFTER=$(date -u -d "$END + 1 day" +%F)
 HOUR_DAY=$(date -u -d "$START - 1 day" +%F)
 HOUR_ROWS=$(( ROWS < 1000000 ? ROWS : 1000000 ))
+ONLY=${ETLRE_BENCH_ONLY:-}
+PGLOADER=
+[[ $ONLY = "" || $ONLY = sparse ]] || { echo "bench.sh: ETLRE_BENCH_ONLY must be empty or sparse" >&2; exit 2; }
+SPARSE_ROWS=$(( ROWS < 20000 ? ROWS : 20000 ))
+SPARSE_DAYS=${ETLRE_BENCH_SPARSE_DAYS:-365}
+[[ $SPARSE_DAYS =~ ^[0-9]+$ && $SPARSE_DAYS -ge 21 ]] || {
+	echo "bench.sh: ETLRE_BENCH_SPARSE_DAYS must be a number of days, at least 21" >&2; exit 2; }
+SPARSE_START=2024-06-01
+SPARSE_END=$(date -u -d "$SPARSE_START + $((SPARSE_DAYS - 1)) days" +%F)
+SPARSE_AFTER=$(date -u -d "$SPARSE_START + $SPARSE_DAYS days" +%F)
+# busy weeks: weeks 2, 10, 18, ... of the range (one in eight), 12 busy hours a day
+SPARSE_WEEKS=$(( (SPARSE_DAYS / 7 - 3) / 8 + 1 ))
+SPARSE_BUSY_HOURS=$(( SPARSE_WEEKS * 7 * 12 ))
 
 ETLRE=${ETLRE_BIN:-$ROOT/etlre}
 [ -x "$ETLRE" ] || make -s -j2 >&2
@@ -75,7 +94,9 @@ pg -f sql/postgres/analytics.sql >/dev/null
 have=$(my -e "SELECT CONCAT(COUNT(*), ' ', COALESCE(MIN(start_time), ''), ' ', COALESCE(MAX(start_time) < '$AFTER', ''))
               FROM calls_bench" 2>/dev/null || true)
 have_hour=$(my -e "SELECT COUNT(*) FROM calls_hour WHERE start_time >= '$HOUR_DAY 23:00'" 2>/dev/null || true)
-if [ "$have" = "$ROWS $START 00:00:00.000 1" ] && [ "$have_hour" = "$HOUR_ROWS" ]; then
+if [ -n "$ONLY" ]; then
+	say "ETLRE_BENCH_ONLY=$ONLY: the dense data is not generated"
+elif [ "$have" = "$ROWS $START 00:00:00.000 1" ] && [ "$have_hour" = "$HOUR_ROWS" ]; then
 	say "reusing the source data in $MY_DB ($ROWS rows, $START..$END)"
 else
 	say "generating $ROWS rows over $DAYS days in $MY_DB.calls_bench"
@@ -87,10 +108,35 @@ else
 	         end_time, duration, status, queue, agent, menu_path, cost
 	       FROM calls_bench WHERE call_id <= $HOUR_ROWS"
 fi
+have_sparse=$(my -e "SELECT CONCAT(COUNT(*), ' ', COUNT(DISTINCT DATE_FORMAT(start_time, '%Y%m%d%H')), ' ', MAX(start_time) < '$SPARSE_AFTER')
+                     FROM calls_sparse" 2>/dev/null || true)
+if [ "$have_sparse" = "$SPARSE_ROWS $(( SPARSE_ROWS < SPARSE_BUSY_HOURS ? SPARSE_ROWS : SPARSE_BUSY_HOURS )) 1" ]; then
+	say "reusing the sparse source data ($SPARSE_ROWS rows, $SPARSE_START..$SPARSE_END)"
+else
+	say "generating $SPARSE_ROWS rows in $SPARSE_BUSY_HOURS busy hours of $SPARSE_START..$SPARSE_END in $MY_DB.calls_sparse"
+	# row i goes to busy hour j = (i - 1) * hours / rows: week j div 84, day
+	# (j mod 84) div 12, hour 8 + j mod 12, at a second of the hour
+	my -e "DROP TABLE IF EXISTS calls_sparse"
+	sed 's/CREATE TABLE IF NOT EXISTS calls /CREATE TABLE calls_sparse /; s/KEY calls_start_time/KEY calls_sparse_start_time/' \
+		sql/mariadb/calls.sql | my
+	my -e "INSERT INTO calls_sparse
+	       SELECT id, CONCAT('+3491', LPAD(id, 7, '0')), CONCAT('+3493', LPAD(id * 7 MOD 10000000, 7, '0')),
+	         st, IF(id MOD 5 = 1, NULL, st + INTERVAL id MOD 1800 SECOND), id * 37 MOD 1800,
+	         ELT(1 + id MOD 5, 'answered', 'abandoned', 'answered', 'busy', 'voicemail'),
+	         ELT(1 + id MOD 3, 'sales', 'support', 'atención-cliente'),
+	         IF(id MOD 7 = 0, NULL, ELT(1 + id MOD 3, 'José Núñez', 'agent\twith\ttab', 'Zoë 🎧')),
+	         CONCAT(id MOD 9, '>', id MOD 4), (id MOD 100000) / 10000
+	       FROM (SELECT seq AS id, TIMESTAMP('$SPARSE_START')
+	               + INTERVAL ((j DIV 84) * 8 + 2) * 7 + (j MOD 84) DIV 12 DAY
+	               + INTERVAL 8 + j MOD 12 HOUR + INTERVAL seq * 37 MOD 3600 SECOND AS st
+	             FROM (SELECT seq, (seq - 1) * $SPARSE_BUSY_HOURS DIV $SPARSE_ROWS AS j
+	                   FROM seq_1_to_$SPARSE_ROWS) s) g"
+fi
 # the target: primary key and an index on start_time, like analytics.calls
-pg -c "DROP TABLE IF EXISTS analytics.calls_bench, analytics.calls_hour;
+pg -c "DROP TABLE IF EXISTS analytics.calls_bench, analytics.calls_hour, analytics.calls_sparse;
        CREATE TABLE analytics.calls_bench (LIKE analytics.calls INCLUDING ALL);
-       CREATE TABLE analytics.calls_hour (LIKE analytics.calls INCLUDING ALL)"
+       CREATE TABLE analytics.calls_hour (LIKE analytics.calls INCLUDING ALL);
+       CREATE TABLE analytics.calls_sparse (LIKE analytics.calls INCLUDING ALL)"
 
 CONF=$WORK/etlre.conf
 cat > "$CONF" <<EOF
@@ -102,7 +148,7 @@ url = $ETLRE_TARGET_URL
 schema = etlre
 timezone = UTC
 EOF
-for t in calls_bench calls_hour; do
+for t in calls_bench calls_hour calls_sparse; do
 	printf '[table %s]\nsource = %s\ntarget = analytics.%s\ntime_column = start_time\nkey = call_id\ncheck.duration_nonneg = duration >= 0\n' \
 		"$t" "$t" "$t" >> "$CONF"
 done
@@ -111,10 +157,20 @@ etl init >/dev/null
 
 COLS="call_id, caller_number, called_number, start_time, end_time, duration, status, queue, agent, menu_path, cost"
 RANGE="start_time >= '$START' AND start_time < '$AFTER'"
-# warm both caches: every timed step then reads the source from memory
-my -e "SELECT COUNT(*), SUM(LENGTH(agent)), SUM(LENGTH(menu_path)) FROM calls_bench WHERE $RANGE" >/dev/null
 
 # ---------------------------------------------------------------- timing
+# pipe_script TABLE WHERE: the naive pipe of TABLE's rows WHERE, as a script:
+# mariadb's batch output is COPY text but for NULL
+pipe_script() {
+	cat <<EOF
+set -o pipefail
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P$ETLRE_DEV_MARIADB_PORT -uetl --default-character-set=utf8mb4 $MY_DB \\
+	--quick --batch --skip-column-names -e "SELECT $COLS FROM $1 WHERE $2" |
+sed -e 's/^NULL\t/\\\\N\t/; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\$/\t\\\\N/' |
+psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy analytics.$1 FROM STDIN"
+EOF
+}
+
 declare -A WALL RSS NROWS
 ORDER=()
 # measure NAME ROWS CMD...: runs CMD under /usr/bin/time -v after a checkpoint
@@ -139,6 +195,10 @@ expect_rows() {
 	[ "$got" = "$2" ] || { echo "bench.sh: ${ORDER[-1]}: $1 holds $got rows, expected $2" >&2; exit 1; }
 }
 truncate_target() { pg -c "TRUNCATE analytics.calls_bench"; }
+
+if [ -z "$ONLY" ]; then
+# warm both caches: every timed step then reads the source from memory
+my -e "SELECT COUNT(*), SUM(LENGTH(agent)), SUM(LENGTH(menu_path)) FROM calls_bench WHERE $RANGE" >/dev/null
 
 truncate_target
 measure "etlre fresh" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
@@ -178,13 +238,7 @@ expect_rows analytics.calls_bench "$ROWS"
 
 # the naive pipe: mariadb's batch output is COPY text but for NULL
 truncate_target
-cat > "$WORK/pipe.sh" <<EOF
-set -o pipefail
-MYSQL_PWD=etl mariadb -h127.0.0.1 -P$ETLRE_DEV_MARIADB_PORT -uetl --default-character-set=utf8mb4 $MY_DB \\
-	--quick --batch --skip-column-names -e "SELECT $COLS FROM calls_bench WHERE $RANGE" |
-sed -e 's/^NULL\t/\\\\N\t/; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\t/\t\\\\N\t/g; s/\tNULL\$/\t\\\\N/' |
-psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy analytics.calls_bench FROM STDIN"
-EOF
+pipe_script calls_bench "$RANGE" > "$WORK/pipe.sh"
 measure "pipe" "$ROWS" bash "$WORK/pipe.sh"
 expect_rows analytics.calls_bench "$ROWS"
 nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) FILTER (WHERE end_time IS NULL) FROM analytics.calls_bench")
@@ -228,10 +282,34 @@ measure "verify --deep" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval
 cat > "$WORK/plain.sh" <<EOF
 set -e
 MYSQL_PWD=etl mariadb -h127.0.0.1 -P$ETLRE_DEV_MARIADB_PORT -uetl $MY_DB -N -B \\
-	-e "SELECT DATE_FORMAT(start_time, '%Y-%m-%d %H'), COUNT(*) FROM calls_bench WHERE $RANGE GROUP BY 1" >/dev/null
+	-e "SELECT DATE_FORMAT(start_time, '%Y-%m-%d %H'), COUNT(*) FROM calls_bench WHERE $RANGE GROUP BY 1" >/dev/null &
 psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT date_trunc('hour', start_time), count(*) FROM analytics.calls_bench WHERE $RANGE GROUP BY 1" >/dev/null
+wait \$!
 EOF
 measure "plain counts" "$ROWS" bash "$WORK/plain.sh"
+
+fi
+
+# ---------------------------------------------------------------- sparse year
+# SPARSE_RANGE: the same rows whatever the batch mode
+SPARSE_RANGE="start_time >= '$SPARSE_START' AND start_time < '$SPARSE_AFTER'"
+my -e "SELECT COUNT(*), SUM(LENGTH(agent)) FROM calls_sparse" >/dev/null
+truncate_sparse() { pg -c "TRUNCATE analytics.calls_sparse"; }
+truncate_sparse
+measure "sparse hourly" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
+expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+truncate_sparse
+measure "sparse daily" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse --batch-mode daily
+expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+truncate_sparse
+pipe_script calls_sparse "$SPARSE_RANGE" > "$WORK/pipe-sparse.sh"
+measure "sparse pipe" "$SPARSE_ROWS" bash "$WORK/pipe-sparse.sh"
+expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+measure "sparse replace" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
+expect_rows analytics.calls_sparse "$SPARSE_ROWS"
 
 # ---------------------------------------------------------------- report
 ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
@@ -241,7 +319,7 @@ ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
 		echo "-"
 	fi
 }
-echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows"
+echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows${ONLY:+ (only: $ONLY)}"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
 echo "servers: $(pg -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(my -e 'SELECT VERSION()') MariaDB${PGLOADER:+, $PGLOADER}"
 printf '%-18s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
@@ -250,14 +328,20 @@ for name in "${ORDER[@]}"; do
 		"$(awk -v n="${NROWS[$name]}" -v s="${WALL[$name]}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
 		"${RSS[$name]}"
 done
-[ -n "$PGLOADER" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
-echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 1.0)"
+[ -n "$PGLOADER$ONLY" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
+echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 0.9)"
 echo "ratio etlre (2)/pipe:        $(ratio 'etlre fresh (2)' pipe)"
-echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 2.5)"
+echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 3)"
+echo "ratio replace/pipe:          $(ratio 'etlre replace' pipe)   (target <= 1.5)"
 echo "ratio replace/(delete+copy): $(ratio 'etlre replace' delete+copy)   (target <= 1.3)"
 echo "ratio etlre -j2/pipe:        $(ratio 'etlre fresh -j2' pipe)"
 echo "ratio pgloader/etlre -j2:    $(ratio pgloader 'etlre fresh -j2')"
 echo "ratio replace -j2/(d+c):     $(ratio 'etlre replace -j2' delete+copy)"
 echo "ratio verify/plain:          $(ratio verify 'plain counts')"
-echo "ratio deep/plain:            $(ratio 'verify --deep' 'plain counts')"
-echo "etlre 1-hour peak RSS MiB:   ${RSS['etlre 1 hour']}   (target <= 64)"
+echo "ratio deep/plain:            $(ratio 'verify --deep' 'plain counts')   (target <= 3)"
+[ -n "$ONLY" ] || echo "etlre 1-hour peak RSS MiB:   ${RSS['etlre 1 hour']}   (target <= 32)"
+SPARSE_HOURS=$(( SPARSE_DAYS * 24 ))
+echo "sparse year: $SPARSE_ROWS rows in $SPARSE_BUSY_HOURS of $SPARSE_HOURS hours ($SPARSE_START..$SPARSE_END)"
+echo "ratio sparse hourly/daily:   $(ratio 'sparse hourly' 'sparse daily')   (target <= 1.5)"
+echo "ratio sparse hourly/pipe:    $(ratio 'sparse hourly' 'sparse pipe')   (target <= 15)"
+echo "sparse ms per hour:          $(awk -v s="${WALL['sparse hourly']}" -v p="${WALL['sparse pipe']}" -v n="$SPARSE_HOURS" 'BEGIN { printf "%.3f", (s - p) * 1000 / n }')   (hourly minus pipe, per hour; target <= 0.5)"

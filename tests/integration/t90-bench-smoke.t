@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# scripts/bench.sh runs end to end with tiny sizes (2000 rows over 1 day) in
-# the test databases and prints every step with its wall time, rows/s and
-# peak RSS, the machine, and every ratio; the data it leaves equals the source.
+# scripts/bench.sh runs end to end with tiny sizes (2000 rows over 1 day, and
+# a sparse range of 28 days) in the test databases and prints every step with
+# its wall time, rows/s and peak RSS, the machine, and every ratio; the data
+# it leaves equals the source.
 . "$(dirname "$0")/lib.sh"
 
 ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE bash "$ROOT/scripts/bench.sh" abc 1 >/dev/null 2>&1
 is "$?" 2 "bench.sh with a bad row count exits 2"
 
+ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE ETLRE_BENCH_SPARSE_DAYS=20 bash "$ROOT/scripts/bench.sh" 2000 1 >/dev/null 2>&1
+is "$?" 2 "bench.sh with a sparse range under 21 days exits 2"
+
+export ETLRE_BENCH_SPARSE_DAYS=28
 OUT=$(ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE bash "$ROOT/scripts/bench.sh" 2000 1 2>"$TMP/bench.err")
 RC=$?
 is "$RC" 0 "bench.sh 2000 1 exits 0"
@@ -18,7 +23,8 @@ like "$OUT" 'servers: [0-9.]+ PostgreSQL, [0-9.]+-MariaDB' "server versions"
 like "$OUT" '^step +wall s +rows/s +peak RSS MiB' "table header"
 num='[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]'
 for step in "etlre fresh" "etlre replace" "etlre fresh -j2" "etlre replace -j2" "delete+copy" "copy text" "copy binary" pipe \
-	"etlre 1 hour" verify "verify --deep" "plain counts"; do
+	"etlre 1 hour" verify "verify --deep" "plain counts" "sparse hourly" "sparse daily" "sparse pipe" \
+	"sparse replace"; do
 	esc=$(printf '%s' "$step" | sed 's/[+]/[+]/g')
 	like "$OUT" "^$esc +$num" "line for $step with wall s, rows/s and RSS"
 done
@@ -29,10 +35,13 @@ if command -v pgloader >/dev/null; then
 else
 	like "$OUT" "^pgloader +skipped" "pgloader marked as skipped"
 fi
-for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' 'verify/plain' 'deep/plain'; do
+for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' \
+	'verify/plain' 'deep/plain' 'sparse hourly/daily' 'sparse hourly/pipe'; do
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done
 like "$OUT" 'etlre 1-hour peak RSS MiB: +[0-9]+\.[0-9]' "1-hour peak RSS"
+like "$OUT" '^sparse year: 2000 rows in 84 of 672 hours \(2024-06-01\.\.2024-06-28\)' "the sparse range's sizes"
+like "$OUT" 'sparse ms per hour: +-?[0-9]+\.[0-9]{3}' "the sparse fixed cost per hour"
 
 # what the last etlre runs left equals the source, row by row
 rows_of() { # rows_of SIDE TABLE: "call_id md5-of-the-row" in key order
@@ -54,6 +63,8 @@ src=$(rows_of src calls_bench)
 is "$(printf '%s\n' "$src" | grep -c .)" 2000 "the source holds 2000 rows"
 is "$(rows_of tgt calls_bench)" "$src" "target calls_bench equals the source, row by row"
 is "$(rows_of tgt calls_hour)" "$(rows_of src calls_hour)" "target calls_hour equals the source, row by row"
+is "$(rows_of tgt calls_sparse)" "$(rows_of src calls_sparse)" "target calls_sparse equals the source, row by row"
+is "$(my "SELECT COUNT(DISTINCT DATE_FORMAT(start_time, '%Y%m%d%H')) FROM calls_sparse")" 84 "calls_sparse fills 84 hours"
 is "$(my "SELECT COUNT(DISTINCT HOUR(start_time)) FROM calls_hour")" 1 "calls_hour is a single hour"
 is "$(my "SELECT SUM(agent LIKE '%\t%') > 0 AND SUM(menu_path LIKE '%\\\\\\\\%') > 0 AND SUM(agent IS NULL) > 0 FROM calls_bench")" 1 \
 	"the source has tabs, backslashes and NULLs"

@@ -1,0 +1,329 @@
+/*
+ * settle.c: empty windows settled in bulk (see settle.h).
+ *
+ * One settle_empty call costs one source query and five target statements
+ * (BEGIN, claim and lock, the target probe, the ledger, COMMIT) for up to
+ * SETTLE_SPAN windows, where loading them one by one costs about fifteen
+ * round trips each.
+ */
+#include "settle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "sqlquote.h"
+
+typedef struct hour_set {
+	int64_t *hour;
+	int n;
+} hour_set;
+
+static void hour_set_add(hour_set *s, int64_t hour)
+{
+	s->hour = xrealloc(s->hour, sizeof(*s->hour) * (size_t)(s->n + 1));
+	s->hour[s->n++] = hour;
+}
+
+/* flags_row: a row of 0/1 (or f/t) values into the bool array ctx */
+static bool flags_row(void *ctx, int ncols, char **v)
+{
+	bool *flags = ctx;
+
+	for (int i = 0; i < ncols; i++)
+		flags[i] = v[i] && (v[i][0] == '1' || v[i][0] == 't');
+	return true;
+}
+
+static bool flags_row_src(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+{
+	(void)lengths;
+	return flags_row(ctx, (int)ncols, row);
+}
+
+/* probe_source: has_rows[i] for the windows starting at s->hour[i], from one
+ * SELECT EXISTS (...), EXISTS (...), ... with the load's own WHERE */
+static bool probe_source(src_conn *src, const table_plan *p, const hour_set *s, int wh,
+			 bool *has_rows)
+{
+	strbuf prefix, sql;
+	bool ok;
+
+	sb_init(&prefix, 128);
+	sb_adds(&prefix, "SELECT 1 FROM ");
+	quote_my_ident(&prefix, p->cfg->source);
+	sb_init(&sql, (size_t)s->n * 160 + 16);
+	sb_adds(&sql, "SELECT ");
+	for (int i = 0; i < s->n; i++) {
+		char from[20], to[20];
+		char *one;
+
+		hour_format_sql(s->hour[i], from);
+		hour_format_sql(s->hour[i] + wh, to);
+		one = plan_source_sql(p, prefix.buf, from, to);
+		sb_addf(&sql, "%sEXISTS (%s)", i ? ", " : "", one);
+		free(one);
+	}
+	ok = src_query(src, sql.buf, flags_row_src, has_rows);
+	sb_release(&prefix);
+	sb_release(&sql);
+	return ok;
+}
+
+/* hours_array: s as a PostgreSQL timestamp[] literal; new string */
+static char *hours_array(const hour_set *s)
+{
+	strbuf sb;
+	char hs[20];
+
+	sb_init(&sb, (size_t)s->n * 22 + 2);
+	sb_addc(&sb, '{');
+	for (int i = 0; i < s->n; i++) {
+		hour_format_sql(s->hour[i], hs);
+		sb_addf(&sb, "%s\"%s\"", i ? "," : "", hs);
+	}
+	sb_addc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+typedef struct locked_ctx {
+	hour_set *locked;
+} locked_ctx;
+
+static bool locked_row(void *ctx, int ncols, char **v)
+{
+	int64_t hour;
+
+	(void)ncols;
+	if (v[0] && hour_parse(v[0], &hour))
+		hour_set_add(((locked_ctx *)ctx)->locked, hour);
+	return true;
+}
+
+/* claim_and_lock: of the candidate windows, those still pending in the job
+ * (or claimed by this worker) whose row lock and hours' advisory locks this
+ * transaction gets without waiting, into *locked, ascending */
+static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job *job, int wh,
+			   const hour_set *cand, hour_set *locked)
+{
+	char id[24], wid[24], whs[8];
+	char *hours = hours_array(cand);
+	char *sql = ledger_expand(
+		"SELECT to_char(c.hour, 'YYYY-MM-DD HH24:MI:SS') FROM ("
+		"  SELECT h.hour FROM @S.job_hours h"
+		"  WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = ANY ($3::timestamp[])"
+		"    AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
+		"  ORDER BY h.hour FOR UPDATE SKIP LOCKED) c"
+		" WHERE (SELECT bool_and(pg_try_advisory_xact_lock(hashtext($5),"
+		"          (extract(epoch FROM c.hour) / 3600)::int + g))"
+		"        FROM generate_series(0, $6::int - 1) g)"
+		" ORDER BY c.hour",
+		job->schema);
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
+	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
+	snprintf(whs, sizeof(whs), "%d", wh);
+	const char *params[] = { id, p->cfg->name, hours, wid, p->lock_key, whs };
+	ok = tgt_query(tgt, sql, 6, params, locked_row, &(locked_ctx){ locked });
+	free(sql);
+	free(hours);
+	return ok;
+}
+
+typedef struct index_ctx {
+	bool *flags;
+	int n;
+} index_ctx;
+
+/* index_row: a row holding a 1-based index into the bool array ctx */
+static bool index_row(void *ctx, int ncols, char **v)
+{
+	index_ctx *x = ctx;
+	long i = ncols > 0 && v[0] ? strtol(v[0], NULL, 10) : 0;
+
+	if (i >= 1 && i <= x->n)
+		x->flags[i - 1] = true;
+	return true;
+}
+
+/* probe_target: has_rows[i] for the windows starting at s->hour[i], under
+ * the locks: the load's own bounds (text cast to the time column's type, as
+ * the load's parameters are) probed once per window with EXISTS */
+static bool probe_target(tgt_conn *tgt, const table_plan *p, const hour_set *s, int wh,
+			 bool *has_rows)
+{
+	const column_spec *tc = &p->cols[p->time_idx];
+	hour_set ends = { 0 };
+	strbuf sql;
+	char *starts, *stops;
+	bool ok;
+
+	for (int i = 0; i < s->n; i++)
+		hour_set_add(&ends, s->hour[i] + wh);
+	starts = hours_array(s);
+	stops = hours_array(&ends);
+	sb_init(&sql, 512);
+	sb_adds(&sql, "SELECT u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(a, b, i)"
+		      " WHERE EXISTS (SELECT 1 FROM ");
+	quote_pg_ident(&sql, p->cfg->target);
+	sb_adds(&sql, " WHERE ");
+	quote_pg_ident(&sql, tc->name);
+	sb_addf(&sql, " >= u.a::%s AND ", tc->type_name);
+	quote_pg_ident(&sql, tc->name);
+	sb_addf(&sql, " < u.b::%s)", tc->type_name);
+	const char *params[] = { starts, stops };
+	ok = tgt_query(tgt, sql.buf, 2, params, index_row, &(index_ctx){ has_rows, s->n });
+	sb_release(&sql);
+	free(starts);
+	free(stops);
+	free(ends.hour);
+	return ok;
+}
+
+/* record_settled: the ledger of the settled windows, as a load of each empty
+ * window writes it (ledger_hour_done, ledger_rejects_clear) */
+static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job *job,
+			   const hour_set *s, double seconds)
+{
+	char id[24], wid[24], sec[32], who[300], host[256] = "unknown";
+	char *hours = hours_array(s);
+	char *sql = ledger_expand(
+		"WITH r AS (DELETE FROM @S.rejects WHERE table_name = $2 AND hour = ANY ($3::timestamp[])),"
+		" h AS (UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
+		"    rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_deleted = 0, seconds = $4,"
+		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
+		"  WHERE job_id = $1 AND table_name = $2 AND hour = ANY ($3::timestamp[]))"
+		" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
+		"   rows_loaded, rows_rejected)"
+		" SELECT $2, u.hour, j.window_hours, $1, 0, 0"
+		" FROM unnest($3::timestamp[]) AS u(hour), @S.jobs j WHERE j.job_id = $1"
+		" ON CONFLICT (table_name, hour) DO UPDATE SET window_hours = excluded.window_hours,"
+		"   job_id = excluded.job_id, rows_loaded = 0, rows_rejected = 0, loaded_at = now()",
+		job->schema);
+	bool ok;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(who, sizeof(who), "%s:%d", host, (int)getpid());
+	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
+	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
+	snprintf(sec, sizeof(sec), "%.6f", seconds / s->n);
+	const char *params[] = { id, p->cfg->name, hours, sec, wid, who };
+	ok = tgt_exec(tgt, sql, 6, params, NULL);
+	free(sql);
+	free(hours);
+	return ok;
+}
+
+/* settle_locked: in the open transaction, the windows of cand that this
+ * worker can lock and that the target has no row in are recorded as
+ * loaded, into *done */
+static bool settle_locked(tgt_conn *tgt, const table_plan *p, const settle_job *job, int wh,
+			  const hour_set *cand, hour_set *done, double t0)
+{
+	hour_set locked = { 0 };
+	bool *target_rows = NULL;
+	bool ok = claim_and_lock(tgt, p, job, wh, cand, &locked);
+
+	if (ok && locked.n > 0) {
+		target_rows = xcalloc((size_t)locked.n, sizeof(bool));
+		ok = probe_target(tgt, p, &locked, wh, target_rows);
+	}
+	for (int i = 0; ok && i < locked.n; i++)
+		if (!target_rows[i])
+			hour_set_add(done, locked.hour[i]);
+	if (ok && done->n > 0)
+		ok = record_settled(tgt, p, job, done, now_monotonic() - t0);
+	free(locked.hour);
+	free(target_rows);
+	return ok;
+}
+
+void settle_job_init(settle_job *job, const char *schema, int64_t job_id, int64_t worker_id,
+		     int nplans)
+{
+	job->schema = schema;
+	job->job_id = job_id;
+	job->worker_id = worker_id;
+	job->nplans = nplans;
+	job->probed_until = xcalloc((size_t)nplans, sizeof(int64_t));
+	for (int i = 0; i < nplans; i++)
+		job->probed_until[i] = INT64_MIN;
+}
+
+void settle_job_release(settle_job *job)
+{
+	free(job->probed_until);
+	job->probed_until = NULL;
+}
+
+/* log_settled: one hour_done line per settled window, as a load logs it */
+static void log_settled(const table_plan *p, const settle_job *job, const hour_set *done)
+{
+	char iso[20];
+
+	for (int i = 0; i < done->n && log_enabled(LOG_INFO); i++) {
+		hour_format_iso(done->hour[i], iso);
+		log_set_context(job->job_id, p->cfg->name, iso);
+		log_event(LOG_INFO, &(log_fields){ .event = "hour_done", .has_counts = true },
+			  "table %s hour %s: 0 rows read, 0 loaded, 0 rejected, 0 deleted "
+			  "(empty on both sides, settled in bulk)",
+			  p->cfg->name, iso);
+	}
+	log_set_context(job->job_id, NULL, NULL);
+}
+
+bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, settle_job *job,
+		  window w, int64_t **settled, int *n)
+{
+	hour_set span = { 0 }, cand = { 0 }, done = { 0 };
+	bool *source_rows;
+	double t0 = now_monotonic();
+	bool ok;
+
+	*settled = NULL;
+	*n = 0;
+	if (w.start_hour < job->probed_until[plan])
+		return true;
+	job->probed_until[plan] = w.start_hour + (int64_t)SETTLE_SPAN * w.hours;
+	source_rows = xcalloc(SETTLE_SPAN, sizeof(bool));
+	for (int i = 0; i < SETTLE_SPAN; i++)
+		hour_set_add(&span, w.start_hour + (int64_t)i * w.hours);
+	ok = probe_source(src, p, &span, w.hours, source_rows);
+	for (int i = 0; ok && i < span.n; i++)
+		if (!source_rows[i])
+			hour_set_add(&cand, span.hour[i]);
+	if (ok && cand.n > 0) {
+		ok = tgt_exec(tgt, "BEGIN", 0, NULL, NULL) &&
+		     settle_locked(tgt, p, job, w.hours, &cand, &done, t0) &&
+		     tgt_exec(tgt, "COMMIT", 0, NULL, NULL);
+		if (!ok)
+			tgt_exec_quiet(tgt, "ROLLBACK");
+	}
+	if (ok && done.n > 0) {
+		char first[20], last[20];
+		hour_format_iso(done.hour[0], first);
+		hour_format_iso(done.hour[done.n - 1], last);
+		log_debug("table %s: %d empty window(s) of %d probed settled in %.3fs (%s .. %s)",
+			  p->cfg->name, done.n, span.n, now_monotonic() - t0, first, last);
+		log_settled(p, job, &done);
+	}
+	if (!ok) {
+		char from[20];
+		hour_format_iso(w.start_hour, from);
+		log_warn("table %s: the empty hours from %s could not be settled in bulk (see above); "
+			 "they are loaded one by one",
+			 p->cfg->name, from);
+		free(done.hour);
+		done = (hour_set){ 0 };
+	}
+	*settled = done.hour;
+	*n = done.n;
+	free(span.hour);
+	free(cand.hour);
+	free(source_rows);
+	return ok;
+}
