@@ -381,7 +381,8 @@ int cmd_check(int argc, char **argv)
 		check_options, parse_check, NULL,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
 		"Checks, one line each (ok, FAIL, or skip when an earlier failure prevents it):\n"
-		"  source, target   the connections\n"
+		"  source, target   the connections, with their TLS version and cipher\n"
+		"                   (or \"not encrypted\")\n"
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
 		"  table NAME       the source and target tables and every configured column\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
@@ -411,12 +412,16 @@ int cmd_check(int argc, char **argv)
 	}
 	rc = session_connect_all(&s, tgt_err, src_err, sizeof(tgt_err));
 	if (s.src)
-		add(&l, "source", NULL, CHECK_OK, xasprintf("connected to %s", src_describe(s.src)));
+		add(&l, "source", NULL, CHECK_OK,
+		    xasprintf("connected to %s (%s)", src_describe(s.src), src_tls(s.src)));
 	else
 		add(&l, "source", NULL, CHECK_FAIL, xstrdup(src_err));
-	if (s.tgt)
-		add(&l, "target", NULL, CHECK_OK, xasprintf("connected to %s", tgt_describe(s.tgt)));
-	else
+	if (s.tgt) {
+		char *tls = tgt_tls(s.tgt);
+		add(&l, "target", NULL, CHECK_OK,
+		    xasprintf("connected to %s (%s)", tgt_describe(s.tgt), tls));
+		free(tls);
+	} else
 		add(&l, "target", NULL, CHECK_FAIL, xstrdup(tgt_err));
 	if (s.tgt)
 		check_ledger(&s, &l, &ledger_ok);

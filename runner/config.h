@@ -45,6 +45,9 @@ typedef struct config {
 	char *path;         /* the file that was read */
 	char *source_url;   /* may hold a password: never log it */
 	char *target_url;   /* libpq URI or conninfo: never log it */
+	char *file_source_url; /* the file's own urls, also when the environment */
+	char *file_target_url; /* overrides them (the permission check); NULL: none */
+	char *source_password_file; /* [source] password_file, NULL: none */
 	char *schema;       /* etlre's own schema in the target */
 	char *timezone;
 	int connect_timeout;
@@ -72,14 +75,31 @@ bool ident_valid(const char *s);
 /* qualified_ident_valid: ident or ident.ident */
 bool qualified_ident_valid(const char *s);
 
+/* sslmode= of a source url, libpq's words (README "Security") */
+typedef enum {
+	SRC_SSL_DISABLE = 0,
+	SRC_SSL_PREFER,      /* the default */
+	SRC_SSL_REQUIRE,
+	SRC_SSL_VERIFY_CA,
+	SRC_SSL_VERIFY_FULL,
+} src_sslmode;
+
+/* src_sslmode_name: the url word of m (static storage) */
+const char *src_sslmode_name(src_sslmode m);
+
 /* A parsed mariadb://user:password@host:port/database URL. */
 typedef struct mariadb_url {
 	char *user;
 	char *password; /* NULL when none */
+	bool password_in_url; /* the password came from the url itself */
 	char *host;
 	int port;
 	char *database;
 	char *socket;   /* ?socket=/path, optional */
+	src_sslmode sslmode;
+	char *sslrootcert; /* ?sslrootcert=PATH: CA certificates; NULL: none */
+	char *sslcert;     /* ?sslcert=PATH and ?sslkey=PATH: a client certificate */
+	char *sslkey;
 } mariadb_url;
 
 /* mariadb_url_parse: parses url (mariadb:// or mysql://) with percent-decoding;

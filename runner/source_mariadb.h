@@ -40,6 +40,9 @@ void src_library_end(void);
 /* src_library_version: the linked MariaDB Connector/C's version (static storage) */
 const char *src_library_version(void);
 const char *src_describe(src_conn *c);
+/* src_tls: the connection's TLS version and cipher, or "not encrypted"
+ * (owned by c) */
+const char *src_tls(src_conn *c);
 const src_error *src_last_error(src_conn *c);
 void src_clear_error(src_conn *c);
 bool src_alive(src_conn *c);
