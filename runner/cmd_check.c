@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
+#include "privileges.h"
 #include "session.h"
 #include "triage.h"
 
@@ -156,7 +157,9 @@ static void check_ledger(session *s, check_list *l, bool *ok)
 	sb_release(&missing);
 }
 
-static void check_tables(session *s, check_list *l)
+/* check_tables: each table on both sides, and with etlre's tables in place
+ * (ledger_ok) the target grants process needs for it */
+static void check_tables(session *s, check_list *l, bool ledger_ok)
 {
 	for (int i = 0; i < s->cfg.ntables; i++) {
 		table_config *t = &s->cfg.tables[i];
@@ -166,7 +169,8 @@ static void check_tables(session *s, check_list *l)
 		if (!s->src || !s->tgt)
 			add(l, "table", t->name, CHECK_SKIPPED,
 			    xstrdup("not checked: a server cannot be reached"));
-		else if (plan_build(s->src, s->tgt, t, &p))
+		else if (plan_build(s->src, s->tgt, t, &p) &&
+			 (!ledger_ok || priv_check_target(s->tgt, s->cfg.schema, &p, 1, PRIV_WRITE)))
 			add(l, "table", t->name, CHECK_OK,
 			    xasprintf("%s -> %s: %d column(s), key %s, time column %s", t->source,
 				      t->target, p.ncols, p.cols[p.key_idx[0]].name,
@@ -384,7 +388,8 @@ int cmd_check(int argc, char **argv)
 		"  source, target   the connections, with their TLS version and cipher\n"
 		"                   (or \"not encrypted\")\n"
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
-		"  table NAME       the source and target tables and every configured column\n"
+		"  table NAME       the source and target tables and every configured column,\n"
+		"                   and the target grants process needs for them\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
 		"  freshness NAME   the table's last successful load, no older than --max-age\n"
 		"  jobs             no job stuck (running, no chunk finished for --stuck-after)\n"
@@ -427,7 +432,7 @@ int cmd_check(int argc, char **argv)
 		check_ledger(&s, &l, &ledger_ok);
 	else
 		add(&l, "ledger", NULL, CHECK_SKIPPED, xstrdup("not checked: the target cannot be reached"));
-	check_tables(&s, &l);
+	check_tables(&s, &l, ledger_ok);
 	check_rejects_dir(&s, &l);
 	check_freshness(&s, &o, ledger_ok, &l);
 	check_jobs(&s, &o, ledger_ok, &l);

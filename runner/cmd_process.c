@@ -104,7 +104,7 @@ int cmd_process(int argc, char **argv)
 	cli_parse_command(&argp, argc, argv, "process", &o);
 	load_options *lo = &o.load.opts;
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,
-			       .timeout = lo->timeout };
+			       .grants = PRIV_WRITE, .timeout = lo->timeout };
 	rc = session_open(&s, &need);
 	if (rc == 0)
 		rc = session_plans(&s, session_want_range, &o.range);

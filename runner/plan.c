@@ -459,6 +459,26 @@ static bool probe_source(src_conn *src, const table_plan *p)
 	return ok;
 }
 
+/* log_missing_source: why the source's catalog shows no column of t's
+ * table: MariaDB hides the tables an account may not read, so a read of the
+ * table tells a missing grant (error 1142, which names the privilege and
+ * the table) from a missing table */
+static void log_missing_source(src_conn *src, const table_config *t)
+{
+	strbuf q;
+
+	sb_init(&q, 128);
+	sb_adds(&q, "SELECT 1 FROM ");
+	quote_my_ident(&q, t->source);
+	sb_adds(&q, " WHERE 1 = 0");
+	if (!src_query(src, q.buf, no_row, NULL) && src_last_error(src)->errnum == 1142)
+		log_error("[table %s] the source account may not read %s: it needs SELECT on it "
+			  "(README \"Security\")", t->name, t->source);
+	else
+		log_error("[table %s] source table %s does not exist", t->name, t->source);
+	sb_release(&q);
+}
+
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 {
 	catalog_cols sc = { 0 }, tc = { 0 }, pk = { 0 };
@@ -473,7 +493,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 		goto out;
 	}
 	if (sc.n == 0) {
-		log_error("[table %s] source table %s does not exist", t->name, t->source);
+		log_missing_source(src, t);
 		goto out;
 	}
 	if (catalog_find(&sc, t->time_column) < 0) {
