@@ -34,7 +34,7 @@ MSOCK=$TLS_DB_ROOT/server/mariadb/mariadbd.sock
 tmy() { mariadb --no-defaults --socket="$MSOCK" -uroot -N -B ivr -e "$1"; }
 # tpg SQL: as the superuser etl on the TLS PostgreSQL (TLS, verified)
 TPG_ADMIN="postgresql://etl@127.0.0.1:$TLS_P/analytics?sslmode=verify-full&sslrootcert=$CERTS/ca.crt"
-tpg() { psql "$TPG_ADMIN" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
+tpg() { PGOPTIONS='-c client_min_messages=warning' psql "$TPG_ADMIN" -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 snapshot() { tpg "SELECT md5(string_agg(t, ',' ORDER BY t)) FROM (
 	SELECT 'c' || c::text AS t FROM analytics.calls c UNION ALL SELECT 'j' || j::text FROM etlre.jobs j
 	UNION ALL SELECT 'h' || h::text FROM etlre.job_hours h UNION ALL SELECT 'l' || l::text FROM etlre.loaded_hours l) x"; }
