@@ -63,12 +63,15 @@ run_etlre check
 is "$RC" 0 "check: healthy over TLS"
 like "$OUT" "ok +source +connected to etl@127\.0\.0\.1:$TLS_M/ivr \(TLSv1\.[23], cipher [A-Z0-9_-]+\)" "check: the source's TLS version and cipher"
 like "$OUT" "ok +target +connected to etl@127\.0\.0\.1:$TLS_P/analytics \(TLSv1\.[23], cipher [A-Z0-9_-]+\)" "check: the target's TLS version and cipher"
-ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$ETLRE_DEV_MARIADB_PORT/$MY_DB" run_etlre check
-like "$OUT" "ok +source +connected to etl@127\.0\.0\.1:$ETLRE_DEV_MARIADB_PORT/$MY_DB \(not encrypted\)" "check: a server without TLS under the default prefer: not encrypted"
-ETLRE_SOURCE_URL="$SRC_BASE" run_etlre check
-like "$OUT" "ok +source +connected .*\(TLSv1\.[23], cipher" "the default prefer encrypts when the server offers TLS"
-ETLRE_SOURCE_URL="$SRC_BASE?sslmode=require" run_etlre check
-like "$OUT" "ok +source +connected .*\(TLSv1\.[23], cipher" "require: encrypted, the certificate not checked"
+# check_source URL: etlre check with that source url; $SRC is check's source line
+check_source() { ETLRE_SOURCE_URL=$1 run_etlre check; SRC=$(printf '%s\n' "$OUT" | grep -E '^[a-zA-Z]+ +source '); }
+ENCRYPTED='^ok +source +connected to [^ ]+ \(TLSv1\.[23], cipher [A-Z0-9_-]+\)$'
+check_source "mariadb://etl:etl@127.0.0.1:$ETLRE_DEV_MARIADB_PORT/$MY_DB"
+like "$SRC" "^ok +source +connected to etl@127\.0\.0\.1:$ETLRE_DEV_MARIADB_PORT/$MY_DB \(not encrypted\)" "check: a server without TLS under the default prefer: not encrypted"
+check_source "$SRC_BASE"
+like "$SRC" "$ENCRYPTED" "the default prefer encrypts when the server offers TLS"
+check_source "$SRC_BASE?sslmode=require"
+like "$SRC" "$ENCRYPTED" "require: encrypted, the certificate not checked"
 
 # ---- refusals: exit 4 with the reason, nothing written
 before=$(snapshot)
@@ -100,17 +103,17 @@ ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$TLS_P/analytics?sslmode=disable" \
 like "$ERR" "no encryption" "target disable: libpq says the connection was not encrypted"
 
 # verify-ca checks the chain only: the other host's certificate passes
-ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=verify-ca&sslrootcert=$CERTS/ca.crt" run_etlre check
-like "$OUT" "ok +source +connected to etl@127\.0\.0\.1:$OTHER_M/ivr \(TLSv1" "verify-ca: the chain is checked, not the host name"
-ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=require&sslrootcert=$CERTS/ca2.crt" run_etlre check
-like "$OUT" "ok +source +connected to etl@127\.0\.0\.1:$OTHER_M/ivr \(TLSv1" "require: sslrootcert is not used (as libpq)"
+check_source "mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=verify-ca&sslrootcert=$CERTS/ca.crt"
+like "$SRC" "$ENCRYPTED" "verify-ca: the chain is checked, not the host name"
+check_source "mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=require&sslrootcert=$CERTS/ca2.crt"
+like "$SRC" "$ENCRYPTED" "require: sslrootcert is not used (as libpq)"
 
 # a client certificate: an account that REQUIRE X509
-ETLRE_SOURCE_URL="mariadb://etl_x509:x509-pw@127.0.0.1:$TLS_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt" run_etlre check
-like "$OUT" "FAIL +source +cannot connect .*Access denied for user 'etl_x509'" "REQUIRE X509 without sslcert: refused"
+check_source "mariadb://etl_x509:x509-pw@127.0.0.1:$TLS_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt"
+like "$SRC" "FAIL +source +cannot connect .*Access denied for user 'etl_x509'" "REQUIRE X509 without sslcert: refused"
 is "$RC" 4 "REQUIRE X509 without sslcert: exit 4"
-ETLRE_SOURCE_URL="mariadb://etl_x509:x509-pw@127.0.0.1:$TLS_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt&sslcert=$CERTS/client.crt&sslkey=$CERTS/client.key" run_etlre check
-like "$OUT" "ok +source +connected to etl_x509@127\.0\.0\.1:$TLS_M/ivr \(TLSv1" "sslcert and sslkey: the client certificate is accepted"
+check_source "mariadb://etl_x509:x509-pw@127.0.0.1:$TLS_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt&sslcert=$CERTS/client.crt&sslkey=$CERTS/client.key"
+like "$SRC" "^ok +source +connected to etl_x509@127\.0\.0\.1:$TLS_M/ivr \(TLSv1" "sslcert and sslkey: the client certificate is accepted"
 
 # bad TLS settings are configuration errors
 ETLRE_SOURCE_URL="$SRC_BASE?sslmode=verify-full&sslrootcert=$TMP/no-such-ca.crt" run_etlre check
