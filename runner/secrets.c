@@ -46,8 +46,8 @@ bool secret_file_read(const char *path, const char *origin, char **out)
 	if (n > 0)
 		line[strcspn(line, "\r\n")] = '\0';
 	if (n <= 0 || !line[0]) {
-		log_error("the password file '%s' (%s) is empty: its first line is the password", path,
-			  origin);
+		log_error("the password file '%s' (%s) holds no password: its first line is empty",
+			  path, origin);
 		free(line);
 		return false;
 	}

@@ -44,6 +44,7 @@ TLS_DB_ROOT=$TMP/tls-db
 TLS_STARTED=()
 start_tls_servers() {
 	local name=$1 mport=$2 pport=${3:-} only=${4:-0} which=both
+	# MariaDB only: dev-db.sh still wants a PostgreSQL port, never used
 	[ -n "$pport" ] || { which=mariadb; pport=$((mport + 2000)); }
 	# the servers run as mysql and postgres when we are root: let them in
 	chmod 711 "$TMP" && mkdir -p "$TLS_DB_ROOT" && chmod 711 "$TLS_DB_ROOT" || return 1
