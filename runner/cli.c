@@ -156,8 +156,7 @@ static const struct command {
 	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
 	{ "verify", cmd_verify, "compare source and target hour by hour, by counts or content" },
 	{ "status", cmd_status, "jobs and their hours, newest first" },
-	{ "check", cmd_check, "health: connections and their TLS, etlre's tables, configured tables "
-			      "and grants, freshness" },
+	{ "check", cmd_check, "health: connections and TLS, ledger, tables and grants, freshness" },
 	{ "work", cmd_work, "join a running job as one more worker, from any host" },
 };
 
