@@ -7,9 +7,7 @@
 # certificate (sslcert/sslkey). The files of one server go in DIR/NAME/ as
 # ca.crt, server.crt and server.key, as scripts/dev-db.sh's ETLRE_DEV_TLS_DIR takes.
 #
-# start_tls_servers NAME MARIADB_PORT PG_PORT [TLS_ONLY]: starts throwaway
-# servers with dev-db.sh, their data under $TLS_DB_ROOT/NAME (PG_PORT empty:
-# MariaDB only); stop_tls_servers stops every one started (the EXIT trap).
+# tls_servers: throwaway TLS-only servers of scripts/dev-db.sh (see below).
 
 _ossl() { openssl "$@" >/dev/null 2>&1; }
 
@@ -30,7 +28,7 @@ make_certs() {
 		_ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 			-keyout "$d/$ca.key" -out "$d/$ca.crt" -subj "/CN=etlre test $ca" || return 1
 	done
-	_cert "$d" server ca "IP:127.0.0.1,DNS:localhost" "127.0.0.1" &&
+	_cert "$d" server ca "IP:127.0.0.1,DNS:localhost" "etlre test server" &&
 	_cert "$d" other ca "DNS:db.example.invalid" "db.example.invalid" &&
 	_cert "$d" client ca "DNS:etl" "etl" || return 1
 	for n in server other; do
@@ -41,23 +39,14 @@ make_certs() {
 }
 
 TLS_DB_ROOT=$TMP/tls-db
-TLS_STARTED=()
-start_tls_servers() {
-	local name=$1 mport=$2 pport=${3:-} only=${4:-0} which=both
-	# MariaDB only: dev-db.sh still wants a PostgreSQL port, never used
-	[ -n "$pport" ] || { which=mariadb; pport=$((mport + 2000)); }
+# tls_servers start|stop CERT [mariadb]: the throwaway pair (both servers, or
+# MariaDB alone) on ports $TLS_M and $TLS_P, its data under $TLS_DB_ROOT,
+# TLS only, showing the certificate CERT (server or other) of make_certs
+tls_servers() {
+	local action=$1 cert=$2 which=${3:-both}
 	# the servers run as mysql and postgres when we are root: let them in
 	chmod 711 "$TMP" && mkdir -p "$TLS_DB_ROOT" && chmod 711 "$TLS_DB_ROOT" || return 1
-	TLS_STARTED+=("$name $mport $pport $which")
-	ETLRE_DEV_DB_DIR=$TLS_DB_ROOT/$name ETLRE_DEV_MARIADB_PORT=$mport ETLRE_DEV_PG_PORT=$pport \
-	ETLRE_DEV_MARIADB_BUFFER_POOL=32M ETLRE_DEV_TLS_DIR=$CERTS/$name ETLRE_DEV_TLS_ONLY=$only \
-		bash "$ROOT/scripts/dev-db.sh" start $which >"$TMP/dev-db-$name.log" 2>&1
-}
-stop_tls_servers() {
-	local s name mport pport which
-	for s in "${TLS_STARTED[@]}"; do
-		read -r name mport pport which <<<"$s"
-		ETLRE_DEV_DB_DIR=$TLS_DB_ROOT/$name ETLRE_DEV_MARIADB_PORT=$mport ETLRE_DEV_PG_PORT=$pport \
-			bash "$ROOT/scripts/dev-db.sh" stop $which >/dev/null 2>&1
-	done
+	ETLRE_DEV_DB_DIR=$TLS_DB_ROOT ETLRE_DEV_MARIADB_PORT=$TLS_M ETLRE_DEV_PG_PORT=$TLS_P \
+	ETLRE_DEV_MARIADB_BUFFER_POOL=32M ETLRE_DEV_TLS_DIR=$CERTS/$cert ETLRE_DEV_TLS_ONLY=1 \
+		bash "$ROOT/scripts/dev-db.sh" "$action" "$which" >>"$TMP/dev-db.log" 2>&1
 }

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Security (README "Security"), against throwaway servers of this test's own
 # (their data under the test's temporary folder, their ports the dev ports
-# + 10 and + 20), with certificates made here by openssl:
-#   server: MariaDB with require_secure_transport and PostgreSQL with hostssl
-#           lines only, certificate for 127.0.0.1 signed by CA 1
-#   other:  MariaDB whose certificate, signed by CA 1, names another host
-# and the plain dev MariaDB of lib.sh (no TLS at all).
+# + 20; t70 has + 10), with certificates made here by openssl: MariaDB with
+# require_secure_transport and PostgreSQL with hostssl lines only, showing a
+# certificate for 127.0.0.1 signed by CA 1 (MariaDB is restarted once with
+# one that names another host), and the plain dev MariaDB of lib.sh (no TLS).
 # TLS: each sslmode of the source url, each refusal exit 4 with its reason and
 # nothing written; check shows the TLS version and cipher; a client
 # certificate; the target's libpq sslmode verify-full and a wrong CA.
@@ -20,15 +19,11 @@
 
 command -v openssl >/dev/null || { echo "Bail out! openssl is missing (scripts/install-deps.sh)"; exit 1; }
 CERTS=$TMP/certs
-TLS_M=$((ETLRE_DEV_MARIADB_PORT + 10)) TLS_P=$((ETLRE_DEV_PG_PORT + 10))
-OTHER_M=$((ETLRE_DEV_MARIADB_PORT + 20))
-trap 'stop_tls_servers; rm -rf "$TMP"' EXIT
+TLS_M=$((ETLRE_DEV_MARIADB_PORT + 20)) TLS_P=$((ETLRE_DEV_PG_PORT + 20))
+trap 'tls_servers stop server; rm -rf "$TMP"' EXIT
 make_certs "$CERTS" || { echo "Bail out! openssl could not make the test certificates"; exit 1; }
-start_tls_servers server "$TLS_M" "$TLS_P" 1 ||
-	{ cat "$TMP/dev-db-server.log"; echo "Bail out! cannot start the TLS servers"; exit 1; }
-start_tls_servers other "$OTHER_M" ||
-	{ cat "$TMP/dev-db-other.log"; echo "Bail out! cannot start the second TLS MariaDB"; exit 1; }
-MSOCK=$TLS_DB_ROOT/server/mariadb/mariadbd.sock
+tls_servers start server || { cat "$TMP/dev-db.log"; echo "Bail out! cannot start the TLS servers"; exit 1; }
+MSOCK=$TLS_DB_ROOT/mariadb/mariadbd.sock
 
 # tmy SQL: as root on the TLS MariaDB, over its unix socket, in ivr
 tmy() { mariadb --no-defaults --socket="$MSOCK" -uroot -N -B ivr -e "$1"; }
@@ -92,8 +87,6 @@ ETLRE_SOURCE_URL="$SRC_BASE?sslmode=verify-full&sslrootcert=$CERTS/ca2.crt" \
 	expect_refused "verify-full, another CA" "sslmode=verify-full\): TLS/SSL error: .*certificate"
 ETLRE_SOURCE_URL="$SRC_BASE?sslmode=verify-full" \
 	expect_refused "verify-full, the system's CAs do not know the test CA" "sslmode=verify-full\): TLS/SSL error: .*certificate"
-ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt" \
-	expect_refused "verify-full, a certificate for another host" "host name mismatch: the server's certificate does not name '127\.0\.0\.1'"
 ETLRE_SOURCE_URL="$SRC_BASE?sslmode=disable" \
 	expect_refused "disable, a server that requires TLS" "cannot connect to the source"
 ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$TLS_P/analytics?sslmode=verify-full&sslrootcert=$CERTS/ca2.crt" \
@@ -102,11 +95,17 @@ ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$TLS_P/analytics?sslmode=disable" \
 	expect_refused "target disable, a server with hostssl only" "cannot connect to the target .*no pg_hba.conf entry"
 like "$ERR" "no encryption" "target disable: libpq says the connection was not encrypted"
 
-# verify-ca checks the chain only: the other host's certificate passes
-check_source "mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=verify-ca&sslrootcert=$CERTS/ca.crt"
+# MariaDB shows a certificate of CA 1 for another host (db.example.invalid)
+tls_servers stop server mariadb && tls_servers start other mariadb
+check "MariaDB restarted with the other host's certificate" test $? -eq 0
+ETLRE_SOURCE_URL="$SRC_BASE?sslmode=verify-full&sslrootcert=$CERTS/ca.crt" \
+	expect_refused "verify-full, a certificate for another host" "host name mismatch: the server's certificate does not name '127\.0\.0\.1'"
+check_source "$SRC_BASE?sslmode=verify-ca&sslrootcert=$CERTS/ca.crt"
 like "$SRC" "$ENCRYPTED" "verify-ca: the chain is checked, not the host name"
-check_source "mariadb://etl:etl@127.0.0.1:$OTHER_M/ivr?sslmode=require&sslrootcert=$CERTS/ca2.crt"
+check_source "$SRC_BASE?sslmode=require&sslrootcert=$CERTS/ca2.crt"
 like "$SRC" "$ENCRYPTED" "require: sslrootcert is not used (as libpq)"
+tls_servers stop other mariadb && tls_servers start server mariadb
+check "MariaDB back with its own certificate" test $? -eq 0
 
 # a client certificate: an account that REQUIRE X509
 check_source "mariadb://etl_x509:x509-pw@127.0.0.1:$TLS_M/ivr?sslmode=verify-full&sslrootcert=$CERTS/ca.crt"
