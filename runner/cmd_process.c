@@ -112,6 +112,12 @@ int cmd_process(int argc, char **argv)
 		goto out;
 	if (o.rejects_file && o.rejects_file[0] != '/' && s.cfg.rejects_dir)
 		rejects_path = xasprintf("%s/%s", s.cfg.rejects_dir, o.rejects_file);
+	for (int i = 0; i < s.nplans; i++) { /* a key without a unique index: say so first */
+		char *note = plan_key_note(&s.plans[i]);
+		if (note)
+			log_warn("[table %s] %s", s.plans[i].cfg->name, note);
+		free(note);
+	}
 
 	/* day by day; within a day table by table, hour by hour */
 	int64_t first = date_to_days(o.range.first), last = date_to_days(o.range.last);

@@ -43,7 +43,8 @@ static const char job_sql[] =
 
 static const char hours_sql[] =
 	"SELECT table_name, to_char(hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), status, attempts,"
-	"  rows_read, rows_loaded, rows_rejected, rows_deleted, seconds, error_class, error"
+	"  rows_read, rows_loaded, rows_rejected, rows_deleted, seconds, error_class, error,"
+	"  CASE WHEN status = 'succeeded' THEN coalesce(rows_moved, 0) END"
 	" FROM @S.job_hours WHERE job_id = $1 AND (NOT $2::bool OR status <> 'succeeded')"
 	" ORDER BY table_name, hour";
 
@@ -199,6 +200,7 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 	h->seconds = v[8] ? strtod(v[8], NULL) : -1;
 	h->error_class = dup_or_null(v[9]);
 	h->error = dup_or_null(v[10]);
+	h->rows_moved = int64_or(v[11], -1);
 	return true;
 }
 

@@ -35,6 +35,7 @@ typedef struct status_hour {
 	char status[16];   /* pending, running, succeeded, failed */
 	int attempts;
 	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	int64_t rows_moved;   /* moved in from other hours; -1 when unknown, as above */
 	double seconds;
 	char *error_class;
 	char *error;
