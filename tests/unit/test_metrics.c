@@ -258,11 +258,11 @@ static void fill_report(run_report *r, table_report tables[2], bool dry_run)
 	tables[0].hours = 24;
 	tables[0].hours_failed = 2;
 	tables[0].hours_pending = 1;
-	tables[0].n = (hour_counts){ 100, 90, 7, 50 };
+	tables[0].n = (hour_counts){ 100, 90, 7, 50, 3 };
 	tables[1].name = "agents";
 	tables[1].hours = 3;
 	tables[1].hours_failed = 3;
-	tables[1].n = (hour_counts){ 5, 0, 0, 0 };
+	tables[1].n = (hour_counts){ 5, 0, 0, 0, 0 };
 }
 
 static void test_add_run(void **state)
@@ -283,6 +283,7 @@ static void test_add_run(void **state)
 	assert_int_equal(t->rows_read, 200);
 	assert_int_equal(t->rows_loaded, 180);
 	assert_int_equal(t->rows_rejected, 14);
+	assert_int_equal(t->rows_moved, 6);
 	assert_int_equal(t->hours_succeeded, 42);
 	assert_int_equal(t->hours_failed, 4);
 	assert_int_equal(t->hours_pending, 2);
