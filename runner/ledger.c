@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "log.h"
 #include "sqlquote.h"
 
@@ -760,4 +761,44 @@ char *ledger_rejects_copy_sql(const char *schema)
 char *ledger_expand(const char *tmpl, const char *schema)
 {
 	return expand(tmpl, schema);
+}
+
+/* add_copy_field: a value for a COPY text line of etlre.rejects: NULL as \N,
+ * UTF-8 as text, anything else in bytea hex form */
+static void add_copy_field(strbuf *sb, const char *v, size_t len)
+{
+	if (!v) {
+		copy_add_null(sb);
+	} else if (utf8_valid(v, len, NULL)) {
+		copy_add_text(sb, v, len);
+	} else {
+		strbuf hex;
+		sb_init(&hex, 2 * len + 4);
+		copy_add_bytea(&hex, v, len);
+		/* copy_add_bytea escaped the backslash for COPY already */
+		sb_add(sb, hex.buf, hex.len);
+		sb_release(&hex);
+	}
+}
+
+void ledger_reject_encode(strbuf *out, const reject_record *r)
+{
+	sb_addf(out, "%lld\t", (long long)r->job_id);
+	copy_add_text(out, r->table, strlen(r->table));
+	sb_addf(out, "\t%s\t", r->hour_sql);
+	add_copy_field(out, r->key, r->key_len);
+	sb_addc(out, '\t');
+	if (r->column)
+		copy_add_text(out, r->column, strlen(r->column));
+	else
+		copy_add_null(out);
+	sb_addc(out, '\t');
+	add_copy_field(out, r->value, r->value_len);
+	sb_addc(out, '\t');
+	copy_add_text(out, r->rule, strlen(r->rule));
+	sb_addc(out, '\t');
+	add_copy_field(out, r->reason, strlen(r->reason));
+	sb_addc(out, '\t');
+	copy_add_text(out, r->raw, r->raw_len);
+	sb_addc(out, '\n');
 }

@@ -184,4 +184,23 @@ char *ledger_expand(const char *tmpl, const char *schema);
  * lines feed; a new string the caller frees. */
 char *ledger_rejects_copy_sql(const char *schema);
 
+/* One rejected row, as ledger_reject_encode writes it for etlre.rejects. */
+typedef struct reject_record {
+	int64_t job_id;
+	const char *table;
+	const char *hour_sql;       /* YYYY-MM-DD HH:MM:SS */
+	const char *key;            /* "k1=v1, k2=v2" */
+	size_t key_len;
+	const char *column;         /* NULL: none */
+	const char *value;          /* NULL: none */
+	size_t value_len;
+	const char *rule, *reason;
+	const char *raw;            /* every value of the row, as a JSON object */
+	size_t raw_len;
+} reject_record;
+/* ledger_reject_encode: appends r as one COPY text line of
+ * ledger_rejects_copy_sql to out; values that are not valid UTF-8 (or hold
+ * NUL) are stored in bytea hex form */
+void ledger_reject_encode(strbuf *out, const reject_record *r);
+
 #endif

@@ -108,24 +108,6 @@ static void format_key(window_ctx *x, strbuf *sb, char **vals, unsigned long *le
 	}
 }
 
-/* add_copy_field: a value for a COPY text line of etlre.rejects; values that
- * are not valid UTF-8 (or hold NUL) are stored in bytea hex form instead */
-static void add_copy_field(strbuf *sb, const char *v, size_t len)
-{
-	if (!v) {
-		copy_add_null(sb);
-	} else if (utf8_valid(v, len, NULL)) {
-		copy_add_text(sb, v, len);
-	} else {
-		strbuf hex;
-		sb_init(&hex, 2 * len + 4);
-		copy_add_bytea(&hex, v, len);
-		/* copy_add_bytea escaped the backslash for COPY already */
-		sb_add(sb, hex.buf, hex.len);
-		sb_release(&hex);
-	}
-}
-
 /*
  * reject_row: handles an invalid row. Without --skip-invalid the window fails
  * with a message naming table, hour, key, column, value and rule; with it the
@@ -207,25 +189,11 @@ static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
 	sb_addc(&raw, '}');
 
 	if (!x->run->dry_run) {
-		strbuf *r = &x->rejects;
-		sb_addf(r, "%lld\t", (long long)x->run->job_id);
-		copy_add_text(r, p->cfg->name, strlen(p->cfg->name));
-		sb_addf(r, "\t%s\t", x->from);
-		add_copy_field(r, key.buf, key.len);
-		sb_addc(r, '\t');
-		if (column.len)
-			copy_add_text(r, column.buf, column.len);
-		else
-			copy_add_null(r);
-		sb_addc(r, '\t');
-		add_copy_field(r, col >= 0 || rule_of_check ? value.buf : NULL, value.len);
-		sb_addc(r, '\t');
-		copy_add_text(r, rule, strlen(rule));
-		sb_addc(r, '\t');
-		add_copy_field(r, reason, strlen(reason));
-		sb_addc(r, '\t');
-		copy_add_text(r, raw.buf, raw.len);
-		sb_addc(r, '\n');
+		reject_record rec = { x->run->job_id, p->cfg->name, x->from, key.buf, key.len,
+				      column.len ? column.buf : NULL,
+				      col >= 0 || rule_of_check ? value.buf : NULL, value.len,
+				      rule, reason, raw.buf, raw.len };
+		ledger_reject_encode(&x->rejects, &rec);
 
 		if (x->run->rfile) {
 			char job[24];
@@ -279,34 +247,10 @@ static size_t row_start(const batch *b, int i)
 static void decode_copy_row(window_ctx *x, int i, char **vals, unsigned long *lens)
 {
 	size_t s = row_start(&x->b, i), e = x->b.row_end[i] - 1; /* without the LF */
-	char *p;
-	int c = 0;
 
 	sb_reset(&x->scratch);
 	sb_add(&x->scratch, x->b.data.buf + s, e - s);
-	p = x->scratch.buf;
-	for (;;) {
-		char *tab = strchr(p, '\t');
-		size_t n = tab ? (size_t)(tab - p) : strlen(p);
-		if (c < x->p->ncols) {
-			if (n == 2 && p[0] == '\\' && p[1] == 'N') {
-				vals[c] = NULL;
-				lens[c] = 0;
-			} else {
-				vals[c] = p;
-				lens[c] = copy_decode_field(p, n);
-				p[lens[c]] = '\0';
-			}
-			c++;
-		}
-		if (!tab)
-			break;
-		p = tab + 1;
-	}
-	for (; c < x->p->ncols; c++) {
-		vals[c] = NULL;
-		lens[c] = 0;
-	}
+	copy_decode_row(x->scratch.buf, x->p->ncols, vals, lens);
 }
 
 typedef enum { COPY_OK, COPY_ROW_REFUSED, COPY_FAILED } copy_outcome;
@@ -390,22 +334,6 @@ static bool load_range(window_ctx *x, int lo, int hi, bool may_relocate)
 	return after_refusal(x, lo, hi, may_relocate);
 }
 
-/* relocate: rows [lo, hi) were refused with a unique violation: removes the
- * rows of other hours with their keys (load_moved.h); *moved gets how many */
-static bool relocate(window_ctx *x, int lo, int hi, int64_t *moved)
-{
-	size_t s = row_start(&x->b, lo), e = x->b.row_end[hi - 1];
-
-	if (moved_relocate(&x->moved, x->b.data.buf + s, e - s, moved)) {
-		x->res->n.moved += *moved;
-		return true;
-	}
-	const tgt_error *err = tgt_last_error(x->tgt);
-	fail(x, err->cls, "cannot remove the old copy of a row that moved to this hour: %s%s%s",
-	     err->message, err->detail[0] ? "; " : "", err->detail);
-	return false;
-}
-
 /*
  * after_refusal: the target refused rows [lo, hi) (rolled back to their
  * savepoint). When their keys are held by rows of other hours (rows that
@@ -418,9 +346,15 @@ static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate)
 	int64_t moved = 0;
 
 	if (may_relocate && moved_applies(x->p, &e)) {
-		if (!relocate(x, lo, hi, &moved))
+		size_t s = row_start(&x->b, lo), end = x->b.row_end[hi - 1];
+		if (!moved_relocate(&x->moved, x->b.data.buf + s, end - s, &moved)) {
+			const tgt_error *err = tgt_last_error(x->tgt);
+			fail(x, err->cls, "cannot remove the old copy of a row that moved to this hour: %s%s%s",
+			     err->message, err->detail[0] ? "; " : "", err->detail);
 			return false;
-		if (moved > 0)
+		}
+		x->res->n.moved += moved;
+		if (moved > 0) /* sent again, once; a second refusal is bisected */
 			return load_range(x, lo, hi, false);
 	}
 	if (hi - lo == 1) {
