@@ -8,6 +8,13 @@
  * the target rows with those keys outside the window and returns their keys
  * and hours for the debug log. The temporary table is created at the
  * window's first relocation and dropped when its transaction ends.
+ *
+ * The keys are those of a whole batch (up to --chunk-size), few of them
+ * moved; the planner, knowing nothing of the temporary table, prefers a hash
+ * join over a full scan of the target, seconds on a large table. Hash and
+ * merge joins are turned off for that one DELETE (SET LOCAL, put back right
+ * after), so that each key is one lookup in the key's unique index, which
+ * exists by construction: the cost follows the batch, not the table.
  */
 #include "load_moved.h"
 
@@ -23,8 +30,11 @@ struct moved_plan {
 	char *create_sql;   /* the keys' temporary table */
 	char *copy_sql;     /* COPY of the keys into it */
 	char *relocate_sql; /* $1 $2 window: delete the keys' rows outside it */
-	char *clear_sql;
 };
+
+#define BY_INDEX "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+#define CLEAR "DELETE FROM " KEYS "; SET LOCAL enable_hashjoin TO DEFAULT;" \
+	      " SET LOCAL enable_mergejoin TO DEFAULT"
 
 /* add_key_cols: "k1, k2", each prefixed by alias and a dot when alias is set */
 static void add_key_cols(strbuf *sb, const table_plan *p, const char *alias)
@@ -98,8 +108,6 @@ moved_plan *moved_plan_build(const table_plan *p)
 	sb_init(&sb, 512);
 	add_relocate(&sb, p);
 	m->relocate_sql = sb_detach(&sb);
-
-	m->clear_sql = xstrdup("DELETE FROM " KEYS);
 	return m;
 }
 
@@ -110,7 +118,6 @@ void moved_plan_free(moved_plan *m)
 	free(m->create_sql);
 	free(m->copy_sql);
 	free(m->relocate_sql);
-	free(m->clear_sql);
 	free(m);
 }
 
@@ -219,8 +226,9 @@ bool moved_relocate(moved_window *mw, const char *rows, size_t len, int64_t *mov
 		return false;
 	if (!staged)
 		return true;
-	if (!tgt_query(mw->tgt, m->relocate_sql, 2, params, log_moved_row, &r) ||
-	    !tgt_exec(mw->tgt, m->clear_sql, 0, NULL, NULL))
+	if (!tgt_exec(mw->tgt, BY_INDEX, 0, NULL, NULL) ||
+	    !tgt_query(mw->tgt, m->relocate_sql, 2, params, log_moved_row, &r) ||
+	    !tgt_exec(mw->tgt, CLEAR, 0, NULL, NULL))
 		return false;
 	*moved = r.n;
 	return true;
