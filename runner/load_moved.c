@@ -187,8 +187,9 @@ static bool log_moved_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
-/* stage_keys: the keys into the temporary table, under a savepoint; false
- * with *staged false when the target refuses them (nothing to relocate then) */
+/* stage_keys: the keys into the temporary table, under a savepoint. Returns
+ * false when a statement failed; *staged is false when the target refused
+ * the keys themselves (rolled back: there is nothing to relocate then) */
 static bool stage_keys(moved_window *mw, bool *staged)
 {
 	const moved_plan *m = mw->p->moved;
