@@ -254,10 +254,12 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 	json_add_string_or_null(sb, j->host);
 	sb_addf(sb, ",\"pid\":%d,\"hours_total\":%lld,\"hours_succeeded\":%lld,"
 		    "\"hours_failed\":%lld,\"hours_pending\":%lld,\"rows_read\":%lld,"
-		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"seconds\":%.3f,\"retried_by\":",
+		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_moved\":%lld,\"seconds\":%.3f,"
+		    "\"retried_by\":",
 		j->pid, (long long)j->hours_total, (long long)j->hours_succeeded,
 		(long long)j->hours_failed, (long long)j->hours_pending, (long long)j->rows_read,
-		(long long)j->rows_loaded, (long long)j->rows_rejected, j->seconds);
+		(long long)j->rows_loaded, (long long)j->rows_rejected, (long long)j->rows_moved,
+		j->seconds);
 	if (j->retried_by > 0)
 		sb_addf(sb, "%lld", (long long)j->retried_by);
 	else

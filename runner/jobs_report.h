@@ -60,6 +60,7 @@ typedef struct status_job {
 	int64_t hours_total, hours_succeeded, hours_failed;
 	int64_t hours_pending;          /* not finished: pending or running */
 	int64_t rows_read, rows_loaded, rows_rejected;
+	int64_t rows_moved;             /* moved in from other hours */
 	int64_t retried_by;             /* 0: none */
 	int64_t *retry_of;              /* the jobs this one retried */
 	int nretry_of;

@@ -6,7 +6,9 @@
  * batch for a row-level reason (SQLSTATE classes 22 and 23: a CHECK, a
  * foreign key, a value out of range), the batch is rolled back to its
  * savepoint and bisected until the refused rows are isolated; the others are
- * loaded. Memory stays bounded by the batch size whatever the window's size.
+ * loaded. A unique violation first gets the batch's keys removed from other
+ * hours (rows that moved, load_moved.h) and the batch sent again. Memory stays
+ * bounded by the batch size whatever the window's size.
  */
 #include "load.h"
 

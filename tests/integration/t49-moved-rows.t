@@ -165,8 +165,9 @@ is "$(printf '%s' "$OUT" | jq_ 'j["tables"][0]["hours_failed"], j["tables"][0]["
 same 2025-03-10 2025-03-12 "--jobs 3"
 job=$(printf '%s' "$OUT" | jq_ 'j["job_id"]')
 run_etlre status --job-id "$job" --json
-is "$(printf '%s' "$OUT" | jq_ 'sum(h["rows_moved"] for h in j["hours"])')" \
-	"$(pg "SELECT sum(rows_moved) FROM etlre.job_hours WHERE job_id = $job")" "status --json: rows_moved per hour, as recorded"
+is "$(printf '%s' "$OUT" | jq_ 'sum(h["rows_moved"] for h in j["hours"]), j["rows_moved"]')" \
+	"$(pg "SELECT '(' || sum(rows_moved) || ', ' || sum(rows_moved) || ')' FROM etlre.job_hours WHERE job_id = $job")" \
+	"status --json: rows_moved per hour, as recorded, and the job's total"
 run_etlre status --job-id "$job"
 like "$OUT" 'rows read +loaded +rejected +deleted +moved +seconds' "status: a moved column"
 
