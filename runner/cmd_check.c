@@ -157,6 +157,20 @@ static void check_ledger(session *s, check_list *l, bool *ok)
 	sb_release(&missing);
 }
 
+/* table_detail: the detail of a table that checked ok (a new string): its
+ * columns, key and time column, and a warning when the key is not backed by
+ * a unique index of the target (plan_key_note) */
+static char *table_detail(const table_config *t, const table_plan *p)
+{
+	char *note = plan_key_note(p);
+	char *d = xasprintf("%s -> %s: %d column(s), key %s, time column %s%s%s", t->source,
+			    t->target, p->ncols, p->cols[p->key_idx[0]].name,
+			    p->cols[p->time_idx].name, note ? "; warning: " : "", note ? note : "");
+
+	free(note);
+	return d;
+}
+
 /* check_tables: each table on both sides, and with etlre's tables in place
  * (ledger_ok) the target grants process needs for it */
 static void check_tables(session *s, check_list *l, bool ledger_ok)
@@ -171,10 +185,7 @@ static void check_tables(session *s, check_list *l, bool ledger_ok)
 			    xstrdup("not checked: a server cannot be reached"));
 		else if (plan_build(s->src, s->tgt, t, &p) &&
 			 (!ledger_ok || priv_check_target(s->tgt, s->cfg.schema, &p, 1, PRIV_WRITE)))
-			add(l, "table", t->name, CHECK_OK,
-			    xasprintf("%s -> %s: %d column(s), key %s, time column %s", t->source,
-				      t->target, p.ncols, p.cols[p.key_idx[0]].name,
-				      p.cols[p.time_idx].name));
+			add(l, "table", t->name, CHECK_OK, table_detail(t, &p));
 		else
 			add(l, "table", t->name, CHECK_FAIL, xstrdup(log_last_error()));
 		plan_release(&p);

@@ -35,6 +35,7 @@ typedef struct status_hour {
 	char status[16];   /* pending, running, succeeded, failed */
 	int attempts;
 	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	int64_t rows_moved;   /* moved in from other hours; -1 when unknown, as above */
 	double seconds;
 	char *error_class;
 	char *error;
@@ -59,6 +60,7 @@ typedef struct status_job {
 	int64_t hours_total, hours_succeeded, hours_failed;
 	int64_t hours_pending;          /* not finished: pending or running */
 	int64_t rows_read, rows_loaded, rows_rejected;
+	int64_t rows_moved;             /* moved in from other hours */
 	int64_t retried_by;             /* 0: none */
 	int64_t *retry_of;              /* the jobs this one retried */
 	int nretry_of;

@@ -12,6 +12,7 @@
 
 #include "chunk.h"
 #include "load_merge.h"
+#include "load_moved.h"
 #include "log.h"
 #include "sqlquote.h"
 #include "typemap.h"
@@ -438,6 +439,65 @@ int plan_constraint_column(const table_plan *p, const char *constraint)
 	return -1;
 }
 
+static bool first_text(void *ctx, int ncols, char **v)
+{
+	(void)ncols;
+	*(char **)ctx = xstrdup(v[0] ? v[0] : "");
+	return false; /* the first row is enough */
+}
+
+/* read_key_index: sets p->key_index to the target's primary key or unique
+ * index on exactly the key's columns (immediate, valid, not partial, no
+ * expressions), the primary key first; NULL when there is none */
+static bool read_key_index(tgt_conn *tgt, table_plan *p)
+{
+	strbuf target, keys;
+	bool ok;
+
+	sb_init(&target, 64);
+	quote_pg_ident(&target, p->cfg->target);
+	sb_init(&keys, 64);
+	sb_addc(&keys, '{');
+	for (int k = 0; k < p->nkey; k++)
+		sb_addf(&keys, "%s\"%s\"", k ? "," : "", p->cols[p->key_idx[k]].name);
+	sb_addc(&keys, '}');
+	const char *params[] = { target.buf, keys.buf };
+	ok = tgt_query(tgt,
+		       "SELECT c.relname FROM pg_catalog.pg_index i"
+		       " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+		       " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate"
+		       "  AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+		       "  AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text)"
+		       "       FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
+		       "       JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+		       "       WHERE k.n <= i.indnkeyatts)"
+		       "    = (SELECT array_agg(x ORDER BY x) FROM unnest($2::text[]) x)"
+		       " ORDER BY i.indisprimary DESC, c.relname",
+		       2, params, first_text, &p->key_index) ||
+	     p->key_index != NULL; /* first_text stops the query after its row */
+	sb_release(&target);
+	sb_release(&keys);
+	return ok;
+}
+
+char *plan_key_note(const table_plan *p)
+{
+	strbuf keys;
+	char *note;
+
+	if (p->key_index || p->cfg->mode == MODE_MERGE)
+		return NULL;
+	sb_init(&keys, 64);
+	for (int k = 0; k < p->nkey; k++)
+		sb_addf(&keys, "%s%s", k ? ", " : "", p->cols[p->key_idx[k]].name);
+	note = xasprintf("the key (%s) is not the primary key or a unique index of the target %s: "
+			 "a row whose time moved to another hour cannot be detected there, and "
+			 "stays in its old hour too until that hour is reprocessed",
+			 keys.buf, p->cfg->target);
+	sb_release(&keys);
+	return note;
+}
+
 static bool no_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
 {
 	(void)ctx, (void)ncols, (void)row, (void)lengths;
@@ -547,8 +607,10 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	if (!read_source_pk(src, t->source, &pk))
 		goto out;
 	build_keyrange_sql(p, &sc, &pk);
-	ok = probe_source(src, p) && read_constraints(tgt, p) &&
-	     (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
+	ok = probe_source(src, p) && read_constraints(tgt, p) && read_key_index(tgt, p) &&
+	     (t->mode != MODE_MERGE || merge_plan_build(p));
+	if (ok && t->mode != MODE_MERGE && p->key_index)
+		p->moved = moved_plan_build(p);
 out:
 	catalog_release(&sc);
 	catalog_release(&tc);
@@ -579,7 +641,9 @@ void plan_release(table_plan *p)
 	free(p->lock_key);
 	str_list_free(p->con_name, p->ncon);
 	free(p->con_col);
+	free(p->key_index);
 	merge_plan_free(p->merge);
+	moved_plan_free(p->moved);
 	memset(p, 0, sizeof(*p));
 }
 
