@@ -151,6 +151,20 @@ static bool set_t_zero_dates(parse_state *st, const char *k, const char *v)
 	return false;
 }
 
+static bool set_t_partitions(parse_state *st, const char *k, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "daily") == 0)
+		st->table->partitions = PARTITIONS_DAILY;
+	else if (strcmp(v, "monthly") == 0)
+		st->table->partitions = PARTITIONS_MONTHLY;
+	else {
+		snprintf(st->error, sizeof(st->error), "partitions must be daily or monthly, not '%s'", v);
+		return false;
+	}
+	return true;
+}
+
 /* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
  * are handled in table_prefixed(). */
 static const struct setting {
@@ -175,6 +189,8 @@ static const struct setting {
 	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
 	{ SEC_TABLE, "zero_dates", set_t_zero_dates, "zero dates: null (when the column allows it) or reject" },
 	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
+	{ SEC_TABLE, "partitions", set_t_partitions,
+	  "daily or monthly: create the missing range partitions of a partitioned target" },
 };
 
 static bool table_prefixed(parse_state *st, const char *key, const char *value)
