@@ -61,31 +61,43 @@ static bool target_col_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
-bool catalog_read_target(tgt_conn *tgt, const char *target, catalog_cols *out)
+bool catalog_target_exists(tgt_conn *tgt, const char *target, bool *exists)
 {
 	strbuf q;
-	int64_t exists;
+	int64_t n = 0;
 	bool ok;
 
 	sb_init(&q, 128);
 	quote_pg_ident(&q, target);
 	const char *params[] = { q.buf };
-	ok = tgt_query_int64(tgt, "SELECT count(*) FROM (SELECT to_regclass($1) AS r) x WHERE r IS NOT NULL",
-			     1, params, &exists);
-	if (ok && !exists) {
-		sb_release(&q);
+	ok = tgt_query_int64(tgt, "SELECT (to_regclass($1) IS NOT NULL)::int", 1, params, &n);
+	sb_release(&q);
+	*exists = n > 0;
+	return ok;
+}
+
+bool catalog_read_target(tgt_conn *tgt, const char *target, catalog_cols *out)
+{
+	strbuf q;
+	bool exists, ok;
+
+	if (!catalog_target_exists(tgt, target, &exists))
+		return false;
+	if (!exists)
 		return true; /* no columns: the caller reports the missing table */
-	}
-	ok = ok && tgt_query(tgt,
-			     "SELECT a.attname, coalesce(bt.typname, t.typname), a.atttypmod,"
-			     "  a.attnotnull OR coalesce(t.typnotnull, false),"
-			     "  format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''"
-			     " FROM pg_catalog.pg_attribute a"
-			     " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-			     " LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
-			     " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
-			     " ORDER BY a.attnum",
-			     1, params, target_col_row, out);
+	sb_init(&q, 128);
+	quote_pg_ident(&q, target);
+	const char *params[] = { q.buf };
+	ok = tgt_query(tgt,
+		       "SELECT a.attname, coalesce(bt.typname, t.typname), a.atttypmod,"
+		       "  a.attnotnull OR coalesce(t.typnotnull, false),"
+		       "  format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''"
+		       " FROM pg_catalog.pg_attribute a"
+		       " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+		       " LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
+		       " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
+		       " ORDER BY a.attnum",
+		       1, params, target_col_row, out);
 	sb_release(&q);
 	return ok;
 }

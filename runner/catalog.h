@@ -30,6 +30,9 @@ void catalog_release(catalog_cols *c);
 /* catalog_find: index of the column called name (case-insensitive), or -1 */
 int catalog_find(const catalog_cols *c, const char *name);
 
+/* catalog_target_exists: whether the target table (or view) exists; logs
+ * and returns false on a query error */
+bool catalog_target_exists(tgt_conn *tgt, const char *target, bool *exists) MUSTCHECK;
 /* catalog_read_target: the target table's columns in order; none (and true)
  * when the table does not exist. Logs and returns false on a query error. */
 bool catalog_read_target(tgt_conn *tgt, const char *target, catalog_cols *out) MUSTCHECK;

@@ -234,3 +234,50 @@ fail:
 	catalog_release(&ec);
 	return -1;
 }
+
+/* create_one: runs t's statements when its target is missing */
+static bool create_one(src_conn *src, tgt_conn *tgt, const table_config *t, strbuf *report,
+		       bool *config_error)
+{
+	char **stmts;
+	bool exists, ok = true;
+	int n;
+
+	if (!catalog_target_exists(tgt, t->target, &exists))
+		return false;
+	if (exists) {
+		sb_addf(report, "table %s: %s exists, left alone\n", t->name, t->target);
+		return true;
+	}
+	n = ddl_statements(src, t, &stmts);
+	if (n < 0) {
+		*config_error = true;
+		return false;
+	}
+	for (int i = 0; ok && i < n; i++)
+		ok = tgt_exec(tgt, stmts[i], 0, NULL, NULL);
+	str_list_free(stmts, n);
+	if (ok)
+		sb_addf(report, "table %s: created %s%s\n", t->name, t->target,
+			t->partitions ? " (partitioned by range on its time column)" : "");
+	return ok;
+}
+
+bool ddl_create_missing(src_conn *src, tgt_conn *tgt, config *cfg, strbuf *report,
+			bool *config_error)
+{
+	bool ok;
+
+	*config_error = false;
+	/* one creator at a time: a second init waits, then finds the tables */
+	ok = tgt_exec(tgt, "BEGIN", 0, NULL, NULL) &&
+	     tgt_exec(tgt, "SELECT pg_advisory_xact_lock(hashtext('etlre:create-tables'))", 0, NULL,
+		      NULL);
+	for (int i = 0; ok && i < cfg->ntables; i++)
+		ok = create_one(src, tgt, &cfg->tables[i], report, config_error);
+	if (ok)
+		return tgt_exec(tgt, "COMMIT", 0, NULL, NULL);
+	tgt_exec_quiet(tgt, "ROLLBACK");
+	sb_reset(report);
+	return false;
+}

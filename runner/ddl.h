@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "source_mariadb.h"
+#include "target_pg.h"
 
 /* ddl_statements: the statements (without a final ';') that create t's
  * target: CREATE SCHEMA IF NOT EXISTS when the target names a schema, CREATE
@@ -23,5 +24,13 @@
  * str_list_free), or -1 after logging a configuration error (a missing
  * source, a column of an unmapped type, a key or time column not loaded). */
 int ddl_statements(src_conn *src, const table_config *t, char ***out);
+
+/* ddl_create_missing: creates, in one target transaction, the target tables
+ * of cfg that do not exist (with their schemas), leaving existing ones alone;
+ * appends one line per table to report ("created ..." or "exists ...").
+ * Returns false after logging (nothing is created then); *config_error
+ * tells a configuration error (exit 2) from a failure of the target. */
+bool ddl_create_missing(src_conn *src, tgt_conn *tgt, config *cfg, strbuf *report,
+			bool *config_error) MUSTCHECK;
 
 #endif
