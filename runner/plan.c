@@ -14,6 +14,7 @@
 #include "chunk.h"
 #include "load_merge.h"
 #include "log.h"
+#include "partition.h"
 #include "sqlquote.h"
 #include "typemap.h"
 
@@ -124,6 +125,10 @@ static bool check_types(table_plan *p, const catalog_cols *sc)
 		column_spec *c = &p->cols[i];
 		int si = expr_index(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
 		c->scratch = xmalloc(TYPEMAP_SCRATCH);
+		if (si >= 0 && typemap_source_kind(sc->type[si]) == SK_OTHER) {
+			typemap_log_unmapped(t->name, sc->name[si], sc->type[si], sc->type_full[si]);
+			return false;
+		}
 		if (!typemap_check(c, si >= 0 ? sc->type[si] : NULL, si >= 0 ? sc->type_full[si] : NULL,
 				   t->zero_dates_reject)) {
 			log_error("[table %s] column '%s': the source type %s cannot load into the "
@@ -133,6 +138,49 @@ static bool check_types(table_plan *p, const catalog_cols *sc)
 		}
 	}
 	return true;
+}
+
+/* add_missing: appends to sb the columns of a that b lacks (and that are
+ * not expr.* columns of t when skip_exprs), comma-separated; how many */
+static int add_missing(strbuf *sb, const catalog_cols *a, const catalog_cols *b,
+		       const table_config *t, bool skip_exprs)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->n; i++) {
+		if (a->generated[i] || catalog_find(b, a->name[i]) >= 0 ||
+		    (skip_exprs && expr_index(t, a->name[i]) >= 0))
+			continue;
+		sb_addf(sb, "%s%s", n++ ? ", " : "", a->name[i]);
+	}
+	return n;
+}
+
+/* find_drift: sets p->drift to what one side has and the other lacks (a
+ * source column the target lacks, a target column neither the source nor
+ * an expr.* gives), and warns once; NULL when the two sides agree */
+static void find_drift(table_plan *p, const catalog_cols *sc, const catalog_cols *tc)
+{
+	table_config *t = p->cfg;
+	strbuf src_only, tgt_only, sb;
+
+	sb_init(&src_only, 64);
+	sb_init(&tgt_only, 64);
+	add_missing(&src_only, sc, tc, t, false);
+	add_missing(&tgt_only, tc, sc, t, true);
+	if (src_only.len || tgt_only.len) {
+		sb_init(&sb, 256);
+		if (src_only.len)
+			sb_addf(&sb, "the target %s lacks source column(s) %s (not loaded)", t->target,
+				src_only.buf);
+		if (tgt_only.len)
+			sb_addf(&sb, "%sthe source %s lacks target column(s) %s (left to their default)",
+				src_only.len ? "; " : "", t->source, tgt_only.buf);
+		p->drift = sb_detach(&sb);
+		log_warn("[table %s] schema drift: %s", t->name, p->drift);
+	}
+	sb_release(&src_only);
+	sb_release(&tgt_only);
 }
 
 static void build_sql(table_plan *p, const catalog_cols *sc)
@@ -323,6 +371,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	}
 	if (!choose_columns(p, &sc, &tc) || !check_types(p, &sc))
 		goto out;
+	find_drift(p, &sc, &tc);
 	p->time_idx = plan_find(p, t->time_column);
 	if (p->time_idx < 0) {
 		log_error("[table %s] time_column '%s' must be one of the loaded target columns",
@@ -367,7 +416,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	if (!catalog_read_source_pk(src, t->source, &pk))
 		goto out;
 	build_keyrange_sql(p, &sc, &pk);
-	ok = probe_source(src, p) && read_constraints(tgt, p) &&
+	ok = probe_source(src, p) && read_constraints(tgt, p) && partition_plan(tgt, p) &&
 	     (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
 out:
 	catalog_release(&sc);
@@ -397,6 +446,7 @@ void plan_release(table_plan *p)
 	free(p->delete_sql);
 	free(p->target_count_sql);
 	free(p->lock_key);
+	free(p->drift);
 	str_list_free(p->con_name, p->ncon);
 	free(p->con_col);
 	merge_plan_free(p->merge);
