@@ -80,6 +80,7 @@ bool partition_plan(tgt_conn *tgt, table_plan *p)
 		       " WHERE pt.partrelid = to_regclass($1)",
 		       1, params, part_key_row, &k);
 	sb_release(&q);
+	p->partitioned = ok && k.found;
 	p->range_partitioned = ok && k.range && k.ncols == 1 && k.column &&
 			       strcasecmp(k.column, p->cols[p->time_idx].name) == 0;
 	free(k.column);

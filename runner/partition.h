@@ -15,8 +15,8 @@
 #include "plan.h"
 #include "target_pg.h"
 
-/* partition_plan: sets p->range_partitioned when the target is partitioned by
- * range on exactly the time column. Returns false after logging a
+/* partition_plan: sets p->partitioned when the target is a partitioned table,
+ * and p->range_partitioned when by range on exactly the time column. Returns false after logging a
  * configuration error: `partitions` set on a target that is not so. */
 bool partition_plan(tgt_conn *tgt, table_plan *p) MUSTCHECK;
 

@@ -50,7 +50,8 @@ typedef struct table_plan {
 	int *con_col;        /* (index into cols), to name the column of a refusal */
 	int ncon;
 	struct merge_plan *merge; /* mode = merge: its SQL (load_merge.c); NULL otherwise */
-	bool range_partitioned; /* the target is partitioned by range on the time column (partition.c) */
+	bool partitioned;       /* the target is a partitioned table (partition.c) */
+	bool range_partitioned; /* ... by range on the time column alone */
 	char *drift;         /* schema drift: the columns one side lacks (README, Types); NULL when none */
 } table_plan;
 
