@@ -132,23 +132,36 @@ static bool source_col_row(void *ctx, unsigned int ncols, char **row, unsigned l
 	return true;
 }
 
-bool catalog_read_source(src_conn *src, const char *source, catalog_cols *out)
+/* source_catalog_query: runs "select WHERE <the source's table> ORDER BY
+ * order", the table's columns named with alias, handing the rows to fn */
+static bool source_catalog_query(src_conn *src, const char *source, const char *select,
+				 const char *alias, const char *order, src_row_fn fn,
+				 catalog_cols *out)
 {
 	strbuf q;
 	bool ok;
 
-	/* MariaDB's JSON is a LONGTEXT with the column check json_valid(`col`) */
 	sb_init(&q, 512);
-	sb_adds(&q, "SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE,"
-		    " c.DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k"
-		    "  WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME"
-		    "  AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))"
-		    " FROM information_schema.COLUMNS c WHERE ");
-	add_source_table_match(&q, "c.", source);
-	sb_adds(&q, " ORDER BY c.ORDINAL_POSITION");
-	ok = src_query(src, q.buf, source_col_row, out);
+	sb_adds(&q, select);
+	sb_adds(&q, " WHERE ");
+	add_source_table_match(&q, alias, source);
+	sb_addf(&q, " ORDER BY %s", order);
+	ok = src_query(src, q.buf, fn, out);
 	sb_release(&q);
 	return ok;
+}
+
+bool catalog_read_source(src_conn *src, const char *source, catalog_cols *out)
+{
+	/* MariaDB's JSON is a LONGTEXT with the column check json_valid(`col`) */
+	return source_catalog_query(
+		src, source,
+		"SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, c.IS_NULLABLE,"
+		" c.DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k"
+		"  WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME"
+		"  AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))"
+		" FROM information_schema.COLUMNS c",
+		"c.", "c.ORDINAL_POSITION", source_col_row, out);
 }
 
 static bool pk_col_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
@@ -161,17 +174,10 @@ static bool pk_col_row(void *ctx, unsigned int ncols, char **row, unsigned long 
 
 bool catalog_read_source_pk(src_conn *src, const char *source, catalog_cols *out)
 {
-	strbuf q;
-	bool ok;
-
-	sb_init(&q, 512);
-	sb_adds(&q, "SELECT s.COLUMN_NAME FROM information_schema.STATISTICS s"
-		    " JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.TABLE_SCHEMA"
-		    " AND t.TABLE_NAME = s.TABLE_NAME"
-		    " WHERE s.INDEX_NAME = 'PRIMARY' AND t.ENGINE = 'InnoDB' AND ");
-	add_source_table_match(&q, "s.", source);
-	sb_adds(&q, " ORDER BY s.SEQ_IN_INDEX");
-	ok = src_query(src, q.buf, pk_col_row, out);
-	sb_release(&q);
-	return ok;
+	return source_catalog_query(src, source,
+				    "SELECT s.COLUMN_NAME FROM information_schema.STATISTICS s"
+				    " JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.TABLE_SCHEMA"
+				    " AND t.TABLE_NAME = s.TABLE_NAME"
+				    " AND s.INDEX_NAME = 'PRIMARY' AND t.ENGINE = 'InnoDB'",
+				    "s.", "s.SEQ_IN_INDEX", pk_col_row, out);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -638,6 +639,14 @@ void config_release(config *cfg)
 	free(cfg->rejects_dir);
 	free(cfg->timezone);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_find_expr(const table_config *t, const char *col)
+{
+	for (int i = 0; i < t->nexprs; i++)
+		if (strcasecmp(t->exprs[i].name, col) == 0)
+			return i;
+	return -1;
 }
 
 table_config *config_find_table(config *cfg, const char *name)

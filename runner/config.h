@@ -70,6 +70,9 @@ char *config_find_path(const char *explicit_path);
 bool config_load(const char *path, config *cfg) MUSTCHECK;
 void config_release(config *cfg);
 table_config *config_find_table(config *cfg, const char *name);
+/* config_find_expr: index in t->exprs of the expr.COLUMN for col
+ * (case-insensitive), or -1 */
+int config_find_expr(const table_config *t, const char *col);
 
 /* ident_valid: a plain SQL identifier: [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes */
 bool ident_valid(const char *s);

@@ -50,20 +50,12 @@ static bool read_expr_types(src_conn *src, const table_config *t, catalog_cols *
 	return ok;
 }
 
-static int expr_at(const table_config *t, const char *col)
-{
-	for (int i = 0; i < t->nexprs; i++)
-		if (strcasecmp(t->exprs[i].name, col) == 0)
-			return i;
-	return -1;
-}
-
 /* add_col: one column definition; the expression's type when col is an
  * expr.*, else the source column's; false after logging when neither holds it */
 static bool add_col(strbuf *sb, const table_config *t, const char *col, const catalog_cols *sc,
 		    const catalog_cols *ec)
 {
-	int e = expr_at(t, col), si = catalog_find(sc, col);
+	int e = config_find_expr(t, col), si = catalog_find(sc, col);
 	const catalog_cols *from = e >= 0 ? ec : sc;
 	int i = e >= 0 ? e : si;
 	char *lower = xstrdup(col);
@@ -122,7 +114,7 @@ static bool loaded(const table_config *t, const catalog_cols *sc, const char *co
 				return true;
 		return false;
 	}
-	return catalog_find(sc, col) >= 0 || expr_at(t, col) >= 0;
+	return catalog_find(sc, col) >= 0 || config_find_expr(t, col) >= 0;
 }
 
 /* check_keys: the key and time columns are loaded, and a partitioned merge

@@ -34,14 +34,6 @@ static bool mentions(const char *expr, const char *name)
 	return false;
 }
 
-static int expr_index(const table_config *t, const char *col)
-{
-	for (int i = 0; i < t->nexprs; i++)
-		if (strcasecmp(t->exprs[i].name, col) == 0)
-			return i;
-	return -1;
-}
-
 static void add_col(table_plan *p, const catalog_cols *tc, int ti)
 {
 	column_spec *c;
@@ -75,7 +67,7 @@ static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_
 					  t->columns[i], t->target);
 				return false;
 			}
-			if (catalog_find(sc, t->columns[i]) < 0 && expr_index(t, t->columns[i]) < 0) {
+			if (catalog_find(sc, t->columns[i]) < 0 && config_find_expr(t, t->columns[i]) < 0) {
 				log_error("[table %s] column '%s' does not exist in the source %s "
 					  "(and has no expr.%s)",
 					  t->name, t->columns[i], t->source, t->columns[i]);
@@ -91,7 +83,7 @@ static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_
 		for (int ti = 0; ti < tc->n; ti++) {
 			if (tc->generated[ti])
 				continue;
-			if (catalog_find(sc, tc->name[ti]) >= 0 || expr_index(t, tc->name[ti]) >= 0)
+			if (catalog_find(sc, tc->name[ti]) >= 0 || config_find_expr(t, tc->name[ti]) >= 0)
 				add_col(p, tc, ti);
 		}
 		if (p->ncols == 0) {
@@ -123,7 +115,7 @@ static bool check_types(table_plan *p, const catalog_cols *sc)
 
 	for (int i = 0; i < p->ncols; i++) {
 		column_spec *c = &p->cols[i];
-		int si = expr_index(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
+		int si = config_find_expr(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
 		c->scratch = xmalloc(TYPEMAP_SCRATCH);
 		if (si >= 0 && typemap_source_kind(sc->type[si]) == SK_OTHER) {
 			typemap_log_unmapped(t->name, sc->name[si], sc->type[si], sc->type_full[si]);
@@ -149,7 +141,7 @@ static int add_missing(strbuf *sb, const catalog_cols *a, const catalog_cols *b,
 
 	for (int i = 0; i < a->n; i++) {
 		if (a->generated[i] || catalog_find(b, a->name[i]) >= 0 ||
-		    (skip_exprs && expr_index(t, a->name[i]) >= 0))
+		    (skip_exprs && config_find_expr(t, a->name[i]) >= 0))
 			continue;
 		sb_addf(sb, "%s%s", n++ ? ", " : "", a->name[i]);
 	}
@@ -195,7 +187,7 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	sb_init(&sb, 1024);
 	sb_adds(&sb, "SELECT ");
 	for (int i = 0; i < p->ncols; i++) {
-		int e = expr_index(t, p->cols[i].name);
+		int e = config_find_expr(t, p->cols[i].name);
 		if (i)
 			sb_adds(&sb, ", ");
 		if (e >= 0) {

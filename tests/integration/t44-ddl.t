@@ -26,8 +26,9 @@ expr.label = CONCAT(c, '!')
 expr.day = DATE(ts)
 expr.dec2 = dec_s * 2
 EOF
-t() { "$ETLRE" --config "$TMP/ddl.conf" "$@"; }
-runt() { OUT=$(t "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+# runc CONF ARGS...: etlre with the config file $TMP/CONF.conf; $OUT, $ERR, $RC
+runc() { local c=$1; shift; OUT=$("$ETLRE" --config "$TMP/$c.conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+runt() { runc ddl "$@"; }
 
 pg "SET client_min_messages = warning; DROP SCHEMA IF EXISTS etlre CASCADE; DROP SCHEMA IF EXISTS $S CASCADE" &&
 my "DROP TABLE IF EXISTS ddl_types, ddl_geo, ddl_part, ddl_drift;
@@ -247,7 +248,7 @@ target = $S.geo
 time_column = ts
 key = id
 EOF
-g() { OUT=$("$ETLRE" --config "$TMP/geo.conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+g() { runc geo "$@"; }
 g ddl --table geo
 is "$RC" 2 "ddl of a spatial column: exit 2"
 like "$ERR" "\\[table geo\\] column 'g': the source type point has no PostgreSQL type.*expr\\.g = ST_AsText\\(g\\)" \
@@ -292,14 +293,14 @@ target = $S.part_manual
 time_column = ts
 key = id
 EOF
-p() { OUT=$("$ETLRE" --config "$TMP/part.conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+p() { runc part "$@"; }
 p ddl --table daily
 like "$OUT" "PRIMARY KEY \\(\"id\", \"ts\"\\)
 \\) PARTITION BY RANGE \\(\"ts\"\\);" "ddl of a partitioned table: range partitioning on the time column, which the primary key includes"
 sed 's/^key = id, ts$/key = id/' "$TMP/part.conf" > "$TMP/part-badkey.conf"
-OUT=$("$ETLRE" --config "$TMP/part-badkey.conf" ddl --table monthly 2>&1); RC=$?
+runc part-badkey ddl --table monthly
 is "$RC" 2 "merge mode with partitions and a key without the time column: exit 2"
-like "$OUT" "mode = merge with partitions needs the time column in the key" "the error says why"
+like "$ERR" "mode = merge with partitions needs the time column in the key" "the error says why"
 p init --create-tables
 is "$RC" 0 "init --create-tables creates the partitioned parents"
 is "$(pg "SELECT string_agg(relname || ':' || relkind::text, ' ' ORDER BY relname) FROM pg_class WHERE relname LIKE 'part\\_%' AND relkind IN ('r', 'p')")" \
@@ -338,9 +339,9 @@ p process --date 2025-11-02 --table manual
 is "$RC/$(pg "SELECT count(*) FROM $S.part_manual")" "0/1" "after creating that partition the day loads"
 pg "CREATE TABLE $S.plain (id int PRIMARY KEY, ts timestamp(3) NOT NULL, v varchar(10))"
 sed "s/^target = $S.part_daily$/target = $S.plain/" "$TMP/part.conf" > "$TMP/part-plain.conf"
-OUT=$("$ETLRE" --config "$TMP/part-plain.conf" process --date 2025-11-02 --table daily 2>&1); RC=$?
+runc part-plain process --date 2025-11-02 --table daily
 is "$RC" 2 "partitions = daily on a target that is not partitioned: exit 2"
-like "$OUT" "partitions = daily needs the target $S.plain partitioned by range on its time column" "the error says what is needed"
+like "$ERR" "partitions = daily needs the target $S.plain partitioned by range on its time column" "the error says what is needed"
 
 # ---- schema drift ----
 my "CREATE TABLE ddl_drift (id int PRIMARY KEY, ts datetime NOT NULL, a int, b varchar(10));
@@ -352,7 +353,7 @@ target = $S.drift
 time_column = ts
 key = id
 EOF
-d() { OUT=$("$ETLRE" --config "$TMP/drift.conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+d() { runc drift "$@"; }
 d init --create-tables
 d process --date 2025-11-02
 is "$RC/$(grep -c 'schema drift' "$TMP/stderr")" "0/0" "no drift: no warning"
