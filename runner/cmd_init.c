@@ -34,20 +34,16 @@ static error_t parse_init(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* create_tables: --create-tables; the exit status */
-static int create_tables(session *s)
+/* create_tables: --create-tables, before etlre's own tables so that a
+ * configuration error writes nothing; the exit status, and what was done in
+ * report */
+static int create_tables(session *s, strbuf *report)
 {
-	strbuf report;
 	bool config_error;
-	int rc = EXIT_CODE_OK;
 
-	sb_init(&report, 256);
-	if (ddl_create_missing(s->src, s->tgt, &s->cfg, &report, &config_error))
-		fputs(report.buf, stdout);
-	else
-		rc = config_error ? EXIT_CODE_USAGE : EXIT_CODE_FAILED;
-	sb_release(&report);
-	return rc;
+	if (ddl_create_missing(s->src, s->tgt, &s->cfg, report, &config_error))
+		return EXIT_CODE_OK;
+	return config_error ? EXIT_CODE_USAGE : session_failure_status(s, EXIT_CODE_FAILED);
 }
 
 int cmd_init(int argc, char **argv)
@@ -69,11 +65,15 @@ int cmd_init(int argc, char **argv)
 			     "  etlre init --config /etc/etlre/etlre.conf",
 			     global_argp_children, NULL, NULL };
 	session s;
+	strbuf report;
 	bool want_tables = false;
 	int rc, from = 0;
 
 	cli_parse_command(&argp, argc, argv, "init", &want_tables);
+	sb_init(&report, 256);
 	rc = session_open(&s, &(session_needs){ .source = want_tables });
+	if (rc == 0 && want_tables)
+		rc = create_tables(&s, &report);
 	if (rc == 0) {
 		if (ledger_init(s.tgt, s.cfg.schema, &from)) {
 			if (from == LEDGER_VERSION)
@@ -86,9 +86,10 @@ int cmd_init(int argc, char **argv)
 			rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		}
 	}
-	if (rc == 0 && want_tables)
-		rc = create_tables(&s);
+	if (report.len)
+		fputs(report.buf, stdout);
 	fflush(stdout);
+	sb_release(&report);
 	session_close(&s);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "sqlquote.h"
 #include "typemap.h"
 
+/* expr_col: one result column of the expr.* query, into the catalog_cols ctx */
 static void expr_col(void *ctx, unsigned int i, const char *data_type, const char *column_type,
 		     bool not_null)
 {
@@ -161,6 +162,7 @@ static void add_lower_list(strbuf *sb, char *const *names, int n, const char *ex
 	sb_addc(sb, ')');
 }
 
+/* push: appends stmt (taken over) to the list *list of *n statements */
 static void push(char ***list, int *n, char *stmt)
 {
 	*list = xrealloc(*list, sizeof(char *) * (size_t)(*n + 1));

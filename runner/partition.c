@@ -51,6 +51,7 @@ typedef struct part_key {
 	char *column; /* NULL for an expression */
 } part_key;
 
+/* part_key_row: the partition key's strategy, column count and first column */
 static bool part_key_row(void *ctx, int ncols, char **v)
 {
 	part_key *k = ctx;
@@ -159,6 +160,7 @@ typedef struct gap {
 	char lo[32], hi[32];
 } gap;
 
+/* gap_row: the bounds of the range to create, as text */
 static bool gap_row(void *ctx, int ncols, char **v)
 {
 	gap *g = ctx;
