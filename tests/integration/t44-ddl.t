@@ -327,6 +327,12 @@ is "$RC" 0 "verify --deep after the move: exit 0"
 p process --date 2025-12-01 --table monthly --dry-run
 is "$RC/$(pg "SELECT count(*) FROM pg_inherits WHERE inhparent = '$S.part_monthly'::regclass")" "0/1" \
 	"a dry run creates no partition (the hour's transaction is rolled back)"
+# two workers creating the same days' partitions at once
+sed "s/^target = $S.part_daily$/target = $S.part_jobs/" "$TMP/part.conf" > "$TMP/part-jobs.conf"
+runc part-jobs init --create-tables
+runc part-jobs process --start-date 2025-11-01 --end-date 2025-11-03 --table daily --jobs 2
+is "$RC/$(pg "SELECT count(*) FROM pg_inherits WHERE inhparent = '$S.part_jobs'::regclass")/$(pg "SELECT count(*) FROM $S.part_jobs")" "0/3/3" \
+	"--jobs 2: exit 0, each day's partition created once, the rows loaded"
 # a missing partition without partitions = ...: the hour fails, no reject
 p process --date 2025-11-02 --table manual --skip-invalid
 is "$RC" 1 "a partition missing: the hours fail (exit 1)"
