@@ -28,12 +28,17 @@
 	"    JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid" \
 	"    WHERE i.inhparent = to_regclass($1)) x) y) z"
 
-/* whether partitions (or a DEFAULT one) hold all of [$2, $3) */
+/* whether partitions (or a DEFAULT one) hold all of [$2, $3); and the bounds
+ * of the one partition that holds it all, when there is one */
 static const char covered_sql[] =
 	"SELECT (coalesce(bool_or(b = 'DEFAULT'), false) OR"
 	"  coalesce(sum(least(hi, $3::timestamptz) - greatest(lo, $2::timestamptz))"
 	"   FILTER (WHERE lo < $3::timestamptz AND hi > $2::timestamptz), interval '0')"
-	"  >= $3::timestamptz - $2::timestamptz)::int"
+	"  >= $3::timestamptz - $2::timestamptz)::int,"
+	" to_char(max(lo) FILTER (WHERE lo <= $2::timestamptz AND hi >= $3::timestamptz),"
+	"  'YYYY-MM-DD HH24:MI:SS'),"
+	" to_char(min(hi) FILTER (WHERE lo <= $2::timestamptz AND hi >= $3::timestamptz),"
+	"  'YYYY-MM-DD HH24:MI:SS')"
 	" FROM " BOUNDS_SQL;
 
 /* the range to create for the window [$2, $3): the day [$4, $5) less the
@@ -95,20 +100,55 @@ bool partition_plan(tgt_conn *tgt, table_plan *p)
 	return false;
 }
 
+/* the partition that held the last window checked, in this process: a
+ * window inside it needs no query (see partition_ready) */
+static struct {
+	const table_plan *p;
+	int64_t lo, hi; /* hours */
+} held;
+
+typedef struct coverage {
+	bool yes;
+	char lo[32], hi[32]; /* the one partition holding the window; "" none */
+} coverage;
+
+/* coverage_row: the row of covered_sql */
+static bool coverage_row(void *ctx, int ncols, char **v)
+{
+	coverage *c = ctx;
+
+	(void)ncols;
+	c->yes = v[0] && strcmp(v[0], "1") == 0;
+	snprintf(c->lo, sizeof(c->lo), "%s", v[1] ? v[1] : "");
+	snprintf(c->hi, sizeof(c->hi), "%s", v[2] ? v[2] : "");
+	return true;
+}
+
+/* covered_by: whether partitions hold [from, to), with the bounds of the one
+ * partition that holds it all in *c */
+static bool covered_by(tgt_conn *tgt, const table_plan *p, const char *from, const char *to,
+		       coverage *c)
+{
+	strbuf q;
+	bool ok;
+
+	memset(c, 0, sizeof(*c));
+	sb_init(&q, 128);
+	quote_pg_ident(&q, p->cfg->target);
+	const char *params[] = { q.buf, from, to };
+	ok = tgt_query(tgt, covered_sql, 3, params, coverage_row, c);
+	sb_release(&q);
+	return ok;
+}
+
 /* covered: whether partitions hold [from, to) */
 static bool covered(tgt_conn *tgt, const table_plan *p, const char *from, const char *to,
 		    bool *yes)
 {
-	strbuf q;
-	int64_t v = 0;
-	bool ok;
+	coverage c;
+	bool ok = covered_by(tgt, p, from, to, &c);
 
-	sb_init(&q, 128);
-	quote_pg_ident(&q, p->cfg->target);
-	const char *params[] = { q.buf, from, to };
-	ok = tgt_query_int64(tgt, covered_sql, 3, params, &v);
-	sb_release(&q);
-	*yes = v == 1;
+	*yes = c.yes;
 	return ok;
 }
 
@@ -269,12 +309,22 @@ bool partition_ready(tgt_conn *tgt, const table_plan *p, window w, char **why)
 	*why = NULL;
 	if (!p->range_partitioned)
 		return true;
+	if (held.p == p && w.start_hour >= held.lo && w.start_hour + w.hours <= held.hi)
+		return true;
 	hour_format_sql(w.start_hour, from);
 	hour_format_sql(w.start_hour + w.hours, to);
-	if (!covered(tgt, p, from, to, &yes))
+	coverage c;
+	if (!covered_by(tgt, p, from, to, &c))
 		return false;
-	if (yes)
+	if (c.yes) {
+		/* a committed partition holds it (one created in this transaction
+		 * never is remembered: a dry run or a failure rolls it back); the
+		 * catalog query costs about 0.2 ms per partition, so once a
+		 * partition is known its hours are not asked again */
+		if (hour_parse(c.lo, &held.lo) && hour_parse(c.hi, &held.hi))
+			held.p = p;
 		return true;
+	}
 	if (!p->cfg->partitions) {
 		*why = missing_message(tgt, p, w, from, to);
 		return false;
