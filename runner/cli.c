@@ -151,7 +151,8 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "init", cmd_init, "create or upgrade etlre's own tables in the target" },
+	{ "init", cmd_init, "create etlre's tables; with --create-tables the missing targets" },
+	{ "ddl", cmd_ddl, "print the CREATE TABLE of each target, from the source's columns" },
 	{ "process", cmd_process, "extract, validate, load and count-check every hour of a range" },
 	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
 	{ "verify", cmd_verify, "compare source and target hour by hour, by counts or content" },

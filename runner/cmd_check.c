@@ -70,12 +70,13 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED } check_state;
-static const char *const state_names[] = { "ok", "fail", "skipped" };
+/* CHECK_WARN: worth a look, not a failure (schema drift) */
+typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED, CHECK_WARN } check_state;
+static const char *const state_names[] = { "ok", "fail", "skipped", "warning" };
 
 /* One check and its outcome; the strings are owned. */
 typedef struct check_item {
-	const char *check;   /* source, target, ledger, table, rejects_dir, freshness */
+	const char *check;   /* source, target, ledger, table, drift, rejects_dir, freshness */
 	char *table;         /* table and freshness: the [table NAME]; else NULL */
 	check_state state;
 	char *detail;
@@ -188,6 +189,8 @@ static void check_tables(session *s, check_list *l, bool ledger_ok)
 			add(l, "table", t->name, CHECK_OK, table_detail(t, &p));
 		else
 			add(l, "table", t->name, CHECK_FAIL, xstrdup(log_last_error()));
+		if (p.drift)
+			add(l, "drift", t->name, CHECK_WARN, xstrdup(p.drift));
 		plan_release(&p);
 	}
 }
@@ -328,7 +331,8 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 
 static void print_text(const check_list *l, int rc)
 {
-	int failed = 0;
+	static const char *const shown[] = { "ok", "FAIL", "skip", "warn" };
+	int failed = 0, warned = 0;
 
 	for (int i = 0; i < l->n; i++) {
 		const check_item *c = &l->items[i];
@@ -336,11 +340,13 @@ static void print_text(const check_list *l, int rc)
 
 		snprintf(name, sizeof(name), "%s%s%s", c->check, c->table ? " " : "",
 			 c->table ? c->table : "");
-		printf("%-4s  %-22s %s\n", c->state == CHECK_OK ? "ok" : c->state == CHECK_FAIL ? "FAIL" : "skip",
-		       name, c->detail);
+		printf("%-4s  %-22s %s\n", shown[c->state], name, c->detail);
 		failed += c->state == CHECK_FAIL;
+		warned += c->state == CHECK_WARN;
 	}
-	if (rc == EXIT_CODE_OK)
+	if (rc == EXIT_CODE_OK && warned)
+		printf("healthy: %d check(s) ok, %d warning(s)\n", l->n - warned, warned);
+	else if (rc == EXIT_CODE_OK)
 		printf("healthy: %d check(s) ok\n", l->n);
 	else
 		printf("%s: %d check(s) failed\n",
@@ -401,6 +407,7 @@ int cmd_check(int argc, char **argv)
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
 		"  table NAME       the source and target tables and every configured column,\n"
 		"                   and the target grants process needs for them\n"
+		"  drift NAME       (warn) columns one side has and the other lacks\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
 		"  freshness NAME   the table's last successful load, no older than --max-age\n"
 		"  jobs             no job stuck (running, no chunk finished for --stuck-after)\n"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -155,6 +156,20 @@ static bool set_t_zero_dates(parse_state *st, const char *k, const char *v)
 	return false;
 }
 
+static bool set_t_partitions(parse_state *st, const char *k, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "daily") == 0)
+		st->table->partitions = PARTITIONS_DAILY;
+	else if (strcmp(v, "monthly") == 0)
+		st->table->partitions = PARTITIONS_MONTHLY;
+	else {
+		snprintf(st->error, sizeof(st->error), "partitions must be daily or monthly, not '%s'", v);
+		return false;
+	}
+	return true;
+}
+
 /* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
  * are handled in table_prefixed(). */
 static const struct setting {
@@ -181,6 +196,8 @@ static const struct setting {
 	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
 	{ SEC_TABLE, "zero_dates", set_t_zero_dates, "zero dates: null (when the column allows it) or reject" },
 	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
+	{ SEC_TABLE, "partitions", set_t_partitions,
+	  "daily or monthly: create the missing range partitions of a partitioned target" },
 };
 
 static bool table_prefixed(parse_state *st, const char *key, const char *value)
@@ -645,6 +662,14 @@ void config_release(config *cfg)
 	free(cfg->rejects_dir);
 	free(cfg->timezone);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_find_expr(const table_config *t, const char *col)
+{
+	for (int i = 0; i < t->nexprs; i++)
+		if (strcasecmp(t->exprs[i].name, col) == 0)
+			return i;
+	return -1;
 }
 
 table_config *config_find_table(config *cfg, const char *name)

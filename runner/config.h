@@ -18,6 +18,9 @@
 
 typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
 
+/* partitions = daily | monthly: the range partitions etlre creates itself */
+typedef enum { PARTITIONS_NONE = 0, PARTITIONS_DAILY, PARTITIONS_MONTHLY } partition_step;
+
 typedef struct named_expr {
 	char *name; /* target column (expr.*) or rule name (check.*) */
 	char *expr; /* MariaDB expression, used as written */
@@ -38,6 +41,7 @@ typedef struct table_config {
 	int nchecks;
 	load_mode mode;
 	bool zero_dates_reject; /* zero_dates = reject: zero dates are invalid, not NULL */
+	partition_step partitions; /* create missing partitions of a partitioned target */
 	char *after_day;   /* path, resolved against the config file's folder */
 } table_config;
 
@@ -69,6 +73,9 @@ char *config_find_path(const char *explicit_path);
 bool config_load(const char *path, config *cfg) MUSTCHECK;
 void config_release(config *cfg);
 table_config *config_find_table(config *cfg, const char *name);
+/* config_find_expr: index in t->exprs of the expr.COLUMN for col
+ * (case-insensitive), or -1 */
+int config_find_expr(const table_config *t, const char *col);
 
 /* ident_valid: a plain SQL identifier: [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes */
 bool ident_valid(const char *s);

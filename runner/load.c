@@ -22,6 +22,7 @@
 #include "load_merge.h"
 #include "load_moved.h"
 #include "log.h"
+#include "partition.h"
 #include "signals.h"
 #include "typemap.h"
 
@@ -522,6 +523,20 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 	return true;
 }
 
+/* partitions_ready: a partitioned target's partitions hold the window, or
+ * the hour fails naming the one to create (partition.h), before any row */
+static bool partitions_ready(window_ctx *x)
+{
+	char *why;
+
+	if (partition_ready(x->tgt, x->p, x->w, &why))
+		return true;
+	if (why)
+		fail(x, ERRCLASS_INTERNAL, "%s", why);
+	free(why);
+	return false;
+}
+
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
  * target rows (replace mode) and of its old rejects, and (replace mode) the
  * first batch's savepoint, sent in one round trip */
@@ -543,6 +558,15 @@ static bool lock_and_delete(window_ctx *x)
 
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
+	if (x->p->range_partitioned) {
+		/* the partitions are checked (and created) under the hour's lock,
+		 * before its delete: one more round trip, partitioned targets only */
+		if (!tgt_exec_pipeline(x->tgt, st, n) || !partitions_ready(x)) {
+			free(rejects_sql);
+			return false;
+		}
+		n = 0;
+	}
 	if (!x->p->merge) /* merge deletes after the COPY */
 		st[n++] = (tgt_stmt){ .sql = x->p->delete_sql, .nparams = 2,
 				      .params = window_params, .affected = &x->res->n.deleted };
@@ -550,7 +574,7 @@ static bool lock_and_delete(window_ctx *x)
 		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rejects_params };
 	if (!x->p->merge) /* merge creates its staging table first */
 		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
-	ok = tgt_exec_pipeline(x->tgt, st, n) && (!x->p->merge || merge_begin(x->tgt, x->p));
+	ok = (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) && (!x->p->merge || merge_begin(x->tgt, x->p));
 	x->savepoint_ready = ok && !x->p->merge;
 	free(rejects_sql);
 	return ok;

@@ -100,7 +100,18 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 {
 	bool first = true;
 
-	sb_adds(sb, "WITH m AS (INSERT INTO ");
+	if (p->partitioned) {
+		/* a partitioned table has no xmax to return: the keys the target
+		 * lacks before the upsert (the same snapshot) are the inserted rows */
+		sb_adds(sb, "WITH pre AS (SELECT count(*) AS n FROM " STAGE " s WHERE etlre_row >= $1"
+			    " AND etlre_row < $2 AND NOT EXISTS (SELECT 1 FROM ");
+		quote_pg_ident(sb, p->cfg->target);
+		sb_adds(sb, " t WHERE ");
+		add_key_match(sb, p, "s", "t");
+		sb_adds(sb, ")), m AS (INSERT INTO ");
+	} else {
+		sb_adds(sb, "WITH m AS (INSERT INTO ");
+	}
 	quote_pg_ident(sb, p->cfg->target);
 	sb_adds(sb, " AS t (");
 	add_cols(sb, p, "", false);
@@ -145,8 +156,11 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 		}
 		sb_adds(sb, ", NULL)");
 	}
-	sb_adds(sb, " RETURNING t.xmax = 0 AS inserted)"
-		    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m");
+	if (p->partitioned)
+		sb_adds(sb, " RETURNING 1) SELECT (SELECT n FROM pre), count(*) - (SELECT n FROM pre) FROM m");
+	else
+		sb_adds(sb, " RETURNING t.xmax = 0 AS inserted)"
+			    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m");
 }
 
 static void build_sql(table_plan *p, merge_plan *m)

@@ -54,6 +54,9 @@ typedef struct table_plan {
 	struct merge_plan *merge; /* mode = merge: its SQL (load_merge.c); NULL otherwise */
 	struct moved_plan *moved; /* mode = replace with key_index: relocating moved rows
 				   * (load_moved.c); NULL otherwise */
+	bool partitioned;       /* the target is a partitioned table (partition.c) */
+	bool range_partitioned; /* ... by range on the time column alone */
+	char *drift;         /* schema drift: the columns one side lacks (README, Types); NULL when none */
 } table_plan;
 
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p) MUSTCHECK;

@@ -267,6 +267,76 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
 	return ok;
 }
 
+/* field_int_type: DATA_TYPE of the integer types of a result's metadata */
+static const char *field_int_type(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_TINY: return "tinyint";
+	case MYSQL_TYPE_SHORT: return "smallint";
+	case MYSQL_TYPE_INT24: return "mediumint";
+	case MYSQL_TYPE_LONG: return "int";
+	case MYSQL_TYPE_LONGLONG: return "bigint";
+	default: return NULL;
+	}
+}
+
+/* field_type: the DATA_TYPE and COLUMN_TYPE (into full) that a column of a
+ * result stands for; strings of unknown length are text (or blob when binary) */
+static const char *field_type(const MYSQL_FIELD *f, char *full, size_t size)
+{
+	bool uns = f->flags & UNSIGNED_FLAG, bin = f->charsetnr == 63;
+	unsigned frac = f->decimals > 6 ? 6 : f->decimals;
+	const char *dt = field_int_type(f->type);
+
+	if (dt) {
+		snprintf(full, size, "%s(%lu)%s", dt, f->length, uns ? " unsigned" : "");
+		return dt;
+	}
+	switch (f->type) {
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL: {
+		long p = (long)f->length - (f->decimals ? 1 : 0) - (uns ? 0 : 1);
+		snprintf(full, size, "decimal(%ld,%u)", p < (long)f->decimals ? (long)f->decimals : p,
+			 f->decimals);
+		return "decimal";
+	}
+	case MYSQL_TYPE_FLOAT: snprintf(full, size, "float"); return "float";
+	case MYSQL_TYPE_DOUBLE: snprintf(full, size, "double"); return "double";
+	case MYSQL_TYPE_BIT: snprintf(full, size, "bit(%lu)", f->length); return "bit";
+	case MYSQL_TYPE_DATE:
+	case MYSQL_TYPE_NEWDATE: snprintf(full, size, "date"); return "date";
+	case MYSQL_TYPE_DATETIME: snprintf(full, size, "datetime(%u)", frac); return "datetime";
+	case MYSQL_TYPE_TIMESTAMP: snprintf(full, size, "timestamp(%u)", frac); return "timestamp";
+	case MYSQL_TYPE_TIME: snprintf(full, size, "time(%u)", frac); return "time";
+	case MYSQL_TYPE_YEAR: snprintf(full, size, "year"); return "year";
+	case MYSQL_TYPE_JSON: snprintf(full, size, "json"); return "json";
+	case MYSQL_TYPE_GEOMETRY: snprintf(full, size, "geometry"); return "geometry";
+	default:
+		snprintf(full, size, "%s", bin ? "blob" : "text");
+		return bin ? "blob" : "text";
+	}
+}
+
+bool src_query_columns(src_conn *c, const char *sql, src_col_fn fn, void *ctx)
+{
+	MYSQL_RES *res;
+	MYSQL_FIELD *fields;
+	char full[64];
+
+	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	fields = mysql_fetch_fields(res);
+	for (unsigned int i = 0; i < mysql_num_fields(res); i++) {
+		const char *dt = field_type(&fields[i], full, sizeof(full));
+		fn(ctx, i, dt, full, (fields[i].flags & NOT_NULL_FLAG) != 0);
+	}
+	mysql_free_result(res);
+	return true;
+}
+
 bool src_query_int64_send(src_conn *c, const char *sql)
 {
 	discard_pending(c);

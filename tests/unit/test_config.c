@@ -147,7 +147,9 @@ static const char spec_example[] =
 	"                                        ; a row where it is not true is invalid\n"
 	"mode = replace                     ; replace (default) | merge (upsert on key)\n"
 	"after_day = sql/postgres/daily_metrics.sql  ; optional: SQL run in the target after a day's\n"
-	"                                            ; hours are loaded; :day is the date\n";
+	"                                            ; hours are loaded; :day is the date\n"
+	"partitions = monthly               ; optional: daily | monthly: create missing range partitions\n"
+	"                                   ; of a partitioned target before loading an hour\n";
 
 /* ---- files that load ---- */
 
@@ -191,6 +193,7 @@ static void check_spec_example(config *cfg)
 	assert_string_equal(t->checks[0].expr, "duration >= 0");
 	assert_int_equal(t->mode, MODE_REPLACE);
 	assert_string_equal(t->after_day, after_day);
+	assert_int_equal(t->partitions, PARTITIONS_MONTHLY);
 	free(after_day);
 }
 
@@ -209,6 +212,7 @@ static void check_defaults(config *cfg)
 	assert_int_equal(t->nchecks, 0);
 	assert_int_equal(t->mode, MODE_REPLACE);
 	assert_null(t->after_day);
+	assert_int_equal(t->partitions, PARTITIONS_NONE);
 }
 
 static void check_plain_urls(config *cfg)
@@ -515,6 +519,7 @@ static const bad_case bad_cases[] = {
 
 	/* values */
 	{ "mode upsert", GOOD "mode = upsert\n", "mode = upsert", "upsert" },
+	{ "partitions weekly", GOOD "partitions = weekly\n", "partitions = weekly", "weekly" },
 	{ "mode empty", GOOD "mode =\n", "mode =", "mode" },
 	{ "connect_timeout 0", SRC TGT "[etlre]\nconnect_timeout = 0\n" TBL, "connect_timeout",
 	  "connect_timeout" },
