@@ -35,7 +35,6 @@ ETLRE=${ETLRE_BIN:-$ROOT/etlre}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/etlre-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
 eval "$(bash "$ROOT/scripts/dev-db.sh" env)"
 # test_ and the file's name: lower case, '-' as '_', at most 40 characters
 TEST_DB=${ETLRE_TEST_DB:-test_$(basename "$0" .t | tr 'A-Z-' 'a-z_' | tr -cd 'a-z0-9_' | cut -c1-40)}
@@ -44,10 +43,18 @@ MY_DB=ivr_$TEST_DB
 PG_DB=analytics_$TEST_DB
 export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB"
 export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/$PG_DB"
-MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl -e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4" &&
-{ psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
-  psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB" >/dev/null; } ||
-	{ echo "Bail out! cannot create the test databases $MY_DB and $PG_DB"; exit 1; }
+# make_databases: the test's two databases, when missing
+make_databases() {
+	MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl -e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4" &&
+	{ psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
+	  psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB" >/dev/null; }
+}
+# the servers are started (with their users and grants) only when the databases
+# cannot be made: a start takes seconds, under a lock all the files share
+if ! make_databases 2>/dev/null; then
+	bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
+	make_databases || { echo "Bail out! cannot create the test databases $MY_DB and $PG_DB"; exit 1; }
+fi
 unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
 CONF="$TMP/etlre.conf"
 sed "s#^after_day = .*#after_day = $ROOT/sql/postgres/daily_metrics.sql#" "$ROOT/etlre.conf" > "$CONF"
