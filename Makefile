@@ -202,7 +202,7 @@ valgrind-check: $(BIN) $(UNIT_BINS)
 		{ echo "valgrind-check: $$t failed (exit $$?)"; cat $(VALGRIND_LOGS)/$$(basename $$t).*.log; exit 1; }; \
 	done
 	ETLRE_VALGRIND_BIN=$(CURDIR)/$(BIN) ETLRE_VALGRIND_LOGS=$(VALGRIND_LOGS) \
-		ETLRE_BIN=$(CURDIR)/tests/valgrind/etlre-valgrind prove $(VALGRIND_TESTS)
+		ETLRE_BIN=$(CURDIR)/tests/valgrind/etlre-valgrind bash tests/integration/run.sh -j $(TEST_JOBS) $(VALGRIND_TESTS)
 	@bad=$$(find $(VALGRIND_LOGS) -type f -size +0); if [ -n "$$bad" ]; then \
 		cat $$bad; echo "valgrind-check: valgrind reported errors: $$bad"; exit 1; fi; \
 	echo "valgrind-check: no errors, no definite leaks ($$(ls $(VALGRIND_LOGS) | wc -l) processes)"
