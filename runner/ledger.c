@@ -99,6 +99,29 @@ static char *expand(const char *tmpl, const char *schema)
 	return sql_with_schema(tmpl, schema);
 }
 
+/* run_sql: tmpl with @S the quoted schema, run with its n params; each row
+ * goes to fn when fn is set. False when it failed (target_pg.c logged why). */
+static bool run_sql(tgt_conn *c, const char *schema, const char *tmpl, int n,
+		    const char *const *params, tgt_row_fn fn, void *ctx)
+{
+	char *sql = expand(tmpl, schema);
+	bool ok = fn ? tgt_query(c, sql, n, params, fn, ctx) : tgt_exec(c, sql, n, params, NULL);
+
+	free(sql);
+	return ok;
+}
+
+/* run_sql_int64: as run_sql, for a query that answers one number */
+static bool run_sql_int64(tgt_conn *c, const char *schema, const char *tmpl, int n,
+			  const char *const *params, int64_t *out)
+{
+	char *sql = expand(tmpl, schema);
+	bool ok = tgt_query_int64(c, sql, n, params, out);
+
+	free(sql);
+	return ok;
+}
+
 static bool read_version(tgt_conn *c, const char *schema, int64_t *version, bool *exists)
 {
 	const char *params[] = { schema };
@@ -227,8 +250,6 @@ bool ledger_check_version(tgt_conn *c, const char *schema)
 bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int64_t *job_id)
 {
 	char host[256] = "unknown", pid[16], wh[16];
-	char *sql;
-	bool ok;
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -236,53 +257,43 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int6
 	const char *params[] = { job->command, job->range_start, job->range_end, job->tables,
 				 job->options, host, pid, wh, job->item_tables, job->item_hours,
 				 job->retry_of };
-	sql = expand("WITH j AS ("
-		     "  INSERT INTO @S.jobs (command, status, range_start, range_end, tables,"
-		     "                      options, host, pid, window_hours, retry_of)"
-		     "  VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $11) RETURNING job_id),"
-		     " h AS ("
-		     "  INSERT INTO @S.job_hours (job_id, table_name, hour)"
-		     "  SELECT j.job_id, u.t, u.h FROM j, unnest($9::text[], $10::timestamp[]) AS u(t, h))"
-		     " SELECT job_id FROM j",
-		     schema);
-	ok = tgt_query_int64(c, sql, 11, params, job_id);
-	free(sql);
-	return ok;
+	return run_sql_int64(c, schema,
+		             "WITH j AS ("
+		             "  INSERT INTO @S.jobs (command, status, range_start, range_end, tables,"
+		             "                      options, host, pid, window_hours, retry_of)"
+		             "  VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $11) RETURNING job_id),"
+		             " h AS ("
+		             "  INSERT INTO @S.job_hours (job_id, table_name, hour)"
+		             "  SELECT j.job_id, u.t, u.h FROM j, unnest($9::text[], $10::timestamp[]) AS u(t, h))"
+		             " SELECT job_id FROM j",
+		             11, params, job_id);
 }
 
 bool ledger_hour_running(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			 const char *hour_sql)
 {
 	char id[24];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id, table, hour_sql };
-	sql = expand("WITH h AS (UPDATE @S.job_hours SET status = 'running'"
-		     "  WHERE job_id = $1 AND table_name = $2 AND hour = $3 RETURNING 1)"
-		     " UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1",
-		     schema);
-	ok = tgt_exec(c, sql, 3, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "WITH h AS (UPDATE @S.job_hours SET status = 'running'"
+		       "  WHERE job_id = $1 AND table_name = $2 AND hour = $3 RETURNING 1)"
+		       " UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1",
+		       3, params, NULL, NULL);
 }
 
 bool ledger_hour_pending(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			 const char *hour_sql)
 {
 	char id[24];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id, table, hour_sql };
-	sql = expand("UPDATE @S.job_hours SET status = 'pending', worker_id = NULL"
-		     " WHERE job_id = $1 AND table_name = $2 AND hour = $3 AND status = 'running'",
-		     schema);
-	ok = tgt_exec(c, sql, 3, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "UPDATE @S.job_hours SET status = 'pending', worker_id = NULL"
+		       " WHERE job_id = $1 AND table_name = $2 AND hour = $3 AND status = 'running'",
+		       3, params, NULL, NULL);
 }
 
 typedef struct items_ctx {
@@ -410,15 +421,13 @@ bool ledger_job_options(tgt_conn *c, const char *schema, int64_t job_id, load_op
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id };
-	char *sql = expand("SELECT (options->>'skip_invalid')::bool, (options->>'max_rejects')::bigint,"
-			   "  (options->>'chunk_size')::int, (options->>'timeout')::int,"
-			   "  (options->>'retries')::int, (options->>'retry_wait')::float8,"
-			   "  (options->>'max_failures')::int, options->>'batch_mode'"
-			   " FROM @S.jobs WHERE job_id = $1",
-			   schema);
-	bool ok = tgt_query(c, sql, 1, params, options_row, out);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "SELECT (options->>'skip_invalid')::bool, (options->>'max_rejects')::bigint,"
+		       "  (options->>'chunk_size')::int, (options->>'timeout')::int,"
+		       "  (options->>'retries')::int, (options->>'retry_wait')::float8,"
+		       "  (options->>'max_failures')::int, options->>'batch_mode'"
+		       " FROM @S.jobs WHERE job_id = $1",
+		       1, params, options_row, out);
 }
 
 bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids, int64_t by)
@@ -426,10 +435,9 @@ bool ledger_jobs_retried_by(tgt_conn *c, const char *schema, const char *job_ids
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", (long long)by);
 	const char *params[] = { job_ids, id };
-	char *sql = expand("UPDATE @S.jobs SET retried_by = $2 WHERE job_id = ANY($1::bigint[])", schema);
-	bool ok = tgt_exec(c, sql, 2, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "UPDATE @S.jobs SET retried_by = $2 WHERE job_id = ANY($1::bigint[])",
+		       2, params, NULL, NULL);
 }
 
 bool ledger_job_lock(tgt_conn *c, int64_t job_id)
@@ -596,59 +604,47 @@ bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char
 		     const char *day, const char *error)
 {
 	char id[24];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id, table, day, error };
-	sql = expand("UPDATE @S.job_days SET after_day = CASE WHEN $4::text IS NULL"
-		     "  THEN 'succeeded' ELSE 'failed' END, error = $4"
-		     " WHERE job_id = $1 AND table_name = $2 AND day = $3::date",
-		     schema);
-	ok = tgt_exec(c, sql, 4, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "UPDATE @S.job_days SET after_day = CASE WHEN $4::text IS NULL"
+		       "  THEN 'succeeded' ELSE 'failed' END, error = $4"
+		       " WHERE job_id = $1 AND table_name = $2 AND day = $3::date",
+		       4, params, NULL, NULL);
 }
 
 bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn, void *ctx)
 {
 	char id[24];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id };
-	sql = expand("SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
-		     "  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
-		     "  h.error, h.seconds,"
-		     /* a failed after_day counts once, on its day's last hour; the
-		      * window gives that hour without a query per row */
-		     "  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
-		     "  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
-		     "     AND d.table_name = h.table_name AND d.day = h.hour::date"
-		     "     AND d.after_day = 'failed') ELSE 0 END,"
-		     "  h.rows_moved"
-		     " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
-		     schema);
-	ok = tgt_query(c, sql, 1, params, fn, ctx);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
+		       "  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
+		       "  h.error, h.seconds,"
+		       /* a failed after_day counts once, on its day's last hour; the
+		        * window gives that hour without a query per row */
+		       "  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
+		       "  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
+		       "     AND d.table_name = h.table_name AND d.day = h.hour::date"
+		       "     AND d.after_day = 'failed') ELSE 0 END,"
+		       "  h.rows_moved"
+		       " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
+		       1, params, fn, ctx);
 }
 
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, const char *status)
 {
 	char id[24];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { id, status };
-	sql = expand("UPDATE @S.jobs SET status = $2, finished_at = now(), heartbeat_at = now()"
-		     " WHERE job_id = $1",
-		     schema);
-	ok = tgt_exec(c, sql, 2, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "UPDATE @S.jobs SET status = $2, finished_at = now(), heartbeat_at = now()"
+		       " WHERE job_id = $1",
+		       2, params, NULL, NULL);
 }
 
 void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, const char *table,
@@ -703,21 +699,17 @@ bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const c
 			double seconds)
 {
 	char id[24], sec[32];
-	char *sql;
-	bool ok;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(sec, sizeof(sec), "%.6f", seconds);
 	const char *params[] = { id, table, hour_sql, error_class, error, sec };
-	sql = expand("UPDATE @S.job_hours SET status = 'failed', attempts = attempts + 1,"
-		     "  error_class = $4, error = $5, seconds = $6, finished_at = now(),"
-		     "  rows_read = NULL, rows_loaded = NULL, rows_rejected = NULL, rows_deleted = NULL,"
-		     "  rows_moved = NULL"
-		     " WHERE job_id = $1 AND table_name = $2 AND hour = $3",
-		     schema);
-	ok = tgt_exec(c, sql, 6, params, NULL);
-	free(sql);
-	return ok;
+	return run_sql(c, schema,
+		       "UPDATE @S.job_hours SET status = 'failed', attempts = attempts + 1,"
+		       "  error_class = $4, error = $5, seconds = $6, finished_at = now(),"
+		       "  rows_read = NULL, rows_loaded = NULL, rows_rejected = NULL, rows_deleted = NULL,"
+		       "  rows_moved = NULL"
+		       " WHERE job_id = $1 AND table_name = $2 AND hour = $3",
+		       6, params, NULL, NULL);
 }
 
 bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx)
