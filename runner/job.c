@@ -683,9 +683,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	report_head(&rep, plans, nplans, items, nitems, spec);
 
 	if (spec->rejects_file && !spec->load.dry_run) {
-		static const char *header[] = { "job_id", "table", "hour", "key", "column",
-						"value", "rule", "reason", "raw" };
-		run.rfile = rejects_file_open(spec->rejects_file, header, 9);
+		run.rfile = rejects_file_open(spec->rejects_file);
 		if (!run.rfile) {
 			rc = EXIT_CODE_USAGE;
 			goto out;

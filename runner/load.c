@@ -201,11 +201,21 @@ static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
 		if (x->run->rfile) {
 			char job[24];
 			snprintf(job, sizeof(job), "%lld", (long long)x->run->job_id);
-			const char *f[] = { job, p->cfg->name, x->hour_iso, key.buf, column.buf,
-					    value.buf, rule, reason, raw.buf };
-			size_t l[] = { strlen(job), strlen(p->cfg->name), strlen(x->hour_iso), key.len,
-				       column.len, value.len, strlen(rule), strlen(reason), raw.len };
-			rejects_file_add(x->run->rfile, f, l, 9);
+			const char *f[REJECT_NFIELDS] = {
+				[REJECT_JOB_ID] = job,       [REJECT_TABLE] = p->cfg->name,
+				[REJECT_HOUR] = x->hour_iso, [REJECT_KEY] = key.buf,
+				[REJECT_COLUMN] = column.buf, [REJECT_VALUE] = value.buf,
+				[REJECT_RULE] = rule,        [REJECT_REASON] = reason,
+				[REJECT_RAW] = raw.buf,
+			};
+			size_t l[REJECT_NFIELDS];
+			for (int i = 0; i < REJECT_NFIELDS; i++)
+				l[i] = strlen(f[i]);
+			l[REJECT_KEY] = key.len; /* these may hold NUL bytes */
+			l[REJECT_COLUMN] = column.len;
+			l[REJECT_VALUE] = value.len;
+			l[REJECT_RAW] = raw.len;
+			rejects_file_add(x->run->rfile, f, l);
 		}
 	}
 	sb_release(&raw);

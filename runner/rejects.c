@@ -22,10 +22,17 @@ struct rejects_file {
 	bool failed;
 };
 
-rejects_file *rejects_file_open(const char *path, const char *const *header, int nfields)
+/* the header line, one name per REJECT_* field */
+static const char *const header[REJECT_NFIELDS] = {
+	[REJECT_JOB_ID] = "job_id", [REJECT_TABLE] = "table",   [REJECT_HOUR] = "hour",
+	[REJECT_KEY] = "key",       [REJECT_COLUMN] = "column", [REJECT_VALUE] = "value",
+	[REJECT_RULE] = "rule",     [REJECT_REASON] = "reason", [REJECT_RAW] = "raw",
+};
+
+rejects_file *rejects_file_open(const char *path)
 {
 	rejects_file *f;
-	size_t lens[32];
+	size_t lens[REJECT_NFIELDS];
 	struct stat st;
 
 	/* what the final rename would refuse (a directory), or do harm to (a
@@ -52,18 +59,19 @@ rejects_file *rejects_file_open(const char *path, const char *const *header, int
 		return NULL;
 	}
 	sb_init(&f->line, 1024);
-	for (int i = 0; i < nfields && i < 32; i++)
+	for (int i = 0; i < REJECT_NFIELDS; i++)
 		lens[i] = strlen(header[i]);
-	rejects_file_add(f, header, lens, nfields < 32 ? nfields : 32);
+	rejects_file_add(f, header, lens);
 	return f;
 }
 
-void rejects_file_add(rejects_file *f, const char *const *fields, const size_t *lens, int n)
+void rejects_file_add(rejects_file *f, const char *const fields[REJECT_NFIELDS],
+		      const size_t lens[REJECT_NFIELDS])
 {
 	if (f->failed)
 		return;
 	sb_reset(&f->line);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < REJECT_NFIELDS; i++) {
 		size_t need = csv_write(NULL, 0, fields[i], lens[i]);
 		if (i)
 			sb_addc(&f->line, ',');

@@ -15,11 +15,20 @@
 
 typedef struct rejects_file rejects_file;
 
+/* The columns of a rejects file, in order (README "etlre process"): the
+ * header rejects_file_open writes, and the index of each field of a record. */
+enum {
+	REJECT_JOB_ID, REJECT_TABLE, REJECT_HOUR, REJECT_KEY, REJECT_COLUMN, REJECT_VALUE,
+	REJECT_RULE, REJECT_REASON, REJECT_RAW,
+	REJECT_NFIELDS
+};
+
 /* rejects_file_open: creates PATH.partial and writes the header line; NULL
  * after logging if it cannot. The caller owns the result. */
-rejects_file *rejects_file_open(const char *path, const char *const *header, int nfields);
-/* rejects_file_add: one CSV record of n fields (field i is lens[i] bytes) */
-void rejects_file_add(rejects_file *f, const char *const *fields, const size_t *lens, int n);
+rejects_file *rejects_file_open(const char *path);
+/* rejects_file_add: one CSV record, fields[REJECT_*] of lens[REJECT_*] bytes */
+void rejects_file_add(rejects_file *f, const char *const fields[REJECT_NFIELDS],
+		      const size_t lens[REJECT_NFIELDS]);
 /* rejects_file_close: flushes, renames into place (keep == true) or removes
  * the partial file; frees f. Returns false, logged, if any write failed. */
 bool rejects_file_close(rejects_file *f, bool keep) MUSTCHECK;
