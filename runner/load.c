@@ -725,7 +725,10 @@ static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 	free(d.sql);
 	if (!ok)
 		return false;
-	if (target_count != n->loaded + x->merge_kept) {
+	/* merge mode keeps the window's rows whose key the source now has in
+	 * another hour (merge_kept); a worker loading that hour may carry them
+	 * out of this window before the count, so they count at most once */
+	if (target_count < n->loaded || target_count > n->loaded + x->merge_kept) {
 		fail(x, ERRCLASS_INTERNAL,
 		     "count check: the target holds %lld rows for the hour but %lld were loaded (%lld kept)",
 		     (long long)target_count, (long long)n->loaded, (long long)x->merge_kept);
