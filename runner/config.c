@@ -70,6 +70,17 @@ static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
 	st->cfg->connect_timeout = (int)n;
 	return true;
 }
+static bool set_network_timeout(parse_state *st, const char *k, const char *v)
+{
+	int64_t n;
+	if (!str_to_int64(v, &n) || n < 1 || n > MAX_NETWORK_TIMEOUT) {
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-%d), not '%s'",
+			 k, MAX_NETWORK_TIMEOUT, v);
+		return false;
+	}
+	st->cfg->network_timeout = (int)n;
+	return true;
+}
 static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
 	int64_t n;
@@ -164,6 +175,8 @@ static const struct setting {
 	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
 	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
 	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
+	{ SEC_ETLRE, "network_timeout", set_network_timeout,
+	  "seconds of silence from a server before etlre gives up on it, without --timeout (300)" },
 	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
@@ -514,6 +527,7 @@ bool config_load(const char *path, config *cfg)
 	memset(&st, 0, sizeof(st));
 	cfg->path = xstrdup(path);
 	cfg->connect_timeout = 10;
+	cfg->network_timeout = DEFAULT_NETWORK_TIMEOUT;
 	cfg->max_range_days = DEFAULT_MAX_RANGE_DAYS;
 	st.cfg = cfg;
 

@@ -168,13 +168,14 @@ static void backoff_sleep(double base, int attempt)
 	}
 }
 
-/* reconnect: replaces dead connections, and takes the job lock again on a new
- * target connection */
-static bool reconnect(session *s, const job_spec *spec, int64_t job_id)
+/* reconnect: replaces dead connections (the target's only, unless
+ * need_source), and takes the job lock again on a new target connection */
+static bool reconnect(session *s, const job_spec *spec, int64_t job_id, bool need_source)
 {
 	tgt_conn *before = s->tgt;
 
-	if (!session_reconnect(s, spec->load.timeout))
+	if (!(need_source ? session_reconnect(s, spec->load.timeout)
+			  : session_reconnect_target(s, spec->load.timeout)))
 		return false;
 	if (job_id > 0 && s->tgt != before && !ledger_job_lock(s->tgt, job_id))
 		return false;
@@ -190,6 +191,7 @@ typedef struct runner {
 	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
+	bool unreachable;       /* the last attempt to reach a server failed */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -206,7 +208,8 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	for (int attempt = 1;; attempt++) {
 		window_result_release(&res);
 		memset(&res, 0, sizeof(res));
-		if (!reconnect(r->s, r->spec, r->run->job_id)) {
+		r->unreachable = !reconnect(r->s, r->spec, r->run->job_id, true);
+		if (r->unreachable) {
 			res.status = WINDOW_FAILED;
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
@@ -304,7 +307,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 	int wh;
 
 	for (int attempt = 1;; attempt++) {
-		if (reconnect(r->s, r->spec, r->run->job_id) &&
+		if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 		    (r->spec->load.max_rejects < 0 ||
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
@@ -313,6 +316,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 			break;
 		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
+			r->unreachable = !signals_caught();
 			return false;
 		}
 		backoff_sleep(r->spec->load.retry_wait, attempt);
@@ -351,7 +355,7 @@ static void show_job_progress(runner *r)
 
 	if (!progress_active())
 		return;
-	if (reconnect(r->s, r->spec, r->run->job_id) &&
+	if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 	    ledger_job_progress(r->s->tgt, r->run->schema, r->run->job_id, &done, &rows))
 		progress_update(done, rows, NULL, NULL);
 }
@@ -363,7 +367,7 @@ static void worker_loop(runner *r)
 	int64_t worker_id;
 	work_item it;
 
-	if (!reconnect(r->s, r->spec, r->run->job_id) ||
+	if (!reconnect(r->s, r->spec, r->run->job_id, false) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
 		return;
@@ -448,6 +452,17 @@ static bool report_row(void *ctx, int ncols, char **v)
 	}
 	tr->after_day_failed += atoi(v[10]);
 	return true;
+}
+
+/* read_back_failed: the summary falls back on what this process did (local,
+ * whose contents move into rep) */
+static void read_back_failed(run_report *rep, run_report *local, int64_t job_id)
+{
+	log_warn("could not read the job's hours back: the summary shows this process only");
+	report_release(rep);
+	*rep = *local;
+	rep->job_id = job_id;
+	memset(local, 0, sizeof(*local));
 }
 
 /* log_job_finished: one line with the job's totals */
@@ -660,7 +675,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */
 	for (int64_t live = 1, rej; !sig && live > 0; sig = signals_caught()) {
-		if (!reconnect(s, spec, run.job_id) ||
+		if (!reconnect(s, spec, run.job_id, false) ||
 		    !ledger_job_counts(s->tgt, s->cfg.schema, run.job_id, &rej, &live))
 			break;
 		if (live > 0) {
@@ -671,19 +686,18 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	progress_end();
 
-	if (!reconnect(s, spec, run.job_id) ||
-	    !ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
-			      &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		log_warn("could not read the job's hours back: the summary shows this process only");
-		report_release(&rep);
-		rep = local;
-		memset(&local, 0, sizeof(local));
+	if (!reconnect(s, spec, run.job_id, false)) {
+		r.unreachable = true;
+		read_back_failed(&rep, &local, run.job_id);
+	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
+				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
+		read_back_failed(&rep, &local, run.job_id);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
 	outcome = hours_outcome(&rep);
 	rep.status = sig ? "interrupted" : outcome;
-	if (!(reconnect(s, spec, run.job_id) &&
+	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
 	log_job_finished(&rep);
@@ -699,7 +713,9 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK
+		     : r.unreachable			 ? EXIT_CODE_UNREACHABLE
+							 : EXIT_CODE_FAILED;
 out:
 	if (run.rfile)
 		rejects_file_discard(run.rfile);
@@ -733,7 +749,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
 	report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
-	if (!sig && reconnect(s, spec, job_id) &&
+	if (!sig && reconnect(s, spec, job_id, false) &&
 	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
 	int rc = signals_exit_status();

@@ -72,6 +72,8 @@ int session_connect_all(session *s, char *tgt_err, char *src_err, size_t errsize
 bool session_connect_with(session *s, int statement_timeout) MUSTCHECK;
 /* session_reconnect: replaces dead connections; false if it cannot */
 bool session_reconnect(session *s, int statement_timeout);
+/* session_reconnect_target: the same for the target alone (the ledger) */
+bool session_reconnect_target(session *s, int statement_timeout);
 void session_close(session *s);
 
 #endif
