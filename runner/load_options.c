@@ -23,8 +23,9 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	{ "batch-mode", KEY_BASE + 3, "MODE", 0,
 	  "hourly (default: one transaction per hour) or daily", 3 },
 	{ "chunk-size", KEY_BASE + 4, "ROWS", 0, "rows per COPY batch (default 50000)", 3 },
-	{ "timeout", KEY_BASE + 5, "SECONDS", 0, "statement timeout on both servers (default none)",
-	  3 },
+	{ "timeout", KEY_BASE + 5, "SECONDS", 0,
+	  "statement timeout on both servers; no answer within SECONDS + 5 closes the connection "
+	  "(default: none, and [etlre] network_timeout, 300 s, bounds every wait)", 3 },
 	{ "retries", KEY_BASE + 6, "N", 0, "retries of an hour after a transient failure (default 3)",
 	  3 },
 	{ "retry-wait", KEY_BASE + 7, "SECONDS", 0,
