@@ -16,9 +16,11 @@
 
 #include "cli.h"
 #include "exitcode.h"
+#include "jobs_report.h"
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 #include "session.h"
 
@@ -177,6 +179,34 @@ static void check_rejects_dir(session *s, check_list *l)
 		add(l, "rejects_dir", NULL, CHECK_FAIL, xasprintf("rejects_dir %s", err));
 }
 
+/* check_jobs: no job stuck (alive without a heartbeat for stuck_after) nor
+ * stale (recorded as running, its process gone, not retried) */
+static void check_jobs(session *s, bool ledger_ok, check_list *l)
+{
+	strbuf detail;
+	int stuck, stale;
+
+	if (!s->tgt || !ledger_ok) {
+		add(l, "jobs", NULL, CHECK_SKIPPED, xstrdup("not checked: etlre's tables cannot be read"));
+		return;
+	}
+	sb_init(&detail, 128);
+	if (!jobs_report_health(s->tgt, s->cfg.schema, s->cfg.stuck_after, &detail, &stuck, &stale)) {
+		add(l, "jobs", NULL, CHECK_FAIL,
+		    xasprintf("cannot read etlre's jobs: %s", log_last_error()));
+	} else {
+		metrics_record_job_health(stuck, stale);
+		if (stuck + stale > 0)
+			add(l, "jobs", NULL, CHECK_FAIL,
+			    xasprintf("%d stuck, %d stale: %s", stuck, stale, detail.buf));
+		else
+			add(l, "jobs", NULL, CHECK_OK,
+			    xasprintf("no job stuck (no heartbeat for %d s) or stale",
+				      s->cfg.stuck_after));
+	}
+	sb_release(&detail);
+}
+
 typedef struct last_loads {
 	session *s;
 	double *at; /* per configured table; 0: never */
@@ -314,6 +344,8 @@ int cmd_check(int argc, char **argv)
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
 		"  table NAME       the source and target tables and every configured column\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
+		"  jobs             no job stuck (alive, no heartbeat for [etlre] stuck_after,\n"
+		"                   default 900 s) or stale (its process gone, not retried)\n"
 		"  freshness NAME   the table's last successful load, no older than --max-age\n\n"
 		"Exit status: 0 healthy, 1 some check failed, 4 the source or the target cannot\n"
 		"be reached, 2 usage or configuration error.\n\n"
@@ -350,6 +382,7 @@ int cmd_check(int argc, char **argv)
 		add(&l, "ledger", NULL, CHECK_SKIPPED, xstrdup("not checked: the target cannot be reached"));
 	check_tables(&s, &l);
 	check_rejects_dir(&s, &l);
+	check_jobs(&s, ledger_ok, &l);
 	check_freshness(&s, &o, ledger_ok, &l);
 
 	for (int i = 0; i < l.n; i++)

@@ -60,26 +60,29 @@ static bool set_rejects_dir(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->cfg->rejects_dir, st, k, v);
 }
-static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
+/* set_seconds: *dst = v, a whole number of seconds from 1 to max */
+static bool set_seconds(parse_state *st, const char *k, const char *v, int *dst, int max)
 {
 	int64_t n;
-	if (!str_to_int64(v, &n) || n < 1 || n > 3600) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-3600), not '%s'", k, v);
+	if (!str_to_int64(v, &n) || n < 1 || n > max) {
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-%d), not '%s'",
+			 k, max, v);
 		return false;
 	}
-	st->cfg->connect_timeout = (int)n;
+	*dst = (int)n;
 	return true;
+}
+static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
+{
+	return set_seconds(st, k, v, &st->cfg->connect_timeout, 3600);
 }
 static bool set_network_timeout(parse_state *st, const char *k, const char *v)
 {
-	int64_t n;
-	if (!str_to_int64(v, &n) || n < 1 || n > MAX_NETWORK_TIMEOUT) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-%d), not '%s'",
-			 k, MAX_NETWORK_TIMEOUT, v);
-		return false;
-	}
-	st->cfg->network_timeout = (int)n;
-	return true;
+	return set_seconds(st, k, v, &st->cfg->network_timeout, MAX_NETWORK_TIMEOUT);
+}
+static bool set_stuck_after(parse_state *st, const char *k, const char *v)
+{
+	return set_seconds(st, k, v, &st->cfg->stuck_after, MAX_STUCK_AFTER);
 }
 static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
@@ -177,6 +180,8 @@ static const struct setting {
 	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
 	{ SEC_ETLRE, "network_timeout", set_network_timeout,
 	  "seconds of silence from a server before etlre gives up on it, without --timeout (300)" },
+	{ SEC_ETLRE, "stuck_after", set_stuck_after,
+	  "seconds without a heartbeat after which a live job is reported stuck (900)" },
 	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
@@ -528,6 +533,7 @@ bool config_load(const char *path, config *cfg)
 	cfg->path = xstrdup(path);
 	cfg->connect_timeout = 10;
 	cfg->network_timeout = DEFAULT_NETWORK_TIMEOUT;
+	cfg->stuck_after = DEFAULT_STUCK_AFTER;
 	cfg->max_range_days = DEFAULT_MAX_RANGE_DAYS;
 	st.cfg = cfg;
 

@@ -13,6 +13,7 @@
 
 #include "chunk.h"
 #include "exitcode.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
@@ -214,6 +215,11 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
 		} else {
+			/* the hour is running and the job's heart beats, autocommitted */
+			if (r->run->job_id > 0 &&
+			    !ledger_hour_running(r->s->tgt, r->run->schema, r->run->job_id,
+						 p->cfg->name, hour_sql))
+				log_debug("could not mark hour %s running", hour_sql);
 			load_window(r->s->src, r->s->tgt, p, r->run, w, &res);
 		}
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
@@ -366,6 +372,7 @@ static void worker_loop(runner *r)
 {
 	int64_t worker_id;
 	work_item it;
+	heartbeat *hb;
 
 	if (!reconnect(r->s, r->spec, r->run->job_id, false) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
@@ -374,6 +381,9 @@ static void worker_loop(runner *r)
 	}
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
+	hb = heartbeat_new(r->s, r->spec->load.timeout, r->run->job_id);
+	r->run->progress = heartbeat_beat;
+	r->run->progress_ctx = hb;
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
 		hour_report *h = report_add_hour(r->rep);
 		char iso[24];
@@ -386,6 +396,9 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
+	r->run->progress = NULL;
+	r->run->progress_ctx = NULL;
+	heartbeat_free(hb);
 }
 
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,

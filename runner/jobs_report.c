@@ -24,7 +24,10 @@ static const char job_sql[] =
 	"        AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"
 	"                          WHERE d.datname = pg_catalog.current_database())"
 	"        AND l.classid = $1::int::oid AND l.objid::bigint = j.job_id AND l.objsubid = 2)"
-	"    THEN 'stale' ELSE j.status END AS shown"
+	"    THEN 'stale'"
+	"    WHEN j.status = 'running' AND j.heartbeat_at < now() - make_interval(secs => $5::int)"
+	"    THEN 'stuck' ELSE j.status END AS shown,"
+	"    extract(epoch FROM now() - j.heartbeat_at)::float8 AS silent"
 	"  FROM @S.jobs j"
 	"  WHERE $2::bigint IS NULL OR j.job_id = $2::bigint)"
 	" SELECT j.job_id, j.shown, j.command, j.range_start::text, j.range_end::text,"
@@ -34,7 +37,7 @@ static const char job_sql[] =
 	"  extract(epoch FROM coalesce(j.finished_at,"
 	"    CASE WHEN j.shown = 'stale' THEN j.heartbeat_at ELSE now() END) - j.started_at)::float8,"
 	"  j.host, j.pid, j.window_hours, j.retried_by, array_to_string(j.retry_of, ','),"
-	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected"
+	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected, j.silent"
 	" FROM j CROSS JOIN LATERAL ("
 	"  SELECT count(*) AS total,"
 	"    count(*) FILTER (WHERE x.status = 'succeeded') AS succeeded,"
@@ -42,7 +45,7 @@ static const char job_sql[] =
 	"    coalesce(sum(x.rows_read), 0) AS read, coalesce(sum(x.rows_loaded), 0) AS loaded,"
 	"    coalesce(sum(x.rows_rejected), 0) AS rejected"
 	"  FROM @S.job_hours x WHERE x.job_id = j.job_id) h"
-	" WHERE NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale')"
+	" WHERE NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale', 'stuck')"
 	" ORDER BY j.job_id DESC LIMIT $4::bigint";
 
 static const char hours_sql[] =
@@ -142,32 +145,34 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	j->rows_read = int64_or(v[17], 0);
 	j->rows_loaded = int64_or(v[18], 0);
 	j->rows_rejected = int64_or(v[19], 0);
+	j->heartbeat_age = v[20] ? strtod(v[20], NULL) : 0;
 	return true;
 }
 
 /* query_jobs: runs job_sql with job_id (0: any) */
 static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool failed_only,
-		       int64_t limit, jobs_ctx *x)
+		       int64_t limit, int stuck_after, jobs_ctx *x)
 {
-	char key[24], id[24], lim[24];
+	char key[24], id[24], lim[24], stuck[24];
 	char *sql = with_schema(job_sql, schema);
 	bool ok;
 
 	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	snprintf(stuck, sizeof(stuck), "%d", stuck_after);
 	const char *params[] = { key, job_id > 0 ? id : NULL, failed_only ? "t" : "f",
-				 limit > 0 ? lim : NULL };
-	ok = tgt_query(c, sql, 4, params, status_job_row, x);
+				 limit > 0 ? lim : NULL, stuck };
+	ok = tgt_query(c, sql, 5, params, status_job_row, x);
 	free(sql);
 	return ok;
 }
 
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
-		      status_job **jobs, int *n)
+		      int stuck_after, status_job **jobs, int *n)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, 0, failed_only, limit, &x);
+	bool ok = query_jobs(c, schema, 0, failed_only, limit, stuck_after, &x);
 
 	if (!ok) {
 		jobs_report_free(x.jobs, x.n);
@@ -179,11 +184,11 @@ bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t
 	return ok;
 }
 
-bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job *job,
-		     bool *found)
+bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, int stuck_after,
+		     status_job *job, bool *found)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, job_id, false, 0, &x);
+	bool ok = query_jobs(c, schema, job_id, false, 0, stuck_after, &x);
 
 	memset(job, 0, sizeof(*job));
 	*found = ok && x.n == 1;
@@ -194,6 +199,34 @@ bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job
 		jobs_report_free(x.jobs, x.n);
 	}
 	return ok;
+}
+
+bool jobs_report_health(tgt_conn *c, const char *schema, int stuck_after, strbuf *detail,
+			int *stuck, int *stale)
+{
+	status_job *jobs;
+	int n;
+
+	*stuck = *stale = 0;
+	if (!jobs_report_list(c, schema, true, 0, stuck_after, &jobs, &n))
+		return false;
+	for (int i = 0; i < n; i++) {
+		const status_job *j = &jobs[i];
+		bool is_stuck = strcmp(j->status, "stuck") == 0;
+
+		if (!is_stuck && (strcmp(j->status, "stale") != 0 || j->retried_by > 0))
+			continue;
+		if (is_stuck)
+			++*stuck;
+		else
+			++*stale;
+		if (detail)
+			sb_addf(detail, "%sjob %lld %s (%s:%d, last heartbeat %.0f s ago)",
+				detail->len ? "; " : "", (long long)j->job_id, j->status,
+				j->host ? j->host : "?", j->pid, j->heartbeat_age);
+	}
+	jobs_report_free(jobs, n);
+	return true;
 }
 
 static bool status_hour_row(void *ctx, int ncols, char **v)

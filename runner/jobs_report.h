@@ -5,7 +5,10 @@
  *
  * A job's status is the one recorded in etlre.jobs, except that a job
  * recorded as running whose job lock (ledger.h, LEDGER_JOB_LOCK) nobody holds
- * is reported as "stale": its process is gone. Hours of a job that is not
+ * is reported as "stale": its process is gone; one whose lock is held but
+ * whose heartbeat is older than stuck_after seconds is reported as "stuck":
+ * its process lives but its hours do not progress (README "Stuck and stale
+ * jobs"). Hours of a job that is not
  * running any more are never reported as running: such an hour was rolled
  * back when its process died, so it is reported as pending.
  */
@@ -34,7 +37,7 @@ typedef struct status_hour {
  * column is NULL. */
 typedef struct status_job {
 	int64_t job_id;
-	char status[16];   /* running, succeeded, failed, partial, interrupted, stale */
+	char status[16];   /* running, succeeded, failed, partial, interrupted, stale, stuck */
 	char *command;
 	char *start_date, *end_date;   /* YYYY-MM-DD */
 	char **tables;
@@ -49,6 +52,7 @@ typedef struct status_job {
 	int64_t hours_total, hours_succeeded, hours_failed;
 	int64_t hours_pending;          /* not finished: pending or running */
 	int64_t rows_read, rows_loaded, rows_rejected;
+	double heartbeat_age;           /* seconds since the job's last heartbeat */
 	int64_t retried_by;             /* 0: none */
 	int64_t *retry_of;              /* the jobs this one retried */
 	int nretry_of;
@@ -63,14 +67,20 @@ bool jobs_report_begin(tgt_conn *c) MUSTCHECK;
 void jobs_report_end(tgt_conn *c);
 
 /* jobs_report_list: the jobs, newest first, at most limit of them (0: all);
- * with failed_only only those failed, partial, interrupted or stale. *jobs is
+ * with failed_only only those failed, partial, interrupted, stale or stuck
+ * (stuck: no heartbeat for stuck_after seconds). *jobs is
  * new (NULL when none); free with jobs_report_free. Logs failures. */
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
-		      status_job **jobs, int *n) MUSTCHECK;
+		      int stuck_after, status_job **jobs, int *n) MUSTCHECK;
+/* jobs_report_health: *stuck and *stale get the number of stuck jobs and of
+ * stale jobs not retried yet; with detail, one "job N stuck (host:pid, last
+ * heartbeat S s ago)" per job is appended to it. Logs failures. */
+bool jobs_report_health(tgt_conn *c, const char *schema, int stuck_after, strbuf *detail,
+			int *stuck, int *stale) MUSTCHECK;
 /* jobs_report_get: the job job_id into *job, or *found = false when there is
  * no such job. Release with status_job_release. Logs failures. */
-bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job *job,
-		     bool *found) MUSTCHECK;
+bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, int stuck_after,
+		     status_job *job, bool *found) MUSTCHECK;
 /* jobs_report_hours: fills job->hours with the job's hours by table then
  * hour, with failed_only those that did not succeed. Logs failures. */
 bool jobs_report_hours(tgt_conn *c, const char *schema, status_job *job,

@@ -61,6 +61,11 @@ static const metric_family families[] = {
 	  offsetof(metrics_set, duration_seconds), KIND_DOUBLE },
 	{ "etlre_finished_timestamp_seconds", "Unix time at which the command ended.",
 	  SCOPE_COMMAND, offsetof(metrics_set, finished_at), KIND_DOUBLE },
+	{ "etlre_jobs_stuck", "Jobs whose process lives but whose heartbeat is older than [etlre] "
+	  "stuck_after (status, check).", SCOPE_COMMAND, offsetof(metrics_set, jobs_stuck),
+	  KIND_INT },
+	{ "etlre_jobs_stale", "Jobs recorded as running whose process is gone, not retried yet "
+	  "(status, check).", SCOPE_COMMAND, offsetof(metrics_set, jobs_stale), KIND_INT },
 	{ "etlre_exit_status", "Exit status of the command: 0 done, 1 hours failed, 2 usage or "
 	  "configuration, 3 verify found differences, 4 unreachable, 130/143 interrupted.",
 	  SCOPE_COMMAND, offsetof(metrics_set, exit_status), KIND_INT },
@@ -75,6 +80,8 @@ void metrics_set_init(metrics_set *m, const char *command)
 	m->duration_seconds = -1;
 	m->finished_at = -1;
 	m->exit_status = -1;
+	m->jobs_stuck = -1;
+	m->jobs_stale = -1;
 }
 
 void metrics_set_release(metrics_set *m)
@@ -426,6 +433,14 @@ void metrics_record_last_success(const char *table, double unix_seconds)
 {
 	if (proc.begun)
 		metrics_set_last_success(&proc.set, table, unix_seconds);
+}
+
+void metrics_record_job_health(int stuck, int stale)
+{
+	if (proc.begun) {
+		proc.set.jobs_stuck = stuck;
+		proc.set.jobs_stale = stale;
+	}
 }
 
 bool metrics_end(int exit_status)

@@ -43,6 +43,7 @@ typedef struct metrics_set {
 	double duration_seconds; /* these three: -1 while unknown, not written */
 	double finished_at;      /* unix seconds */
 	int exit_status;
+	int jobs_stuck, jobs_stale; /* -1 unless status or check counted them */
 	metrics_table *tables;  /* in the order first recorded */
 	int ntables, cap;
 } metrics_set;
@@ -96,6 +97,9 @@ bool metrics_wanted(void);
 void metrics_record_run(const run_report *r);
 void metrics_record_verify(const verify_result *r);
 void metrics_record_last_success(const char *table, double unix_seconds);
+/* metrics_record_job_health: jobs seen stuck, and stale (not retried), by
+ * status or check */
+void metrics_record_job_health(int stuck, int stale);
 /* metrics_end: when wanted, records the exit status and duration and writes
  * the file; frees the metrics. False (logged) when the file cannot be
  * written. */

@@ -74,11 +74,16 @@ static bool connect_source(session *s, int statement_timeout)
 	return s->src != NULL;
 }
 
-static bool connect_target(session *s, int statement_timeout)
+tgt_conn *session_open_target(const session *s, int statement_timeout)
 {
 	tgt_options to = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone,
 			   io_timeout(s, statement_timeout) };
-	s->tgt = tgt_connect(s->cfg.target_url, &to);
+	return tgt_connect(s->cfg.target_url, &to);
+}
+
+static bool connect_target(session *s, int statement_timeout)
+{
+	s->tgt = session_open_target(s, statement_timeout);
 	return s->tgt != NULL;
 }
 

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# A frozen server or a dead network never hangs etlre: each server is frozen
+# with SIGSTOP in the middle of an hour and in the middle of a COPY, and a TCP
+# proxy (socat) between etlre and each server stops forwarding (frozen the
+# same way). Each run must end in bounded time with class timeout and the
+# documented exit status, leave no hour half loaded, and after the thaw
+# `etlre retry` must complete the job with nothing lost or doubled.
+#
+# These tests freeze servers, so they run their own pair (the ports given
+# plus 10, their own data dir) and leave the shared ones alone. Whatever
+# happens, the EXIT trap thaws what was frozen and stops the proxies.
+export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 10 ))}
+export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 10 ))}
+export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/frozen"
+export ETLRE_DEV_MARIADB_BUFFER_POOL=${ETLRE_DEV_MARIADB_BUFFER_POOL:-128M}
+mkdir -p "$ETLRE_DEV_DB_DIR" && exec 8>"$ETLRE_DEV_DB_DIR.lock" && flock 8
+. "$(dirname "$0")/lib.sh"
+
+FROZEN=""   # pids stopped with SIGSTOP, to thaw
+PROXIES=""  # socat process groups
+thaw_all() {
+	[ -n "$FROZEN" ] && kill -CONT $FROZEN 2>/dev/null
+	FROZEN=""
+	for g in $PROXIES; do kill -CONT -- "-$g" 2>/dev/null; kill -TERM -- "-$g" 2>/dev/null; done
+	PROXIES=""
+}
+trap 'thaw_all; bash "$ROOT/scripts/dev-db.sh" stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+
+export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$ETLRE_DEV_MARIADB_PORT/ivr"
+export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$ETLRE_DEV_PG_PORT/analytics"
+# a small network limit keeps the test short (the urls come from the environment)
+write_conf() {
+	conf_header > "$CONF"
+	cat >> "$CONF" <<CONF
+connect_timeout = 2
+network_timeout = 5
+[table calls_bench]
+source = calls_bench
+target = analytics.calls_bench
+time_column = start_time
+key = call_id
+CONF
+}
+DAY=2025-06-01
+ROWS=${ETLRE_FROZEN_ROWS:-120000}
+
+pg "DROP SCHEMA IF EXISTS etlre CASCADE" >/dev/null 2>&1
+psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null 2>&1 &&
+	bash "$ROOT/scripts/gen-calls.sh" "$ROWS" 1 "$DAY" >/dev/null && write_conf && etlre init >/dev/null
+check "servers up, $ROWS rows generated" test $? -eq 0
+my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr -N -B -e "$1"; }
+# the target takes COPY rows slowly (10 ms every 500 rows), so that a COPY
+# lasts long enough to be caught in the middle
+pg "CREATE OR REPLACE FUNCTION analytics.t72_slow() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF NEW.call_id % 500 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END\$\$;
+    DROP TRIGGER IF EXISTS t72_slow ON analytics.calls_bench;
+    CREATE TRIGGER t72_slow BEFORE INSERT ON analytics.calls_bench
+    FOR EACH ROW EXECUTE FUNCTION analytics.t72_slow()" >/dev/null
+
+src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench WHERE DATE(start_time) = '$DAY' GROUP BY 1 ORDER BY 1"; }
+tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench WHERE start_time::date = '$DAY' GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
+# whole_hours_only: every target hour is empty or equals its source hour
+whole_hours_only() {
+	local src; src=$(src_counts)
+	tgt_counts | while IFS=$'\t' read -r h n s; do
+		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
+	done
+}
+no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
+target_equals_source() { [ "$(tgt_counts)" = "$(src_counts)" ]; }
+wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
+hours_done() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = (SELECT max(job_id) FROM etlre.jobs) AND status = 'succeeded'"; }
+at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
+copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
+last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
+reset_target() { pg "TRUNCATE analytics.calls_bench" >/dev/null; }
+
+# freeze_mariadb / freeze_pg: SIGSTOP the whole server (every process of it)
+freeze_mariadb() { FROZEN="$FROZEN $(cat "$ETLRE_DEV_DB_DIR/mariadb/mariadbd.pid")"; kill -STOP $FROZEN; }
+freeze_pg() {
+	local pm; pm=$(head -1 "$ETLRE_DEV_DB_DIR/pg/data/postmaster.pid")
+	FROZEN="$FROZEN $pm $(pgrep -P "$pm" | tr '\n' ' ')"
+	kill -STOP $FROZEN
+}
+# start_proxy PORT TO_PORT: a socat TCP proxy in its own process group
+start_proxy() {
+	setsid socat TCP-LISTEN:"$1",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"$2" 2>/dev/null &
+	local p=$!
+	PROXIES="$PROXIES $p"
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+freeze_proxies() { for g in $PROXIES; do kill -STOP -- "-$g"; done; }
+
+# start_run ARGS: etlre in the background (a watchdog kills it after 180 s:
+# a hang fails the test instead of stalling it), through the proxies when
+# RUN_SOURCE_URL / RUN_TARGET_URL say so
+start_run() {
+	ETLRE_SOURCE_URL=${RUN_SOURCE_URL:-$ETLRE_SOURCE_URL} ETLRE_TARGET_URL=${RUN_TARGET_URL:-$ETLRE_TARGET_URL} \
+		timeout -s KILL 180 "$ETLRE" --config "$CONF" --log-format json process --date $DAY "$@" \
+		>"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+}
+# end_run: waits for the run; RC, and SECS since the freeze
+end_run() {
+	wait $pid; RC=$?
+	SECS=$(awk -v a="$T_FREEZE" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	echo "# ended ${SECS}s after the freeze, exit $RC"
+}
+froze() { T_FREEZE=$(date +%s.%N); }
+within() { awk -v s="$SECS" -v max="$1" 'BEGIN { exit !(s <= max) }'; }
+failed_class() { pg "SELECT string_agg(DISTINCT error_class, ',') FROM etlre.job_hours WHERE job_id = $1 AND status = 'failed'"; }
+# after_thaw NAME JOB: no hour half loaded; retry completes; nothing lost or doubled
+after_thaw() {
+	check "$1: no hour partly loaded" whole_hours_only
+	run_etlre retry --job-id "$2"
+	is "$RC" 0 "$1: retry after the thaw exits 0"
+	check "$1 + retry: target equals source hour by hour" target_equals_source
+	check "$1 + retry: no duplicates" no_duplicates
+}
+
+# --- MariaDB frozen in the middle of an hour, --timeout 2: the hour fails
+# within --timeout + 5 s (+ slack for a loaded machine), class timeout, exit 1
+reset_target
+start_run --timeout 2 --retries 0 --max-failures 1
+wait_for at_least_hours 2
+freeze_mariadb; froze
+end_run
+job=$(last_job)
+is "$RC" 1 "MariaDB frozen mid-hour: exit 1"
+check "MariaDB frozen mid-hour: the run ended within --timeout + 5 s (+ 10 s slack), not ${SECS}s" within 17
+like "$(cat "$TMP/err")" '"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s' \
+	"MariaDB frozen mid-hour: the hour failed with class timeout, no answer for 7 s"
+is "$(failed_class "$job")" timeout "MariaDB frozen mid-hour: recorded as timeout in etlre.job_hours"
+thaw_all
+after_thaw "MariaDB frozen mid-hour" "$job"
+
+# --- MariaDB frozen for a while: the timeout is retried as a transient failure
+reset_target
+start_run --timeout 2 --retries 4 --retry-wait 2
+wait_for at_least_hours 2
+freeze_mariadb; froze
+sleep 9
+thaw_all
+end_run
+is "$RC" 0 "MariaDB frozen 9 s: the run completes after retries"
+like "$(cat "$TMP/err")" '"event":"hour_retry".*"error_class":"timeout"' \
+	"MariaDB frozen 9 s: the timeout was retried"
+check "MariaDB frozen 9 s: target equals source" target_equals_source
+check "MariaDB frozen 9 s: no duplicates" no_duplicates
+
+# --- MariaDB frozen in the middle of a COPY, no --timeout: network_timeout
+# (5 s) bounds the wait for the next row; retries cannot reconnect: exit 4
+reset_target
+start_run --batch-mode daily --retries 1 --retry-wait 1
+check "MariaDB frozen mid-COPY: a COPY is in progress" wait_for copy_running
+freeze_mariadb; froze
+end_run
+job=$(last_job)
+is "$RC" 4 "MariaDB frozen mid-COPY: exit 4 (the source stays unreachable)"
+check "MariaDB frozen mid-COPY: ended within network_timeout + retries (30 s), not ${SECS}s" within 30
+like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
+	"MariaDB frozen mid-COPY: the hour failed with class timeout"
+thaw_all
+is "$(tgt_counts)" "" "MariaDB frozen mid-COPY: the target is as before (the day rolled back)"
+after_thaw "MariaDB frozen mid-COPY" "$job"
+
+# --- PostgreSQL frozen in the middle of an hour, --timeout 2; the target
+# cannot record anything while frozen: exit 4, the job is left stale
+reset_target
+start_run --timeout 2 --retries 0
+wait_for at_least_hours 2
+freeze_pg; froze
+end_run
+is "$RC" 4 "PostgreSQL frozen mid-hour: exit 4"
+check "PostgreSQL frozen mid-hour: ended within --timeout + 5 s + reconnects (30 s), not ${SECS}s" within 30
+like "$(cat "$TMP/err")" '"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s' \
+	"PostgreSQL frozen mid-hour: the hour failed with class timeout"
+thaw_all
+job=$(last_job)
+wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+after_thaw "PostgreSQL frozen mid-hour" "$job"
+
+# --- PostgreSQL frozen in the middle of a COPY, no --timeout
+reset_target
+start_run --batch-mode daily --retries 0
+check "PostgreSQL frozen mid-COPY: a COPY is in progress" wait_for copy_running
+freeze_pg; froze
+end_run
+is "$RC" 4 "PostgreSQL frozen mid-COPY: exit 4"
+check "PostgreSQL frozen mid-COPY: ended within network_timeout + reconnects (30 s), not ${SECS}s" within 30
+like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
+	"PostgreSQL frozen mid-COPY: the COPY failed with class timeout"
+thaw_all
+job=$(last_job)
+wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+is "$(tgt_counts)" "" "PostgreSQL frozen mid-COPY: the target is as before (the day rolled back)"
+after_thaw "PostgreSQL frozen mid-COPY" "$job"
+
+# --- a dead network: a proxy that stops forwarding, in front of each server
+MY_PROXY=$((ETLRE_DEV_MARIADB_PORT + 1000)) PG_PROXY=$((ETLRE_DEV_PG_PORT + 1000))
+for side in MariaDB PostgreSQL; do
+	reset_target
+	thaw_all
+	if [ $side = MariaDB ]; then
+		start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+		RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/ivr" RUN_TARGET_URL=
+	else
+		start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
+		RUN_SOURCE_URL= RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/analytics"
+	fi
+	check "dead network to $side: the proxy is up" test $? -eq 0
+	start_run --batch-mode daily --retries 1 --retry-wait 1
+	check "dead network to $side: a COPY is in progress" wait_for copy_running
+	freeze_proxies; froze
+	end_run
+	job=$(last_job)
+	is "$RC" 4 "dead network to $side: exit 4 (the server stays unreachable)"
+	check "dead network to $side: ended within network_timeout + retries (40 s), not ${SECS}s" within 40
+	like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
+		"dead network to $side: the hour failed with class timeout"
+	thaw_all
+	RUN_SOURCE_URL= RUN_TARGET_URL=
+	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+	is "$(tgt_counts)" "" "dead network to $side: the target is as before"
+	after_thaw "dead network to $side" "$job"
+done
+done_testing
