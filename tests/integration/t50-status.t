@@ -78,7 +78,7 @@ is "$RC" 0 "status --json exits 0"
 check "--json: stdout is one JSON document" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; json.load(sys.stdin)"' sh "$OUT"
 is "$(printf '%s' "$OUT" | jsonq '[x["job_id"] for x in j["jobs"]]')" "[$part_job, $ok_job]" "--json: jobs newest first"
 is "$(printf '%s' "$OUT" | jsonq 'sorted(j["jobs"][0].keys())')" \
-   "['batch_mode', 'command', 'end_date', 'finished_at', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
+   "['batch_mode', 'command', 'end_date', 'finished_at', 'heartbeat_age_seconds', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
    "--json: a job has its fields"
 is "$(printf '%s' "$OUT" | jsonq '[(x["status"], x["command"], x["start_date"], x["end_date"], x["tables"], x["hours_total"], x["hours_succeeded"], x["hours_failed"], x["hours_pending"], x["rows_loaded"], x["retried_by"], x["retry_of"]) for x in j["jobs"]]')" \
    "[('partial', 'process', '2025-11-02', '2025-11-02', ['calls'], 24, 20, 4, 0, $rows_part, None, None), ('succeeded', 'process', '2025-11-01', '2025-11-01', ['calls'], 24, 24, 0, 0, $rows_ok, None, None)]" \

@@ -33,7 +33,8 @@ write_conf() {
 	conf_header > "$CONF"
 	cat >> "$CONF" <<CONF
 connect_timeout = 2
-network_timeout = 5
+network_timeout = ${NET:-5}
+stuck_after = ${STUCK:-900}
 [table calls_bench]
 source = calls_bench
 target = analytics.calls_bench
@@ -123,7 +124,7 @@ after_thaw() {
 # within --timeout + 5 s (+ slack for a loaded machine), class timeout, exit 1
 reset_target
 start_run --timeout 2 --retries 0 --max-failures 1
-wait_for at_least_hours 2
+check "MariaDB frozen mid-hour: an hour is loading" wait_for copy_running
 freeze_mariadb; froze
 end_run
 job=$(last_job)
@@ -138,7 +139,7 @@ after_thaw "MariaDB frozen mid-hour" "$job"
 # --- MariaDB frozen for a while: the timeout is retried as a transient failure
 reset_target
 start_run --timeout 2 --retries 4 --retry-wait 2
-wait_for at_least_hours 2
+wait_for copy_running
 freeze_mariadb; froze
 sleep 9
 thaw_all
@@ -169,7 +170,7 @@ after_thaw "MariaDB frozen mid-COPY" "$job"
 # cannot record anything while frozen: exit 4, the job is left stale
 reset_target
 start_run --timeout 2 --retries 0
-wait_for at_least_hours 2
+check "PostgreSQL frozen mid-hour: an hour is loading" wait_for copy_running
 freeze_pg; froze
 end_run
 is "$RC" 4 "PostgreSQL frozen mid-hour: exit 4"
@@ -225,4 +226,38 @@ for side in MariaDB PostgreSQL; do
 	is "$(tgt_counts)" "" "dead network to $side: the target is as before"
 	after_thaw "dead network to $side" "$job"
 done
+
+# --- stuck and stale jobs: a worker whose network to MariaDB died waits
+# (network_timeout 30 s here) without a heartbeat: stuck after stuck_after
+# (3 s here); killed with -9, its job is stale; both until retried
+NET=30 STUCK=3 write_conf
+reset_target
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/ivr" RUN_TARGET_URL=
+start_run --batch-mode daily --retries 0
+RUN_SOURCE_URL=
+check "stuck: a COPY is in progress" wait_for copy_running
+freeze_proxies
+sleep 8
+job=$(last_job)
+run_etlre status --limit 1
+like "$OUT" "^ *$job +stuck .*no heartbeat for [0-9.]+s" "stuck: status shows the job stuck, with the heartbeat's age"
+run_etlre check --metrics-file "$TMP/check.prom"
+is "$RC" 1 "stuck: check exits 1"
+like "$OUT" "FAIL +jobs +1 stuck, 0 stale: job $job stuck \\(" "stuck: check names the stuck job"
+like "$(cat "$TMP/check.prom")" 'etlre_jobs_stuck\{command="check"\} 1' "stuck: etlre_jobs_stuck 1 in the metrics file"
+kill -9 "$(pgrep -P $pid)"; wait $pid 2>/dev/null
+thaw_all
+wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+run_etlre status --limit 1
+like "$OUT" "^ *$job +stale " "stale: after kill -9, status shows the job stale"
+run_etlre check --metrics-file "$TMP/check.prom"
+is "$RC" 1 "stale: check exits 1"
+like "$OUT" "FAIL +jobs +0 stuck, 1 stale: job $job stale" "stale: check names the stale job"
+like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 1' "stale: etlre_jobs_stale 1 in the metrics file"
+NET= STUCK= write_conf
+after_thaw "killed while stuck" "$job"
+run_etlre check --metrics-file "$TMP/check.prom"
+is "$RC" 0 "once retried, the stale job no longer fails check"
+like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_jobs_stale 0 after the retry"
 done_testing
