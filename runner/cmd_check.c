@@ -344,9 +344,9 @@ int cmd_check(int argc, char **argv)
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
 		"  table NAME       the source and target tables and every configured column\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
+		"  freshness NAME   the table's last successful load, no older than --max-age\n"
 		"  jobs             no job stuck (alive, no heartbeat for [etlre] stuck_after,\n"
-		"                   default 900 s) or stale (its process gone, not retried)\n"
-		"  freshness NAME   the table's last successful load, no older than --max-age\n\n"
+		"                   default 900 s) or stale (its process gone, not retried)\n\n"
 		"Exit status: 0 healthy, 1 some check failed, 4 the source or the target cannot\n"
 		"be reached, 2 usage or configuration error.\n\n"
 		"Examples:\n"
@@ -382,8 +382,8 @@ int cmd_check(int argc, char **argv)
 		add(&l, "ledger", NULL, CHECK_SKIPPED, xstrdup("not checked: the target cannot be reached"));
 	check_tables(&s, &l);
 	check_rejects_dir(&s, &l);
-	check_jobs(&s, ledger_ok, &l);
 	check_freshness(&s, &o, ledger_ok, &l);
+	check_jobs(&s, ledger_ok, &l);
 
 	for (int i = 0; i < l.n; i++)
 		failed += l.items[i].state == CHECK_FAIL;
