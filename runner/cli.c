@@ -13,7 +13,9 @@
 
 #include "exitcode.h"
 #include "progress.h"
+#include "log.h"
 #include "metrics.h"
+#include "signals.h"
 
 /* --version: argp_program_version_hook in version.c */
 const char *argp_program_bug_address = NULL;
@@ -263,6 +265,9 @@ int cli_main(int argc, char **argv)
 			argv[t.command_index]);
 		rc = EXIT_CODE_USAGE;
 	}
+	if (signals_max_runtime_reached())
+		log_warn("stopped: --max-runtime was reached; the hour in progress was rolled back "
+			 "and what was left stays pending for etlre retry");
 	/* a metrics file that cannot be written is logged; the run's own status stands */
 	metrics_end(rc);
 	return rc;

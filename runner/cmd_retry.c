@@ -16,6 +16,7 @@
 #include "load_options.h"
 #include "log.h"
 #include "session.h"
+#include "signals.h"
 
 typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
@@ -25,7 +26,7 @@ typedef struct retry_opts {
 } retry_opts;
 
 /* the load options retry takes; the others are the job's own */
-#define RETRY_LOAD_OPTIONS (LOPT_SKIP_INVALID | LOPT_MAX_REJECTS | LOPT_JOBS)
+#define RETRY_LOAD_OPTIONS (LOPT_SKIP_INVALID | LOPT_MAX_REJECTS | LOPT_JOBS | LOPT_MAX_RUNTIME)
 
 enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON };
 
@@ -186,6 +187,7 @@ int cmd_retry(int argc, char **argv)
 	int64_t job_id;
 
 	cli_parse_command(&argp, argc, argv, "retry", &o);
+	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */
 	rc = session_open(&s, &(session_needs){ .ledger = true });
