@@ -139,6 +139,7 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], j["hours_pendi
 
 # a session holding the job's lock makes it running again, with its hour running
 job_lock=$(awk '$1 == "#define" && $2 == "LEDGER_JOB_LOCK" {print $3}' "$ROOT/runner/ledger.h")
+pg "UPDATE etlre.jobs SET heartbeat_at = now() WHERE job_id = $ghost" >/dev/null
 psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT pg_advisory_lock($job_lock, $ghost); SELECT pg_sleep(4)" >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 50); do
@@ -151,6 +152,10 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], [h["status"] f
 run_etlre status --failed
 like "$OUT" "^ +job" "--failed still answers"
 check "--failed leaves the running job out" sh -c '! printf "%s\n" "$1" | awk "{print \$1}" | grep -qx "$2"' sh "$OUT" "$ghost"
+# its lock held but its heartbeat older than [etlre] stuck_after (900 s): stuck
+pg "UPDATE etlre.jobs SET heartbeat_at = now() - interval '20 minutes' WHERE job_id = $ghost" >/dev/null
+run_etlre status --failed
+like "$OUT" "^ +$ghost +stuck .* no heartbeat for 20m0[0-9]s" "a live job without a heartbeat for 20 minutes is stuck, in --failed"
 wait "$holder"
 run_etlre status --limit 1
 like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^ +$ghost +stale " "once the lock is released the job is stale again"

@@ -34,7 +34,8 @@ like "$(line target)" '^ok +target +connected to etl@127\.0\.0\.1:[0-9]+/analyti
 like "$(line ledger)" "^ok +ledger +etlre's tables in schema 'etlre' at version 2" "ledger ok, with its version"
 like "$(line 'table calls')" '^ok +table calls +calls -> analytics\.calls: 11 column\(s\), key call_id, time column start_time' "table ok, with its columns"
 like "$(line 'freshness calls')" '^ok +freshness calls +last load [0-9T:Z-]+, [0-9]+s ago' "freshness ok, with the last load"
-like "$OUT" '^healthy: 5 check\(s\) ok' "the last line says healthy"
+like "$(line jobs)" '^ok +jobs +no job stuck \(no heartbeat for 900 s\) or stale' "jobs ok: none stuck or stale"
+like "$OUT" '^healthy: 6 check\(s\) ok' "the last line says healthy"
 is "$ERR" "" "nothing on stderr"
 
 # ---- --json
@@ -42,7 +43,7 @@ run_etlre check --max-age 2d --json
 is "$RC" 0 "--json: exit 0"
 is "$(printf '%s' "$OUT" | head -c 1)" "{" "--json prints only JSON on stdout"
 is "$(json_get 'j["status"], j["max_age_seconds"], [(c["check"], c["table"], c["status"]) for c in j["checks"]]')" \
-	"healthy 172800 [('source', None, 'ok'), ('target', None, 'ok'), ('ledger', None, 'ok'), ('table', 'calls', 'ok'), ('freshness', 'calls', 'ok')]" \
+	"healthy 172800 [('source', None, 'ok'), ('target', None, 'ok'), ('ledger', None, 'ok'), ('table', 'calls', 'ok'), ('freshness', 'calls', 'ok'), ('jobs', None, 'ok')]" \
 	"json: status, --max-age in seconds, every check"
 is "$(json_get '" ".join(sorted(j["checks"][4].keys()))')" "age_seconds check detail last_load status table" "json: the fields of a freshness check"
 is "$(json_get 'j["checks"][4]["last_load"] == "'"$(pg "SELECT to_char(max(loaded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM etlre.loaded_hours")"'", 0 <= j["checks"][4]["age_seconds"] < 600')" \
@@ -92,7 +93,7 @@ pg "SET client_min_messages = warning; DROP SCHEMA etlre CASCADE"
 run_etlre check --json
 is "$RC" 1 "etlre's tables missing: exit 1"
 is "$(json_get '[(c["check"], c["status"]) for c in j["checks"] if c["status"] != "ok"], j["checks"][2]["detail"]')" \
-	"[('ledger', 'fail')] etlre's tables are missing in schema 'etlre': run 'etlre init'" "json: the ledger fails, the rest is ok"
+	"[('ledger', 'fail'), ('jobs', 'skipped')] etlre's tables are missing in schema 'etlre': run 'etlre init'" "json: the ledger fails, the rest is ok"
 run_etlre check --max-age 1d
 is "$RC" 1 "etlre's tables missing with --max-age: exit 1"
 like "$(line 'freshness calls')" '^skip +freshness calls +not checked' "freshness is skipped"
@@ -161,7 +162,7 @@ is "$(printf '%s\n%s' "$OUT" "$ERR" | grep -c 's3cret-pw')" 0 "the password appe
 OUT=$(ETLRE_TARGET_URL="postgresql://etl:s3cret-pw@127.0.0.1:1/nosuch?connect_timeout=2" "$ETLRE" --config "$CONF" check --json 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
 is "$RC" 4 "target unreachable: exit 4"
 is "$(json_get 'j["status"], [(c["check"], c["status"]) for c in j["checks"]]')" \
-	"unreachable [('source', 'ok'), ('target', 'fail'), ('ledger', 'skipped'), ('table', 'skipped'), ('freshness', 'ok')]" \
+	"unreachable [('source', 'ok'), ('target', 'fail'), ('ledger', 'skipped'), ('table', 'skipped'), ('freshness', 'ok'), ('jobs', 'skipped')]" \
 	"json: unreachable; the target fails, what needs it is skipped"
 is "$(printf '%s\n%s' "$OUT" "$ERR" | grep -c 's3cret-pw')" 0 "the password appears nowhere"
 

@@ -7,10 +7,10 @@
 # `etlre retry` must complete the job with nothing lost or doubled.
 #
 # These tests freeze servers, so they run their own pair (the ports given
-# plus 10, their own data dir) and leave the shared ones alone. Whatever
+# plus 20, their own data dir; t70's pair is at plus 10) and leave the shared ones alone. Whatever
 # happens, the EXIT trap thaws what was frozen and stops the proxies.
-export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 10 ))}
-export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 10 ))}
+export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 20 ))}
+export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 20 ))}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/frozen"
 export ETLRE_DEV_MARIADB_BUFFER_POOL=${ETLRE_DEV_MARIADB_BUFFER_POOL:-128M}
 mkdir -p "$ETLRE_DEV_DB_DIR" && exec 8>"$ETLRE_DEV_DB_DIR.lock" && flock 8
