@@ -104,3 +104,17 @@ run_etlre() {
 	OUT=$(etlre "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
 }
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; exit $?; }
+
+# calls_bench (scripts/gen-calls.sh) per hour, "HH count sum(call_id)", on each
+# side; the fault tests compare them hour by hour
+bench_src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench GROUP BY 1 ORDER BY 1"; }
+bench_tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
+# bench_whole_hours_only: every target hour is empty or equals its source hour
+bench_whole_hours_only() {
+	local src; src=$(bench_src_counts)
+	bench_tgt_counts | while IFS=$'\t' read -r h n s; do
+		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
+	done
+}
+bench_no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
+bench_equal() { [ "$(bench_tgt_counts)" = "$(bench_src_counts)" ]; }

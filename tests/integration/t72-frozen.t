@@ -58,17 +58,6 @@ pg "CREATE OR REPLACE FUNCTION analytics.t72_slow() RETURNS trigger LANGUAGE plp
     CREATE TRIGGER t72_slow BEFORE INSERT ON analytics.calls_bench
     FOR EACH ROW EXECUTE FUNCTION analytics.t72_slow()" >/dev/null
 
-src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench WHERE DATE(start_time) = '$DAY' GROUP BY 1 ORDER BY 1"; }
-tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench WHERE start_time::date = '$DAY' GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
-# whole_hours_only: every target hour is empty or equals its source hour
-whole_hours_only() {
-	local src; src=$(src_counts)
-	tgt_counts | while IFS=$'\t' read -r h n s; do
-		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
-	done
-}
-no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
-target_equals_source() { [ "$(tgt_counts)" = "$(src_counts)" ]; }
 wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 hours_done() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = (SELECT max(job_id) FROM etlre.jobs) AND status = 'succeeded'"; }
 at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
@@ -113,28 +102,66 @@ within() { awk -v s="$SECS" -v max="$1" 'BEGIN { exit !(s <= max) }'; }
 failed_class() { pg "SELECT string_agg(DISTINCT error_class, ',') FROM etlre.job_hours WHERE job_id = $1 AND status = 'failed'"; }
 # after_thaw NAME JOB: no hour half loaded; retry completes; nothing lost or doubled
 after_thaw() {
-	check "$1: no hour partly loaded" whole_hours_only
+	check "$1: no hour partly loaded" bench_whole_hours_only
 	run_etlre retry --job-id "$2"
 	is "$RC" 0 "$1: retry after the thaw exits 0"
-	check "$1 + retry: target equals source hour by hour" target_equals_source
-	check "$1 + retry: no duplicates" no_duplicates
+	check "$1 + retry: target equals source hour by hour" bench_equal
+	check "$1 + retry: no duplicates" bench_no_duplicates
 }
 
-# --- MariaDB frozen in the middle of an hour, --timeout 2: the hour fails
-# within --timeout + 5 s (+ slack for a loaded machine), class timeout, exit 1
-reset_target
-start_run --timeout 2 --retries 0 --max-failures 1
-check "MariaDB frozen mid-hour: an hour is loading" wait_for copy_running
-freeze_mariadb; froze
-end_run
-job=$(last_job)
-is "$RC" 1 "MariaDB frozen mid-hour: exit 1"
-check "MariaDB frozen mid-hour: the run ended within --timeout + 5 s (+ 10 s slack), not ${SECS}s" within 17
-like "$(cat "$TMP/err")" '"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s' \
-	"MariaDB frozen mid-hour: the hour failed with class timeout, no answer for 7 s"
-is "$(failed_class "$job")" timeout "MariaDB frozen mid-hour: recorded as timeout in etlre.job_hours"
-thaw_all
-after_thaw "MariaDB frozen mid-hour" "$job"
+# frozen_run NAME FREEZE RC MAX PATTERN ARGS...: process ARGS, frozen by
+# FREEZE (freeze_mariadb, freeze_pg, freeze_proxies) while a COPY runs: it must
+# exit RC within MAX s, its log matching PATTERN; then, thawed, no hour is half
+# loaded (a daily batch: the target is as before) and retry completes the job
+frozen_run() {
+	local name=$1 freeze=$2 rc=$3 max=$4 pattern=$5 job
+	shift 5
+	reset_target
+	start_run "$@"
+	check "$name: an hour is loading" wait_for copy_running
+	$freeze; froze
+	end_run
+	job=$(last_job)
+	is "$RC" "$rc" "$name: exit $rc"
+	check "$name: ended within $max s, not ${SECS}s" within "$max"
+	like "$(cat "$TMP/err")" "$pattern" "$name: the hour failed with class timeout"
+	thaw_all
+	RUN_SOURCE_URL= RUN_TARGET_URL=
+	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+	case " $* " in *" daily "*)
+		is "$(bench_tgt_counts)" "" "$name: the target is as before (the day rolled back)" ;;
+	esac
+	FAILED_CLASS=$(failed_class "$job")
+	after_thaw "$name" "$job"
+}
+HOUR_TIMEOUT_7='"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s'
+TIMEOUT_5='"error_class":"timeout".*no answer from the server for 5 s'
+
+# MariaDB frozen in the middle of an hour, --timeout 2: the hour fails within
+# --timeout + 5 s (+ 10 s slack for a loaded machine), class timeout, exit 1
+frozen_run "MariaDB frozen mid-hour" freeze_mariadb 1 17 "$HOUR_TIMEOUT_7" \
+	--timeout 2 --retries 0 --max-failures 1
+is "$FAILED_CLASS" timeout "MariaDB frozen mid-hour: recorded as timeout in etlre.job_hours"
+# MariaDB frozen in the middle of a COPY, no --timeout: network_timeout (5 s)
+# bounds the wait for the next row; the retry cannot reconnect: exit 4
+frozen_run "MariaDB frozen mid-COPY" freeze_mariadb 4 30 "$TIMEOUT_5" \
+	--batch-mode daily --retries 1 --retry-wait 1
+# PostgreSQL frozen: the target cannot record anything while frozen, so the
+# job is left stale for retry; exit 4
+frozen_run "PostgreSQL frozen mid-hour" freeze_pg 4 30 "$HOUR_TIMEOUT_7" --timeout 2 --retries 0
+frozen_run "PostgreSQL frozen mid-COPY" freeze_pg 4 30 "$TIMEOUT_5" --batch-mode daily --retries 0
+# a dead network: a proxy that stops forwarding, in front of each server
+MY_PROXY=$((ETLRE_DEV_MARIADB_PORT + 1000)) PG_PROXY=$((ETLRE_DEV_PG_PORT + 1000))
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+check "the proxy to MariaDB is up" test $? -eq 0
+RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/ivr"
+frozen_run "dead network to MariaDB" freeze_proxies 4 40 "$TIMEOUT_5" \
+	--batch-mode daily --retries 1 --retry-wait 1
+start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
+check "the proxy to PostgreSQL is up" test $? -eq 0
+RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/analytics"
+frozen_run "dead network to PostgreSQL" freeze_proxies 4 40 "$TIMEOUT_5" \
+	--batch-mode daily --retries 1 --retry-wait 1
 
 # --- MariaDB frozen for a while: the timeout is retried as a transient failure
 reset_target
@@ -147,85 +174,8 @@ end_run
 is "$RC" 0 "MariaDB frozen 9 s: the run completes after retries"
 like "$(cat "$TMP/err")" '"event":"hour_retry".*"error_class":"timeout"' \
 	"MariaDB frozen 9 s: the timeout was retried"
-check "MariaDB frozen 9 s: target equals source" target_equals_source
-check "MariaDB frozen 9 s: no duplicates" no_duplicates
-
-# --- MariaDB frozen in the middle of a COPY, no --timeout: network_timeout
-# (5 s) bounds the wait for the next row; retries cannot reconnect: exit 4
-reset_target
-start_run --batch-mode daily --retries 1 --retry-wait 1
-check "MariaDB frozen mid-COPY: a COPY is in progress" wait_for copy_running
-freeze_mariadb; froze
-end_run
-job=$(last_job)
-is "$RC" 4 "MariaDB frozen mid-COPY: exit 4 (the source stays unreachable)"
-check "MariaDB frozen mid-COPY: ended within network_timeout + retries (30 s), not ${SECS}s" within 30
-like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
-	"MariaDB frozen mid-COPY: the hour failed with class timeout"
-thaw_all
-is "$(tgt_counts)" "" "MariaDB frozen mid-COPY: the target is as before (the day rolled back)"
-after_thaw "MariaDB frozen mid-COPY" "$job"
-
-# --- PostgreSQL frozen in the middle of an hour, --timeout 2; the target
-# cannot record anything while frozen: exit 4, the job is left stale
-reset_target
-start_run --timeout 2 --retries 0
-check "PostgreSQL frozen mid-hour: an hour is loading" wait_for copy_running
-freeze_pg; froze
-end_run
-is "$RC" 4 "PostgreSQL frozen mid-hour: exit 4"
-check "PostgreSQL frozen mid-hour: ended within --timeout + 5 s + reconnects (30 s), not ${SECS}s" within 30
-like "$(cat "$TMP/err")" '"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s' \
-	"PostgreSQL frozen mid-hour: the hour failed with class timeout"
-thaw_all
-job=$(last_job)
-wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
-after_thaw "PostgreSQL frozen mid-hour" "$job"
-
-# --- PostgreSQL frozen in the middle of a COPY, no --timeout
-reset_target
-start_run --batch-mode daily --retries 0
-check "PostgreSQL frozen mid-COPY: a COPY is in progress" wait_for copy_running
-freeze_pg; froze
-end_run
-is "$RC" 4 "PostgreSQL frozen mid-COPY: exit 4"
-check "PostgreSQL frozen mid-COPY: ended within network_timeout + reconnects (30 s), not ${SECS}s" within 30
-like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
-	"PostgreSQL frozen mid-COPY: the COPY failed with class timeout"
-thaw_all
-job=$(last_job)
-wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
-is "$(tgt_counts)" "" "PostgreSQL frozen mid-COPY: the target is as before (the day rolled back)"
-after_thaw "PostgreSQL frozen mid-COPY" "$job"
-
-# --- a dead network: a proxy that stops forwarding, in front of each server
-MY_PROXY=$((ETLRE_DEV_MARIADB_PORT + 1000)) PG_PROXY=$((ETLRE_DEV_PG_PORT + 1000))
-for side in MariaDB PostgreSQL; do
-	reset_target
-	thaw_all
-	if [ $side = MariaDB ]; then
-		start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
-		RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/ivr" RUN_TARGET_URL=
-	else
-		start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
-		RUN_SOURCE_URL= RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/analytics"
-	fi
-	check "dead network to $side: the proxy is up" test $? -eq 0
-	start_run --batch-mode daily --retries 1 --retry-wait 1
-	check "dead network to $side: a COPY is in progress" wait_for copy_running
-	freeze_proxies; froze
-	end_run
-	job=$(last_job)
-	is "$RC" 4 "dead network to $side: exit 4 (the server stays unreachable)"
-	check "dead network to $side: ended within network_timeout + retries (40 s), not ${SECS}s" within 40
-	like "$(cat "$TMP/err")" '"error_class":"timeout".*no answer from the server for 5 s' \
-		"dead network to $side: the hour failed with class timeout"
-	thaw_all
-	RUN_SOURCE_URL= RUN_TARGET_URL=
-	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
-	is "$(tgt_counts)" "" "dead network to $side: the target is as before"
-	after_thaw "dead network to $side" "$job"
-done
+check "MariaDB frozen 9 s: target equals source" bench_equal
+check "MariaDB frozen 9 s: no duplicates" bench_no_duplicates
 
 # --- stuck and stale jobs: a worker whose network to MariaDB died waits
 # (network_timeout 30 s here) without a heartbeat: stuck after stuck_after
