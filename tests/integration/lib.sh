@@ -118,3 +118,18 @@ bench_whole_hours_only() {
 }
 bench_no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
 bench_equal() { [ "$(bench_tgt_counts)" = "$(bench_src_counts)" ]; }
+# bench_table_conf: the [table calls_bench] section of a test's config
+bench_table_conf() {
+	printf '%s\n' '[table calls_bench]' 'source = calls_bench' 'target = analytics.calls_bench' \
+		'time_column = start_time' 'key = call_id'
+}
+# bench_slow_target N: the target takes calls_bench rows slowly, 10 ms every N
+# rows (by call_id), so that an hour or a COPY lasts long enough to be caught
+# in the middle however fast the machine is
+bench_slow_target() {
+	pg "CREATE OR REPLACE FUNCTION analytics.bench_slow() RETURNS trigger LANGUAGE plpgsql AS
+	    \$\$BEGIN IF NEW.call_id % $1 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END\$\$;
+	    DROP TRIGGER IF EXISTS bench_slow ON analytics.calls_bench;
+	    CREATE TRIGGER bench_slow BEFORE INSERT ON analytics.calls_bench
+	    FOR EACH ROW EXECUTE FUNCTION analytics.bench_slow()" >/dev/null 2>&1
+}

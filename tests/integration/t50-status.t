@@ -139,8 +139,9 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], j["hours_pendi
 
 # a session holding the job's lock makes it running again, with its hour running
 job_lock=$(awk '$1 == "#define" && $2 == "LEDGER_JOB_LOCK" {print $3}' "$ROOT/runner/ledger.h")
+# (a fresh heartbeat: an old one would make it stuck, below)
 pg "UPDATE etlre.jobs SET heartbeat_at = now() WHERE job_id = $ghost" >/dev/null
-psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT pg_advisory_lock($job_lock, $ghost); SELECT pg_sleep(4)" >/dev/null 2>&1 &
+PGAPPNAME=t50-holder psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT pg_advisory_lock($job_lock, $ghost); SELECT pg_sleep(60)" >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 50); do
 	[ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $ghost AND objsubid = 2 AND granted")" = 1 ] && break
@@ -156,6 +157,9 @@ check "--failed leaves the running job out" sh -c '! printf "%s\n" "$1" | awk "{
 pg "UPDATE etlre.jobs SET heartbeat_at = now() - interval '20 minutes' WHERE job_id = $ghost" >/dev/null
 run_etlre status --failed
 like "$OUT" "^ +$ghost +stuck .* no heartbeat for 20m0[0-9]s" "a live job without a heartbeat for 20 minutes is stuck, in --failed"
+# the heartbeat as it was (the snapshot below compares), and the lock released
+pg "UPDATE etlre.jobs SET heartbeat_at = started_at + interval '30 minutes' WHERE job_id = $ghost" >/dev/null
+pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't50-holder'" >/dev/null
 wait "$holder"
 run_etlre status --limit 1
 like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^ +$ghost +stale " "once the lock is released the job is stale again"

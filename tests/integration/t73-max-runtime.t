@@ -9,28 +9,9 @@ DAY=2025-06-01
 reset_databases
 ETLRE_GEN_DB=$MY_DB ETLRE_GEN_PG_URL=$ETLRE_TARGET_URL bash "$ROOT/scripts/gen-calls.sh" 48000 1 $DAY >/dev/null 2>&1
 check "48000 rows generated" test "$(my "SELECT COUNT(*) FROM calls_bench")" = 48000
-cat >> "$CONF" <<CONF
-[table calls_bench]
-source = calls_bench
-target = analytics.calls_bench
-time_column = start_time
-key = call_id
-CONF
-# 2000 rows an hour, 10 ms every 100 rows: at least 0.2 s an hour
-pg "CREATE OR REPLACE FUNCTION analytics.t73_slow() RETURNS trigger LANGUAGE plpgsql AS
-    \$\$BEGIN IF NEW.call_id % 100 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END\$\$;
-    CREATE TRIGGER t73_slow BEFORE INSERT ON analytics.calls_bench
-    FOR EACH ROW EXECUTE FUNCTION analytics.t73_slow()" >/dev/null
+bench_table_conf >> "$CONF"
+bench_slow_target 100  # 2000 rows an hour: at least 0.2 s an hour
 
-src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench GROUP BY 1 ORDER BY 1"; }
-tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
-whole_hours_only() {
-	local src; src=$(src_counts)
-	tgt_counts | while IFS=$'\t' read -r h n s; do
-		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
-	done
-}
-no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
 last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
 hours_in() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $1 AND status = '$2'"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -47,19 +28,19 @@ is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $job")" interrupted "the 
 check "some hours loaded before the limit" test "$(hours_in "$job" succeeded)" -gt 0
 check "the others stay pending" test "$(hours_in "$job" pending)" -gt 0
 is "$(( $(hours_in "$job" succeeded) + $(hours_in "$job" pending) ))" 24 "every hour is succeeded or pending, none failed or running"
-check "no hour partly loaded (the hour in progress rolled back)" whole_hours_only
-is "$(tgt_counts | wc -l)" "$(hours_in "$job" succeeded)" "the target holds exactly the succeeded hours"
+check "no hour partly loaded (the hour in progress rolled back)" bench_whole_hours_only
+is "$(bench_tgt_counts | wc -l)" "$(hours_in "$job" succeeded)" "the target holds exactly the succeeded hours"
 
 # --- retry continues the job, and may be bounded too
 run_etlre retry --job-id "$job" --max-runtime 1s
 retry1=$(last_job)
 is "$RC" 143 "retry --max-runtime 1s: exit 143"
 is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $retry1")" interrupted "the retry job is interrupted"
-check "no hour partly loaded after the retry's stop" whole_hours_only
+check "no hour partly loaded after the retry's stop" bench_whole_hours_only
 run_etlre retry --job-id "$retry1"
 is "$RC" 0 "retry of the retry: exit 0"
-is "$(tgt_counts)" "$(src_counts)" "after the retries the target equals the source hour by hour"
-check "no duplicates" no_duplicates
+is "$(bench_tgt_counts)" "$(bench_src_counts)" "after the retries the target equals the source hour by hour"
+check "no duplicates" bench_no_duplicates
 
 # --- --jobs 2: the parent passes the stop to its workers
 pg "TRUNCATE analytics.calls_bench" >/dev/null
@@ -67,10 +48,10 @@ run_etlre process --date $DAY --table calls_bench --jobs 2 --max-runtime 2s
 job=$(last_job)
 is "$RC" 143 "--jobs 2 --max-runtime 2s: exit 143"
 is "$(hours_in "$job" running)" 0 "--jobs 2: no hour left running"
-check "--jobs 2: no hour partly loaded" whole_hours_only
+check "--jobs 2: no hour partly loaded" bench_whole_hours_only
 run_etlre retry --job-id "$job"
 is "$RC" 0 "--jobs 2: retry completes the job"
-is "$(tgt_counts)" "$(src_counts)" "--jobs 2 + retry: target equals source"
+is "$(bench_tgt_counts)" "$(bench_src_counts)" "--jobs 2 + retry: target equals source"
 
 # --- work: a worker that joined a job leaves when its time is up
 pg "TRUNCATE analytics.calls_bench" >/dev/null
@@ -81,8 +62,8 @@ run_etlre work --job-id "$job" --max-runtime 1s
 is "$RC" 143 "work --max-runtime 1s: exit 143"
 wait $starter; src=$?
 is "$src" 0 "the job's starter finishes the hours the worker left"
-is "$(tgt_counts)" "$(src_counts)" "work stopped + starter: target equals source"
-check "no duplicates" no_duplicates
+is "$(bench_tgt_counts)" "$(bench_src_counts)" "work stopped + starter: target equals source"
+check "no duplicates" bench_no_duplicates
 
 # --- verify: accepted, and a generous limit changes nothing
 run_etlre verify --date $DAY --table calls_bench --max-runtime 1h
