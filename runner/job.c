@@ -235,6 +235,14 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	}
 	if (res.status == WINDOW_FAILED && !res.error)
 		res.error = xstrdup("failed");
+	/* load_window records its failures; one that never ran (a server could
+	 * not be reached) is recorded here, or the hour would stay running under
+	 * this live worker and the job would wait for it forever */
+	if (res.status == WINDOW_FAILED && r->unreachable && !r->spec->load.dry_run &&
+	    tgt_alive(r->s->tgt) &&
+	    !ledger_hour_failed(r->s->tgt, r->run->schema, r->run->job_id, p->cfg->name, hour_sql,
+				err_class_name(res.cls), res.error, res.seconds))
+		log_warn("could not record the failure of hour %s in etlre's tables", hour_sql);
 
 	tr->hours++;
 	tr->seconds += res.seconds;
