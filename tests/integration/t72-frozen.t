@@ -33,14 +33,10 @@ write_conf() {
 	conf_header > "$CONF"
 	cat >> "$CONF" <<CONF
 connect_timeout = 2
-network_timeout = ${NET:-5}
+network_timeout = ${NET:-6}
 stuck_after = ${STUCK:-900}
-[table calls_bench]
-source = calls_bench
-target = analytics.calls_bench
-time_column = start_time
-key = call_id
 CONF
+	bench_table_conf >> "$CONF"
 }
 DAY=2025-06-01
 ROWS=${ETLRE_FROZEN_ROWS:-120000}
@@ -50,17 +46,13 @@ psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analyti
 	bash "$ROOT/scripts/gen-calls.sh" "$ROWS" 1 "$DAY" >/dev/null && write_conf && etlre init >/dev/null
 check "servers up, $ROWS rows generated" test $? -eq 0
 my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr -N -B -e "$1"; }
-# the target takes COPY rows slowly (10 ms every 500 rows), so that a COPY
-# lasts long enough to be caught in the middle
-pg "CREATE OR REPLACE FUNCTION analytics.t72_slow() RETURNS trigger LANGUAGE plpgsql AS
-    \$\$BEGIN IF NEW.call_id % 500 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END\$\$;
-    DROP TRIGGER IF EXISTS t72_slow ON analytics.calls_bench;
-    CREATE TRIGGER t72_slow BEFORE INSERT ON analytics.calls_bench
-    FOR EACH ROW EXECUTE FUNCTION analytics.t72_slow()" >/dev/null
+# the target takes COPY rows slowly (10 ms every 200 rows: 0.25 s an hour,
+# 6 s a day), so that a COPY lasts long enough to be caught in the middle
+bench_slow_target 200
+# a psql of the test that meets a frozen server fails instead of waiting
+export PGCONNECT_TIMEOUT=10
 
 wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
-hours_done() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = (SELECT max(job_id) FROM etlre.jobs) AND status = 'succeeded'"; }
-at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
 copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
 last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
 reset_target() { pg "TRUNCATE analytics.calls_bench" >/dev/null; }
@@ -121,12 +113,12 @@ frozen_run() {
 	check "$name: an hour is loading" wait_for copy_running
 	$freeze; froze
 	end_run
-	job=$(last_job)
 	is "$RC" "$rc" "$name: exit $rc"
 	check "$name: ended within $max s, not ${SECS}s" within "$max"
 	like "$(cat "$TMP/err")" "$pattern" "$name: the hour failed with class timeout"
 	thaw_all
 	RUN_SOURCE_URL= RUN_TARGET_URL=
+	job=$(last_job)
 	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
 	case " $* " in *" daily "*)
 		is "$(bench_tgt_counts)" "" "$name: the target is as before (the day rolled back)" ;;
@@ -135,32 +127,32 @@ frozen_run() {
 	after_thaw "$name" "$job"
 }
 HOUR_TIMEOUT_7='"event":"hour_failed".*"error_class":"timeout".*no answer from the server for 7 s'
-TIMEOUT_5='"error_class":"timeout".*no answer from the server for 5 s'
+TIMEOUT_6='"error_class":"timeout".*no answer from the server for 6 s'
 
 # MariaDB frozen in the middle of an hour, --timeout 2: the hour fails within
 # --timeout + 5 s (+ 10 s slack for a loaded machine), class timeout, exit 1
 frozen_run "MariaDB frozen mid-hour" freeze_mariadb 1 17 "$HOUR_TIMEOUT_7" \
 	--timeout 2 --retries 0 --max-failures 1
 is "$FAILED_CLASS" timeout "MariaDB frozen mid-hour: recorded as timeout in etlre.job_hours"
-# MariaDB frozen in the middle of a COPY, no --timeout: network_timeout (5 s)
+# MariaDB frozen in the middle of a COPY, no --timeout: network_timeout (6 s)
 # bounds the wait for the next row; the retry cannot reconnect: exit 4
-frozen_run "MariaDB frozen mid-COPY" freeze_mariadb 4 30 "$TIMEOUT_5" \
+frozen_run "MariaDB frozen mid-COPY" freeze_mariadb 4 30 "$TIMEOUT_6" \
 	--batch-mode daily --retries 1 --retry-wait 1
 # PostgreSQL frozen: the target cannot record anything while frozen, so the
 # job is left stale for retry; exit 4
 frozen_run "PostgreSQL frozen mid-hour" freeze_pg 4 30 "$HOUR_TIMEOUT_7" --timeout 2 --retries 0
-frozen_run "PostgreSQL frozen mid-COPY" freeze_pg 4 30 "$TIMEOUT_5" --batch-mode daily --retries 0
+frozen_run "PostgreSQL frozen mid-COPY" freeze_pg 4 30 "$TIMEOUT_6" --batch-mode daily --retries 0
 # a dead network: a proxy that stops forwarding, in front of each server
 MY_PROXY=$((ETLRE_DEV_MARIADB_PORT + 1000)) PG_PROXY=$((ETLRE_DEV_PG_PORT + 1000))
 start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
 check "the proxy to MariaDB is up" test $? -eq 0
 RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/ivr"
-frozen_run "dead network to MariaDB" freeze_proxies 4 40 "$TIMEOUT_5" \
+frozen_run "dead network to MariaDB" freeze_proxies 4 40 "$TIMEOUT_6" \
 	--batch-mode daily --retries 1 --retry-wait 1
 start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
 check "the proxy to PostgreSQL is up" test $? -eq 0
 RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/analytics"
-frozen_run "dead network to PostgreSQL" freeze_proxies 4 40 "$TIMEOUT_5" \
+frozen_run "dead network to PostgreSQL" freeze_proxies 4 40 "$TIMEOUT_6" \
 	--batch-mode daily --retries 1 --retry-wait 1
 
 # --- MariaDB frozen for a while: the timeout is retried as a transient failure
