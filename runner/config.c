@@ -60,13 +60,14 @@ static bool set_rejects_dir(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->cfg->rejects_dir, st, k, v);
 }
-/* set_seconds: *dst = v, a whole number of seconds from 1 to max */
-static bool set_seconds(parse_state *st, const char *k, const char *v, int *dst, int max)
+/* set_count: *dst = v, a whole number of units from 1 to max */
+static bool set_count(parse_state *st, const char *k, const char *v, int *dst, int max,
+		      const char *units)
 {
 	int64_t n;
 	if (!str_to_int64(v, &n) || n < 1 || n > max) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-%d), not '%s'",
-			 k, max, v);
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of %s (1-%d), not '%s'",
+			 k, units, max, v);
 		return false;
 	}
 	*dst = (int)n;
@@ -74,26 +75,19 @@ static bool set_seconds(parse_state *st, const char *k, const char *v, int *dst,
 }
 static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
 {
-	return set_seconds(st, k, v, &st->cfg->connect_timeout, 3600);
+	return set_count(st, k, v, &st->cfg->connect_timeout, 3600, "seconds");
 }
 static bool set_network_timeout(parse_state *st, const char *k, const char *v)
 {
-	return set_seconds(st, k, v, &st->cfg->network_timeout, MAX_NETWORK_TIMEOUT);
+	return set_count(st, k, v, &st->cfg->network_timeout, MAX_NETWORK_TIMEOUT, "seconds");
 }
 static bool set_stuck_after(parse_state *st, const char *k, const char *v)
 {
-	return set_seconds(st, k, v, &st->cfg->stuck_after, MAX_STUCK_AFTER);
+	return set_count(st, k, v, &st->cfg->stuck_after, MAX_STUCK_AFTER, "seconds");
 }
 static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
-	int64_t n;
-	if (!str_to_int64(v, &n) || n < 1 || n > MAX_MAX_RANGE_DAYS) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of days (1-%d), not '%s'",
-			 k, MAX_MAX_RANGE_DAYS, v);
-		return false;
-	}
-	st->cfg->max_range_days = (int)n;
-	return true;
+	return set_count(st, k, v, &st->cfg->max_range_days, MAX_MAX_RANGE_DAYS, "days");
 }
 static bool set_t_source(parse_state *st, const char *k, const char *v)
 {
