@@ -186,7 +186,7 @@ static void cut_off(tgt_conn *c, const char *what)
 
 /* wait_socket: waits until the socket is readable (or writable, when
  * for_write) or deadline (now_monotonic() seconds) passes; false when it
- * passed (the connection is then cut off) or poll failed */
+ * passed or poll failed (the connection is then cut off) */
 static bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
 {
 	struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN | (for_write ? POLLOUT : 0) };
@@ -205,7 +205,10 @@ static bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char
 		if (n > 0)
 			return true;
 		if (n < 0 && errno != EINTR) {
-			log_error("target %s: poll: %s", c->describe, strerror(errno));
+			/* no wait is left to libpq, whose own waits have no limit */
+			cut_off(c, what);
+			c->err.cls = ERRCLASS_CONNECTION;
+			snprintf(c->err.message, sizeof(c->err.message), "poll: %s", strerror(errno));
 			return false;
 		}
 	}
