@@ -39,15 +39,15 @@ CONF
 	bench_table_conf >> "$CONF"
 }
 DAY=2025-06-01
-ROWS=${ETLRE_FROZEN_ROWS:-120000}
+ROWS=${ETLRE_FROZEN_ROWS:-72000}
 
 pg "DROP SCHEMA IF EXISTS etlre CASCADE" >/dev/null 2>&1
 psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null 2>&1 &&
 	bash "$ROOT/scripts/gen-calls.sh" "$ROWS" 1 "$DAY" >/dev/null && write_conf && etlre init >/dev/null
 check "servers up, $ROWS rows generated" test $? -eq 0
 my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr -N -B -e "$1"; }
-# the target takes COPY rows slowly (10 ms every 200 rows: 0.25 s an hour,
-# 6 s a day), so that a COPY lasts long enough to be caught in the middle
+# the target takes COPY rows slowly (10 ms every 200 rows: 0.15 s an hour,
+# 3.6 s a day), so that a COPY lasts long enough to be caught in the middle
 bench_slow_target 200
 # a psql of the test that meets a frozen server fails instead of waiting
 export PGCONNECT_TIMEOUT=10
