@@ -13,6 +13,7 @@
 
 #include "chunk.h"
 #include "exitcode.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
@@ -170,13 +171,14 @@ static void backoff_sleep(double base, int attempt)
 	}
 }
 
-/* reconnect: replaces dead connections, and takes the job lock again on a new
- * target connection */
-static bool reconnect(session *s, const job_spec *spec, int64_t job_id)
+/* reconnect: replaces dead connections (the target's only, unless
+ * need_source), and takes the job lock again on a new target connection */
+static bool reconnect(session *s, const job_spec *spec, int64_t job_id, bool need_source)
 {
 	tgt_conn *before = s->tgt;
 
-	if (!session_reconnect(s, spec->load.timeout))
+	if (!(need_source ? session_reconnect(s, spec->load.timeout)
+			  : session_reconnect_target(s, spec->load.timeout)))
 		return false;
 	if (job_id > 0 && s->tgt != before && !ledger_job_lock(s->tgt, job_id))
 		return false;
@@ -192,7 +194,8 @@ typedef struct runner {
 	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
-	bool checked; /* claim_next has just checked both connections */
+	bool checked;           /* claim_next has just checked the target */
+	bool unreachable;       /* the last attempt to reach a server failed */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -209,15 +212,22 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	for (int attempt = 1;; attempt++) {
 		window_result_release(&res);
 		memset(&res, 0, sizeof(res));
-		/* the first attempt goes straight on after claim_next's check (a
-		 * connection lost since fails it, and the retry reconnects) */
-		bool checked = attempt == 1 && r->checked;
+		/* the first attempt goes straight on after claim_next's check of
+		 * the target when a source connection is open (a connection lost
+		 * since fails it, and the retry reconnects) */
+		bool checked = attempt == 1 && r->checked && r->s->src;
 		r->checked = false;
-		if (!checked && !reconnect(r->s, r->spec, r->run->job_id)) {
+		r->unreachable = !checked && !reconnect(r->s, r->spec, r->run->job_id, true);
+		if (r->unreachable) {
 			res.status = WINDOW_FAILED;
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
 		} else {
+			/* the hour is running and the job's heart beats, autocommitted */
+			if (r->run->job_id > 0 &&
+			    !ledger_hour_running(r->s->tgt, r->run->schema, r->run->job_id,
+						 p->cfg->name, hour_sql))
+				log_debug("could not mark hour %s running", hour_sql);
 			load_window(r->s->src, r->s->tgt, p, r->run, w, &res);
 		}
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
@@ -233,6 +243,14 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	}
 	if (res.status == WINDOW_FAILED && !res.error)
 		res.error = xstrdup("failed");
+	/* load_window records its failures; one that never ran (a server could
+	 * not be reached) is recorded here, or the hour would stay running under
+	 * this live worker and the job would wait for it forever */
+	if (res.status == WINDOW_FAILED && r->unreachable && !r->spec->load.dry_run &&
+	    tgt_alive(r->s->tgt) &&
+	    !ledger_hour_failed(r->s->tgt, r->run->schema, r->run->job_id, p->cfg->name, hour_sql,
+				err_class_name(res.cls), res.error, res.seconds))
+		log_warn("could not record the failure of hour %s in etlre's tables", hour_sql);
 
 	tr->hours++;
 	tr->seconds += res.seconds;
@@ -311,7 +329,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 	int wh;
 
 	for (int attempt = 1;; attempt++) {
-		if (reconnect(r->s, r->spec, r->run->job_id) &&
+		if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 		    (r->spec->load.max_rejects < 0 ||
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
@@ -322,6 +340,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 		}
 		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
+			r->unreachable = !signals_caught();
 			return false;
 		}
 		backoff_sleep(r->spec->load.retry_wait, attempt);
@@ -360,7 +379,7 @@ static void show_job_progress(runner *r)
 
 	if (!progress_active())
 		return;
-	if (reconnect(r->s, r->spec, r->run->job_id) &&
+	if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 	    ledger_job_progress(r->s->tgt, r->run->schema, r->run->job_id, &done, &rows))
 		progress_update(done, rows, NULL, NULL);
 }
@@ -375,7 +394,9 @@ static bool settle_first(runner *r, settle_job *job, const work_item *it)
 	int n;
 	bool mine;
 
-	if (signals_caught() ||
+	/* claim_next checked only the target: a worker's first hour may have no
+	 * source connection yet */
+	if (signals_caught() || (!r->s->src && !reconnect(r->s, r->spec, r->run->job_id, true)) ||
 	    !settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], it->plan, job,
 			  (window){ it->hour, it->window_hours }, &hours, &n)) {
 		r->checked = false; /* the load checks the connections again */
@@ -404,8 +425,9 @@ static void worker_loop(runner *r)
 	int64_t worker_id;
 	settle_job job;
 	work_item it;
+	heartbeat *hb;
 
-	if (!reconnect(r->s, r->spec, r->run->job_id) ||
+	if (!reconnect(r->s, r->spec, r->run->job_id, false) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
 		return;
@@ -413,6 +435,9 @@ static void worker_loop(runner *r)
 	settle_job_init(&job, r->run->schema, r->run->job_id, worker_id, r->nplans);
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
+	hb = heartbeat_new(r->s, r->spec->load.timeout, r->run->job_id);
+	r->run->progress = heartbeat_beat;
+	r->run->progress_ctx = hb;
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
 		hour_report *h;
 		char iso[24];
@@ -428,6 +453,9 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
+	r->run->progress = NULL;
+	r->run->progress_ctx = NULL;
+	heartbeat_free(hb);
 	settle_job_release(&job);
 }
 
@@ -495,6 +523,17 @@ static bool report_row(void *ctx, int ncols, char **v)
 	}
 	tr->after_day_failed += atoi(v[10]);
 	return true;
+}
+
+/* read_back_failed: the summary falls back on what this process did (local,
+ * whose contents move into rep) */
+static void read_back_failed(run_report *rep, run_report *local, int64_t job_id)
+{
+	log_warn("could not read the job's hours back: the summary shows this process only");
+	report_release(rep);
+	*rep = *local;
+	rep->job_id = job_id;
+	memset(local, 0, sizeof(*local));
 }
 
 /* log_job_finished: one line with the job's totals */
@@ -707,7 +746,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */
 	for (int64_t live = 1, rej; !sig && live > 0; sig = signals_caught()) {
-		if (!reconnect(s, spec, run.job_id) ||
+		if (!reconnect(s, spec, run.job_id, false) ||
 		    !ledger_job_counts(s->tgt, s->cfg.schema, run.job_id, &rej, &live))
 			break;
 		if (live > 0) {
@@ -718,19 +757,18 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	progress_end();
 
-	if (!reconnect(s, spec, run.job_id) ||
-	    !ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
-			      &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		log_warn("could not read the job's hours back: the summary shows this process only");
-		report_release(&rep);
-		rep = local;
-		memset(&local, 0, sizeof(local));
+	if (!reconnect(s, spec, run.job_id, false)) {
+		r.unreachable = true;
+		read_back_failed(&rep, &local, run.job_id);
+	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
+				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
+		read_back_failed(&rep, &local, run.job_id);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
 	outcome = hours_outcome(&rep);
 	rep.status = sig ? "interrupted" : outcome;
-	if (!(reconnect(s, spec, run.job_id) &&
+	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
 	log_job_finished(&rep);
@@ -746,7 +784,9 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK
+		     : r.unreachable			 ? EXIT_CODE_UNREACHABLE
+							 : EXIT_CODE_FAILED;
 out:
 	if (run.rfile)
 		rejects_file_discard(run.rfile);
@@ -780,7 +820,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
 	report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
-	if (!sig && reconnect(s, spec, job_id) &&
+	if (!sig && reconnect(s, spec, job_id, false) &&
 	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
 	int rc = signals_exit_status();

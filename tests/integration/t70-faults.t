@@ -123,7 +123,7 @@ bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
 release_table
 wait $pid; RC=$?
 job=$(last_job)
-is "$RC" 1 "MariaDB gone: exit 1"
+is "$RC" 4 "MariaDB gone: exit 4 (the source still cannot be reached at the end)"
 is "$(pg "SELECT DISTINCT error_class FROM etlre.job_hours WHERE job_id = $job AND status = 'failed'")" connection "MariaDB gone: failed hours have class connection"
 check "MariaDB gone: the job stopped after 3 failures, leaving hours pending" \
 	test "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $job AND status = 'pending'")" -gt 0
