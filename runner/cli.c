@@ -152,12 +152,13 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "init", cmd_init, "create or upgrade etlre's own tables in the target" },
+	{ "init", cmd_init, "create etlre's tables; with --create-tables the missing targets" },
+	{ "ddl", cmd_ddl, "print the CREATE TABLE of each target, from the source's columns" },
 	{ "process", cmd_process, "extract, validate, load and count-check every hour of a range" },
 	{ "retry", cmd_retry, "rerun the hours of jobs that failed or never finished" },
 	{ "verify", cmd_verify, "compare source and target hour by hour, by counts or content" },
 	{ "status", cmd_status, "jobs and their hours, newest first" },
-	{ "check", cmd_check, "health: connections, etlre's tables, configured tables, freshness" },
+	{ "check", cmd_check, "health: connections and TLS, ledger, tables and grants, freshness" },
 	{ "work", cmd_work, "join a running job as one more worker, from any host" },
 };
 
@@ -177,7 +178,8 @@ static char *commands_doc(void)
 		     "  etlre process --start-date 2025-11-01 --end-date 2025-11-07 --skip-invalid\n"
 		     "  etlre process --date 2025-11-02 --dry-run --json\n"
 		     "\nExit status: 0 done, 1 some hours failed, 2 usage or configuration error,\n"
-		     "3 verify found differences, 4 source or target unreachable, 130/143 interrupted.\n");
+		     "3 verify found differences, 4 source or target unreachable (or its TLS\n"
+		     "refused: sslmode), 130/143 interrupted.\n");
 	return sb_detach(&sb);
 }
 

@@ -48,5 +48,6 @@ int cmd_status(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
 int cmd_work(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_ddl(int argc, char **argv);
 
 #endif

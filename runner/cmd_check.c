@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
+#include "privileges.h"
 #include "session.h"
 #include "triage.h"
 
@@ -69,12 +70,13 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED } check_state;
-static const char *const state_names[] = { "ok", "fail", "skipped" };
+/* CHECK_WARN: worth a look, not a failure (schema drift) */
+typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED, CHECK_WARN } check_state;
+static const char *const state_names[] = { "ok", "fail", "skipped", "warning" };
 
 /* One check and its outcome; the strings are owned. */
 typedef struct check_item {
-	const char *check;   /* source, target, ledger, table, rejects_dir, freshness */
+	const char *check;   /* source, target, ledger, table, drift, rejects_dir, freshness */
 	char *table;         /* table and freshness: the [table NAME]; else NULL */
 	check_state state;
 	char *detail;
@@ -156,7 +158,23 @@ static void check_ledger(session *s, check_list *l, bool *ok)
 	sb_release(&missing);
 }
 
-static void check_tables(session *s, check_list *l)
+/* table_detail: the detail of a table that checked ok (a new string): its
+ * columns, key and time column, and a warning when the key is not backed by
+ * a unique index of the target (plan_key_note) */
+static char *table_detail(const table_config *t, const table_plan *p)
+{
+	char *note = plan_key_note(p);
+	char *d = xasprintf("%s -> %s: %d column(s), key %s, time column %s%s%s", t->source,
+			    t->target, p->ncols, p->cols[p->key_idx[0]].name,
+			    p->cols[p->time_idx].name, note ? "; warning: " : "", note ? note : "");
+
+	free(note);
+	return d;
+}
+
+/* check_tables: each table on both sides, and with etlre's tables in place
+ * (ledger_ok) the target grants process needs for it */
+static void check_tables(session *s, check_list *l, bool ledger_ok)
 {
 	for (int i = 0; i < s->cfg.ntables; i++) {
 		table_config *t = &s->cfg.tables[i];
@@ -166,13 +184,13 @@ static void check_tables(session *s, check_list *l)
 		if (!s->src || !s->tgt)
 			add(l, "table", t->name, CHECK_SKIPPED,
 			    xstrdup("not checked: a server cannot be reached"));
-		else if (plan_build(s->src, s->tgt, t, &p))
-			add(l, "table", t->name, CHECK_OK,
-			    xasprintf("%s -> %s: %d column(s), key %s, time column %s", t->source,
-				      t->target, p.ncols, p.cols[p.key_idx[0]].name,
-				      p.cols[p.time_idx].name));
+		else if (plan_build(s->src, s->tgt, t, &p) &&
+			 (!ledger_ok || priv_check_target(s->tgt, s->cfg.schema, &p, 1, PRIV_WRITE)))
+			add(l, "table", t->name, CHECK_OK, table_detail(t, &p));
 		else
 			add(l, "table", t->name, CHECK_FAIL, xstrdup(log_last_error()));
+		if (p.drift)
+			add(l, "drift", t->name, CHECK_WARN, xstrdup(p.drift));
 		plan_release(&p);
 	}
 }
@@ -326,7 +344,8 @@ static void default_stuck_after(check_opts *o, const config *cfg)
 
 static void print_text(const check_list *l, int rc)
 {
-	int failed = 0;
+	static const char *const shown[] = { "ok", "FAIL", "skip", "warn" };
+	int failed = 0, warned = 0;
 
 	for (int i = 0; i < l->n; i++) {
 		const check_item *c = &l->items[i];
@@ -334,11 +353,13 @@ static void print_text(const check_list *l, int rc)
 
 		snprintf(name, sizeof(name), "%s%s%s", c->check, c->table ? " " : "",
 			 c->table ? c->table : "");
-		printf("%-4s  %-22s %s\n", c->state == CHECK_OK ? "ok" : c->state == CHECK_FAIL ? "FAIL" : "skip",
-		       name, c->detail);
+		printf("%-4s  %-22s %s\n", shown[c->state], name, c->detail);
 		failed += c->state == CHECK_FAIL;
+		warned += c->state == CHECK_WARN;
 	}
-	if (rc == EXIT_CODE_OK)
+	if (rc == EXIT_CODE_OK && warned)
+		printf("healthy: %d check(s) ok, %d warning(s)\n", l->n - warned, warned);
+	else if (rc == EXIT_CODE_OK)
 		printf("healthy: %d check(s) ok\n", l->n);
 	else
 		printf("%s: %d check(s) failed\n",
@@ -394,9 +415,12 @@ int cmd_check(int argc, char **argv)
 		check_options, parse_check, NULL,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
 		"Checks, one line each (ok, FAIL, or skip when an earlier failure prevents it):\n"
-		"  source, target   the connections\n"
+		"  source, target   the connections, with their TLS version and cipher\n"
+		"                   (or \"not encrypted\")\n"
 		"  ledger           etlre's tables exist at this etlre's version (etlre init)\n"
-		"  table NAME       the source and target tables and every configured column\n"
+		"  table NAME       the source and target tables and every configured column,\n"
+		"                   and the target grants process needs for them\n"
+		"  drift NAME       (warn) columns one side has and the other lacks\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
 		"  freshness NAME   the table's last successful load, no older than --max-age\n"
 		"  jobs             no job stuck (running, idle for longer than --stuck-after:\n"
@@ -426,18 +450,22 @@ int cmd_check(int argc, char **argv)
 	default_stuck_after(&o, &s.cfg);
 	rc = session_connect_all(&s, tgt_err, src_err, sizeof(tgt_err));
 	if (s.src)
-		add(&l, "source", NULL, CHECK_OK, xasprintf("connected to %s", src_describe(s.src)));
+		add(&l, "source", NULL, CHECK_OK,
+		    xasprintf("connected to %s (%s)", src_describe(s.src), src_tls(s.src)));
 	else
 		add(&l, "source", NULL, CHECK_FAIL, xstrdup(src_err));
-	if (s.tgt)
-		add(&l, "target", NULL, CHECK_OK, xasprintf("connected to %s", tgt_describe(s.tgt)));
-	else
+	if (s.tgt) {
+		char *tls = tgt_tls(s.tgt);
+		add(&l, "target", NULL, CHECK_OK,
+		    xasprintf("connected to %s (%s)", tgt_describe(s.tgt), tls));
+		free(tls);
+	} else
 		add(&l, "target", NULL, CHECK_FAIL, xstrdup(tgt_err));
 	if (s.tgt)
 		check_ledger(&s, &l, &ledger_ok);
 	else
 		add(&l, "ledger", NULL, CHECK_SKIPPED, xstrdup("not checked: the target cannot be reached"));
-	check_tables(&s, &l);
+	check_tables(&s, &l, ledger_ok);
 	check_rejects_dir(&s, &l);
 	check_freshness(&s, &o, ledger_ok, &l);
 	check_jobs(&s, &o, ledger_ok, &l);

@@ -1,42 +1,79 @@
 /*
- * cmd_init.c: `etlre init`: creates or upgrades etlre's own tables in the
- * target. Safe to run again.
+ * cmd_init.c: `etlre init [--create-tables]`: creates or upgrades etlre's
+ * own tables in the target; with --create-tables also the configured target
+ * tables that are missing, written from the source's columns (ddl.c, the
+ * statements `etlre ddl` prints). Safe to run again.
  */
 #include <stdio.h>
 
 #include "cli.h"
+#include "ddl.h"
 #include "exitcode.h"
 #include "ledger.h"
 #include "session.h"
 
+enum { OPT_CREATE_TABLES = 5100 };
+
+static const struct argp_option init_options[] = {
+	{ "create-tables", OPT_CREATE_TABLES, 0, 0,
+	  "also create the missing target tables (and schemas) from the source's columns, "
+	  "in one transaction", 1 },
+	{ 0 }
+};
+
 static error_t parse_init(int key, char *arg, struct argp_state *state)
 {
+	bool *create_tables = state->input;
+
 	(void)arg;
-	(void)state;
-	if (key == ARGP_KEY_ARG)
-		argp_error(state, "init takes no arguments");
-	return ARGP_ERR_UNKNOWN;
+	switch (key) {
+	case OPT_CREATE_TABLES: *create_tables = true; break;
+	case ARGP_KEY_ARG: argp_error(state, "init takes no arguments"); break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* create_tables: --create-tables, before etlre's own tables so that a
+ * configuration error writes nothing; the exit status, and what was done in
+ * report */
+static int create_tables(session *s, strbuf *report)
+{
+	bool config_error;
+
+	if (ddl_create_missing(s->src, s->tgt, &s->cfg, report, &config_error))
+		return EXIT_CODE_OK;
+	return config_error ? EXIT_CODE_USAGE : session_failure_status(s, EXIT_CODE_FAILED);
 }
 
 int cmd_init(int argc, char **argv)
 {
-	struct argp argp = { NULL, parse_init, NULL,
+	struct argp argp = { init_options, parse_init, NULL,
 			     "Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
 			     "target, in the schema named by [etlre] schema. Safe to run again.\v"
 			     "Creates the schema and the tables if missing, upgrades them in one\n"
 			     "transaction when this etlre is newer, and does nothing when they are\n"
-			     "current; concurrent runs are harmless.\n\n"
+			     "current; concurrent runs are harmless. --create-tables also creates the\n"
+			     "configured target tables that do not exist, as 'etlre ddl' prints them,\n"
+			     "in one transaction; existing tables are left alone.\n\n"
 			     "Exit status: 0 the tables are current, 1 creating or upgrading them\n"
-			     "failed, 2 usage or configuration error, 4 the target cannot be reached.\n\n"
+			     "failed, 2 usage or configuration error (nothing created), 4 a server\n"
+			     "cannot be reached.\n\n"
 			     "Examples:\n"
 			     "  etlre init\n"
+			     "  etlre init --create-tables\n"
 			     "  etlre init --config /etc/etlre/etlre.conf",
 			     global_argp_children, NULL, NULL };
 	session s;
+	strbuf report;
+	bool want_tables = false;
 	int rc, from = 0;
 
-	cli_parse_command(&argp, argc, argv, "init", NULL);
-	rc = session_open(&s, &(session_needs){ 0 });
+	cli_parse_command(&argp, argc, argv, "init", &want_tables);
+	sb_init(&report, 256);
+	rc = session_open(&s, &(session_needs){ .source = want_tables });
+	if (rc == 0 && want_tables)
+		rc = create_tables(&s, &report);
 	if (rc == 0) {
 		if (ledger_init(s.tgt, s.cfg.schema, &from)) {
 			if (from == LEDGER_VERSION)
@@ -49,6 +86,10 @@ int cmd_init(int argc, char **argv)
 			rc = session_failure_status(&s, EXIT_CODE_FAILED);
 		}
 	}
+	if (report.len)
+		fputs(report.buf, stdout);
+	fflush(stdout);
+	sb_release(&report);
 	session_close(&s);
 	return rc;
 }

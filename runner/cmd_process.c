@@ -83,7 +83,9 @@ int cmd_process(int argc, char **argv)
 		"Extract, validate, load and count-check every hour of a range of days.\v"
 		"Each hour is one target transaction: its rows are deleted, the source rows\n"
 		"are streamed in with COPY, counts are checked, and the hour is committed, so\n"
-		"a rerun gives the same result and a failure leaves the hour as it was.\n\n"
+		"a rerun gives the same result and a failure leaves the hour as it was. A row\n"
+		"whose time moved to another hour is removed from its old hour in the same\n"
+		"transaction (the summary's moved column).\n\n"
 		"Exit status: 0 every hour loaded (rows set aside by --skip-invalid included),\n"
 		"1 some hours failed or more rows were rejected than --max-rejects allows,\n"
 		"2 usage or configuration error (nothing read or written), 4 a server cannot\n"
@@ -105,7 +107,7 @@ int cmd_process(int argc, char **argv)
 	load_options *lo = &o.load.opts;
 	signals_max_runtime(lo->max_runtime);
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,
-			       .timeout = lo->timeout };
+			       .grants = PRIV_WRITE, .timeout = lo->timeout };
 	rc = session_open(&s, &need);
 	if (rc == 0)
 		rc = session_plans(&s, session_want_range, &o.range);
@@ -113,6 +115,12 @@ int cmd_process(int argc, char **argv)
 		goto out;
 	if (o.rejects_file && o.rejects_file[0] != '/' && s.cfg.rejects_dir)
 		rejects_path = xasprintf("%s/%s", s.cfg.rejects_dir, o.rejects_file);
+	for (int i = 0; i < s.nplans; i++) { /* a key without a unique index: say so first */
+		char *note = plan_key_note(&s.plans[i]);
+		if (note)
+			log_warn("[table %s] %s", s.plans[i].cfg->name, note);
+		free(note);
+	}
 
 	/* day by day; within a day table by table, hour by hour */
 	int64_t first = date_to_days(o.range.first), last = date_to_days(o.range.last);

@@ -200,9 +200,9 @@ static void print_hours(const status_job *j, bool failed_only)
 		int len = (int)strlen(j->hours[i].table);
 		w = len > w ? len : w;
 	}
-	printf("\n%-*s  %-19s  %-9s  %8s %10s %10s %10s %10s %9s  %s\n", w, "table", "hour",
-	       "status", "attempts", "rows read", "loaded", "rejected", "deleted", "seconds",
-	       "error");
+	printf("\n%-*s  %-19s  %-9s  %8s %10s %10s %10s %10s %10s %9s  %s\n", w, "table", "hour",
+	       "status", "attempts", "rows read", "loaded", "rejected", "deleted", "moved",
+	       "seconds", "error");
 	for (int i = 0; i < j->nhours; i++) {
 		const status_hour *h = &j->hours[i];
 		print_clean(h->table);
@@ -212,6 +212,7 @@ static void print_hours(const status_job *j, bool failed_only)
 		print_count(h->rows_loaded);
 		print_count(h->rows_rejected);
 		print_count(h->rows_deleted);
+		print_count(h->rows_moved);
 		if (h->seconds < 0)
 			printf(" %9s", "-");
 		else
@@ -258,11 +259,12 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 	json_add_string_or_null(sb, j->host);
 	sb_addf(sb, ",\"pid\":%d,\"hours_total\":%lld,\"hours_succeeded\":%lld,"
 		    "\"hours_failed\":%lld,\"hours_pending\":%lld,\"rows_read\":%lld,"
-		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"seconds\":%.3f,"
+		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_moved\":%lld,\"seconds\":%.3f,"
 		    "\"heartbeat_age_seconds\":%.3f,\"retried_by\":",
 		j->pid, (long long)j->hours_total, (long long)j->hours_succeeded,
 		(long long)j->hours_failed, (long long)j->hours_pending, (long long)j->rows_read,
-		(long long)j->rows_loaded, (long long)j->rows_rejected, j->seconds, j->heartbeat_age);
+		(long long)j->rows_loaded, (long long)j->rows_rejected, (long long)j->rows_moved,
+		j->seconds, j->heartbeat_age);
 	if (j->retried_by > 0)
 		sb_addf(sb, "%lld", (long long)j->retried_by);
 	else
@@ -292,6 +294,7 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 			json_count(sb, "rows_loaded", h->rows_loaded);
 			json_count(sb, "rows_rejected", h->rows_rejected);
 			json_count(sb, "rows_deleted", h->rows_deleted);
+			json_count(sb, "rows_moved", h->rows_moved);
 			if (h->seconds < 0)
 				sb_adds(sb, ",\"seconds\":null");
 			else

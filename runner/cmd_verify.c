@@ -399,7 +399,8 @@ int cmd_verify(int argc, char **argv)
 	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));
-	rc = session_open(&s, &(session_needs){ .range = &o.range, .source = true, .ledger = true });
+	rc = session_open(&s, &(session_needs){ .range = &o.range, .source = true, .ledger = true,
+					      .grants = o.repair ? PRIV_WRITE : PRIV_READ });
 	if (rc == 0 && o.deep && !verify_deep_supported(s.tgt))
 		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	if (rc == 0)

@@ -86,7 +86,7 @@ int cmd_work(int argc, char **argv)
 	signals_max_runtime(o.load.opts.max_runtime);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
 	load_options_init(&lo);
-	rc = session_open(&s, &(session_needs){ .ledger = true });
+	rc = session_open(&s, &(session_needs){ .ledger = true, .grants = PRIV_WRITE });
 	if (rc != 0)
 		goto out;
 	if (!ledger_jobs_get(s.tgt, s.cfg.schema, ids, &rows, &nrows) ||

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,10 @@ static bool set_string(char **slot, parse_state *st, const char *key, const char
 static bool set_source_url(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->cfg->source_url, st, k, v);
+}
+static bool set_source_password_file(parse_state *st, const char *k, const char *v)
+{
+	return set_string(&st->cfg->source_password_file, st, k, v);
 }
 static bool set_target_url(parse_state *st, const char *k, const char *v)
 {
@@ -159,6 +164,20 @@ static bool set_t_zero_dates(parse_state *st, const char *k, const char *v)
 	return false;
 }
 
+static bool set_t_partitions(parse_state *st, const char *k, const char *v)
+{
+	(void)k;
+	if (strcmp(v, "daily") == 0)
+		st->table->partitions = PARTITIONS_DAILY;
+	else if (strcmp(v, "monthly") == 0)
+		st->table->partitions = PARTITIONS_MONTHLY;
+	else {
+		snprintf(st->error, sizeof(st->error), "partitions must be daily or monthly, not '%s'", v);
+		return false;
+	}
+	return true;
+}
+
 /* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
  * are handled in table_prefixed(). */
 static const struct setting {
@@ -168,6 +187,8 @@ static const struct setting {
 	const char *doc;
 } settings[] = {
 	{ SEC_SOURCE, "url", set_source_url, "MariaDB URL mariadb://user[:password]@host[:port]/db" },
+	{ SEC_SOURCE, "password_file", set_source_password_file,
+	  "file whose first line is the source password" },
 	{ SEC_TARGET, "url", set_target_url, "libpq URI or conninfo of the PostgreSQL target" },
 	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
 	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
@@ -187,6 +208,8 @@ static const struct setting {
 	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
 	{ SEC_TABLE, "zero_dates", set_t_zero_dates, "zero dates: null (when the column allows it) or reject" },
 	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
+	{ SEC_TABLE, "partitions", set_t_partitions,
+	  "daily or monthly: create the missing range partitions of a partitioned target" },
 };
 
 static bool table_prefixed(parse_state *st, const char *key, const char *value)
@@ -474,6 +497,21 @@ char *config_find_path(const char *explicit_path)
 	return NULL;
 }
 
+/* resolve_path: makes *path, when not absolute, relative to the config
+ * file's folder (replacing the string) */
+static void resolve_path(const config *cfg, char **path)
+{
+	char *dup, *resolved;
+
+	if (!*path || (*path)[0] == '/')
+		return;
+	dup = xstrdup(cfg->path);
+	resolved = xasprintf("%s/%s", dirname(dup), *path);
+	free(dup);
+	free(*path);
+	*path = resolved;
+}
+
 static bool check_table(const config *cfg, table_config *t, char *err, size_t err_size)
 {
 	static const char *required[] = { "source", "target", "time_column", "key" };
@@ -500,13 +538,7 @@ static bool check_table(const config *cfg, table_config *t, char *err, size_t er
 			 t->name, t->time_column);
 		return false;
 	}
-	if (t->after_day && t->after_day[0] != '/') {
-		char *dup = xstrdup(cfg->path);
-		char *resolved = xasprintf("%s/%s", dirname(dup), t->after_day);
-		free(dup);
-		free(t->after_day);
-		t->after_day = resolved;
-	}
+	resolve_path(cfg, &t->after_day);
 	if (t->after_day && access(t->after_day, R_OK) != 0) {
 		snprintf(err, err_size, "[table %s] cannot read after_day file '%s'", t->name,
 			 t->after_day);
@@ -560,6 +592,11 @@ bool config_load(const char *path, config *cfg)
 		return false;
 	}
 
+	resolve_path(cfg, &cfg->source_password_file);
+	if (cfg->source_url)
+		cfg->file_source_url = xstrdup(cfg->source_url);
+	if (cfg->target_url)
+		cfg->file_target_url = xstrdup(cfg->target_url);
 	env = getenv("ETLRE_SOURCE_URL");
 	if (env && *env) {
 		free(cfg->source_url);
@@ -632,10 +669,21 @@ void config_release(config *cfg)
 	free(cfg->path);
 	free(cfg->source_url);
 	free(cfg->target_url);
+	free(cfg->file_source_url);
+	free(cfg->file_target_url);
+	free(cfg->source_password_file);
 	free(cfg->schema);
 	free(cfg->rejects_dir);
 	free(cfg->timezone);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_find_expr(const table_config *t, const char *col)
+{
+	for (int i = 0; i < t->nexprs; i++)
+		if (strcasecmp(t->exprs[i].name, col) == 0)
+			return i;
+	return -1;
 }
 
 table_config *config_find_table(config *cfg, const char *name)
@@ -644,157 +692,4 @@ table_config *config_find_table(config *cfg, const char *name)
 		if (strcmp(cfg->tables[i].name, name) == 0)
 			return &cfg->tables[i];
 	return NULL;
-}
-
-static char *percent_decode(const char *s, size_t n, bool *ok)
-{
-	char *out = xmalloc(n + 1);
-	size_t o = 0;
-
-	*ok = true;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			if (i + 2 >= n ||
-			    !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2])) {
-				*ok = false;
-				break;
-			}
-			char hex[3] = { s[i + 1], s[i + 2], 0 };
-			out[o++] = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_size)
-{
-	const char *p, *at, *slash, *hostend, *colon, *query;
-	bool ok = true;
-
-	memset(u, 0, sizeof(*u));
-	if (strncmp(url, "mariadb://", 10) == 0)
-		p = url + 10;
-	else if (strncmp(url, "mysql://", 8) == 0)
-		p = url + 8;
-	else {
-		snprintf(err, err_size, "source url must start with mariadb:// (or mysql://)");
-		return false;
-	}
-	slash = strchr(p, '/');
-	if (!slash || !slash[1]) {
-		snprintf(err, err_size, "source url has no database name (mariadb://user@host:port/DATABASE)");
-		return false;
-	}
-	at = memchr(p, '@', (size_t)(slash - p));
-	/* the userinfo may itself contain '@' only percent-encoded; take the last one */
-	for (const char *q = p; q < slash; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		const char *c = memchr(p, ':', (size_t)(at - p));
-		if (c) {
-			u->user = percent_decode(p, (size_t)(c - p), &ok);
-			if (ok)
-				u->password = percent_decode(c + 1, (size_t)(at - c - 1), &ok);
-		} else {
-			u->user = percent_decode(p, (size_t)(at - p), &ok);
-		}
-		p = at + 1;
-	}
-	if (!ok) {
-		snprintf(err, err_size, "source url: bad %%-escape in the user or password");
-		goto fail;
-	}
-	hostend = slash;
-	if (*p == '[') {
-		const char *close = memchr(p, ']', (size_t)(slash - p));
-		if (!close) {
-			snprintf(err, err_size, "source url: unterminated [ in host");
-			goto fail;
-		}
-		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
-		if (close[1] != ':' && close + 1 != slash) {
-			snprintf(err, err_size, "source url: expected ':' or '/' after ']'");
-			goto fail;
-		}
-		colon = close[1] == ':' ? close + 1 : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(hostend - p));
-		u->host = xstrndup(p, (size_t)((colon ? colon : hostend) - p));
-	}
-	if (!*u->host) {
-		free(u->host);
-		u->host = xstrdup("localhost");
-	}
-	u->port = 3306;
-	if (colon) {
-		int64_t port;
-		char *ps = xstrndup(colon + 1, (size_t)(hostend - colon - 1));
-		bool good = str_to_int64(ps, &port) && port > 0 && port < 65536;
-		free(ps);
-		if (!good) {
-			snprintf(err, err_size, "source url: port must be a number between 1 and 65535");
-			goto fail;
-		}
-		u->port = (int)port;
-	}
-	query = strchr(slash + 1, '?');
-	if (memchr(slash + 1, '@', query ? (size_t)(query - slash - 1) : strlen(slash + 1))) {
-		/* "user:12/34@host/db": a '/' in the password ended the host; say so
-		 * without naming the parts, which hold a piece of the password */
-		snprintf(err, err_size, "source url: '@' after the host; percent-encode '/' as %%2F "
-			 "and '@' as %%40 in the user and password");
-		goto fail;
-	}
-	u->database = percent_decode(slash + 1, query ? (size_t)(query - slash - 1) : strlen(slash + 1), &ok);
-	if (!ok || !*u->database) {
-		snprintf(err, err_size, "source url: bad database name");
-		goto fail;
-	}
-	if (query) {
-		char **params;
-		int n = str_split(query + 1, '&', &params);
-		for (int i = 0; i < n && ok; i++) {
-			if (strncmp(params[i], "socket=", 7) == 0) {
-				free(u->socket);
-				u->socket = percent_decode(params[i] + 7, strlen(params[i] + 7), &ok);
-				if (!ok)
-					snprintf(err, err_size, "source url: bad %%-escape in socket");
-			} else {
-				snprintf(err, err_size, "source url: unknown parameter '%.*s'",
-					 (int)strcspn(params[i], "="), params[i]);
-				ok = false;
-			}
-		}
-		str_list_free(params, n);
-		if (!ok)
-			goto fail;
-	}
-	if (!u->password) {
-		const char *env = getenv("ETLRE_SOURCE_PASSWORD");
-		if (env)
-			u->password = xstrdup(env);
-	}
-	if (!u->user)
-		u->user = xstrdup(getenv("USER") ? getenv("USER") : "root");
-	return true;
-fail:
-	mariadb_url_release(u);
-	return false;
-}
-
-void mariadb_url_release(mariadb_url *u)
-{
-	free(u->user);
-	if (u->password)
-		memset(u->password, 0, strlen(u->password));
-	free(u->password);
-	free(u->host);
-	free(u->database);
-	free(u->socket);
-	memset(u, 0, sizeof(*u));
 }

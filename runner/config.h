@@ -26,6 +26,9 @@
 
 typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
 
+/* partitions = daily | monthly: the range partitions etlre creates itself */
+typedef enum { PARTITIONS_NONE = 0, PARTITIONS_DAILY, PARTITIONS_MONTHLY } partition_step;
+
 typedef struct named_expr {
 	char *name; /* target column (expr.*) or rule name (check.*) */
 	char *expr; /* MariaDB expression, used as written */
@@ -46,6 +49,7 @@ typedef struct table_config {
 	int nchecks;
 	load_mode mode;
 	bool zero_dates_reject; /* zero_dates = reject: zero dates are invalid, not NULL */
+	partition_step partitions; /* create missing partitions of a partitioned target */
 	char *after_day;   /* path, resolved against the config file's folder */
 } table_config;
 
@@ -53,6 +57,9 @@ typedef struct config {
 	char *path;         /* the file that was read */
 	char *source_url;   /* may hold a password: never log it */
 	char *target_url;   /* libpq URI or conninfo: never log it */
+	char *file_source_url; /* the file's own urls, also when the environment */
+	char *file_target_url; /* overrides them (the permission check); NULL: none */
+	char *source_password_file; /* [source] password_file, NULL: none */
 	char *schema;       /* etlre's own schema in the target */
 	char *timezone;
 	int connect_timeout;
@@ -77,20 +84,40 @@ char *config_find_path(const char *explicit_path);
 bool config_load(const char *path, config *cfg) MUSTCHECK;
 void config_release(config *cfg);
 table_config *config_find_table(config *cfg, const char *name);
+/* config_find_expr: index in t->exprs of the expr.COLUMN for col
+ * (case-insensitive), or -1 */
+int config_find_expr(const table_config *t, const char *col);
 
 /* ident_valid: a plain SQL identifier: [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes */
 bool ident_valid(const char *s);
 /* qualified_ident_valid: ident or ident.ident */
 bool qualified_ident_valid(const char *s);
 
+/* sslmode= of a source url, libpq's words (README "Security") */
+typedef enum {
+	SRC_SSL_DISABLE = 0,
+	SRC_SSL_PREFER,      /* the default */
+	SRC_SSL_REQUIRE,
+	SRC_SSL_VERIFY_CA,
+	SRC_SSL_VERIFY_FULL,
+} src_sslmode;
+
+/* src_sslmode_name: the url word of m (static storage) */
+const char *src_sslmode_name(src_sslmode m);
+
 /* A parsed mariadb://user:password@host:port/database URL. */
 typedef struct mariadb_url {
 	char *user;
 	char *password; /* NULL when none */
+	bool password_in_url; /* the password came from the url itself */
 	char *host;
 	int port;
 	char *database;
 	char *socket;   /* ?socket=/path, optional */
+	src_sslmode sslmode;
+	char *sslrootcert; /* ?sslrootcert=PATH: CA certificates; NULL: none */
+	char *sslcert;     /* ?sslcert=PATH and ?sslkey=PATH: a client certificate */
+	char *sslkey;
 } mariadb_url;
 
 /* mariadb_url_parse: parses url (mariadb:// or mysql://) with percent-decoding;

@@ -150,3 +150,32 @@ size_t copy_decode_field(char *s, size_t n)
 	}
 	return o;
 }
+
+void copy_decode_row(char *line, int ncols, char **vals, unsigned long *lens)
+{
+	char *p = line;
+	int c = 0;
+
+	for (;;) {
+		char *tab = strchr(p, '\t');
+		size_t n = tab ? (size_t)(tab - p) : strlen(p);
+		if (c < ncols) {
+			if (n == 2 && p[0] == '\\' && p[1] == 'N') {
+				vals[c] = NULL;
+				lens[c] = 0;
+			} else {
+				vals[c] = p;
+				lens[c] = copy_decode_field(p, n);
+				p[lens[c]] = '\0';
+			}
+			c++;
+		}
+		if (!tab)
+			break;
+		p = tab + 1;
+	}
+	for (; c < ncols; c++) {
+		vals[c] = NULL;
+		lens[c] = 0;
+	}
+}

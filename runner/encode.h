@@ -36,5 +36,10 @@ void copy_add_null(strbuf *sb);
 /* copy_decode_field: decodes one escaped COPY text field in place;
  * returns its new length. Used to recover raw values of a refused row. */
 size_t copy_decode_field(char *s, size_t n);
+/* copy_decode_row: splits one COPY text line (NUL-terminated, without its
+ * newline) into ncols values, decoded in place: vals[i] points into line,
+ * NULL for \N, lens[i] is its length; fields past the line's end are NULL,
+ * fields past ncols are ignored */
+void copy_decode_row(char *line, int ncols, char **vals, unsigned long *lens);
 
 #endif

@@ -210,6 +210,7 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 		tr->n.loaded += res.n.loaded;
 		tr->n.rejected += res.n.rejected;
 		tr->n.deleted += res.n.deleted;
+		tr->n.moved += res.n.moved;
 		r->failures_in_a_row = 0;
 	} else {
 		h->status = res.status == WINDOW_INTERRUPTED ? "interrupted" : "failed";
@@ -456,6 +457,7 @@ static bool report_row(void *ctx, int ncols, char **v)
 	h->n.loaded = v[4] ? strtoll(v[4], NULL, 10) : 0;
 	h->n.rejected = v[5] ? strtoll(v[5], NULL, 10) : 0;
 	h->n.deleted = v[6] ? strtoll(v[6], NULL, 10) : 0;
+	h->n.moved = v[11] ? strtoll(v[11], NULL, 10) : 0;
 	h->cls = err_class_from_name(v[7]);
 	h->error = v[8] ? xstrdup(v[8]) : NULL;
 	tr->hours++;
@@ -465,6 +467,7 @@ static bool report_row(void *ctx, int ncols, char **v)
 		tr->n.loaded += h->n.loaded;
 		tr->n.rejected += h->n.rejected;
 		tr->n.deleted += h->n.deleted;
+		tr->n.moved += h->n.moved;
 	} else if (h->status[0] == 'f') {
 		tr->hours_failed++;
 	} else {
@@ -497,12 +500,14 @@ static void log_job_finished(const run_report *rep)
 		f.rows_loaded += t->n.loaded;
 		f.rows_rejected += t->n.rejected;
 		f.rows_deleted += t->n.deleted;
+		f.rows_moved += t->n.moved;
 		f.hours_done += t->hours - t->hours_pending;
 		f.hours_total += t->hours;
 	}
-	log_event(LOG_INFO, &f, "job %lld %s: %lld rows loaded, %lld rejected in %.2fs",
+	log_event(LOG_INFO, &f,
+		  "job %lld %s: %lld rows loaded (%lld moved in from other hours), %lld rejected in %.2fs",
 		  (long long)rep->job_id, rep->status, (long long)f.rows_loaded,
-		  (long long)f.rows_rejected, rep->wall_seconds);
+		  (long long)f.rows_moved, (long long)f.rows_rejected, rep->wall_seconds);
 }
 
 /* run_children: forks n workers, each with its own connections, and waits

@@ -32,13 +32,14 @@ static const char job_sql[] =
 	"  extract(epoch FROM coalesce(j.finished_at,"
 	"    CASE WHEN j.shown = 'stale' THEN j.heartbeat_at ELSE now() END) - j.started_at)::float8,"
 	"  j.host, j.pid, j.window_hours, j.retried_by, array_to_string(j.retry_of, ','),"
-	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected, j.silent"
+	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected, h.moved, j.silent"
 	" FROM j CROSS JOIN LATERAL ("
 	"  SELECT count(*) AS total,"
 	"    count(*) FILTER (WHERE x.status = 'succeeded') AS succeeded,"
 	"    count(*) FILTER (WHERE x.status = 'failed') AS failed,"
 	"    coalesce(sum(x.rows_read), 0) AS read, coalesce(sum(x.rows_loaded), 0) AS loaded,"
-	"    coalesce(sum(x.rows_rejected), 0) AS rejected"
+	"    coalesce(sum(x.rows_rejected), 0) AS rejected,"
+	"    coalesce(sum(x.rows_moved), 0) AS moved"
 	"  FROM @S.job_hours x WHERE x.job_id = j.job_id) h"
 	" WHERE (NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale', 'stuck'))"
 	"   AND ($5::bigint IS NULL OR j.started_at >= now() - make_interval(secs => $5::bigint))"
@@ -46,7 +47,8 @@ static const char job_sql[] =
 
 static const char hours_sql[] =
 	"SELECT table_name, to_char(hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), status, attempts,"
-	"  rows_read, rows_loaded, rows_rejected, rows_deleted, seconds, error_class, error"
+	"  rows_read, rows_loaded, rows_rejected, rows_deleted, seconds, error_class, error,"
+	"  CASE WHEN status = 'succeeded' THEN coalesce(rows_moved, 0) END"
 	" FROM @S.job_hours WHERE job_id = $1 AND (NOT $2::bool OR status <> 'succeeded')"
 	" ORDER BY table_name, hour";
 
@@ -124,7 +126,8 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	j->rows_read = int64_or(v[17], 0);
 	j->rows_loaded = int64_or(v[18], 0);
 	j->rows_rejected = int64_or(v[19], 0);
-	j->heartbeat_age = v[20] ? strtod(v[20], NULL) : 0;
+	j->rows_moved = int64_or(v[20], 0);
+	j->heartbeat_age = v[21] ? strtod(v[21], NULL) : 0;
 	return true;
 }
 
@@ -205,6 +208,7 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 	h->seconds = v[8] ? strtod(v[8], NULL) : -1;
 	h->error_class = dup_or_null(v[9]);
 	h->error = dup_or_null(v[10]);
+	h->rows_moved = int64_or(v[11], -1);
 	return true;
 }
 

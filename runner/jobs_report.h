@@ -46,6 +46,7 @@ typedef struct status_hour {
 	char status[16];   /* pending, running, succeeded, failed */
 	int attempts;
 	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	int64_t rows_moved;   /* moved in from other hours; -1 when unknown, as above */
 	double seconds;
 	char *error_class;
 	char *error;
@@ -70,6 +71,7 @@ typedef struct status_job {
 	int64_t hours_total, hours_succeeded, hours_failed;
 	int64_t hours_pending;          /* not finished: pending or running */
 	int64_t rows_read, rows_loaded, rows_rejected;
+	int64_t rows_moved;             /* moved in from other hours */
 	double heartbeat_age;           /* seconds idle: since its last heartbeat,
 					 * start or finished hour */
 	int64_t retried_by;             /* 0: none */

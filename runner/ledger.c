@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "log.h"
 #include "sqlquote.h"
 
@@ -88,6 +89,8 @@ static const char *const migrations[] = {
 	"  error       text,"
 	"  PRIMARY KEY (job_id, table_name, day)"
 	");",
+	/* version 3: rows that moved in from another hour (replace mode) */
+	"ALTER TABLE @S.job_hours ADD COLUMN rows_moved bigint;",
 };
 
 /* expand: the migration text with @S replaced by the quoted schema; caller frees */
@@ -637,7 +640,8 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 		     "  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
 		     "  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
 		     "     AND d.table_name = h.table_name AND d.day = h.hour::date"
-		     "     AND d.after_day = 'failed') ELSE 0 END"
+		     "     AND d.after_day = 'failed') ELSE 0 END,"
+		     "  h.rows_moved"
 		     " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
 		     schema);
 	ok = tgt_query(c, sql, 1, params, fn, ctx);
@@ -669,6 +673,7 @@ void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, c
 	snprintf(d->ld, sizeof(d->ld), "%lld", (long long)n->loaded);
 	snprintf(d->rj, sizeof(d->rj), "%lld", (long long)n->rejected);
 	snprintf(d->dl, sizeof(d->dl), "%lld", (long long)n->deleted);
+	snprintf(d->mv, sizeof(d->mv), "%lld", (long long)n->moved);
 	snprintf(d->sec, sizeof(d->sec), "%.6f", seconds);
 	d->params[0] = d->id;
 	d->params[1] = table;
@@ -678,10 +683,12 @@ void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, c
 	d->params[5] = d->rj;
 	d->params[6] = d->dl;
 	d->params[7] = d->sec;
+	d->params[8] = d->mv;
 	d->sql = expand("WITH h AS ("
 			"  UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
 			"    rows_read = $4, rows_loaded = $5, rows_rejected = $6, rows_deleted = $7,"
-			"    seconds = $8, error_class = NULL, error = NULL, finished_at = now()"
+			"    seconds = $8, rows_moved = $9, error_class = NULL, error = NULL,"
+			"    finished_at = now()"
 			"  WHERE job_id = $1 AND table_name = $2 AND hour = $3"
 			"  RETURNING hour)"
 			" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
@@ -718,7 +725,8 @@ bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const c
 	const char *params[] = { id, table, hour_sql, error_class, error, sec };
 	sql = expand("UPDATE @S.job_hours SET status = 'failed', attempts = attempts + 1,"
 		     "  error_class = $4, error = $5, seconds = $6, finished_at = now(),"
-		     "  rows_read = NULL, rows_loaded = NULL, rows_rejected = NULL, rows_deleted = NULL"
+		     "  rows_read = NULL, rows_loaded = NULL, rows_rejected = NULL, rows_deleted = NULL,"
+		     "  rows_moved = NULL"
 		     " WHERE job_id = $1 AND table_name = $2 AND hour = $3",
 		     schema);
 	ok = tgt_exec(c, sql, 6, params, NULL);
@@ -768,4 +776,44 @@ char *ledger_rejects_copy_sql(const char *schema)
 char *ledger_expand(const char *tmpl, const char *schema)
 {
 	return expand(tmpl, schema);
+}
+
+/* add_copy_field: a value for a COPY text line of etlre.rejects: NULL as \N,
+ * UTF-8 as text, anything else in bytea hex form */
+static void add_copy_field(strbuf *sb, const char *v, size_t len)
+{
+	if (!v) {
+		copy_add_null(sb);
+	} else if (utf8_valid(v, len, NULL)) {
+		copy_add_text(sb, v, len);
+	} else {
+		strbuf hex;
+		sb_init(&hex, 2 * len + 4);
+		copy_add_bytea(&hex, v, len);
+		/* copy_add_bytea escaped the backslash for COPY already */
+		sb_add(sb, hex.buf, hex.len);
+		sb_release(&hex);
+	}
+}
+
+void ledger_reject_encode(strbuf *out, const reject_record *r)
+{
+	sb_addf(out, "%lld\t", (long long)r->job_id);
+	copy_add_text(out, r->table, strlen(r->table));
+	sb_addf(out, "\t%s\t", r->hour_sql);
+	add_copy_field(out, r->key, r->key_len);
+	sb_addc(out, '\t');
+	if (r->column)
+		copy_add_text(out, r->column, strlen(r->column));
+	else
+		copy_add_null(out);
+	sb_addc(out, '\t');
+	add_copy_field(out, r->value, r->value_len);
+	sb_addc(out, '\t');
+	copy_add_text(out, r->rule, strlen(r->rule));
+	sb_addc(out, '\t');
+	add_copy_field(out, r->reason, strlen(r->reason));
+	sb_addc(out, '\t');
+	copy_add_text(out, r->raw, r->raw_len);
+	sb_addc(out, '\n');
 }

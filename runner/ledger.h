@@ -13,7 +13,7 @@
 #include "load_options.h"
 #include "target_pg.h"
 
-#define LEDGER_VERSION 2
+#define LEDGER_VERSION 3
 
 /* ledger_init: creates or upgrades the tables to LEDGER_VERSION in one
  * transaction under an advisory lock; *from gets the version found (0 for
@@ -90,8 +90,8 @@ bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char
 		     const char *day, const char *error) MUSTCHECK;
 /* ledger_job_hours: calls fn per hour of the job, by hour then table, with
  * table, hour, status, rows read, loaded, rejected, deleted, error class,
- * error, seconds, and 1 when it is the last hour of a day whose after_day
- * failed (else 0) */
+ * error, seconds, 1 when it is the last hour of a day whose after_day
+ * failed (else 0), and rows moved in from other hours */
 bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn,
 		      void *ctx) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
@@ -100,13 +100,14 @@ bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 
 typedef struct hour_counts {
 	int64_t read, loaded, rejected, deleted;
+	int64_t moved; /* rows that moved in from another hour (replace mode, load_moved.h) */
 } hour_counts;
 
 /* ledger_done: ledger_hour_done's statement and its parameters, for a
  * caller that sends it with others; sql is owned (free it) */
-#define LEDGER_DONE_NPARAMS 8
+#define LEDGER_DONE_NPARAMS 9
 typedef struct ledger_done {
-	char id[24], rd[24], ld[24], rj[24], dl[24], sec[32];
+	char id[24], rd[24], ld[24], rj[24], dl[24], mv[24], sec[32];
 	const char *params[LEDGER_DONE_NPARAMS]; /* table and hour_sql are the caller's */
 	char *sql;
 } ledger_done;
@@ -186,5 +187,24 @@ char *ledger_expand(const char *tmpl, const char *schema);
 /* ledger_rejects_copy_sql: the COPY statement that ledger_reject_encode's
  * lines feed; a new string the caller frees. */
 char *ledger_rejects_copy_sql(const char *schema);
+
+/* One rejected row, as ledger_reject_encode writes it for etlre.rejects. */
+typedef struct reject_record {
+	int64_t job_id;
+	const char *table;
+	const char *hour_sql;       /* YYYY-MM-DD HH:MM:SS */
+	const char *key;            /* "k1=v1, k2=v2" */
+	size_t key_len;
+	const char *column;         /* NULL: none */
+	const char *value;          /* NULL: none */
+	size_t value_len;
+	const char *rule, *reason;
+	const char *raw;            /* every value of the row, as a JSON object */
+	size_t raw_len;
+} reject_record;
+/* ledger_reject_encode: appends r as one COPY text line of
+ * ledger_rejects_copy_sql to out; values that are not valid UTF-8 (or hold
+ * NUL) are stored in bytea hex form */
+void ledger_reject_encode(strbuf *out, const reject_record *r);
 
 #endif

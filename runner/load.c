@@ -6,7 +6,9 @@
  * batch for a row-level reason (SQLSTATE classes 22 and 23: a CHECK, a
  * foreign key, a value out of range), the batch is rolled back to its
  * savepoint and bisected until the refused rows are isolated; the others are
- * loaded. Memory stays bounded by the batch size whatever the window's size.
+ * loaded. A unique violation first gets the batch's keys removed from other
+ * hours (rows that moved, load_moved.h) and the batch sent again. Memory stays
+ * bounded by the batch size whatever the window's size.
  */
 #include "load.h"
 
@@ -18,7 +20,9 @@
 #include "encode.h"
 #include "json.h"
 #include "load_merge.h"
+#include "load_moved.h"
 #include "log.h"
+#include "partition.h"
 #include "signals.h"
 #include "typemap.h"
 
@@ -48,6 +52,7 @@ typedef struct window_ctx {
 	char *rejects_copy_sql;
 	strbuf scratch;
 	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
+	moved_window moved; /* replace mode: rows that moved in from other hours (load_moved.h) */
 	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
 	bool savepoint_ready; /* lock_and_delete opened the first batch's savepoint */
 } window_ctx;
@@ -103,24 +108,6 @@ static void format_key(window_ctx *x, strbuf *sb, char **vals, unsigned long *le
 			sb_add(sb, vals[i], lens[i] > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : lens[i]);
 		else
 			sb_adds(sb, "NULL");
-	}
-}
-
-/* add_copy_field: a value for a COPY text line of etlre.rejects; values that
- * are not valid UTF-8 (or hold NUL) are stored in bytea hex form instead */
-static void add_copy_field(strbuf *sb, const char *v, size_t len)
-{
-	if (!v) {
-		copy_add_null(sb);
-	} else if (utf8_valid(v, len, NULL)) {
-		copy_add_text(sb, v, len);
-	} else {
-		strbuf hex;
-		sb_init(&hex, 2 * len + 4);
-		copy_add_bytea(&hex, v, len);
-		/* copy_add_bytea escaped the backslash for COPY already */
-		sb_add(sb, hex.buf, hex.len);
-		sb_release(&hex);
 	}
 }
 
@@ -205,25 +192,11 @@ static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
 	sb_addc(&raw, '}');
 
 	if (!x->run->dry_run) {
-		strbuf *r = &x->rejects;
-		sb_addf(r, "%lld\t", (long long)x->run->job_id);
-		copy_add_text(r, p->cfg->name, strlen(p->cfg->name));
-		sb_addf(r, "\t%s\t", x->from);
-		add_copy_field(r, key.buf, key.len);
-		sb_addc(r, '\t');
-		if (column.len)
-			copy_add_text(r, column.buf, column.len);
-		else
-			copy_add_null(r);
-		sb_addc(r, '\t');
-		add_copy_field(r, col >= 0 || rule_of_check ? value.buf : NULL, value.len);
-		sb_addc(r, '\t');
-		copy_add_text(r, rule, strlen(rule));
-		sb_addc(r, '\t');
-		add_copy_field(r, reason, strlen(reason));
-		sb_addc(r, '\t');
-		copy_add_text(r, raw.buf, raw.len);
-		sb_addc(r, '\n');
+		reject_record rec = { x->run->job_id, p->cfg->name, x->from, key.buf, key.len,
+				      column.len ? column.buf : NULL,
+				      col >= 0 || rule_of_check ? value.buf : NULL, value.len,
+				      rule, reason, raw.buf, raw.len };
+		ledger_reject_encode(&x->rejects, &rec);
 
 		if (x->run->rfile) {
 			char job[24];
@@ -277,34 +250,10 @@ static size_t row_start(const batch *b, int i)
 static void decode_copy_row(window_ctx *x, int i, char **vals, unsigned long *lens)
 {
 	size_t s = row_start(&x->b, i), e = x->b.row_end[i] - 1; /* without the LF */
-	char *p;
-	int c = 0;
 
 	sb_reset(&x->scratch);
 	sb_add(&x->scratch, x->b.data.buf + s, e - s);
-	p = x->scratch.buf;
-	for (;;) {
-		char *tab = strchr(p, '\t');
-		size_t n = tab ? (size_t)(tab - p) : strlen(p);
-		if (c < x->p->ncols) {
-			if (n == 2 && p[0] == '\\' && p[1] == 'N') {
-				vals[c] = NULL;
-				lens[c] = 0;
-			} else {
-				vals[c] = p;
-				lens[c] = copy_decode_field(p, n);
-				p[lens[c]] = '\0';
-			}
-			c++;
-		}
-		if (!tab)
-			break;
-		p = tab + 1;
-	}
-	for (; c < x->p->ncols; c++) {
-		vals[c] = NULL;
-		lens[c] = 0;
-	}
+	copy_decode_row(x->scratch.buf, x->p->ncols, vals, lens);
 }
 
 typedef enum { COPY_OK, COPY_ROW_REFUSED, COPY_FAILED } copy_outcome;
@@ -364,13 +313,20 @@ static bool reject_refused(void *ctx, char **vals, unsigned long *lens, const tg
 		snprintf(rule, sizeof(rule), "constraint %s", e->constraint);
 	else
 		snprintf(rule, sizeof(rule), "constraint (SQLSTATE %s)", e->sqlstate);
-	snprintf(reason, sizeof(reason), "refused by the target: %s%s%s", e->message,
+	/* a key that no other hour holds: the source repeats it in this window */
+	bool repeated = x->p->key_index && strcmp(e->sqlstate, "23505") == 0 &&
+			strcmp(e->constraint, x->p->key_index) == 0;
+	snprintf(reason, sizeof(reason), "%srefused by the target: %s%s%s",
+		 repeated ? "the source has this key more than once in the hour; " : "", e->message,
 		 e->detail[0] ? "; " : "", e->detail);
 	return reject_row(x, vals, lens, col, NULL, rule, reason);
 }
 
-/* load_range: COPY rows [lo, hi) of the batch, bisecting around refused rows */
-static bool load_range(window_ctx *x, int lo, int hi)
+static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate);
+
+/* load_range: COPY rows [lo, hi) of the batch; a refusal is handled by
+ * after_refusal */
+static bool load_range(window_ctx *x, int lo, int hi, bool may_relocate)
 {
 	copy_outcome o = copy_range(x, lo, hi);
 
@@ -378,6 +334,32 @@ static bool load_range(window_ctx *x, int lo, int hi)
 		return true;
 	if (o == COPY_FAILED)
 		return false;
+	return after_refusal(x, lo, hi, may_relocate);
+}
+
+/*
+ * after_refusal: the target refused rows [lo, hi) (rolled back to their
+ * savepoint). When their keys are held by rows of other hours (rows that
+ * moved), those are removed and the rows sent again, once; otherwise the
+ * range is bisected until the refused rows are isolated and rejected.
+ */
+static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate)
+{
+	tgt_error e = *tgt_last_error(x->tgt);
+	int64_t moved = 0;
+
+	if (may_relocate && moved_applies(x->p, &e)) {
+		size_t s = row_start(&x->b, lo), end = x->b.row_end[hi - 1];
+		if (!moved_relocate(&x->moved, x->b.data.buf + s, end - s, &moved)) {
+			const tgt_error *err = tgt_last_error(x->tgt);
+			fail(x, err->cls, "cannot remove the old copy of a row that moved to this hour: %s%s%s",
+			     err->message, err->detail[0] ? "; " : "", err->detail);
+			return false;
+		}
+		x->res->n.moved += moved;
+		if (moved > 0) /* sent again, once; a second refusal is bisected */
+			return load_range(x, lo, hi, false);
+	}
 	if (hi - lo == 1) {
 		int ncols = x->p->ncols;
 		char **vals = xcalloc((size_t)ncols, sizeof(char *));
@@ -385,13 +367,13 @@ static bool load_range(window_ctx *x, int lo, int hi)
 		bool ok;
 
 		decode_copy_row(x, lo, vals, lens);
-		ok = reject_refused(x, vals, lens, tgt_last_error(x->tgt));
+		ok = reject_refused(x, vals, lens, &e);
 		free(vals);
 		free(lens);
 		return ok;
 	}
 	int mid = lo + (hi - lo) / 2;
-	return load_range(x, lo, mid) && load_range(x, mid, hi);
+	return load_range(x, lo, mid, true) && load_range(x, mid, hi, true);
 }
 
 /*
@@ -477,13 +459,10 @@ static bool flush_batch(window_ctx *x)
 
 	if (b->streaming) {
 		copy_outcome o = stream_send(x) ? stream_finish(x) : COPY_FAILED;
-		if (o == COPY_ROW_REFUSED) {
-			int mid = b->nrows / 2;
-			ok = b->nrows == 1 ? load_range(x, 0, 1)
-					   : load_range(x, 0, mid) && load_range(x, mid, b->nrows);
-		} else {
+		if (o == COPY_ROW_REFUSED)
+			ok = after_refusal(x, 0, b->nrows, true);
+		else
 			ok = o == COPY_OK;
-		}
 	}
 	sb_reset(&b->data);
 	b->nrows = 0;
@@ -544,6 +523,20 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 	return true;
 }
 
+/* partitions_ready: a partitioned target's partitions hold the window, or
+ * the hour fails naming the one to create (partition.h), before any row */
+static bool partitions_ready(window_ctx *x)
+{
+	char *why;
+
+	if (partition_ready(x->tgt, x->p, x->w, &why))
+		return true;
+	if (why)
+		fail(x, ERRCLASS_INTERNAL, "%s", why);
+	free(why);
+	return false;
+}
+
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
  * target rows (replace mode) and of its old rejects, and (replace mode) the
  * first batch's savepoint, sent in one round trip */
@@ -565,6 +558,15 @@ static bool lock_and_delete(window_ctx *x)
 
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
+	if (x->p->range_partitioned) {
+		/* the partitions are checked (and created) under the hour's lock,
+		 * before its delete: one more round trip, partitioned targets only */
+		if (!tgt_exec_pipeline(x->tgt, st, n) || !partitions_ready(x)) {
+			free(rejects_sql);
+			return false;
+		}
+		n = 0;
+	}
 	if (!x->p->merge) /* merge deletes after the COPY */
 		st[n++] = (tgt_stmt){ .sql = x->p->delete_sql, .nparams = 2,
 				      .params = window_params, .affected = &x->res->n.deleted };
@@ -572,7 +574,7 @@ static bool lock_and_delete(window_ctx *x)
 		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rejects_params };
 	if (!x->p->merge) /* merge creates its staging table first */
 		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
-	ok = tgt_exec_pipeline(x->tgt, st, n) && (!x->p->merge || merge_begin(x->tgt, x->p));
+	ok = (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) && (!x->p->merge || merge_begin(x->tgt, x->p));
 	x->savepoint_ready = ok && !x->p->merge;
 	free(rejects_sql);
 	return ok;
@@ -775,6 +777,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_init(&x.scratch, 1024);
 	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
 	x.pipe = NULL; /* encode_row starts the writer thread once an hour needs it */
+	moved_window_init(&x.moved, tgt, p, x.from, x.to, x.hour_iso);
 	log_set_context(run->job_id, p->cfg->name, x.hour_iso);
 
 	/* errors left by an earlier window must not be blamed on this one */
@@ -794,11 +797,13 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 			  &(log_fields){ .event = run->dry_run ? "hour_dry_run" : "hour_done",
 					 .has_counts = true, .rows_read = res->n.read,
 					 .rows_loaded = res->n.loaded, .rows_rejected = res->n.rejected,
-					 .rows_deleted = res->n.deleted, .seconds = res->seconds },
-			  "table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted in %.2fs",
+					 .rows_deleted = res->n.deleted, .rows_moved = res->n.moved,
+					 .seconds = res->seconds },
+			  "table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted, "
+			  "%lld moved in from other hours in %.2fs",
 			  p->cfg->name, x.hour_iso, run->dry_run ? "dry run: " : "",
 			  (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
-			  (long long)res->n.deleted, res->seconds);
+			  (long long)res->n.deleted, (long long)res->n.moved, res->seconds);
 	} else {
 		/* the writer thread gives the connection back before the rollback */
 		if (!stream_drain(&x))
@@ -836,6 +841,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_release(&x.scratch);
 	free(x.rejects_copy_sql);
 	copy_pipe_free(x.pipe);
+	moved_window_release(&x.moved);
 	return ok;
 }
 

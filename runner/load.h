@@ -6,7 +6,9 @@
  * stream the source rows from a consistent snapshot through validation into
  * COPY batches, isolate any row the target refuses, check the counts
  * (source = read = loaded + rejected, and target = loaded), record the window
- * in etlre's tables, commit. Any failure rolls the whole window back. In a
+ * in etlre's tables, commit. Rows whose key the target holds in another hour
+ * (their time moved) are relocated into this window in the same transaction
+ * (load_moved.h). Any failure rolls the whole window back. In a
  * dry run everything happens the same way but ends in ROLLBACK and nothing is
  * recorded.
  */

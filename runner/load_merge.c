@@ -100,7 +100,18 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 {
 	bool first = true;
 
-	sb_adds(sb, "WITH m AS (INSERT INTO ");
+	if (p->partitioned) {
+		/* a partitioned table has no xmax to return: the keys the target
+		 * lacks before the upsert (the same snapshot) are the inserted rows */
+		sb_adds(sb, "WITH pre AS (SELECT count(*) AS n FROM " STAGE " s WHERE etlre_row >= $1"
+			    " AND etlre_row < $2 AND NOT EXISTS (SELECT 1 FROM ");
+		quote_pg_ident(sb, p->cfg->target);
+		sb_adds(sb, " t WHERE ");
+		add_key_match(sb, p, "s", "t");
+		sb_adds(sb, ")), m AS (INSERT INTO ");
+	} else {
+		sb_adds(sb, "WITH m AS (INSERT INTO ");
+	}
 	quote_pg_ident(sb, p->cfg->target);
 	sb_adds(sb, " AS t (");
 	add_cols(sb, p, "", false);
@@ -145,8 +156,11 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 		}
 		sb_adds(sb, ", NULL)");
 	}
-	sb_adds(sb, " RETURNING t.xmax = 0 AS inserted)"
-		    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m");
+	if (p->partitioned)
+		sb_adds(sb, " RETURNING 1) SELECT (SELECT n FROM pre), count(*) - (SELECT n FROM pre) FROM m");
+	else
+		sb_adds(sb, " RETURNING t.xmax = 0 AS inserted)"
+			    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m");
 }
 
 static void build_sql(table_plan *p, merge_plan *m)
@@ -247,59 +261,24 @@ static void build_sql(table_plan *p, merge_plan *m)
 	p->copy_sql = sb_detach(&sb);
 }
 
-static bool first_text(void *ctx, int ncols, char **v)
+bool merge_plan_build(table_plan *p)
 {
-	(void)ncols;
-	*(char **)ctx = xstrdup(v[0] ? v[0] : "");
-	return false; /* the first row is enough */
-}
+	strbuf keys;
 
-bool merge_plan_build(tgt_conn *tgt, table_plan *p)
-{
-	strbuf target, keys;
-	char *index = NULL;
-	bool ok;
-
-	sb_init(&target, 64);
-	quote_pg_ident(&target, p->cfg->target);
-	sb_init(&keys, 64);
-	sb_addc(&keys, '{');
-	for (int k = 0; k < p->nkey; k++)
-		sb_addf(&keys, "%s\"%s\"", k ? "," : "", p->cols[p->key_idx[k]].name);
-	sb_addc(&keys, '}');
-	const char *params[] = { target.buf, keys.buf };
-	ok = tgt_query(tgt,
-		       "SELECT c.relname FROM pg_catalog.pg_index i"
-		       " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-		       " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate"
-		       "  AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
-		       "  AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text)"
-		       "       FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
-		       "       JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
-		       "       WHERE k.n <= i.indnkeyatts)"
-		       "    = (SELECT array_agg(x ORDER BY x) FROM unnest($2::text[]) x)"
-		       " ORDER BY i.indisprimary DESC, c.relname",
-		       2, params, first_text, &index) ||
-	     index != NULL;
-	if (ok && !index) {
-		sb_reset(&keys);
+	if (!p->key_index) {
+		sb_init(&keys, 64);
 		add_cols(&keys, p, "", true);
 		log_error("[table %s] mode = merge needs the key (%s) to be the primary key or a unique "
 			  "index of the target %s on exactly those columns (not partial, not deferrable); "
 			  "there is none",
 			  p->cfg->name, keys.buf, p->cfg->target);
-		ok = false;
+		sb_release(&keys);
+		return false;
 	}
-	if (ok) {
-		p->merge = xcalloc(1, sizeof(*p->merge));
-		p->merge->index_name = index;
-		build_sql(p, p->merge);
-	} else {
-		free(index);
-	}
-	sb_release(&target);
-	sb_release(&keys);
-	return ok;
+	p->merge = xcalloc(1, sizeof(*p->merge));
+	p->merge->index_name = xstrdup(p->key_index);
+	build_sql(p, p->merge);
+	return true;
 }
 
 void merge_plan_free(merge_plan *m)

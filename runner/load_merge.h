@@ -33,11 +33,12 @@
 
 typedef struct merge_plan merge_plan;
 
-/* merge_plan_build: checks p's key against the target's unique indexes,
- * builds the merge SQL into p->merge (owned by p, freed by plan_release) and
- * points p->copy_sql at the staging table. Logs and returns false when the
- * key does not qualify (a configuration error) or a query fails. */
-bool merge_plan_build(tgt_conn *tgt, table_plan *p) MUSTCHECK;
+/* merge_plan_build: checks that p's key is backed by a unique index
+ * (p->key_index, found by plan.c), builds the merge SQL into p->merge (owned
+ * by p, freed by plan_release) and points p->copy_sql at the staging table.
+ * Logs and returns false when the key does not qualify (a configuration
+ * error). */
+bool merge_plan_build(table_plan *p) MUSTCHECK;
 void merge_plan_free(merge_plan *m);
 
 /* merge_begin: creates the window's staging table, dropped when the

@@ -189,9 +189,9 @@ static void add_fields(strbuf *line, const log_fields *f)
 	if (f->has_counts)
 		sb_addf(line,
 			",\"rows_read\":%lld,\"rows_loaded\":%lld,\"rows_rejected\":%lld,"
-			"\"rows_deleted\":%lld,\"seconds\":%.3f",
+			"\"rows_deleted\":%lld,\"rows_moved\":%lld,\"seconds\":%.3f",
 			(long long)f->rows_read, (long long)f->rows_loaded, (long long)f->rows_rejected,
-			(long long)f->rows_deleted, f->seconds);
+			(long long)f->rows_deleted, (long long)f->rows_moved, f->seconds);
 	if (f->has_progress)
 		sb_addf(line, ",\"hours_done\":%lld,\"hours_total\":%lld", (long long)f->hours_done,
 			(long long)f->hours_total);

@@ -46,7 +46,7 @@ typedef struct log_fields {
 	const char *event;       /* e.g. "hour_done", "hour_failed", "progress" */
 	const char *error_class; /* connection, timeout, invalid_data, ... */
 	bool has_counts;         /* rows_* and seconds below are set */
-	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
+	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted, rows_moved;
 	double seconds;
 	bool has_progress;       /* hours_done and hours_total are set */
 	int64_t hours_done, hours_total;

@@ -46,6 +46,9 @@ static const metric_family families[] = {
 	  "that would load).", SCOPE_RUN, T_I64(rows_loaded) },
 	{ "etlre_rows_rejected", "Invalid rows set aside by this run (--skip-invalid).", SCOPE_RUN,
 	  T_I64(rows_rejected) },
+	{ "etlre_rows_moved", "Rows loaded into an hour that the target held in another hour "
+	  "(their time changed in the source); their old copy was removed.", SCOPE_RUN,
+	  T_I64(rows_moved) },
 	{ "etlre_chunks_succeeded", "Chunks (an hour each, a day with --batch-mode daily) that "
 	  "this run loaded successfully.", SCOPE_RUN, T_I64(hours_succeeded) },
 	{ "etlre_chunks_failed", "Chunks that failed in this run.", SCOPE_RUN,
@@ -136,6 +139,7 @@ void metrics_set_add_run(metrics_set *m, const run_report *r, double now)
 		t->rows_read += tr->n.read;
 		t->rows_loaded += tr->n.loaded;
 		t->rows_rejected += tr->n.rejected;
+		t->rows_moved += tr->n.moved;
 		t->hours_succeeded += succeeded;
 		t->hours_failed += tr->hours_failed;
 		t->hours_pending += tr->hours_pending;

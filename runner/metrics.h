@@ -31,7 +31,7 @@
 typedef struct metrics_table {
 	char *name;            /* owned */
 	bool run;              /* loaded (or dry-run) by this run: the counts below are set */
-	int64_t rows_read, rows_loaded, rows_rejected;
+	int64_t rows_read, rows_loaded, rows_rejected, rows_moved;
 	int64_t hours_succeeded, hours_failed, hours_pending;
 	bool verified;         /* compared by verify: the two below are set */
 	int64_t hours_verified, hours_differ;

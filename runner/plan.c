@@ -10,172 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "catalog.h"
 #include "chunk.h"
 #include "load_merge.h"
+#include "load_moved.h"
 #include "log.h"
+#include "partition.h"
 #include "sqlquote.h"
 #include "typemap.h"
-
-typedef struct catalog_cols {
-	int n;
-	char **name;
-	char **type;     /* typname (target) or DATA_TYPE (source) */
-	char **type_full;
-	int *typmod;
-	bool *not_null;
-	bool *generated;
-} catalog_cols;
-
-static void catalog_add(catalog_cols *c, const char *name, const char *type, const char *full,
-			int typmod, bool not_null, bool generated)
-{
-	c->name = xrealloc(c->name, sizeof(char *) * (size_t)(c->n + 1));
-	c->type = xrealloc(c->type, sizeof(char *) * (size_t)(c->n + 1));
-	c->type_full = xrealloc(c->type_full, sizeof(char *) * (size_t)(c->n + 1));
-	c->typmod = xrealloc(c->typmod, sizeof(int) * (size_t)(c->n + 1));
-	c->not_null = xrealloc(c->not_null, sizeof(bool) * (size_t)(c->n + 1));
-	c->generated = xrealloc(c->generated, sizeof(bool) * (size_t)(c->n + 1));
-	c->name[c->n] = xstrdup(name);
-	c->type[c->n] = xstrdup(type);
-	c->type_full[c->n] = xstrdup(full);
-	c->typmod[c->n] = typmod;
-	c->not_null[c->n] = not_null;
-	c->generated[c->n] = generated;
-	c->n++;
-}
-
-static void catalog_release(catalog_cols *c)
-{
-	for (int i = 0; i < c->n; i++) {
-		free(c->name[i]);
-		free(c->type[i]);
-		free(c->type_full[i]);
-	}
-	free(c->name);
-	free(c->type);
-	free(c->type_full);
-	free(c->typmod);
-	free(c->not_null);
-	free(c->generated);
-	memset(c, 0, sizeof(*c));
-}
-
-static int catalog_find(const catalog_cols *c, const char *name)
-{
-	for (int i = 0; i < c->n; i++)
-		if (strcasecmp(c->name[i], name) == 0)
-			return i;
-	return -1;
-}
-
-static bool target_col_row(void *ctx, int ncols, char **v)
-{
-	(void)ncols;
-	catalog_add(ctx, v[0], v[1], v[4], atoi(v[2]), v[3][0] == 't', v[5][0] == 't');
-	return true;
-}
-
-static bool source_col_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
-{
-	(void)ncols;
-	(void)lengths;
-	catalog_add(ctx, row[0], row[1], row[2], -1, row[3] && strcmp(row[3], "NO") == 0, false);
-	return true;
-}
-
-static bool read_target_columns(tgt_conn *tgt, const char *target, catalog_cols *out)
-{
-	strbuf q;
-	int64_t exists;
-	bool ok;
-
-	sb_init(&q, 128);
-	quote_pg_ident(&q, target);
-	const char *params[] = { q.buf };
-	ok = tgt_query_int64(tgt, "SELECT count(*) FROM (SELECT to_regclass($1) AS r) x WHERE r IS NOT NULL",
-			     1, params, &exists);
-	if (ok && !exists) {
-		sb_release(&q);
-		return true; /* no columns: the caller reports the missing table */
-	}
-	ok = ok && tgt_query(tgt,
-			     "SELECT a.attname, coalesce(bt.typname, t.typname), a.atttypmod,"
-			     "  a.attnotnull OR coalesce(t.typnotnull, false),"
-			     "  format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''"
-			     " FROM pg_catalog.pg_attribute a"
-			     " JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-			     " LEFT JOIN pg_catalog.pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
-			     " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
-			     " ORDER BY a.attnum",
-			     1, params, target_col_row, out);
-	sb_release(&q);
-	return ok;
-}
-
-/* add_source_table_match: "TABLE_SCHEMA = ... AND TABLE_NAME = ..." for the
- * configured source ("table" in the connection's database, or "db.table"),
- * each name prefixed by alias */
-static void add_source_table_match(strbuf *q, const char *alias, const char *source)
-{
-	const char *dot = strchr(source, '.');
-
-	sb_addf(q, "%sTABLE_SCHEMA = ", alias);
-	if (dot) {
-		char *db = xstrndup(source, (size_t)(dot - source));
-		quote_my_literal(q, db);
-		free(db);
-		sb_addf(q, " AND %sTABLE_NAME = ", alias);
-		quote_my_literal(q, dot + 1);
-	} else {
-		sb_addf(q, "DATABASE() AND %sTABLE_NAME = ", alias);
-		quote_my_literal(q, source);
-	}
-}
-
-static bool read_source_columns(src_conn *src, const char *source, catalog_cols *out)
-{
-	strbuf q;
-	bool ok;
-
-	sb_init(&q, 256);
-	sb_adds(&q, "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS"
-		    " WHERE ");
-	add_source_table_match(&q, "", source);
-	sb_adds(&q, " ORDER BY ORDINAL_POSITION");
-	ok = src_query(src, q.buf, source_col_row, out);
-	sb_release(&q);
-	return ok;
-}
-
-static bool pk_col_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
-{
-	catalog_cols *pk = ctx;
-
-	(void)lengths;
-	if (ncols >= 1 && row[0])
-		catalog_add(pk, row[0], "", "", -1, true, false);
-	return true;
-}
-
-/* read_source_pk: the columns of the source's primary key when the source is
- * an InnoDB table (whose rows are stored in primary key order); none for
- * other engines and for views */
-static bool read_source_pk(src_conn *src, const char *source, catalog_cols *out)
-{
-	strbuf q;
-	bool ok;
-
-	sb_init(&q, 512);
-	sb_adds(&q, "SELECT s.COLUMN_NAME FROM information_schema.STATISTICS s"
-		    " JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.TABLE_SCHEMA"
-		    " AND t.TABLE_NAME = s.TABLE_NAME"
-		    " WHERE s.INDEX_NAME = 'PRIMARY' AND t.ENGINE = 'InnoDB' AND ");
-	add_source_table_match(&q, "s.", source);
-	sb_adds(&q, " ORDER BY s.SEQ_IN_INDEX");
-	ok = src_query(src, q.buf, pk_col_row, out);
-	sb_release(&q);
-	return ok;
-}
 
 /* mentions: does expr contain name as a whole word (case-insensitive)? */
 static bool mentions(const char *expr, const char *name)
@@ -191,14 +33,6 @@ static bool mentions(const char *expr, const char *name)
 			return true;
 	}
 	return false;
-}
-
-static int expr_index(const table_config *t, const char *col)
-{
-	for (int i = 0; i < t->nexprs; i++)
-		if (strcasecmp(t->exprs[i].name, col) == 0)
-			return i;
-	return -1;
 }
 
 static void add_col(table_plan *p, const catalog_cols *tc, int ti)
@@ -234,7 +68,7 @@ static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_
 					  t->columns[i], t->target);
 				return false;
 			}
-			if (catalog_find(sc, t->columns[i]) < 0 && expr_index(t, t->columns[i]) < 0) {
+			if (catalog_find(sc, t->columns[i]) < 0 && config_find_expr(t, t->columns[i]) < 0) {
 				log_error("[table %s] column '%s' does not exist in the source %s "
 					  "(and has no expr.%s)",
 					  t->name, t->columns[i], t->source, t->columns[i]);
@@ -250,7 +84,7 @@ static bool choose_columns(table_plan *p, const catalog_cols *sc, const catalog_
 		for (int ti = 0; ti < tc->n; ti++) {
 			if (tc->generated[ti])
 				continue;
-			if (catalog_find(sc, tc->name[ti]) >= 0 || expr_index(t, tc->name[ti]) >= 0)
+			if (catalog_find(sc, tc->name[ti]) >= 0 || config_find_expr(t, tc->name[ti]) >= 0)
 				add_col(p, tc, ti);
 		}
 		if (p->ncols == 0) {
@@ -282,8 +116,12 @@ static bool check_types(table_plan *p, const catalog_cols *sc)
 
 	for (int i = 0; i < p->ncols; i++) {
 		column_spec *c = &p->cols[i];
-		int si = expr_index(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
+		int si = config_find_expr(t, c->name) >= 0 ? -1 : catalog_find(sc, c->name);
 		c->scratch = xmalloc(TYPEMAP_SCRATCH);
+		if (si >= 0 && typemap_source_kind(sc->type[si]) == SK_OTHER) {
+			typemap_log_unmapped(t->name, sc->name[si], sc->type[si], sc->type_full[si]);
+			return false;
+		}
 		if (!typemap_check(c, si >= 0 ? sc->type[si] : NULL, si >= 0 ? sc->type_full[si] : NULL,
 				   t->zero_dates_reject)) {
 			log_error("[table %s] column '%s': the source type %s cannot load into the "
@@ -293,6 +131,49 @@ static bool check_types(table_plan *p, const catalog_cols *sc)
 		}
 	}
 	return true;
+}
+
+/* add_missing: appends to sb the columns of a that b lacks (and that are
+ * not expr.* columns of t when skip_exprs), comma-separated; how many */
+static int add_missing(strbuf *sb, const catalog_cols *a, const catalog_cols *b,
+		       const table_config *t, bool skip_exprs)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->n; i++) {
+		if (a->generated[i] || catalog_find(b, a->name[i]) >= 0 ||
+		    (skip_exprs && config_find_expr(t, a->name[i]) >= 0))
+			continue;
+		sb_addf(sb, "%s%s", n++ ? ", " : "", a->name[i]);
+	}
+	return n;
+}
+
+/* find_drift: sets p->drift to what one side has and the other lacks (a
+ * source column the target lacks, a target column neither the source nor
+ * an expr.* gives), and warns once; NULL when the two sides agree */
+static void find_drift(table_plan *p, const catalog_cols *sc, const catalog_cols *tc)
+{
+	table_config *t = p->cfg;
+	strbuf src_only, tgt_only, sb;
+
+	sb_init(&src_only, 64);
+	sb_init(&tgt_only, 64);
+	add_missing(&src_only, sc, tc, t, false);
+	add_missing(&tgt_only, tc, sc, t, true);
+	if (src_only.len || tgt_only.len) {
+		sb_init(&sb, 256);
+		if (src_only.len)
+			sb_addf(&sb, "the target %s lacks source column(s) %s (not loaded)", t->target,
+				src_only.buf);
+		if (tgt_only.len)
+			sb_addf(&sb, "%sthe source %s lacks target column(s) %s (left to their default)",
+				src_only.len ? "; " : "", t->source, tgt_only.buf);
+		p->drift = sb_detach(&sb);
+		log_warn("[table %s] schema drift: %s", t->name, p->drift);
+	}
+	sb_release(&src_only);
+	sb_release(&tgt_only);
 }
 
 static void build_sql(table_plan *p, const catalog_cols *sc)
@@ -307,7 +188,7 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	sb_init(&sb, 1024);
 	sb_adds(&sb, "SELECT ");
 	for (int i = 0; i < p->ncols; i++) {
-		int e = expr_index(t, p->cols[i].name);
+		int e = config_find_expr(t, p->cols[i].name);
 		if (i)
 			sb_adds(&sb, ", ");
 		if (e >= 0) {
@@ -438,6 +319,65 @@ int plan_constraint_column(const table_plan *p, const char *constraint)
 	return -1;
 }
 
+static bool first_text(void *ctx, int ncols, char **v)
+{
+	(void)ncols;
+	*(char **)ctx = xstrdup(v[0] ? v[0] : "");
+	return false; /* the first row is enough */
+}
+
+/* read_key_index: sets p->key_index to the target's primary key or unique
+ * index on exactly the key's columns (immediate, valid, not partial, no
+ * expressions), the primary key first; NULL when there is none */
+static bool read_key_index(tgt_conn *tgt, table_plan *p)
+{
+	strbuf target, keys;
+	bool ok;
+
+	sb_init(&target, 64);
+	quote_pg_ident(&target, p->cfg->target);
+	sb_init(&keys, 64);
+	sb_addc(&keys, '{');
+	for (int k = 0; k < p->nkey; k++)
+		sb_addf(&keys, "%s\"%s\"", k ? "," : "", p->cols[p->key_idx[k]].name);
+	sb_addc(&keys, '}');
+	const char *params[] = { target.buf, keys.buf };
+	ok = tgt_query(tgt,
+		       "SELECT c.relname FROM pg_catalog.pg_index i"
+		       " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+		       " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indimmediate"
+		       "  AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+		       "  AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text)"
+		       "       FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)"
+		       "       JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+		       "       WHERE k.n <= i.indnkeyatts)"
+		       "    = (SELECT array_agg(x ORDER BY x) FROM unnest($2::text[]) x)"
+		       " ORDER BY i.indisprimary DESC, c.relname",
+		       2, params, first_text, &p->key_index) ||
+	     p->key_index != NULL; /* first_text stops the query after its row */
+	sb_release(&target);
+	sb_release(&keys);
+	return ok;
+}
+
+char *plan_key_note(const table_plan *p)
+{
+	strbuf keys;
+	char *note;
+
+	if (p->key_index || p->cfg->mode == MODE_MERGE)
+		return NULL;
+	sb_init(&keys, 64);
+	for (int k = 0; k < p->nkey; k++)
+		sb_addf(&keys, "%s%s", k ? ", " : "", p->cols[p->key_idx[k]].name);
+	note = xasprintf("the key (%s) is not the primary key or a unique index of the target %s: "
+			 "a row whose time moved to another hour cannot be detected there, and "
+			 "stays in its old hour too until that hour is reprocessed",
+			 keys.buf, p->cfg->target);
+	sb_release(&keys);
+	return note;
+}
+
 static bool no_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
 {
 	(void)ctx, (void)ncols, (void)row, (void)lengths;
@@ -459,6 +399,26 @@ static bool probe_source(src_conn *src, const table_plan *p)
 	return ok;
 }
 
+/* log_missing_source: why the source's catalog shows no column of t's
+ * table: MariaDB hides the tables an account may not read, so a read of the
+ * table tells a missing grant (error 1142, which names the privilege and
+ * the table) from a missing table */
+static void log_missing_source(src_conn *src, const table_config *t)
+{
+	strbuf q;
+
+	sb_init(&q, 128);
+	sb_adds(&q, "SELECT 1 FROM ");
+	quote_my_ident(&q, t->source);
+	sb_adds(&q, " WHERE 1 = 0");
+	if (!src_query(src, q.buf, no_row, NULL) && src_last_error(src)->errnum == 1142)
+		log_error("[table %s] the source account may not read %s: it needs SELECT on it "
+			  "(README \"Security\")", t->name, t->source);
+	else
+		log_error("[table %s] source table %s does not exist", t->name, t->source);
+	sb_release(&q);
+}
+
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 {
 	catalog_cols sc = { 0 }, tc = { 0 }, pk = { 0 };
@@ -466,14 +426,14 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = t;
-	if (!read_target_columns(tgt, t->target, &tc) || !read_source_columns(src, t->source, &sc))
+	if (!catalog_read_target(tgt, t->target, &tc) || !catalog_read_source(src, t->source, &sc))
 		goto out;
 	if (tc.n == 0) {
 		log_error("[table %s] target table %s does not exist", t->name, t->target);
 		goto out;
 	}
 	if (sc.n == 0) {
-		log_error("[table %s] source table %s does not exist", t->name, t->source);
+		log_missing_source(src, t);
 		goto out;
 	}
 	if (catalog_find(&sc, t->time_column) < 0) {
@@ -483,6 +443,7 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 	}
 	if (!choose_columns(p, &sc, &tc) || !check_types(p, &sc))
 		goto out;
+	find_drift(p, &sc, &tc);
 	p->time_idx = plan_find(p, t->time_column);
 	if (p->time_idx < 0) {
 		log_error("[table %s] time_column '%s' must be one of the loaded target columns",
@@ -524,11 +485,13 @@ bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p)
 				r->cols[r->ncols++] = c;
 	}
 	build_sql(p, &sc);
-	if (!read_source_pk(src, t->source, &pk))
+	if (!catalog_read_source_pk(src, t->source, &pk))
 		goto out;
 	build_keyrange_sql(p, &sc, &pk);
-	ok = probe_source(src, p) && read_constraints(tgt, p) &&
-	     (t->mode != MODE_MERGE || merge_plan_build(tgt, p));
+	ok = probe_source(src, p) && read_constraints(tgt, p) && read_key_index(tgt, p) &&
+	     partition_plan(tgt, p) && (t->mode != MODE_MERGE || merge_plan_build(p));
+	if (ok && t->mode != MODE_MERGE && p->key_index)
+		p->moved = moved_plan_build(p);
 out:
 	catalog_release(&sc);
 	catalog_release(&tc);
@@ -557,9 +520,12 @@ void plan_release(table_plan *p)
 	free(p->delete_sql);
 	free(p->target_count_sql);
 	free(p->lock_key);
+	free(p->drift);
 	str_list_free(p->con_name, p->ncon);
 	free(p->con_col);
+	free(p->key_index);
 	merge_plan_free(p->merge);
+	moved_plan_free(p->moved);
 	memset(p, 0, sizeof(*p));
 }
 

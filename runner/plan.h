@@ -49,10 +49,21 @@ typedef struct table_plan {
 	char **con_name;     /* single-column target constraints, and their column */
 	int *con_col;        /* (index into cols), to name the column of a refusal */
 	int ncon;
+	char *key_index;     /* the target's primary key or unique index on exactly the key's
+			      * columns (immediate, not partial); NULL when there is none */
 	struct merge_plan *merge; /* mode = merge: its SQL (load_merge.c); NULL otherwise */
+	struct moved_plan *moved; /* mode = replace with key_index: relocating moved rows
+				   * (load_moved.c); NULL otherwise */
+	bool partitioned;       /* the target is a partitioned table (partition.c) */
+	bool range_partitioned; /* ... by range on the time column alone */
+	char *drift;         /* schema drift: the columns one side lacks (README, Types); NULL when none */
 } table_plan;
 
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p) MUSTCHECK;
+/* plan_key_note: when the key is not backed by a unique index of the target
+ * (key_index NULL) in replace mode, a new sentence saying so and what it
+ * means; NULL otherwise. check shows it, process logs it as a warning. */
+char *plan_key_note(const table_plan *p);
 void plan_release(table_plan *p);
 /* plan_constraint_column: the loaded column a single-column constraint is on, or -1 */
 int plan_constraint_column(const table_plan *p, const char *constraint);

@@ -103,8 +103,7 @@ static error_t parse_range(int key, char *arg, struct argp_state *state)
 	case OPT_END: set_once(state, &r->end_date, "--end-date", arg); break;
 	case OPT_LAST_DAYS: set_once(state, &r->last_days, "--last-days", arg); break;
 	case OPT_TABLE:
-		r->tables = xrealloc(r->tables, sizeof(char *) * (size_t)(r->ntables + 1));
-		r->tables[r->ntables++] = arg;
+		range_args_add_table(r, arg);
 		break;
 	case ARGP_KEY_END:
 		resolve(state, r);
@@ -118,6 +117,12 @@ static error_t parse_range(int key, char *arg, struct argp_state *state)
 const struct argp range_argp = { range_options, parse_range, NULL, NULL, NULL, NULL, NULL };
 const struct argp range_argp_last_days = { range_options_last_days, parse_range, NULL, NULL,
 					   NULL, NULL, NULL };
+
+void range_args_add_table(range_args *r, const char *name)
+{
+	r->tables = xrealloc(r->tables, sizeof(char *) * (size_t)(r->ntables + 1));
+	r->tables[r->ntables++] = name;
+}
 
 bool range_args_check_tables(const range_args *r, config *cfg)
 {

@@ -29,6 +29,8 @@ typedef struct range_args {
 extern const struct argp range_argp;
 extern const struct argp range_argp_last_days;
 
+/* range_args_add_table: one more --table (name is not copied) */
+void range_args_add_table(range_args *r, const char *name);
 /* range_args_check_tables: true when every --table names a [table] section
  * of cfg; else logs the known ones and returns false */
 bool range_args_check_tables(const range_args *r, config *cfg) MUSTCHECK;

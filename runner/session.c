@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,43 @@
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
+#include "secrets.h"
 #include "signals.h"
+
+/* config_holds_password: whether the urls written in the config file itself
+ * (not the environment's) carry a password */
+static bool config_holds_password(const config *cfg)
+{
+	bool in_source = false;
+	mariadb_url u;
+	char err[256];
+
+	if (cfg->file_source_url && mariadb_url_parse(cfg->file_source_url, &u, err, sizeof(err))) {
+		in_source = u.password_in_url;
+		mariadb_url_release(&u);
+	}
+	return in_source || (cfg->file_target_url && tgt_conninfo_has_password(cfg->file_target_url));
+}
+
+/* tls_files_readable: whether the source url's certificate and key files can
+ * be read; false after logging the one that cannot, and why */
+static bool tls_files_readable(const mariadb_url *u, const char *cfg_path)
+{
+	const char *names[] = { "sslrootcert", "sslcert", "sslkey" };
+	const char *paths[] = { u->sslrootcert, u->sslcert, u->sslkey };
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		FILE *f = paths[i] ? fopen(paths[i], "r") : NULL;
+		if (paths[i] && !f) {
+			log_error("%s: source url: cannot read %s '%s': %s", cfg_path, names[i],
+				  paths[i], strerror(errno));
+			return false;
+		}
+		if (f)
+			fclose(f);
+	}
+	return true;
+}
 
 int session_load_config(session *s, const char *config_path)
 {
@@ -40,6 +77,9 @@ int session_load_config(session *s, const char *config_path)
 		log_error("%s: target url: %s", s->cfg.path, err);
 		return EXIT_CODE_USAGE;
 	}
+	secrets_check_config_mode(&s->cfg, config_holds_password(&s->cfg));
+	if (!secrets_source_password(&s->url, &s->cfg) || !tls_files_readable(&s->url, s->cfg.path))
+		return EXIT_CODE_USAGE;
 	return 0;
 }
 
@@ -174,6 +214,7 @@ int session_open(session *s, const session_needs *need)
 		rc = session_connect(s, need->source, need->timeout);
 	if (rc == 0 && need->ledger && !ledger_check_version(s->tgt, s->cfg.schema))
 		rc = session_failure_status(s, EXIT_CODE_USAGE);
+	s->grants = need->ledger ? need->grants : PRIV_NONE; /* after the config's memset */
 	return rc;
 }
 
@@ -194,6 +235,9 @@ int session_plans(session *s, bool (*want)(void *ctx, const char *table), void *
 		}
 		s->nplans++;
 	}
+	if (s->grants != PRIV_NONE &&
+	    !priv_check_target(s->tgt, s->cfg.schema, s->plans, s->nplans, s->grants))
+		return session_failure_status(s, EXIT_CODE_USAGE);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "chunk.h"
 #include "config.h"
 #include "plan.h"
+#include "privileges.h"
 #include "range_args.h"
 #include "source_mariadb.h"
 #include "target_pg.h"
@@ -25,6 +26,7 @@ typedef struct session {
 	src_conn *src;   /* NULL unless asked for */
 	tgt_conn *tgt;
 	int timeout;     /* the statement timeout the connections were made with */
+	priv_need grants; /* what session_plans checks the target role holds */
 	table_plan *plans; /* session_plans: one per table wanted, in config order */
 	int nplans;
 } session;
@@ -36,6 +38,8 @@ typedef struct session_needs {
 				  * are checked; NULL: no range */
 	bool source;             /* connect the source too (the target always) */
 	bool ledger;             /* etlre's tables must be at this version */
+	priv_need grants;        /* with ledger: the target grants session_plans
+				  * checks for the plans (README "Security") */
 	int timeout;             /* statement timeout of the connections, seconds */
 } session_needs;
 
@@ -43,8 +47,9 @@ typedef struct session_needs {
  * 0 or the exit status (2, 4), logged; session_close releases *s either way. */
 int session_open(session *s, const session_needs *need);
 /* session_plans: builds s->plans for the configured tables that want(ctx,
- * name) accepts (every table when want is NULL). Returns 0 or the exit
- * status: 2 for a table that does not fit, 4 when a connection was lost. */
+ * name) accepts (every table when want is NULL), then checks the target
+ * grants session_open was asked for. Returns 0 or the exit status: 2 for a
+ * table that does not fit or a missing grant, 4 when a connection was lost. */
 int session_plans(session *s, bool (*want)(void *ctx, const char *table), void *ctx);
 /* session_failure_status: the exit status after a failure: 130/143 when a
  * signal came, 4 when a connection was lost, else fallback */

@@ -1,11 +1,24 @@
 /*
  * source_mariadb.c: MariaDB Connector/C access for etlre (see
- * source_mariadb.h).
+ * source_mariadb.h), TLS included (README "Security").
  *
  * Every read and write on the socket is bounded by the connector's read and
  * write timeouts (README "Timeouts"); when one expires the connector closes
  * the connection and reports it lost (2013). A loss after waiting that long
  * is classed timeout, not connection.
+ *
+ * The url's sslmode maps onto Connector/C 3.3 (Debian 12) this way:
+ *   disable      no TLS requested
+ *   prefer       TLS when the server offers it, unverified (mysql_ssl_set)
+ *   require      TLS (MYSQL_OPT_SSL_ENFORCE), unverified; 3.3 still falls
+ *                back to plain text when the server has no TLS, so etlre
+ *                checks the cipher after the handshake and refuses, and
+ *                limits the login to methods that never send the password
+ *                itself (MARIADB_OPT_RESTRICTED_AUTH)
+ *   verify-ca    the chain against sslrootcert (given a CA, 3.3 verifies
+ *                the chain; the host check is MYSQL_OPT_SSL_VERIFY_SERVER_CERT)
+ *   verify-full  the chain and the host name (an IP SAN for an IP host); the
+ *                system's CAs without sslrootcert
  */
 #include "source_mariadb.h"
 
@@ -25,7 +38,80 @@ struct src_conn {
 	char describe[256];
 	unsigned int io_timeout; /* seconds the server may stay silent */
 	double op_started;       /* now_monotonic() when the current call began */
+	char tls[160];           /* "TLSv1.3, cipher X" or "not encrypted" */
 };
+
+/* Login methods that never send the password itself, for sslmode=require
+ * (see above); a server asking for another one is refused. */
+#define SAFE_AUTH_PLUGINS "mysql_native_password,client_ed25519,caching_sha2_password,sha256_password"
+
+/* set_tls_options: the Connector/C options of u's sslmode and files */
+static void set_tls_options(MYSQL *my, const mariadb_url *u)
+{
+	my_bool on = 1, off = 0;
+
+	if (u->sslmode == SRC_SSL_DISABLE)
+		return;
+	if (u->sslmode == SRC_SSL_PREFER && !u->sslrootcert && !u->sslcert) {
+		mysql_ssl_set(my, NULL, NULL, NULL, NULL, NULL); /* TLS if offered */
+		return;
+	}
+	mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &on);
+	if (u->sslcert) {
+		mysql_optionsv(my, MYSQL_OPT_SSL_CERT, u->sslcert);
+		mysql_optionsv(my, MYSQL_OPT_SSL_KEY, u->sslkey);
+	}
+	/* Connector/C checks the chain whenever it has a CA: under prefer and
+	 * require a sslrootcert is not used, as libpq ignores it there */
+	if (u->sslrootcert && u->sslmode >= SRC_SSL_VERIFY_CA)
+		mysql_optionsv(my, MYSQL_OPT_SSL_CA, u->sslrootcert);
+	mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+		       u->sslmode == SRC_SSL_VERIFY_FULL ? &on : &off);
+	if (u->sslmode == SRC_SSL_REQUIRE)
+		mysql_optionsv(my, MARIADB_OPT_RESTRICTED_AUTH, SAFE_AUTH_PLUGINS);
+}
+
+/* tls_state: fills c->tls from the connection; false when the sslmode asks
+ * for TLS and the connection has none (logged) */
+static bool tls_state(src_conn *c, const mariadb_url *u)
+{
+	const char *cipher = mysql_get_ssl_cipher(c->my);
+	const char *version = NULL;
+
+	if (!cipher) {
+		snprintf(c->tls, sizeof(c->tls), "not encrypted");
+		if (u->sslmode < SRC_SSL_REQUIRE)
+			return true;
+		log_error("cannot connect to the source %s: the server does not offer TLS "
+			  "(sslmode=%s); nothing was sent but the login", c->describe,
+			  src_sslmode_name(u->sslmode));
+		return false;
+	}
+	if (mariadb_get_infov(c->my, MARIADB_CONNECTION_TLS_VERSION, &version) != 0 || !version)
+		version = "TLS";
+	snprintf(c->tls, sizeof(c->tls), "%s, cipher %s", version, cipher);
+	return true;
+}
+
+/* log_connect_failure: why mysql_real_connect failed, with the sslmode
+ * when TLS was asked for and the host-name mismatch said plainly */
+static void log_connect_failure(src_conn *c, const mariadb_url *u)
+{
+	const char *msg = mysql_error(c->my);
+	bool tls = mysql_errno(c->my) == 2026; /* CR_SSL_CONNECTION_ERROR */
+
+	if (tls && u->sslmode == SRC_SSL_VERIFY_FULL &&
+	    strstr(msg, "Validation of SSL server certificate failed"))
+		log_error("cannot connect to the source %s (sslmode=verify-full): host name mismatch: "
+			  "the server's certificate does not name '%s' [error %u]", c->describe,
+			  u->host, mysql_errno(c->my));
+	else if (tls || (u->sslmode >= SRC_SSL_REQUIRE && mysql_errno(c->my) == 1251))
+		log_error("cannot connect to the source %s (sslmode=%s): %s [error %u]", c->describe,
+			  src_sslmode_name(u->sslmode), msg, mysql_errno(c->my));
+	else
+		log_error("cannot connect to the source %s: %s [error %u]", c->describe, msg,
+			  mysql_errno(c->my));
+}
 
 /* begin_op: notes when a call that waits for the server starts */
 static void begin_op(src_conn *c)
@@ -80,10 +166,14 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &c->io_timeout);
 	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "etlre");
+	set_tls_options(c->my, u);
 	if (!mysql_real_connect(c->my, u->host, u->user, u->password, u->database,
 				(unsigned int)u->port, u->socket, 0)) {
-		log_error("cannot connect to the source %s: %s [error %u]", c->describe,
-			  mysql_error(c->my), mysql_errno(c->my));
+		log_connect_failure(c, u);
+		src_close(c);
+		return NULL;
+	}
+	if (!tls_state(c, u)) {
 		src_close(c);
 		return NULL;
 	}
@@ -128,6 +218,11 @@ const char *src_library_version(void)
 const char *src_describe(src_conn *c)
 {
 	return c->describe;
+}
+
+const char *src_tls(src_conn *c)
+{
+	return c->tls;
 }
 
 const src_error *src_last_error(src_conn *c)
@@ -200,6 +295,76 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
 		ok = fn(ctx, mysql_num_fields(res), row, mysql_fetch_lengths(res));
 	mysql_free_result(res);
 	return ok;
+}
+
+/* field_int_type: DATA_TYPE of the integer types of a result's metadata */
+static const char *field_int_type(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_TINY: return "tinyint";
+	case MYSQL_TYPE_SHORT: return "smallint";
+	case MYSQL_TYPE_INT24: return "mediumint";
+	case MYSQL_TYPE_LONG: return "int";
+	case MYSQL_TYPE_LONGLONG: return "bigint";
+	default: return NULL;
+	}
+}
+
+/* field_type: the DATA_TYPE and COLUMN_TYPE (into full) that a column of a
+ * result stands for; strings of unknown length are text (or blob when binary) */
+static const char *field_type(const MYSQL_FIELD *f, char *full, size_t size)
+{
+	bool uns = f->flags & UNSIGNED_FLAG, bin = f->charsetnr == 63;
+	unsigned frac = f->decimals > 6 ? 6 : f->decimals;
+	const char *dt = field_int_type(f->type);
+
+	if (dt) {
+		snprintf(full, size, "%s(%lu)%s", dt, f->length, uns ? " unsigned" : "");
+		return dt;
+	}
+	switch (f->type) {
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL: {
+		long p = (long)f->length - (f->decimals ? 1 : 0) - (uns ? 0 : 1);
+		snprintf(full, size, "decimal(%ld,%u)", p < (long)f->decimals ? (long)f->decimals : p,
+			 f->decimals);
+		return "decimal";
+	}
+	case MYSQL_TYPE_FLOAT: snprintf(full, size, "float"); return "float";
+	case MYSQL_TYPE_DOUBLE: snprintf(full, size, "double"); return "double";
+	case MYSQL_TYPE_BIT: snprintf(full, size, "bit(%lu)", f->length); return "bit";
+	case MYSQL_TYPE_DATE:
+	case MYSQL_TYPE_NEWDATE: snprintf(full, size, "date"); return "date";
+	case MYSQL_TYPE_DATETIME: snprintf(full, size, "datetime(%u)", frac); return "datetime";
+	case MYSQL_TYPE_TIMESTAMP: snprintf(full, size, "timestamp(%u)", frac); return "timestamp";
+	case MYSQL_TYPE_TIME: snprintf(full, size, "time(%u)", frac); return "time";
+	case MYSQL_TYPE_YEAR: snprintf(full, size, "year"); return "year";
+	case MYSQL_TYPE_JSON: snprintf(full, size, "json"); return "json";
+	case MYSQL_TYPE_GEOMETRY: snprintf(full, size, "geometry"); return "geometry";
+	default:
+		snprintf(full, size, "%s", bin ? "blob" : "text");
+		return bin ? "blob" : "text";
+	}
+}
+
+bool src_query_columns(src_conn *c, const char *sql, src_col_fn fn, void *ctx)
+{
+	MYSQL_RES *res;
+	MYSQL_FIELD *fields;
+	char full[64];
+
+	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
+		set_error(c);
+		log_failure(c, sql);
+		return false;
+	}
+	fields = mysql_fetch_fields(res);
+	for (unsigned int i = 0; i < mysql_num_fields(res); i++) {
+		const char *dt = field_type(&fields[i], full, sizeof(full));
+		fn(ctx, i, dt, full, (fields[i].flags & NOT_NULL_FLAG) != 0);
+	}
+	mysql_free_result(res);
+	return true;
 }
 
 bool src_query_int64_send(src_conn *c, const char *sql)

@@ -41,6 +41,9 @@ void src_library_end(void);
 /* src_library_version: the linked MariaDB Connector/C's version (static storage) */
 const char *src_library_version(void);
 const char *src_describe(src_conn *c);
+/* src_tls: the connection's TLS version and cipher, or "not encrypted"
+ * (owned by c) */
+const char *src_tls(src_conn *c);
 const src_error *src_last_error(src_conn *c);
 void src_clear_error(src_conn *c);
 bool src_alive(src_conn *c);
@@ -56,6 +59,15 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx) MUSTCHECK
  * in between but src_rollback, which drops the answer. */
 bool src_query_int64_send(src_conn *c, const char *sql) MUSTCHECK;
 bool src_query_int64_recv(src_conn *c, int64_t *out) MUSTCHECK;
+
+/* src_col_fn: called per column of a result: the information_schema
+ * DATA_TYPE and COLUMN_TYPE its metadata amounts to ("decimal",
+ * "decimal(12,2)"), and whether MariaDB knows it is never NULL */
+typedef void (*src_col_fn)(void *ctx, unsigned int i, const char *data_type,
+			   const char *column_type, bool not_null);
+/* src_query_columns: runs sql (a query for no rows, typically) and hands the
+ * result's column types to fn; logs and returns false on error */
+bool src_query_columns(src_conn *c, const char *sql, src_col_fn fn, void *ctx) MUSTCHECK;
 
 /* src_stream_open: starts an unbuffered query. src_stream_next returns 1 with
  * a row (valid until the next call), 0 at the end, -1 on error (logged).

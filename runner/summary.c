@@ -49,15 +49,16 @@ void report_print_text(const run_report *r)
 	else
 		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, r->status, r->start_date,
 		       r->end_date, r->window_hours == 24 ? "daily" : "hourly");
-	printf("%-20s %6s %6s %7s %12s %12s %10s %12s %9s %10s\n", "table", "hours", "failed",
+	printf("%-20s %6s %6s %7s %12s %12s %10s %12s %8s %9s %10s\n", "table", "hours", "failed",
 	       "pending", "rows read", r->dry_run ? "would load" : "loaded", "rejected",
-	       r->dry_run ? "would delete" : "deleted", "seconds", "rows/s");
+	       r->dry_run ? "would delete" : "deleted", r->dry_run ? "would move" : "moved",
+	       "seconds", "rows/s");
 	for (int i = 0; i < r->ntables; i++) {
 		const table_report *t = &r->tables[i];
-		printf("%-20s %6d %6d %7d %12lld %12lld %10lld %12lld %9.2f %10.0f\n", t->name,
+		printf("%-20s %6d %6d %7d %12lld %12lld %10lld %12lld %8lld %9.2f %10.0f\n", t->name,
 		       t->hours, t->hours_failed, t->hours_pending, (long long)t->n.read,
 		       (long long)t->n.loaded, (long long)t->n.rejected, (long long)t->n.deleted,
-		       t->seconds, rate(t->n.read, t->seconds));
+		       (long long)t->n.moved, t->seconds, rate(t->n.read, t->seconds));
 		if (t->after_day_failed)
 			printf("%-20s after_day failed for %d day(s)\n", "", t->after_day_failed);
 	}
@@ -83,9 +84,11 @@ void report_print_text(const run_report *r)
 
 static void add_counts(strbuf *sb, const hour_counts *n)
 {
-	sb_addf(sb, "\"rows_read\":%lld,\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_deleted\":%lld",
+	sb_addf(sb,
+		"\"rows_read\":%lld,\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_deleted\":%lld,"
+		"\"rows_moved\":%lld",
 		(long long)n->read, (long long)n->loaded, (long long)n->rejected,
-		(long long)n->deleted);
+		(long long)n->deleted, (long long)n->moved);
 }
 
 void report_print_json(const run_report *r)

@@ -391,6 +391,28 @@ void tgt_close(tgt_conn *c)
 	free(c);
 }
 
+bool tgt_conninfo_has_password(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	bool has = false;
+
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
+			has = true;
+	PQconninfoFree(opts);
+	return has;
+}
+
+char *tgt_tls(tgt_conn *c)
+{
+	const char *version = PQsslAttribute(c->pg, "protocol");
+	const char *cipher = PQsslAttribute(c->pg, "cipher");
+
+	if (!PQsslInUse(c->pg))
+		return xstrdup("not encrypted");
+	return xasprintf("%s, cipher %s", version ? version : "TLS", cipher ? cipher : "unknown");
+}
+
 const char *tgt_describe(tgt_conn *c)
 {
 	return c->describe;

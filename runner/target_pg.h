@@ -48,6 +48,11 @@ void tgt_cancel_running(void);
 int tgt_library_version(void);
 /* tgt_describe: "user@host:port/db", without password (static storage) */
 const char *tgt_describe(tgt_conn *c);
+/* tgt_conninfo_has_password: whether conninfo itself carries a password */
+bool tgt_conninfo_has_password(const char *conninfo);
+/* tgt_tls: the connection's TLS version and cipher, or "not encrypted"; a
+ * new string */
+char *tgt_tls(tgt_conn *c);
 /* tgt_conninfo_check: whether libpq can parse conninfo (a URI, key=value
  * pairs, or a database name alone); if not, writes libpq's reason into err without the quoted parts
  * (they may hold the password) */

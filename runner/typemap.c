@@ -13,6 +13,7 @@
 
 #include "chunk.h"
 #include "encode.h"
+#include "log.h"
 
 #define T(vt) (1u << (vt))
 #define TEXTS (T(VT_TEXT) | T(VT_VARCHAR) | T(VT_CHAR))
@@ -66,6 +67,116 @@ source_kind typemap_source_kind(const char *data_type)
 		if (strcasecmp(kinds[i].data_type, data_type) == 0)
 			return kinds[i].kind;
 	return SK_OTHER;
+}
+
+/* paren_ints: the whole numbers inside the first "(...)" of column_type, e.g.
+ * decimal(10,2) gives 10 and 2; returns how many were found (0, 1 or 2) */
+static int paren_ints(const char *column_type, int *a, int *b)
+{
+	const char *p = column_type ? strchr(column_type, '(') : NULL;
+	char *end;
+
+	if (!p || p[1] < '0' || p[1] > '9')
+		return 0;
+	*a = (int)strtol(p + 1, &end, 10);
+	if (*end != ',')
+		return 1;
+	*b = (int)strtol(end + 1, &end, 10);
+	return 2;
+}
+
+/* the target type of each integer type, signed and unsigned (the next wider
+ * type holds the unsigned range; numeric(20,0) holds BIGINT UNSIGNED's) */
+static const struct {
+	const char *data_type, *is, *unsigned_is;
+} int_targets[] = {
+	{ "tinyint", "smallint", "smallint" },  { "smallint", "smallint", "integer" },
+	{ "mediumint", "integer", "integer" },  { "int", "integer", "bigint" },
+	{ "integer", "integer", "bigint" },     { "bigint", "bigint", "numeric(20,0)" },
+	{ "year", "smallint", "smallint" },
+};
+
+/* the types whose target does not depend on COLUMN_TYPE */
+static const struct {
+	source_kind kind;
+	const char *is;
+} plain_targets[] = {
+	{ SK_FLOAT, "real" }, { SK_DOUBLE, "double precision" }, { SK_DATE, "date" },
+	{ SK_SET, "text" },   { SK_BINARY, "bytea" },
+};
+
+bool typemap_target_type(strbuf *out, const char *data_type, const char *column_type)
+{
+	source_kind k = typemap_source_kind(data_type);
+	bool is_unsigned = column_type && strstr(column_type, "unsigned");
+	int a = 0, b = 0, n = paren_ints(column_type, &a, &b);
+
+	for (size_t i = 0; i < sizeof(int_targets) / sizeof(int_targets[0]); i++) {
+		if (strcasecmp(data_type, int_targets[i].data_type) != 0)
+			continue;
+		/* tinyint(1) is MariaDB's BOOLEAN */
+		bool boolean = strcasecmp(data_type, "tinyint") == 0 && n == 1 && a == 1;
+		sb_adds(out, boolean ? "boolean" : is_unsigned ? int_targets[i].unsigned_is : int_targets[i].is);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(plain_targets) / sizeof(plain_targets[0]); i++) {
+		if (plain_targets[i].kind == k) {
+			sb_adds(out, plain_targets[i].is);
+			return true;
+		}
+	}
+	switch (k) {
+	case SK_DECIMAL:
+		sb_addf(out, "numeric(%d,%d)", n ? a : 10, n == 2 ? b : 0);
+		return true;
+	case SK_BIT:
+		if (n && a > 1)
+			sb_addf(out, "bit(%d)", a);
+		else
+			sb_adds(out, "boolean");
+		return true;
+	case SK_DATETIME:
+	case SK_TIMESTAMP:
+	case SK_TIME:
+		sb_addf(out, "%s(%d)", k == SK_DATETIME ? "timestamp" : k == SK_TIMESTAMP ? "timestamptz" : "time",
+			n ? a : 0);
+		return true;
+	case SK_TEXT:
+		if (strcasecmp(data_type, "json") == 0)
+			sb_adds(out, "jsonb");
+		/* char(n) as varchar(n): MariaDB drops a CHAR's trailing spaces,
+		 * PostgreSQL's char(n) would pad them back */
+		else if ((strcasecmp(data_type, "varchar") == 0 || strcasecmp(data_type, "char") == 0) && n)
+			sb_addf(out, "varchar(%d)", a);
+		else
+			sb_adds(out, "text"); /* *text and enum */
+		return true;
+	default:
+		return false; /* SK_OTHER: spatial types and the like */
+	}
+}
+
+const char *typemap_unmapped_expr(const char *data_type)
+{
+	static const char *const spatial[] = { "geometry", "point", "linestring", "polygon",
+					       "multipoint", "multilinestring", "multipolygon",
+					       "geometrycollection" };
+
+	for (size_t i = 0; i < sizeof(spatial) / sizeof(spatial[0]); i++)
+		if (data_type && strcasecmp(data_type, spatial[i]) == 0)
+			return "ST_AsText(%s)";
+	return "CAST(%s AS CHAR)";
+}
+
+void typemap_log_unmapped(const char *table, const char *column, const char *data_type,
+			  const char *column_type)
+{
+	char *expr = xasprintf(typemap_unmapped_expr(data_type), column);
+
+	log_error("[table %s] column '%s': the source type %s has no PostgreSQL type in etlre's "
+		  "type table; load it as text with expr.%s = %s, or leave it out with 'columns'",
+		  table, column, column_type, column, expr);
+	free(expr);
 }
 
 bool typemap_check(column_spec *c, const char *data_type, const char *column_type,

@@ -31,6 +31,28 @@
 source_kind typemap_source_kind(const char *data_type);
 
 /*
+ * typemap_target_type: appends to out the PostgreSQL type that holds a source
+ * column most faithfully (the README's "Types" table, what `etlre ddl`
+ * writes), from its information_schema DATA_TYPE and COLUMN_TYPE
+ * (bigint unsigned -> numeric(20,0), tinyint(1) -> boolean, datetime(6) ->
+ * timestamp(6), timestamp -> timestamptz(0), json -> jsonb, ...). Returns
+ * false, appending nothing, for a type etlre has no mapping for (spatial
+ * types and other SK_OTHER ones).
+ */
+bool typemap_target_type(strbuf *out, const char *data_type, const char *column_type);
+
+/* typemap_unmapped_expr: a MariaDB expression (a printf format taking the
+ * quoted column once) that reads a column of an unmapped type as text, for
+ * the error's expr.COLUMN suggestion: ST_AsText(%s) for spatial types */
+const char *typemap_unmapped_expr(const char *data_type);
+
+/* typemap_log_unmapped: logs the configuration error for a source column of
+ * a type etlre has no mapping for, naming the table, the column and the type,
+ * and the expr.COLUMN that would load it */
+void typemap_log_unmapped(const char *table, const char *column, const char *data_type,
+			  const char *column_type);
+
+/*
  * typemap_check: sets c->src, c->src_bits and c->src_frac from the source column's
  * information_schema DATA_TYPE and COLUMN_TYPE (both NULL for an expression:
  * SK_UNKNOWN, anything goes) and c->zero_dates_null from the table's setting.

@@ -732,14 +732,6 @@ static void vctx_release(vctx *x)
 	free(x->slots);
 }
 
-static int expr_index(const table_config *t, const char *col)
-{
-	for (int i = 0; i < t->nexprs; i++)
-		if (strcasecmp(t->exprs[i].name, col) == 0)
-			return i;
-	return -1;
-}
-
 static void vctx_init(vctx *x, src_conn *src, tgt_conn *tgt, const table_plan *p,
 		      const verify_options *o, verify_table *vt)
 {
@@ -758,7 +750,7 @@ static void vctx_init(vctx *x, src_conn *src, tgt_conn *tgt, const table_plan *p
 	x->cmp = xcalloc((size_t)p->ncols, sizeof(int));
 	for (int i = 0; i < p->ncols; i++) {
 		strbuf sb;
-		int e = expr_index(p->cfg, p->cols[i].name);
+		int e = config_find_expr(p->cfg, p->cols[i].name);
 
 		sb_init(&sb, 64);
 		if (e >= 0) {

@@ -21,6 +21,13 @@
 #   ETLRE_DEV_DB_TIMEOUT    seconds to wait for a server (default 60)
 #   ETLRE_DEV_MARIADB_BUFFER_POOL  InnoDB buffer pool (default 512M: room for
 #                           the benchmark's 2M rows, as on a production source)
+#   ETLRE_DEV_TLS_DIR       a directory holding ca.crt, server.crt and server.key:
+#                           both servers then offer TLS with that certificate
+#                           (copied next to the data on every start; the
+#                           security test makes its own CA with openssl)
+#   ETLRE_DEV_TLS_ONLY      with ETLRE_DEV_TLS_DIR, 1: TCP clients must use TLS
+#                           (MariaDB require_secure_transport, PostgreSQL
+#                           hostssl lines only); the unix sockets stay open
 #
 # What gets created (idempotently, on every start):
 #   MariaDB:    databases ivr and ivr_test; users 'etl'@'127.0.0.1' and
@@ -81,6 +88,13 @@ MLOG=$MDIR/mariadbd.log
 PGDIR=$DBDIR/pg
 PGDATA=$PGDIR/data
 PGLOG=$PGDIR/postgres.log
+TLS_SRC=${ETLRE_DEV_TLS_DIR:-}
+TLS_ONLY=${ETLRE_DEV_TLS_ONLY:-0}
+if [ -n "$TLS_SRC" ]; then
+  for f in ca.crt server.crt server.key; do
+    [ -r "$TLS_SRC/$f" ] || { printf '%s: error: %s\n' dev-db.sh "ETLRE_DEV_TLS_DIR: cannot read $TLS_SRC/$f" >&2; exit 1; }
+  done
+fi
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
@@ -200,6 +214,17 @@ with_lock() {
   if ! flock -w 180 9; then die "another dev-db.sh is busy with $DBDIR"; fi
 }
 
+# tls_install DIR OWNER: copies the TLS files of ETLRE_DEV_TLS_DIR into DIR,
+# the key readable by OWNER only (PostgreSQL refuses a key others can read)
+tls_install() {
+  local dir=$1 owner=$2
+  mkdir -p "$dir"
+  cp "$TLS_SRC/ca.crt" "$TLS_SRC/server.crt" "$TLS_SRC/server.key" "$dir/"
+  chmod 600 "$dir/server.key"
+  chmod 644 "$dir/ca.crt" "$dir/server.crt"
+  if [ $IS_ROOT -eq 1 ]; then chown -R "$owner:$owner" "$dir"; fi
+}
+
 # ---------------------------------------------------------------- MariaDB
 
 mariadb_init() {
@@ -241,7 +266,14 @@ mariadb_start() {
     touch "$MLOG" && chown mysql:mysql "$MLOG"
   fi
   rm -f "$MPID"
-  log "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
+  local tlsargs=()
+  if [ -n "$TLS_SRC" ]; then
+    tls_install "$MDIR/tls" mysql
+    tlsargs=(--ssl-ca="$MDIR/tls/ca.crt" --ssl-cert="$MDIR/tls/server.crt"
+             --ssl-key="$MDIR/tls/server.key")
+    [ "$TLS_ONLY" = 1 ] && tlsargs+=(--require-secure-transport=ON)
+  fi
+  log "starting MariaDB on 127.0.0.1:$MARIADB_PORT${TLS_SRC:+ with TLS}"
   # setsid: own session, so it is not killed with the caller's process group
   setsid "$(mariadbd_bin)" --no-defaults "${userargs[@]}" \
     --datadir="$MDATA" --socket="$MSOCK" --pid-file="$MPID" \
@@ -251,7 +283,7 @@ mariadb_start() {
     --local-infile=1 --performance-schema=OFF \
     --innodb-buffer-pool-size="$MARIADB_BUFFER_POOL" --innodb-log-file-size=48M \
     --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
-    --max-connections=200 \
+    --max-connections=200 "${tlsargs[@]}" \
     </dev/null >>"$MLOG" 2>&1 9>&- &
   MARIADB_LAUNCHED=$!
 }
@@ -323,6 +355,21 @@ full_page_writes = off
 logging_collector = off
 lc_messages = 'C'
 EOF
+  if [ -n "$TLS_SRC" ]; then
+    tls_install "$PGDIR/tls" postgres
+    local hba=host
+    [ "$TLS_ONLY" = 1 ] && hba=hostssl
+    printf '%s\n' "local all all trust" "$hba all all 127.0.0.1/32 trust" \
+      "$hba all all ::1/128 trust" >"$PGDATA/etlre-dev-hba.conf"
+    cat >>"$PGDATA/etlre-dev.conf" <<EOF
+ssl = on
+ssl_cert_file = '$PGDIR/tls/server.crt'
+ssl_key_file = '$PGDIR/tls/server.key'
+ssl_ca_file = '$PGDIR/tls/ca.crt'
+hba_file = '$PGDATA/etlre-dev-hba.conf'
+EOF
+    [ $IS_ROOT -eq 1 ] && chown postgres:postgres "$PGDATA/etlre-dev-hba.conf"
+  fi
   [ $IS_ROOT -eq 1 ] && chown postgres:postgres "$PGDATA/etlre-dev.conf"
   return 0
 }

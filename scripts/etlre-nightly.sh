@@ -32,7 +32,18 @@
 #   4  the source or the target could not be reached
 #   130, 143  interrupted (SIGINT, SIGTERM: passed on to etlre)
 # and 75 (EX_TEMPFAIL): another night still holds the lock; nothing was run.
+#
+# Secrets: the variables that may carry a password (ETLRE_SOURCE_PASSWORD,
+# PGPASSWORD, ETLRE_SOURCE_URL, ETLRE_TARGET_URL) reach etlre only, not the
+# other programs this script runs (date, find, tail ...); better still, give
+# etlre password files (README "Security").
 set -u
+
+SECRET_VARS=(ETLRE_SOURCE_PASSWORD PGPASSWORD ETLRE_SOURCE_URL ETLRE_TARGET_URL)
+# kept as shell variables, no longer exported: re-exported in etlre's subshell
+for v in "${SECRET_VARS[@]}"; do
+	if [ -n "${!v+set}" ]; then export -n "$v"; fi
+done
 
 EXIT_LOCKED=75
 EXIT_USAGE=2
@@ -106,7 +117,12 @@ START=$(stat -c %s "$LOG")
 echo "$(stamp) etlre-nightly: start (pid $$): $ETLRE_BIN ${args[*]}" >>"$LOG"
 # etlre runs in the background so that a SIGINT or SIGTERM sent to this
 # script reaches it: it rolls back the hour in progress and exits 130/143
-"$ETLRE_BIN" "${args[@]}" </dev/null >>"$LOG" 2>&1 &
+(
+	for v in "${SECRET_VARS[@]}"; do
+		if [ -n "${!v+set}" ]; then export "$v"; fi
+	done
+	exec "$ETLRE_BIN" "${args[@]}"
+) </dev/null >>"$LOG" 2>&1 &
 child=$!
 trap 'kill -INT "$child" 2>/dev/null' INT
 trap 'kill -TERM "$child" 2>/dev/null' TERM

@@ -8,8 +8,9 @@
  * hides the quoted parts of libpq's complaint.
  *
  * Properties: no crash, leak or undefined behaviour; a url that parses has a
- * user, host, database and a port in 1..65535; no refusal message of either
- * url quotes its password.
+ * user, host, database and a port in 1..65535, a known sslmode, sslcert and
+ * sslkey together, and verify-ca only with a sslrootcert; no refusal message
+ * of either url quotes its password.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -112,6 +113,9 @@ static void url_case(const char *url)
 	if (mariadb_url_parse(url, &u, err, sizeof(err))) {
 		fuzz_check(u.user && u.host && u.database && *u.database);
 		fuzz_check(u.port >= 1 && u.port <= 65535);
+		fuzz_check(u.sslmode >= SRC_SSL_DISABLE && u.sslmode <= SRC_SSL_VERIFY_FULL);
+		fuzz_check(!u.sslcert == !u.sslkey);
+		fuzz_check(u.sslmode != SRC_SSL_VERIFY_CA || u.sslrootcert);
 		mariadb_url_release(&u);
 	} else {
 		fuzz_check(err[0] != '\0');

@@ -194,4 +194,69 @@ run_etlre status --job-id "$job"
 is "$RC" 0 "status --job-id: exit 0"
 like "$OUT" "$job +succeeded +process" "status shows the merge job as succeeded"
 like "$OUT" 'accounts +2025-11-02T12:00:00 +succeeded' "status lists the job's hours"
+# --- moved rows, the cases of replace mode (t49): rows moved to other days, in
+# and out of the processed range, with --jobs, --skip-invalid, --dry-run and
+# two overlapping jobs; each compared hour by hour and row by row afterwards
+src_hours() { my "SELECT DATE_FORMAT(updated_at, '%Y-%m-%d %H'), COUNT(*) FROM accounts GROUP BY 1 ORDER BY 1"; }
+tgt_hours() { pg "SELECT to_char(updated_at, 'YYYY-MM-DD HH24'), count(*) FROM analytics.accounts GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
+same() {
+	is "$(tgt_hours)" "$(src_hours)" "$1: per-hour counts equal"
+	is "$(tgt_accounts)" "$(src_accounts)" "$1: content equal"
+}
+same "before the moves"
+my "UPDATE accounts SET updated_at = '2025-11-01 23:30:00' WHERE id = 2;
+    UPDATE accounts SET updated_at = '2025-11-03 01:00:00' WHERE id = 9"
+run_etlre process --start-date 2025-11-01 --end-date 2025-11-03 --jobs 2 --skip-invalid
+is "$RC" 0 "moves to an earlier and a later day, --jobs 2 --skip-invalid: exit 0"
+is "$(pg "SELECT count(*) FROM etlre.rejects")" 0 "nothing rejected for the moved rows"
+same "moved to other days"
+is "$(pg "SELECT account_id FROM analytics.account_notes WHERE note_id = 2")" 2 "the moved row's child row is intact"
+
+# only the row's new day is processed: the row moves with it (updated in place)
+my "UPDATE accounts SET updated_at = '2025-11-04 05:00:00' WHERE id = 2"
+run_etlre process --date 2025-11-04
+is "$RC" 0 "only the new day: exit 0"
+same "only the new day processed"
+# only the row's old day is processed: the old hour keeps it until its new day runs
+my "UPDATE accounts SET updated_at = '2025-11-05 06:00:00' WHERE id = 6"
+run_etlre process --date 2025-11-02 --log-level info
+is "$RC" 0 "only the old day: exit 0"
+like "$ERR" 'hour 2025-11-02T10:00:00: merge: .* 0 deleted, 0 refused, 1 kept' "only the old day: its hour keeps the row, as documented (kept)"
+run_etlre process --date 2025-11-05
+is "$RC" 0 "then the new day: exit 0"
+same "old day then new day"
+
+# --dry-run with a move commits nothing
+my "UPDATE accounts SET updated_at = '2025-11-01 02:00:00' WHERE id = 4"
+before=$(snapshot)
+run_etlre process --start-date 2025-11-01 --end-date 2025-11-02 --dry-run
+is "$RC" 0 "dry run with a moved row: exit 0"
+is "$(snapshot)" "$before" "dry run with a moved row: target unchanged"
+run_etlre process --start-date 2025-11-01 --end-date 2025-11-02
+same "the real run after the dry run"
+
+# two overlapping jobs, rows moved between their days
+my "UPDATE accounts SET updated_at = '2025-11-03 07:00:00' WHERE id = 4;
+    UPDATE accounts SET updated_at = '2025-11-02 08:00:00' WHERE id = 9;
+    UPDATE accounts SET updated_at = '2025-11-01 09:00:00' WHERE id = 2"
+etlre process --start-date 2025-11-01 --end-date 2025-11-05 --jobs 2 >/dev/null 2>"$TMP/a.err" &
+pa=$!
+etlre process --start-date 2025-11-02 --end-date 2025-11-04 >/dev/null 2>"$TMP/b.err" &
+pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+is "$ra $rb" "0 0" "two overlapping merge jobs: both exit 0"
+same "two overlapping jobs"
+
+# a key the source repeats within one hour is an invalid row naming the key
+my "ALTER TABLE accounts DROP PRIMARY KEY, ADD KEY (id);
+    INSERT INTO accounts VALUES (9, '2025-11-02 08:30:00', 'ivy again', 9.50, 2)"
+run_etlre process --date 2025-11-02
+is "$RC" 1 "a key twice in the source hour: exit 1"
+like "$ERR" 'invalid row in table accounts, hour 2025-11-02T08:00:00, key id=9: .*the source has this key more than once in the hour' \
+	"the error names the key and says the source repeats it"
+run_etlre process --date 2025-11-02 --skip-invalid
+is "$RC" 0 "--skip-invalid: exit 0"
+is "$(pg "SELECT row_key FROM etlre.rejects")" "id=9" "one copy rejected, naming the key"
+is "$(pg "SELECT count(*) FROM analytics.accounts WHERE id = 9")" 1 "the key is loaded once"
 done_testing

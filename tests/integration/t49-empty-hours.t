@@ -65,7 +65,7 @@ wait "$holder"
 is "$RC" 0 "an hour locked elsewhere: exit 0"
 job=$(last_job)
 is "$(job_hours "$job" "status = 'succeeded'")" 24 "all 24 hours succeeded"
-like "$ERR" 'hour 2025-10-28T05:00:00: 0 rows read, 0 loaded, 0 rejected, 0 deleted in [0-9.]+s' \
+like "$ERR" 'hour 2025-10-28T05:00:00: 0 rows read, 0 loaded, 0 rejected, 0 deleted, 0 moved in from other hours in [0-9.]+s' \
 	"the locked hour was loaded the normal way, after the lock"
 check "etlre waited for the other job's lock" test $(( (t1 - t0) / 1000000 )) -ge 2500
 like "$ERR" 'hour 2025-10-28T04:00:00: 0 rows read.*settled in bulk' "the other hours were settled in bulk"

@@ -55,8 +55,8 @@ is "$RC" 0 "status --job-id exits 0"
 like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^ +$part_job +partial " "--job-id starts with the job's line"
 hours=$(printf '%s\n' "$OUT" | grep -E '^calls +2025-11-02T[0-9]{2}:00:00 ')
 is "$(printf '%s\n' "$hours" | wc -l | tr -d ' ')" 24 "--job-id lists the 24 hours"
-like "$hours" '^calls +2025-11-02T09:00:00 +succeeded +1 +[0-9]+ +[0-9]+ +0 +[0-9]+ +[0-9.]+$' "a succeeded hour with attempts and counts"
-like "$hours" "^calls +2025-11-02T10:00:00 +failed +1 +- +- +- +- +[0-9.]+ +\[invalid_data\] invalid row in table calls, hour 2025-11-02T10:00:00, key call_id=2009001: column duration value '-5' breaks rule check.duration_nonneg" "hour 10 failed: invalid_data and its message"
+like "$hours" '^calls +2025-11-02T09:00:00 +succeeded +1 +[0-9]+ +[0-9]+ +0 +[0-9]+ +0 +[0-9.]+$' "a succeeded hour with attempts and counts (none moved)"
+like "$hours" "^calls +2025-11-02T10:00:00 +failed +1 +- +- +- +- +- +[0-9.]+ +\[invalid_data\] invalid row in table calls, hour 2025-11-02T10:00:00, key call_id=2009001: column duration value '-5' breaks rule check.duration_nonneg" "hour 10 failed: invalid_data and its message"
 like "$hours" '^calls +2025-11-02T11:00:00 +failed .*\[constraint\] .*key call_id=2009002.*calls_status_known' "hour 11 failed: constraint and its message"
 like "$hours" '^calls +2025-11-02T12:00:00 +failed .*\[invalid_data\] .*call_id=2009003.*varchar\(20\)' "hour 12 failed: invalid_data (varchar)"
 like "$hours" '^calls +2025-11-02T13:00:00 +failed .*\[invalid_data\] .*call_id=2009004.*not null' "hour 13 failed: invalid_data (not null)"
@@ -78,7 +78,7 @@ is "$RC" 0 "status --json exits 0"
 check "--json: stdout is one JSON document" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; json.load(sys.stdin)"' sh "$OUT"
 is "$(printf '%s' "$OUT" | jsonq '[x["job_id"] for x in j["jobs"]]')" "[$part_job, $ok_job]" "--json: jobs newest first"
 is "$(printf '%s' "$OUT" | jsonq 'sorted(j["jobs"][0].keys())')" \
-   "['batch_mode', 'command', 'end_date', 'finished_at', 'heartbeat_age_seconds', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
+   "['batch_mode', 'command', 'end_date', 'finished_at', 'heartbeat_age_seconds', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_moved', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
    "--json: a job has its fields"
 is "$(printf '%s' "$OUT" | jsonq '[(x["status"], x["command"], x["start_date"], x["end_date"], x["tables"], x["hours_total"], x["hours_succeeded"], x["hours_failed"], x["hours_pending"], x["rows_loaded"], x["retried_by"], x["retry_of"]) for x in j["jobs"]]')" \
    "[('partial', 'process', '2025-11-02', '2025-11-02', ['calls'], 24, 20, 4, 0, $rows_part, None, None), ('succeeded', 'process', '2025-11-01', '2025-11-01', ['calls'], 24, 24, 0, 0, $rows_ok, None, None)]" \
@@ -90,7 +90,7 @@ run_etlre status --job-id "$part_job" --json
 is "$RC" 0 "status --job-id --json exits 0"
 is "$(printf '%s' "$OUT" | jsonq '(j["job_id"], j["status"], len(j["hours"]))')" "($part_job, 'partial', 24)" "--json --job-id: the job with its 24 hours"
 is "$(printf '%s' "$OUT" | jsonq 'sorted(j["hours"][0].keys())')" \
-   "['attempts', 'error', 'error_class', 'hour', 'rows_deleted', 'rows_loaded', 'rows_read', 'rows_rejected', 'seconds', 'status', 'table']" \
+   "['attempts', 'error', 'error_class', 'hour', 'rows_deleted', 'rows_loaded', 'rows_moved', 'rows_read', 'rows_rejected', 'seconds', 'status', 'table']" \
    "--json --job-id: an hour has its fields"
 is "$(printf '%s' "$OUT" | jsonq '[(h["hour"], h["error_class"], h["rows_loaded"]) for h in j["hours"] if h["status"] == "failed"]')" \
    "[('2025-11-02T10:00:00', 'invalid_data', None), ('2025-11-02T11:00:00', 'constraint', None), ('2025-11-02T12:00:00', 'invalid_data', None), ('2025-11-02T13:00:00', 'invalid_data', None)]" \

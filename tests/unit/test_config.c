@@ -147,7 +147,9 @@ static const char spec_example[] =
 	"                                        ; a row where it is not true is invalid\n"
 	"mode = replace                     ; replace (default) | merge (upsert on key)\n"
 	"after_day = sql/postgres/daily_metrics.sql  ; optional: SQL run in the target after a day's\n"
-	"                                            ; hours are loaded; :day is the date\n";
+	"                                            ; hours are loaded; :day is the date\n"
+	"partitions = monthly               ; optional: daily | monthly: create missing range partitions\n"
+	"                                   ; of a partitioned target before loading an hour\n";
 
 /* ---- files that load ---- */
 
@@ -193,6 +195,7 @@ static void check_spec_example(config *cfg)
 	assert_string_equal(t->checks[0].expr, "duration >= 0");
 	assert_int_equal(t->mode, MODE_REPLACE);
 	assert_string_equal(t->after_day, after_day);
+	assert_int_equal(t->partitions, PARTITIONS_MONTHLY);
 	free(after_day);
 }
 
@@ -211,6 +214,7 @@ static void check_defaults(config *cfg)
 	assert_int_equal(t->nchecks, 0);
 	assert_int_equal(t->mode, MODE_REPLACE);
 	assert_null(t->after_day);
+	assert_int_equal(t->partitions, PARTITIONS_NONE);
 }
 
 static void check_plain_urls(config *cfg)
@@ -519,6 +523,7 @@ static const bad_case bad_cases[] = {
 
 	/* values */
 	{ "mode upsert", GOOD "mode = upsert\n", "mode = upsert", "upsert" },
+	{ "partitions weekly", GOOD "partitions = weekly\n", "partitions = weekly", "weekly" },
 	{ "mode empty", GOOD "mode =\n", "mode =", "mode" },
 	{ "connect_timeout 0", SRC TGT "[etlre]\nconnect_timeout = 0\n" TBL, "connect_timeout",
 	  "connect_timeout" },
@@ -1031,6 +1036,108 @@ static void test_url(void **state)
 	assert_null(u.password);
 }
 
+/* ---- the TLS parameters of a source url ---- */
+
+typedef struct tls_case {
+	const char *name;
+	const char *query;      /* after "mariadb://etl:SECRET@h/ivr" */
+	bool ok;
+	src_sslmode mode;       /* when ok */
+	const char *rootcert;   /* when ok; NULL: none */
+	const char *cert;
+	const char *key;
+	const char *err_has;    /* when !ok */
+} tls_case;
+
+#define TLS_OK(name, q, mode, ca, cert, key) { name, q, true, mode, ca, cert, key, NULL }
+#define TLS_BAD(name, q, err) { name, q, false, SRC_SSL_PREFER, NULL, NULL, NULL, err }
+
+static const tls_case tls_cases[] = {
+	TLS_OK("no parameter: prefer", "", SRC_SSL_PREFER, NULL, NULL, NULL),
+	TLS_OK("disable", "?sslmode=disable", SRC_SSL_DISABLE, NULL, NULL, NULL),
+	TLS_OK("prefer", "?sslmode=prefer", SRC_SSL_PREFER, NULL, NULL, NULL),
+	TLS_OK("require", "?sslmode=require", SRC_SSL_REQUIRE, NULL, NULL, NULL),
+	TLS_OK("verify-ca with its CA", "?sslmode=verify-ca&sslrootcert=/etc/ca.pem",
+	       SRC_SSL_VERIFY_CA, "/etc/ca.pem", NULL, NULL),
+	TLS_OK("verify-full with the system's CAs", "?sslmode=verify-full", SRC_SSL_VERIFY_FULL, NULL,
+	       NULL, NULL),
+	TLS_OK("verify-full, %-encoded paths, a client certificate, with socket",
+	       "?sslrootcert=%2Fa%20b%2Fca.pem&sslmode=verify-full&sslcert=/c.pem&sslkey=/c.key&socket=/s",
+	       SRC_SSL_VERIFY_FULL, "/a b/ca.pem", "/c.pem", "/c.key"),
+	TLS_OK("the last sslmode wins", "?sslmode=disable&sslmode=require", SRC_SSL_REQUIRE, NULL,
+	       NULL, NULL),
+	TLS_BAD("unknown sslmode", "?sslmode=verify", "sslmode must be"),
+	TLS_BAD("sslmode in capitals", "?sslmode=REQUIRE", "sslmode must be"),
+	TLS_BAD("empty sslmode", "?sslmode=", "sslmode must be"),
+	TLS_BAD("sslmode without a value", "?sslmode", "unknown parameter 'sslmode'"),
+	TLS_BAD("verify-ca without sslrootcert", "?sslmode=verify-ca", "sslrootcert"),
+	TLS_BAD("sslcert without sslkey", "?sslmode=require&sslcert=/c.pem", "go together"),
+	TLS_BAD("sslkey without sslcert", "?sslkey=/c.key", "go together"),
+	TLS_BAD("empty sslrootcert", "?sslmode=verify-full&sslrootcert=", "sslrootcert needs a path"),
+	TLS_BAD("bad %-escape in sslkey", "?sslcert=/c&sslkey=/k%zz", "sslkey"),
+	TLS_BAD("libpq word not taken here", "?sslpassword=x", "unknown parameter 'sslpassword'"),
+};
+
+#undef TLS_OK
+#undef TLS_BAD
+
+static void assert_str_or_null(const char *got, const char *want)
+{
+	if (want)
+		assert_string_equal(got, want);
+	else
+		assert_null(got);
+}
+
+static void test_url_tls(void **state)
+{
+	const tls_case *c = *state;
+	char *url = xasprintf("mariadb://etl:" SECRET "@h/ivr%s", c->query);
+	char err[256] = "(unset)";
+	mariadb_url u;
+	bool ok = mariadb_url_parse(url, &u, err, sizeof(err));
+
+	free(url);
+	if (!c->ok) {
+		if (ok) {
+			mariadb_url_release(&u);
+			fail_msg("parsed, but should be refused");
+		}
+		if (strstr(err, SECRET))
+			fail_msg("the message shows the password: %s", err);
+		if (!strstr(err, c->err_has))
+			fail_msg("the message does not mention '%s': %s", c->err_has, err);
+		assert_null(u.sslrootcert);
+		return;
+	}
+	if (!ok)
+		fail_msg("refused: %s", err);
+	assert_int_equal(u.sslmode, c->mode);
+	assert_str_or_null(u.sslrootcert, c->rootcert);
+	assert_str_or_null(u.sslcert, c->cert);
+	assert_str_or_null(u.sslkey, c->key);
+	assert_true(u.password_in_url);
+	mariadb_url_release(&u);
+}
+
+/* each mode's name, as src_sslmode_name gives it, parses back to the mode */
+static void test_sslmode_names(void **state)
+{
+	(void)state;
+	for (int m = SRC_SSL_DISABLE; m <= SRC_SSL_VERIFY_FULL; m++) {
+		char *url = xasprintf("mariadb://etl@h/ivr?sslrootcert=/ca&sslmode=%s",
+				      src_sslmode_name((src_sslmode)m));
+		char err[256];
+		mariadb_url u;
+
+		assert_true(mariadb_url_parse(url, &u, err, sizeof(err)));
+		assert_int_equal(u.sslmode, m);
+		assert_false(u.password_in_url);
+		mariadb_url_release(&u);
+		free(url);
+	}
+}
+
 /* ---- group setup ---- */
 
 static int setup(void **state)
@@ -1097,5 +1204,7 @@ int main(void)
 	unit_add(&l, "config_find_path", NULL, test_find_path, NULL);
 	UNIT_ROWS(&l, "ident", test_ident, ident_cases);
 	UNIT_ROWS(&l, "mariadb_url_parse", test_url, url_cases);
+	UNIT_ROWS(&l, "mariadb_url_parse: TLS", test_url_tls, tls_cases);
+	unit_add(&l, "mariadb_url_parse: sslmode names", NULL, test_sslmode_names, NULL);
 	return unit_run(&l, "config", setup, teardown);
 }

@@ -301,6 +301,44 @@ static void test_copy_decode_field(void **state)
 	free(s);
 }
 
+/* ---- copy_decode_row ---- */
+
+typedef struct row_case {
+	const char *name;
+	const char *line;
+	const char *want[3]; /* NULL: SQL NULL; "-": the field is not there (NULL too) */
+} row_case;
+
+static const row_case row_cases[] = {
+	{ "three fields", "1\tab\tc", { "1", "ab", "c" } },
+	{ "NULL and empty", "\\N\t\t\\N", { NULL, "", NULL } },
+	{ "escaped tab inside a value", "a\\tb\tx\ty", { "a\tb", "x", "y" } },
+	{ "a literal backslash-N is a value", "\\\\N\tx\ty", { "\\N", "x", "y" } },
+	{ "fewer fields than columns", "only", { "only", "-", "-" } },
+	{ "more fields than columns", "a\tb\tc\td", { "a", "b", "c" } },
+};
+
+static void test_copy_decode_row(void **state)
+{
+	const row_case *c = *state;
+	char *line = unit_dup(c->line, strlen(c->line) + 1);
+	char *vals[3];
+	unsigned long lens[3];
+
+	copy_decode_row(line, 3, vals, lens);
+	for (int i = 0; i < 3; i++) {
+		if (!c->want[i] || strcmp(c->want[i], "-") == 0) {
+			assert_null(vals[i]);
+			assert_int_equal(lens[i], 0);
+		} else {
+			assert_non_null(vals[i]);
+			assert_int_equal(lens[i], strlen(c->want[i]));
+			assert_memory_equal(vals[i], c->want[i], lens[i]);
+		}
+	}
+	free(line);
+}
+
 /* round trip: decode(encode(s)) == s, and the encoded field holds no raw
  * TAB, LF or CR (they would split the row) */
 static void check_round_trip(const char *s, size_t n)
@@ -371,6 +409,7 @@ int main(void)
 	unit_add(&l, "copy_add_bytea: all 256 byte values", NULL, test_copy_add_bytea_all_bytes, NULL);
 	unit_add(&l, "copy_add_null", NULL, test_copy_add_null, NULL);
 	UNIT_ROWS(&l, "copy_decode_field", test_copy_decode_field, decode_cases);
+	UNIT_ROWS(&l, "copy_decode_row", test_copy_decode_row, row_cases);
 	unit_add(&l, "round trip: table rows", NULL, test_round_trip_rows, NULL);
 	unit_add(&l, "round trip: every 1..3 byte string", NULL, test_round_trip_every_byte, NULL);
 	unit_add(&l, "round trip: 20000 generated strings", NULL, test_round_trip_generated, NULL);

@@ -125,6 +125,7 @@ static void test_format_full(void **state)
 	t->rows_read = 382;
 	t->rows_loaded = 378;
 	t->rows_rejected = 4;
+	t->rows_moved = 2;
 	t->hours_succeeded = 23;
 	t->hours_failed = 1;
 	t->verified = true;
@@ -149,6 +150,10 @@ static void test_format_full(void **state)
 		"# HELP etlre_rows_rejected Invalid rows set aside by this run (--skip-invalid).\n"
 		"# TYPE etlre_rows_rejected gauge\n"
 		"etlre_rows_rejected{command=\"verify\",table=\"calls\"} 4\n"
+		"# HELP etlre_rows_moved Rows loaded into an hour that the target held in another "
+		"hour (their time changed in the source); their old copy was removed.\n"
+		"# TYPE etlre_rows_moved gauge\n"
+		"etlre_rows_moved{command=\"verify\",table=\"calls\"} 2\n"
 		"# HELP etlre_chunks_succeeded Chunks (an hour each, a day with --batch-mode daily) "
 		"that this run loaded successfully.\n"
 		"# TYPE etlre_chunks_succeeded gauge\n"
@@ -253,11 +258,11 @@ static void fill_report(run_report *r, table_report tables[2], bool dry_run)
 	tables[0].hours = 24;
 	tables[0].hours_failed = 2;
 	tables[0].hours_pending = 1;
-	tables[0].n = (hour_counts){ 100, 90, 7, 50 };
+	tables[0].n = (hour_counts){ 100, 90, 7, 50, 3 };
 	tables[1].name = "agents";
 	tables[1].hours = 3;
 	tables[1].hours_failed = 3;
-	tables[1].n = (hour_counts){ 5, 0, 0, 0 };
+	tables[1].n = (hour_counts){ 5, 0, 0, 0, 0 };
 }
 
 static void test_add_run(void **state)
@@ -278,6 +283,7 @@ static void test_add_run(void **state)
 	assert_int_equal(t->rows_read, 200);
 	assert_int_equal(t->rows_loaded, 180);
 	assert_int_equal(t->rows_rejected, 14);
+	assert_int_equal(t->rows_moved, 6);
 	assert_int_equal(t->hours_succeeded, 42);
 	assert_int_equal(t->hours_failed, 4);
 	assert_int_equal(t->hours_pending, 2);

@@ -55,6 +55,79 @@ static void test_compat(void **state)
 	assert_int_equal(typemap_check(&c, k->data_type, k->column_type, false), k->ok);
 }
 
+/* ---- typemap_target_type: what etlre ddl writes ---- */
+
+typedef struct target_case {
+	const char *name;
+	const char *data_type, *column_type;
+	const char *want;    /* NULL: no mapping */
+	const char *typname; /* pg_type.typname of want, to check that it loads */
+} target_case;
+
+static const target_case target_cases[] = {
+	{ "tinyint", "tinyint", "tinyint(4)", "smallint", "int2" },
+	{ "tinyint unsigned", "tinyint", "tinyint(3) unsigned", "smallint", "int2" },
+	{ "tinyint(1) is boolean", "tinyint", "tinyint(1)", "boolean", "bool" },
+	{ "smallint unsigned", "smallint", "smallint(5) unsigned", "integer", "int4" },
+	{ "mediumint unsigned", "mediumint", "mediumint(8) unsigned", "integer", "int4" },
+	{ "int", "int", "int(11)", "integer", "int4" },
+	{ "int unsigned", "int", "int(10) unsigned", "bigint", "int8" },
+	{ "int unsigned zerofill", "int", "int(10) unsigned zerofill", "bigint", "int8" },
+	{ "bigint", "bigint", "bigint(20)", "bigint", "int8" },
+	{ "bigint unsigned", "bigint", "bigint(20) unsigned", "numeric(20,0)", "numeric" },
+	{ "decimal(65,30)", "decimal", "decimal(65,30)", "numeric(65,30)", "numeric" },
+	{ "decimal(10,2) unsigned", "decimal", "decimal(10,2) unsigned", "numeric(10,2)", "numeric" },
+	{ "decimal(5)", "decimal", "decimal(5)", "numeric(5,0)", "numeric" },
+	{ "float", "float", "float", "real", "float4" },
+	{ "double", "double", "double", "double precision", "float8" },
+	{ "bit(1)", "bit", "bit(1)", "boolean", "bool" },
+	{ "bit(5)", "bit", "bit(5)", "bit(5)", "bit" },
+	{ "date", "date", "date", "date", "date" },
+	{ "datetime", "datetime", "datetime", "timestamp(0)", "timestamp" },
+	{ "datetime(6)", "datetime", "datetime(6)", "timestamp(6)", "timestamp" },
+	{ "timestamp", "timestamp", "timestamp", "timestamptz(0)", "timestamptz" },
+	{ "timestamp(3)", "timestamp", "timestamp(3)", "timestamptz(3)", "timestamptz" },
+	{ "time(6)", "time", "time(6)", "time(6)", "time" },
+	{ "year", "year", "year(4)", "smallint", "int2" },
+	{ "char(5)", "char", "char(5)", "varchar(5)", "varchar" },
+	{ "varchar(20)", "varchar", "varchar(20)", "varchar(20)", "varchar" },
+	{ "text", "text", "text", "text", "text" },
+	{ "longtext", "longtext", "longtext", "text", "text" },
+	{ "enum", "enum", "enum('a','b')", "text", "text" },
+	{ "set", "set", "set('a','b')", "text", "text" },
+	{ "json", "json", "json", "jsonb", "jsonb" },
+	{ "binary(4)", "binary", "binary(4)", "bytea", "bytea" },
+	{ "longblob", "longblob", "longblob", "bytea", "bytea" },
+	{ "point: no mapping", "point", "point", NULL, NULL },
+	{ "geometry: no mapping", "geometry", "geometry", NULL, NULL },
+};
+
+/* test_target_type: the type, and that the typemap_check accepts it (what
+ * ddl creates, process loads) */
+static void test_target_type(void **state)
+{
+	const target_case *k = *state;
+	column_spec c = { 0 };
+	strbuf sb;
+
+	sb_init(&sb, 32);
+	assert_int_equal(typemap_target_type(&sb, k->data_type, k->column_type), k->want != NULL);
+	assert_string_equal(sb.buf, k->want ? k->want : "");
+	sb_release(&sb);
+	if (!k->typname)
+		return;
+	column_spec_set_type(&c, k->typname, -1);
+	assert_true(typemap_check(&c, k->data_type, k->column_type, false));
+}
+
+static void test_unmapped_expr(void **state)
+{
+	(void)state;
+	assert_string_equal(typemap_unmapped_expr("point"), "ST_AsText(%s)");
+	assert_string_equal(typemap_unmapped_expr("MULTIPOLYGON"), "ST_AsText(%s)");
+	assert_string_equal(typemap_unmapped_expr("inet6"), "CAST(%s AS CHAR)");
+}
+
 /* ---- typemap_select_expr ---- */
 
 typedef struct expr_case {
@@ -326,6 +399,8 @@ int main(void)
 	UNIT_ROWS(&l, "typemap_check", test_compat, compat_cases);
 	unit_add(&l, "typemap_check: fractional digits of the source", NULL, test_src_frac, NULL);
 	unit_add(&l, "typemap_source_kind", NULL, test_source_kind, NULL);
+	UNIT_ROWS(&l, "typemap_target_type", test_target_type, target_cases);
+	unit_add(&l, "typemap_unmapped_expr", NULL, test_unmapped_expr, NULL);
 	UNIT_ROWS(&l, "typemap_select_expr", test_select_expr, expr_cases);
 	UNIT_ROWS(&l, "float_shortest", test_float_shortest, float_cases);
 	unit_add(&l, "float_shortest: not a number", NULL, test_float_shortest_not_a_number, NULL);
