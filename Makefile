@@ -1,7 +1,7 @@
 # etlre: build, test, demo and install.
 #   make                 build ./etlre
 #   make check           unit tests (cmocka), the alert rules' tests (promtool) and
-#                        integration tests against local servers
+#                        integration tests against local servers (TEST_JOBS=3 files at a time)
 #   make SANITIZE=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
 #   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
@@ -68,8 +68,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(PURE_OBJS) | $(BUILD)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
 
+# the integration files TEST_JOBS at a time, each in databases of its own;
+# the files marked "# run alone:" afterwards, one by one (tests/integration/run.sh)
+TEST_JOBS ?= 3
 integration: $(BIN)
-	ETLRE_BIN=$(CURDIR)/$(BIN) prove tests/integration/
+	ETLRE_BIN=$(CURDIR)/$(BIN) bash tests/integration/run.sh -j $(TEST_JOBS) --timer
 
 # rules-check: the Prometheus alert rules are valid and pass their unit tests
 PROM_RULES := packaging/prometheus/etlre.rules.yml
@@ -199,7 +202,7 @@ valgrind-check: $(BIN) $(UNIT_BINS)
 		{ echo "valgrind-check: $$t failed (exit $$?)"; cat $(VALGRIND_LOGS)/$$(basename $$t).*.log; exit 1; }; \
 	done
 	ETLRE_VALGRIND_BIN=$(CURDIR)/$(BIN) ETLRE_VALGRIND_LOGS=$(VALGRIND_LOGS) \
-		ETLRE_BIN=$(CURDIR)/tests/valgrind/etlre-valgrind prove $(VALGRIND_TESTS)
+		ETLRE_BIN=$(CURDIR)/tests/valgrind/etlre-valgrind bash tests/integration/run.sh -j $(TEST_JOBS) $(VALGRIND_TESTS)
 	@bad=$$(find $(VALGRIND_LOGS) -type f -size +0); if [ -n "$$bad" ]; then \
 		cat $$bad; echo "valgrind-check: valgrind reported errors: $$bad"; exit 1; fi; \
 	echo "valgrind-check: no errors, no definite leaks ($$(ls $(VALGRIND_LOGS) | wc -l) processes)"

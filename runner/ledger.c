@@ -378,7 +378,7 @@ bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_r
 	char *sql = expand("SELECT j.job_id, j.status,"
 			   "  EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
 			   "    AND l.classid = $2::int::oid AND l.objid::bigint = j.job_id AND l.objsubid = 2"
-			   "    AND l.granted),"
+			   "    AND l.granted" LEDGER_LOCK_HERE "),"
 			   "  j.host, j.pid, j.options::text"
 			   " FROM @S.jobs j WHERE j.job_id = ANY($1::bigint[]) ORDER BY j.job_id",
 			   schema);
@@ -521,7 +521,8 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 		     "       WHERE c.job_id = $1 AND (c.status = 'pending' OR (c.status = 'running'"
 		     "         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
 		     "           WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
-		     "             AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted)))"
+		     "             AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted"
+		     LEDGER_LOCK_HERE ")))"
 		     "       ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED) x"
 		     " WHERE h.job_id = x.job_id AND h.table_name = x.table_name AND h.hour = x.hour"
 		     " RETURNING h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
@@ -567,7 +568,7 @@ bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t 
 			"  count(*) FILTER (WHERE status = 'running' AND EXISTS ("
 			"    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
 			"      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
-			"      AND l.objsubid = 2 AND l.granted))"
+			"      AND l.objsubid = 2 AND l.granted" LEDGER_LOCK_HERE "))"
 			" FROM @S.job_hours h WHERE job_id = $1",
 			rejected, live_running);
 }

@@ -48,9 +48,15 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job,
  * its target connection for as long as its process lives. A job whose status
  * is running but whose lock nobody holds is stale: its process died (kill -9,
  * a lost machine). In pg_locks: locktype 'advisory', classid = key 1,
- * objid = job_id, objsubid = 2.
+ * objid = job_id, objsubid = 2, and the current database: the server's
+ * other databases (another etlre, a test database) have jobs and workers of
+ * their own, with the same ids, so a pg_locks test adds LEDGER_LOCK_HERE.
  */
 #define LEDGER_JOB_LOCK 1702128755
+/* SQL: pg_locks row l is of the current database */
+#define LEDGER_LOCK_HERE                                                                \
+	" AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d"                  \
+	" WHERE d.datname = pg_catalog.current_database())"
 /* ledger_job_lock: takes the job's lock (again, after a reconnect), shared:
  * the process that started the job and every worker that joined it hold it */
 bool ledger_job_lock(tgt_conn *c, int64_t job_id) MUSTCHECK;

@@ -9,7 +9,7 @@ PKGS=(
   build-essential pkg-config
   libpq-dev libmariadb-dev libcsv-dev zlib1g-dev libcmocka-dev libinih-dev
   mariadb-server mariadb-client postgresql postgresql-client
-  perl time tzdata
+  perl python3 time tzdata
   mandoc groff-base dpkg-dev
   clang libclang-rt-dev valgrind
   socat prometheus openssl bsdutils tmux logrotate

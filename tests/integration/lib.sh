@@ -1,27 +1,60 @@
 # lib.sh: shared helpers for etlre's integration tests (TAP output, run by
 # prove). Each test sources this file: it makes sure the local servers of
-# scripts/dev-db.sh are up, points etlre at the test databases (ivr_test,
-# analytics_test, or ivr_test_X / analytics_test_X with ETLRE_TEST_DB=test_X
-# so that several suites can run at once) and offers helpers to query both sides.
+# scripts/dev-db.sh are up, points etlre at the test's own databases and
+# offers helpers to query both sides.
+#
+# Running in parallel (README.md, Tests): `make integration` runs the files
+# with `prove -j` (tests/integration/run.sh), so each file works in databases
+# of its own, named from the file: t10-process-day.t uses ivr_test_t10_process_day
+# and analytics_test_t10_process_day (ETLRE_TEST_DB=test_X chooses
+# ivr_test_X / analytics_test_X instead). A new file gets its own pair by
+# its name alone. Whatever else a file touches must be its own too: files
+# under $TMP, application names in pg_stat_activity, pg_locks rows (filter
+# them on the current database).
+#
+# A file that cannot share the machine with the others (it stops or restarts
+# the shared servers, changes server-wide settings, listens on ports another
+# file may use, or holds locks or files that are not per database) says so
+# with a line of its own among its first 20 lines:
+#     # run alone: REASON
+# run.sh runs such files one at a time, after the others. A slow file may say
+#     # run early: REASON
+# to be started first. Servers of a file's own: t70-faults.t runs a pair on
+# the dev servers' ports + 10, in .dev-db/faults; a new file that starts
+# servers takes other ports (+ 20, ...) or runs alone.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The tests run psql and python3 hundreds of times: take PostgreSQL's own
+# client programs (Debian's psql in PATH is a perl wrapper, a perl start per
+# call) and Debian's python3 (not a version manager's shim first in PATH)
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$PG_BIN" ] && [ -x "$PG_BIN/psql" ] && PATH=$PG_BIN:$PATH
+[ -x /usr/bin/python3 ] && python3() { /usr/bin/python3 "$@"; }
 ETLRE=${ETLRE_BIN:-$ROOT/etlre}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/etlre-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
 eval "$(bash "$ROOT/scripts/dev-db.sh" env)"
-TEST_DB=${ETLRE_TEST_DB:-test}
+# test_ and the file's name: lower case, '-' as '_', at most 40 characters
+TEST_DB=${ETLRE_TEST_DB:-test_$(basename "$0" .t | tr 'A-Z-' 'a-z_' | tr -cd 'a-z0-9_' | cut -c1-40)}
 case $TEST_DB in test|test_[a-z0-9_]*) ;; *) echo "Bail out! ETLRE_TEST_DB must be test or test_NAME"; exit 1 ;; esac
 MY_DB=ivr_$TEST_DB
 PG_DB=analytics_$TEST_DB
 export ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:${ETLRE_DEV_MARIADB_PORT}/$MY_DB"
 export ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/$PG_DB"
-MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl -e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4" &&
-{ psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
-  psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB" >/dev/null; } ||
-	{ echo "Bail out! cannot create the test databases $MY_DB and $PG_DB"; exit 1; }
+# make_databases: the test's two databases, when missing
+make_databases() {
+	MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl -e "CREATE DATABASE IF NOT EXISTS $MY_DB CHARACTER SET utf8mb4" &&
+	{ psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -A -t -q -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 ||
+	  psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/postgres" -X -q -c "CREATE DATABASE $PG_DB" >/dev/null; }
+}
+# the servers are started (with their users and grants) only when the databases
+# cannot be made: a start takes seconds, under a lock all the files share
+if ! make_databases 2>/dev/null; then
+	bash "$ROOT/scripts/dev-db.sh" start >/dev/null 2>&1 || { echo "Bail out! cannot start the local servers (scripts/dev-db.sh start)"; exit 1; }
+	make_databases || { echo "Bail out! cannot create the test databases $MY_DB and $PG_DB"; exit 1; }
+fi
 unset ETLRE_CONFIG ETLRE_SOURCE_PASSWORD
 CONF="$TMP/etlre.conf"
 sed "s#^after_day = .*#after_day = $ROOT/sql/postgres/daily_metrics.sql#" "$ROOT/etlre.conf" > "$CONF"
@@ -86,6 +119,9 @@ target_snapshot() {
 T_N=0
 T_FAILED=0
 pass() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+# skip REASON: a test this machine cannot run (say what it lacks); never for
+# something etlre does wrong, which is a fail
+skip() { T_N=$((T_N + 1)); echo "ok $T_N # skip $1"; }
 fail() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"; }
 # check DESC CMD...: passes when CMD succeeds
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
@@ -103,6 +139,9 @@ like() {
 run_etlre() {
 	OUT=$(etlre "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
 }
+# wait_for CMD...: runs CMD every 0.1 s until it succeeds (status 0), for up
+# to 60 s (generous: the machine may be loaded); 1 when it never did
+wait_for() { local i; for ((i = 0; i < 600; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; exit $?; }
 
 # calls_bench (scripts/gen-calls.sh) per hour, "HH count sum(call_id)", on each

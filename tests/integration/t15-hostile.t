@@ -6,6 +6,7 @@
 # be reached), and writes nothing: the target's snapshot (etlre's own tables
 # included) is compared after every case, and canary tables on both servers
 # show that no SQL smuggled in through the config ran.
+# run early: slow (many refused runs, each compared before and after)
 . "$(dirname "$0")/lib.sh"
 
 reset_databases

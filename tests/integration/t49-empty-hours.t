@@ -54,10 +54,8 @@ is "$(pg "SELECT count(*) FROM etlre.rejects WHERE table_name = 'calls' AND hour
 n=$(hour_no '2025-10-28 05:00')
 psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; SELECT pg_advisory_xact_lock(hashtext('etlre:analytics.calls'), $n);
 	SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 & holder=$!
-for _ in $(seq 100); do
-	[ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $n AND granted")" = 1 ] && break
-	sleep 0.05
-done
+hour_locked() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND objid = $n AND granted")" = 1 ]; }
+check "another session holds the hour's lock" wait_for hour_locked
 t0=$(date +%s%N)
 run_etlre --log-level debug process --date 2025-10-28
 t1=$(date +%s%N)

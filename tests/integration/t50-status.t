@@ -177,15 +177,22 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], j["hours_pendi
 
 # a session holding the job's lock makes it running again, with its hour running
 job_lock=$(awk '$1 == "#define" && $2 == "LEDGER_JOB_LOCK" {print $3}' "$ROOT/runner/ledger.h")
-# (held until the test ends the session: a fixed sleep ran out on a loaded
-# machine; a fresh heartbeat: an old one would make it stuck, below)
+# (a fresh heartbeat: an old one would make it stuck, below)
 pg "UPDATE etlre.jobs SET heartbeat_at = now() WHERE job_id = $ghost" >/dev/null
-PGAPPNAME=t50-holder psql "$ETLRE_TARGET_URL" -X -A -t -q -c "SELECT pg_advisory_lock($job_lock, $ghost); SELECT pg_sleep(120)" >/dev/null 2>&1 &
-holder=$!
-for _ in $(seq 50); do
-	[ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $ghost AND objsubid = 2 AND granted")" = 1 ] && break
-	sleep 0.1
-done
+# hold_lock NAME DB: a session named NAME in database DB takes the ghost job's
+# lock and keeps it until release_lock NAME ends it
+hold_lock() {
+	PGAPPNAME=$1 psql "postgresql://etl@127.0.0.1:${ETLRE_DEV_PG_PORT}/$2" -X -A -t -q \
+		-c "SELECT pg_advisory_lock($job_lock, $ghost); SELECT pg_sleep(300)" >/dev/null 2>&1 &
+	holder=$!
+}
+release_lock() {
+	pg "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null
+	wait "$holder"
+}
+hold_lock t50-holder "$PG_DB"
+ghost_locked() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND locktype = 'advisory' AND objid = $ghost AND objsubid = 2 AND granted")" = 1 ]; }
+check "a session holds the job's lock" wait_for ghost_locked
 run_etlre status --job-id "$ghost" --json
 is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], [h["status"] for h in j["hours"]], j["seconds"] > 7000)')" \
    "('running', None, ['succeeded', 'running', 'pending'], True)" "with its lock held the job is running, its duration runs until now"
@@ -198,8 +205,7 @@ run_etlre status --failed
 like "$OUT" "^ +$ghost +stuck .* no heartbeat for 20m0[0-9]s" "a live job without a heartbeat for 20 minutes is stuck, in --failed"
 # the heartbeat as it was (the snapshot below compares), and the lock released
 pg "UPDATE etlre.jobs SET heartbeat_at = started_at + interval '30 minutes' WHERE job_id = $ghost" >/dev/null
-pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't50-holder'" >/dev/null
-wait "$holder"
+release_lock t50-holder
 run_etlre status --limit 1
 like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^ +$ghost +stale " "once the lock is released the job is stale again"
 
@@ -221,6 +227,20 @@ run_etlre status --limit 0
 is "$(printf '%s\n' "$OUT" | sed 1d | wc -l | tr -d ' ')" 4 "--limit 0 lists every job"
 
 is "$(target_snapshot)" "$before" "status wrote nothing"
+
+# the same lock held in another database of the server (another etlre's, another
+# test file's, with job ids of their own) is not this job's: the job stays stale
+# for status, and retry takes it over
+hold_lock t50-other postgres
+other_locked() { [ "$(pg "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't50-other' AND l.locktype = 'advisory' AND l.objid = $ghost AND l.objsubid = 2 AND l.granted")" = 1 ]; }
+check "a session of database postgres holds a lock with the job's keys" wait_for other_locked
+run_etlre status --job-id "$ghost" --json
+is "$(printf '%s' "$OUT" | jsonq 'j["status"]')" stale "status: the job is still stale"
+run_etlre retry --job-id "$ghost"
+is "$RC" 0 "retry of the stale job: not refused as running, exit 0"
+[ "$RC" -eq 0 ] || printf '# %s\n' "$ERR"
+is "$(pg "SELECT retried_by IS NOT NULL FROM etlre.jobs WHERE job_id = $ghost")" t "the job records its retry"
+release_lock t50-other
 
 sed 's/^schema = .*/schema = etlre_nowhere/' "$CONF" > "$TMP/noschema.conf"
 OUT=$("$ETLRE" --config "$TMP/noschema.conf" status 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")

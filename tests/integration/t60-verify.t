@@ -6,6 +6,7 @@
 # of every type (NULLs, unicode, decimals, milliseconds, tabs, backslashes,
 # floats, booleans, bytea, uuid...) compares equal; usage errors exit 2 and an
 # unreachable server 4.
+# run early: slow (many verify runs over three days)
 . "$(dirname "$0")/lib.sh"
 
 RANGE=(--start-date 2025-11-01 --end-date 2025-11-03)

@@ -140,19 +140,18 @@ like "$(grep '^etlre_chunks_succeeded{command="verify",table="calls"}' "$TMP/rep
 
 # ---- SIGTERM during the repair: exit 143, the job interrupted
 pg "DELETE FROM analytics.calls WHERE call_id = 1000002"
-locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't62-locker' AND l.relation = 'analytics.calls'::regclass AND l.granted")" ]; }
+locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.datname = current_database() AND a.application_name = 't62-locker' AND l.relation = 'analytics.calls'::regclass AND l.granted")" ]; }
 repair_waiting() { [ "$(pg "SELECT count(*) FROM etlre.jobs WHERE command = 'verify' AND status = 'running'")" = 1 ]; }
-wait_for() { for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
 # EXCLUSIVE MODE lets verify read the table but holds the repair's DELETE
 PGAPPNAME=t62-locker psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls IN EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT" >/dev/null 2>&1 &
 locker=$!
-wait_for locker_granted
+check "the locker holds analytics.calls" wait_for locker_granted
 "$ETLRE" --config "$CONF" verify "${RANGE[@]}" --repair >"$TMP/out" 2>"$TMP/err" & pid=$!
 check "the repair job started and waits for the table" wait_for repair_waiting
 kill -TERM $pid; wait $pid; RC=$?
 is "$RC" 143 "SIGTERM during the repair: exit 143"
 is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $(last_job)")" interrupted "the repair job is interrupted"
-pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't62-locker'" >/dev/null 2>&1
+pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 't62-locker'" >/dev/null 2>&1
 wait $locker 2>/dev/null
 run_etlre retry --job-id "$(last_job)"
 is "$RC" 0 "retry of the interrupted repair exits 0"

@@ -5,9 +5,11 @@
 # by hour, no duplicate keys, and no hour was ever partly loaded.
 #
 # These tests stop and start servers, so they run their own pair (other ports,
-# their own data dir) and leave the shared ones alone.
+# their own data dir) and leave the shared ones alone: they can run with the
+# other files, and being the slowest they start first.
 # (their ports: 10 above the shared pair's, so that checkouts with servers of
 # their own on other ports can run this file at the same time)
+# run early: the slowest file (480000 rows through every fault)
 export ETLRE_DEV_MARIADB_PORT=${ETLRE_FAULT_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 10 ))}
 export ETLRE_DEV_PG_PORT=${ETLRE_FAULT_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 10 ))}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/faults"
@@ -38,8 +40,6 @@ my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr -
 
 # the bench_* helpers of lib.sh compare the day hour by hour
 hours_done() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = (SELECT max(job_id) FROM etlre.jobs) AND status = 'succeeded'"; }
-# wait_for CMD...: up to 60 s for CMD to succeed
-wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
 copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
 last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
@@ -48,10 +48,10 @@ reset_target() { pg "TRUNCATE analytics.calls_bench" >/dev/null; }
 # server can be stopped while the run is certainly in the middle of its day
 # (its next hour waits for the table lock) however fast or slow the machine is
 locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't70-locker' AND l.relation = 'analytics.calls_bench'::regclass AND l.granted")" ]; }
-hold_table() {
+hold_table() { # hold_table LABEL
 	PGAPPNAME=t70-locker psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls_bench IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300); COMMIT" >/dev/null 2>&1 &
 	locker=$!
-	wait_for locker_granted
+	check "$1: another session holds the table lock" wait_for locker_granted
 }
 release_table() {
 	pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't70-locker'" >/dev/null 2>&1
@@ -61,7 +61,7 @@ release_table() {
 # --- SIGTERM during a run
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY >"$TMP/out" 2>"$TMP/err" & pid=$!
-wait_for at_least_hours 3
+check "SIGTERM: the run has loaded 3 hours" wait_for at_least_hours 3
 kill -TERM $pid; wait $pid; RC=$?
 is "$RC" 143 "SIGTERM: exit 143"
 job=$(last_job)
@@ -92,8 +92,8 @@ check "kill -9 + retry: no duplicates" bench_no_duplicates
 # --- MariaDB stopped and started again within the retry window
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 6 --retry-wait 1 >"$TMP/out" 2>"$TMP/err" & pid=$!
-wait_for at_least_hours 2
-hold_table
+check "MariaDB back in time: the run has loaded 2 hours" wait_for at_least_hours 2
+hold_table "MariaDB back in time"
 bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
 release_table
 sleep 1
@@ -107,8 +107,8 @@ check "MariaDB back in time: no duplicates" bench_no_duplicates
 # --- MariaDB stopped for too long: hours fail with class connection, retry completes
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 1 --retry-wait 1 --max-failures 3 >"$TMP/out" 2>"$TMP/err" & pid=$!
-wait_for at_least_hours 2
-hold_table
+check "MariaDB gone: the run has loaded 2 hours" wait_for at_least_hours 2
+hold_table "MariaDB gone"
 bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
 release_table
 wait $pid; RC=$?
@@ -126,8 +126,8 @@ check "MariaDB back + retry: target equals source" bench_equal
 # --- PostgreSQL restarted in the middle of a run
 reset_target
 "$ETLRE" --config "$CONF" process --date $DAY --retries 6 --retry-wait 1 >"$TMP/out" 2>"$TMP/err" & pid=$!
-wait_for at_least_hours 2
-hold_table  # the stop ends the locker's session too
+check "PostgreSQL restarted: the run has loaded 2 hours" wait_for at_least_hours 2
+hold_table "PostgreSQL restarted"  # the stop ends the locker's session too
 bash "$ROOT/scripts/dev-db.sh" stop postgresql >/dev/null 2>&1
 wait $locker 2>/dev/null
 sleep 1

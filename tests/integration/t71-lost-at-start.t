@@ -22,7 +22,7 @@ start_proxy() {
 	rm -f "$TMP/port"
 	perl "$ROOT/tests/integration/cutproxy.pl" "$TMP/port" "$1" "$2" &
 	PROXY_PID=$!
-	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	wait_for test -s "$TMP/port"
 	PPORT=$(cat "$TMP/port")
 }
 src_via_proxy() { ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$PPORT/$MY_DB" etlre "$@"; }

@@ -35,18 +35,26 @@ like "$OUT" "calls_bench +24 +0 +0 +240000 +240000 " "--jobs 3: the summary cove
 # --- a job started on one host, two more workers joining, one killed mid-hour
 pg "TRUNCATE analytics.calls_bench"
 "$ETLRE" --config "$CONF" process --date $DAY --table calls_bench --chunk-size 2000 >"$TMP/main.out" 2>"$TMP/main.err" & main=$!
-for _ in $(seq 100); do job=$(pg "SELECT max(job_id) FROM etlre.jobs WHERE status = 'running'"); [ -n "$job" ] && break; sleep 0.1; done
-check "the job is running" test -n "$job"
+job_running() { job=$(pg "SELECT max(job_id) FROM etlre.jobs WHERE status = 'running'"); [ -n "$job" ]; }
+check "the job is running" wait_for job_running
 "$ETLRE" --config "$CONF" work --job-id "$job" >"$TMP/w1.out" 2>"$TMP/w1.err" & w1=$!
 "$ETLRE" --config "$CONF" work --job-id "$job" >"$TMP/w2.out" 2>"$TMP/w2.err" & w2=$!
 host=$(hostname)
+# worker 1 is stopped (SIGSTOP) as soon as it holds an hour, and killed once
+# stopped while that hour is still its running one; an hour it finished in
+# between lets it go on to the next one
+w1_hour() { pg "SELECT hour FROM etlre.job_hours WHERE job_id = $job AND status = 'running' AND worker = '$host:$w1'"; }
 victim_hour=
-for _ in $(seq 200); do
-	victim_hour=$(pg "SELECT hour FROM etlre.job_hours WHERE job_id = $job AND status = 'running' AND worker = '$host:$w1'")
-	[ -n "$victim_hour" ] && break
+for _ in $(seq 600); do
+	hour=$(w1_hour)
+	if [ -n "$hour" ]; then
+		kill -STOP $w1
+		[ "$(w1_hour)" = "$hour" ] && { victim_hour=$hour; break; }
+		kill -CONT $w1
+	fi
 	sleep 0.05
 done
-check "worker 1 is in the middle of an hour" test -n "$victim_hour"
+check "worker 1 is stopped in the middle of an hour" test -n "$victim_hour"
 kill -9 $w1
 wait $w1 2>/dev/null
 wait $w2; r2=$?

@@ -3,6 +3,7 @@
 # a sparse range of 28 days) in the test databases and prints every step with
 # its wall time, rows/s and peak RSS, the machine, and every ratio; the data
 # it leaves equals the source.
+# run early: slow (scripts/bench.sh end to end)
 . "$(dirname "$0")/lib.sh"
 
 ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE bash "$ROOT/scripts/bench.sh" abc 1 >/dev/null 2>&1

@@ -4,6 +4,7 @@
 # is made to wait on a row lock (another transaction holds an uncommitted row
 # with the same call_id), then --timeout cancels it, or SIGTERM interrupts the
 # run; either way the hour is rolled back whole and a rerun loads it.
+# run early: slow (156000 rows generated, three runs held on a row lock)
 . "$(dirname "$0")/lib.sh"
 
 DAY=2025-06-01
@@ -24,7 +25,6 @@ is "$(my "SELECT COUNT(*) FROM calls_bench WHERE start_time >= '$DAY 05:00' AND 
 printf '[table calls_bench]\nsource = calls_bench\ntarget = analytics.calls_bench\ntime_column = start_time\nkey = call_id\n' >> "$CONF"
 is "$(my "SELECT HOUR(start_time) FROM calls_bench WHERE call_id = 20101")" 5 "call_id 20101 is in hour 05"
 
-wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 # block_key / release_key: an open transaction holding call_id 20101 (dated
 # outside the day, so etlre's DELETE does not touch it); the COPY waits there
 block_key() {
@@ -34,12 +34,12 @@ block_key() {
 	blocker=$!
 	wait_for blocker_waiting
 }
-blocker_waiting() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 't91-blocker' AND query LIKE '%pg_sleep%' AND wait_event = 'PgSleep'")" ]; }
+blocker_waiting() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 't91-blocker' AND query LIKE '%pg_sleep%' AND wait_event = 'PgSleep'")" ]; }
 release_key() {
-	pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't91-blocker'" >/dev/null 2>&1
+	pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 't91-blocker'" >/dev/null 2>&1
 	wait $blocker 2>/dev/null
 }
-copy_waiting() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND query LIKE 'COPY %calls_bench%' AND wait_event_type = 'Lock'")" ]; }
+copy_waiting() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'etlre' AND query LIKE 'COPY %calls_bench%' AND wait_event_type = 'Lock'")" ]; }
 hour_count() { pg "SELECT count(*) FROM analytics.calls_bench WHERE start_time >= '$DAY $1:00' AND start_time < '$DAY $1:00'::timestamp + interval '1 hour'"; }
 day_equal() {
 	[ "$(pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench WHERE start_time::date = '$DAY' GROUP BY 1 ORDER BY 1" | tr '|' '\t')" = \
@@ -71,7 +71,7 @@ is "$(hour_count 04)" 4000 "SIGTERM: hour 04 stays loaded"
 is "$(hour_count 06)" 0 "SIGTERM: no hour after 05 was started"
 job=$(pg "SELECT max(job_id) FROM etlre.jobs")
 is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $job")" interrupted "SIGTERM: job marked interrupted"
-no_etlre_session() { [ "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0 ]; }
+no_etlre_session() { [ "$(pg "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'etlre'")" = 0 ]; }
 check "SIGTERM: the etlre sessions end" wait_for no_etlre_session
 release_key
 
