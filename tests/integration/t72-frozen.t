@@ -9,6 +9,7 @@
 # These tests freeze servers, so they run their own pair (the ports given
 # plus 20, their own data dir; t70's pair is at plus 10) and leave the shared ones alone. Whatever
 # happens, the EXIT trap thaws what was frozen and stops the proxies.
+# run alone: its servers are at the ports given plus 20, as t67's TLS pair, and frozen
 export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 20 ))}
 export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 20 ))}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/frozen"
