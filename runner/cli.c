@@ -13,6 +13,7 @@
 
 #include "exitcode.h"
 #include "progress.h"
+#include "log.h"
 #include "metrics.h"
 #include "signals.h"
 
@@ -287,6 +288,9 @@ int cli_main(int argc, char **argv)
 			argv[t.command_index]);
 		rc = EXIT_CODE_USAGE;
 	}
+	if (signals_max_runtime_reached())
+		log_warn("stopped: --max-runtime was reached; the hour in progress was rolled back "
+			 "and what was left stays pending for etlre retry");
 	/* a metrics file that cannot be written is logged; the run's own status stands */
 	metrics_end(rc);
 	log_close_file();

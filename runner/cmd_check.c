@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "exitcode.h"
+#include "jobs_report.h"
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
@@ -28,13 +29,11 @@
 #include "session.h"
 #include "triage.h"
 
-#define DEFAULT_STUCK_AFTER 3600
-
 typedef struct check_opts {
 	int64_t max_age; /* seconds; 0: no freshness check */
 	const char *max_age_text;
-	int64_t stuck_after; /* seconds */
-	const char *stuck_after_text;
+	int64_t stuck_after; /* seconds: --stuck-after, else [etlre] stuck_after */
+	char stuck_after_text[48]; /* "--stuck-after 1h" or "[etlre] stuck_after 15m" */
 	bool json;
 } check_opts;
 
@@ -45,7 +44,8 @@ static const struct argp_option check_options[] = {
 	  "fail when a table's last successful load is older: a number and s, m, h, d or w "
 	  "(90m, 36h, 2d)", 1 },
 	{ "stuck-after", OPT_STUCK_AFTER, "DURATION", 0,
-	  "a running job that finished no chunk for longer is stuck (default 1h)", 1 },
+	  "a running job idle for longer (no heartbeat, no finished chunk) is stuck "
+	  "(default [etlre] stuck_after, 15m)", 1 },
 	{ "json", OPT_JSON, 0, 0, "print the checks as one JSON object on stdout", 1 },
 	{ 0 }
 };
@@ -61,7 +61,7 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STUCK_AFTER:
 		o->stuck_after = cli_parse_duration(state, "--stuck-after", arg);
-		o->stuck_after_text = arg;
+		snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "--stuck-after %.32s", arg);
 		break;
 	case OPT_JSON: o->json = true; break;
 	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
@@ -309,8 +309,8 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 	duration_format((int64_t)j.idle_seconds, idle);
 	if (j.stuck > 0)
 		add(l, "jobs", NULL, CHECK_FAIL,
-		    xasprintf("%lld running, %lld stuck: job %lld finished no chunk for %s (--stuck-after "
-			      "%s); 'etlre status --job-id %lld' shows its hours",
+		    xasprintf("%lld running, %lld stuck: job %lld idle for %s (no heartbeat, no finished "
+			      "chunk; %s); 'etlre status --job-id %lld' shows its hours",
 			      (long long)j.running, (long long)j.stuck, (long long)j.stuck_job, idle,
 			      o->stuck_after_text, (long long)j.stuck_job));
 	else if (j.stale > 0)
@@ -321,10 +321,23 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 			      (long long)j.stale_job));
 	else if (j.running > 0)
 		add(l, "jobs", NULL, CHECK_OK,
-		    xasprintf("%lld running, none stuck (longest without a finished chunk: %s) or stale",
+		    xasprintf("%lld running, none stuck (longest idle: %s) or stale",
 			      (long long)j.running, idle));
 	else
 		add(l, "jobs", NULL, CHECK_OK, xstrdup("none running, none stale"));
+}
+
+/* default_stuck_after: without --stuck-after, the limit is [etlre]
+ * stuck_after (README "Stuck and stale jobs") */
+static void default_stuck_after(check_opts *o, const config *cfg)
+{
+	char d[32];
+
+	if (o->stuck_after_text[0]) /* given */
+		return;
+	o->stuck_after = cfg->stuck_after;
+	duration_format(o->stuck_after, d);
+	snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "[etlre] stuck_after %s", d);
 }
 
 /* ---- output ---- */
@@ -397,7 +410,7 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 
 int cmd_check(int argc, char **argv)
 {
-	check_opts o = { .stuck_after = DEFAULT_STUCK_AFTER, .stuck_after_text = "1h" };
+	check_opts o = { 0 };
 	struct argp argp = {
 		check_options, parse_check, NULL,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
@@ -410,8 +423,9 @@ int cmd_check(int argc, char **argv)
 		"  drift NAME       (warn) columns one side has and the other lacks\n"
 		"  rejects_dir      [etlre] rejects_dir, if set, takes new files\n"
 		"  freshness NAME   the table's last successful load, no older than --max-age\n"
-		"  jobs             no job stuck (running, no chunk finished for --stuck-after)\n"
-		"                   or stale (recorded as running, its process gone)\n\n"
+		"  jobs             no job stuck (running, idle for longer than --stuck-after:\n"
+		"                   no heartbeat, no finished chunk) or stale (recorded as\n"
+		"                   running, its process gone, not retried)\n\n"
 		"Exit status: 0 healthy, 1 some check failed, 4 the source or the target cannot\n"
 		"be reached, 2 usage or configuration error.\n\n"
 		"Examples:\n"
@@ -433,6 +447,7 @@ int cmd_check(int argc, char **argv)
 		session_close(&s);
 		return rc;
 	}
+	default_stuck_after(&o, &s.cfg);
 	rc = session_connect_all(&s, tgt_err, src_err, sizeof(tgt_err));
 	if (s.src)
 		add(&l, "source", NULL, CHECK_OK,

@@ -105,6 +105,7 @@ int cmd_process(int argc, char **argv)
 
 	cli_parse_command(&argp, argc, argv, "process", &o);
 	load_options *lo = &o.load.opts;
+	signals_max_runtime(lo->max_runtime);
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,
 			       .grants = PRIV_WRITE, .timeout = lo->timeout };
 	rc = session_open(&s, &need);

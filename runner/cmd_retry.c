@@ -19,6 +19,7 @@
 #include "load_options.h"
 #include "log.h"
 #include "session.h"
+#include "signals.h"
 
 typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
@@ -225,6 +226,7 @@ int cmd_retry(int argc, char **argv)
 	int64_t job_id;
 
 	cli_parse_command(&argp, argc, argv, "retry", &o);
+	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */
 	rc = session_open(&s, &(session_needs){ .ledger = true, .grants = PRIV_WRITE });

@@ -171,6 +171,11 @@ static void print_job_line(const status_job *j, int host_width)
 	}
 	if (j->retried_by > 0)
 		printf("  retried by %lld", (long long)j->retried_by);
+	if (strcmp(j->status, "stuck") == 0) {
+		char age[32];
+		format_duration(j->heartbeat_age, age);
+		printf("  no heartbeat for %s", age);
+	}
 	putchar('\n');
 }
 
@@ -255,11 +260,11 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 	sb_addf(sb, ",\"pid\":%d,\"hours_total\":%lld,\"hours_succeeded\":%lld,"
 		    "\"hours_failed\":%lld,\"hours_pending\":%lld,\"rows_read\":%lld,"
 		    "\"rows_loaded\":%lld,\"rows_rejected\":%lld,\"rows_moved\":%lld,\"seconds\":%.3f,"
-		    "\"retried_by\":",
+		    "\"heartbeat_age_seconds\":%.3f,\"retried_by\":",
 		j->pid, (long long)j->hours_total, (long long)j->hours_succeeded,
 		(long long)j->hours_failed, (long long)j->hours_pending, (long long)j->rows_read,
 		(long long)j->rows_loaded, (long long)j->rows_rejected, (long long)j->rows_moved,
-		j->seconds);
+		j->seconds, j->heartbeat_age);
 	if (j->retried_by > 0)
 		sb_addf(sb, "%lld", (long long)j->retried_by);
 	else
@@ -325,7 +330,8 @@ static int show_list(session *s, const status_opts *o)
 	status_job *jobs;
 	int n;
 
-	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since, &jobs, &n))
+	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since,
+			      s->cfg.stuck_after, &jobs, &n))
 		return read_failed(s);
 	if (o->json) {
 		strbuf sb;
@@ -340,7 +346,8 @@ static int show_list(session *s, const status_opts *o)
 		print_json(&sb);
 		sb_release(&sb);
 	} else if (n == 0) {
-		printf("%s%s%s\n", o->failed ? "no failed, partial, interrupted or stale jobs" : "no jobs",
+		printf("%s%s%s\n",
+		       o->failed ? "no failed, partial, interrupted, stale or stuck jobs" : "no jobs",
 		       o->since ? " in the last " : o->failed ? "" : " yet",
 		       o->since ? o->since_text : "");
 	} else {
@@ -360,7 +367,7 @@ static int show_job(session *s, const status_opts *o)
 	bool found;
 	int rc = EXIT_CODE_OK;
 
-	if (!jobs_report_get(s->tgt, s->cfg.schema, o->job_id, &job, &found))
+	if (!jobs_report_get(s->tgt, s->cfg.schema, o->job_id, s->cfg.stuck_after, &job, &found))
 		return read_failed(s);
 	if (!found) {
 		log_error("no job %lld in schema %s ('etlre status' lists the jobs)",
@@ -478,7 +485,9 @@ int cmd_status(int argc, char **argv)
 		"its hours. Reads only the target and writes nothing.\v"
 		"A job is 'stale' when it is recorded as running but its process is gone\n"
 		"(nobody holds its lock any more); 'etlre retry --job-id N' reruns what it\n"
-		"left undone.\n\n"
+		"left undone. It is 'stuck' when its process lives but it has been idle\n"
+		"(no heartbeat, no chunk finished) for longer than [etlre] stuck_after\n"
+		"(default 900 s; workers beat every 10 s while an hour loads).\n\n"
 		"Exit status: 0 shown (whatever the jobs' own status), 1 reading etlre's\n"
 		"tables failed, 2 usage or configuration error or an unknown job, 4 the\n"
 		"target cannot be reached.\n\n"

@@ -33,6 +33,7 @@
 typedef struct verify_opts {
 	range_args range;
 	load_args load; /* the repair job's */
+	load_args runtime; /* --max-runtime, for the whole verify */
 	bool deep, repair, json;
 } verify_opts;
 
@@ -57,6 +58,7 @@ static error_t parse_verify(int key, char *arg, struct argp_state *state)
 		o->range.allow_last_days = true;
 		state->child_inputs[0] = &o->range;
 		state->child_inputs[1] = &o->load;
+		state->child_inputs[2] = &o->runtime;
 		break;
 	case OPT_DEEP: o->deep = true; break;
 	case OPT_REPAIR: o->repair = true; break;
@@ -357,8 +359,11 @@ int cmd_verify(int argc, char **argv)
 {
 	verify_opts o = { 0 };
 	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
+	load_args_init(&o.runtime, LOPT_MAX_RUNTIME, NULL);
+	o.runtime.table[0].group = 2; /* with --deep and --repair, not under the repair's header */
 	const struct argp_child children[] = { { &range_argp_last_days, 0, NULL, 0 },
 					       { &o.load.argp, 0, NULL, 0 },
+					       { &o.runtime.argp, 0, NULL, 0 },
 					       global_argp_children[0], { 0 } };
 	struct argp argp = {
 		verify_options_table, parse_verify, NULL,
@@ -391,6 +396,7 @@ int cmd_verify(int argc, char **argv)
 	repair_outcome ro;
 
 	cli_parse_command(&argp, argc, argv, "verify", &o);
+	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));
 	rc = session_open(&s, &(session_needs){ .range = &o.range, .source = true, .ledger = true,
@@ -412,6 +418,10 @@ int cmd_verify(int argc, char **argv)
 	verify_result_init(&res, nplans);
 	for (int i = 0; i < nplans; i++) {
 		res.tables[i].name = plans[i].cfg->name;
+		if (signals_caught()) { /* SIGINT, SIGTERM, --max-runtime: stop between tables */
+			rc = signals_exit_status();
+			goto out;
+		}
 		if (!verify_compare_table(s.src, s.tgt, &plans[i], &vo, i, &res)) {
 			rc = session_failure_status(&s, EXIT_CODE_FAILED);
 			log_error("table %s: verify could not finish", plans[i].cfg->name);

@@ -15,10 +15,12 @@
 #include "load_options.h"
 #include "log.h"
 #include "session.h"
+#include "signals.h"
 
 typedef struct work_opts {
 	int64_t job_id;
 	bool json;
+	load_args load; /* --max-runtime */
 } work_opts;
 
 enum { OPT_JOB_ID = 4000, OPT_JSON };
@@ -34,6 +36,7 @@ static error_t parse_work(int key, char *arg, struct argp_state *state)
 	work_opts *o = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT: state->child_inputs[0] = &o->load; break;
 	case OPT_JOB_ID:
 		if (!str_to_int64(arg, &o->job_id) || o->job_id <= 0 || o->job_id > INT32_MAX)
 			argp_error(state, "'%s' is not a job id", arg);
@@ -52,6 +55,9 @@ static error_t parse_work(int key, char *arg, struct argp_state *state)
 int cmd_work(int argc, char **argv)
 {
 	work_opts o = { 0 };
+	load_args_init(&o.load, LOPT_MAX_RUNTIME, NULL);
+	const struct argp_child children[] = { { &o.load.argp, 0, NULL, 0 }, global_argp_children[0],
+					       { 0 } };
 	struct argp argp = {
 		work_options, parse_work, NULL,
 		"Join a running job as one more worker: claim its pending hours one at a "
@@ -65,8 +71,9 @@ int cmd_work(int argc, char **argv)
 		"cannot be reached, 130/143 interrupted by SIGINT/SIGTERM.\n\n"
 		"Examples:\n"
 		"  etlre work --job-id 42\n"
-		"  etlre work --job-id 42 --json",
-		global_argp_children, NULL, NULL
+		"  etlre work --job-id 42 --json\n"
+		"  etlre work --job-id 42 --max-runtime 6h",
+		children, NULL, NULL
 	};
 	load_options lo;
 	session s;
@@ -76,6 +83,7 @@ int cmd_work(int argc, char **argv)
 	char ids[32];
 
 	cli_parse_command(&argp, argc, argv, "work", &o);
+	signals_max_runtime(o.load.opts.max_runtime);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
 	load_options_init(&lo);
 	rc = session_open(&s, &(session_needs){ .ledger = true, .grants = PRIV_WRITE });

@@ -65,26 +65,34 @@ static bool set_rejects_dir(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->cfg->rejects_dir, st, k, v);
 }
-static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
+/* set_count: *dst = v, a whole number of units from 1 to max */
+static bool set_count(parse_state *st, const char *k, const char *v, int *dst, int max,
+		      const char *units)
 {
 	int64_t n;
-	if (!str_to_int64(v, &n) || n < 1 || n > 3600) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of seconds (1-3600), not '%s'", k, v);
+	if (!str_to_int64(v, &n) || n < 1 || n > max) {
+		snprintf(st->error, sizeof(st->error), "'%s' must be a number of %s (1-%d), not '%s'",
+			 k, units, max, v);
 		return false;
 	}
-	st->cfg->connect_timeout = (int)n;
+	*dst = (int)n;
 	return true;
+}
+static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
+{
+	return set_count(st, k, v, &st->cfg->connect_timeout, 3600, "seconds");
+}
+static bool set_network_timeout(parse_state *st, const char *k, const char *v)
+{
+	return set_count(st, k, v, &st->cfg->network_timeout, MAX_NETWORK_TIMEOUT, "seconds");
+}
+static bool set_stuck_after(parse_state *st, const char *k, const char *v)
+{
+	return set_count(st, k, v, &st->cfg->stuck_after, MAX_STUCK_AFTER, "seconds");
 }
 static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
-	int64_t n;
-	if (!str_to_int64(v, &n) || n < 1 || n > MAX_MAX_RANGE_DAYS) {
-		snprintf(st->error, sizeof(st->error), "'%s' must be a number of days (1-%d), not '%s'",
-			 k, MAX_MAX_RANGE_DAYS, v);
-		return false;
-	}
-	st->cfg->max_range_days = (int)n;
-	return true;
+	return set_count(st, k, v, &st->cfg->max_range_days, MAX_MAX_RANGE_DAYS, "days");
 }
 static bool set_t_source(parse_state *st, const char *k, const char *v)
 {
@@ -185,6 +193,10 @@ static const struct setting {
 	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
 	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
 	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
+	{ SEC_ETLRE, "network_timeout", set_network_timeout,
+	  "seconds of silence from a server before etlre gives up on it, without --timeout (300)" },
+	{ SEC_ETLRE, "stuck_after", set_stuck_after,
+	  "seconds without a heartbeat after which a live job is reported stuck (900)" },
 	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
@@ -546,6 +558,8 @@ bool config_load(const char *path, config *cfg)
 	memset(&st, 0, sizeof(st));
 	cfg->path = xstrdup(path);
 	cfg->connect_timeout = 10;
+	cfg->network_timeout = DEFAULT_NETWORK_TIMEOUT;
+	cfg->stuck_after = DEFAULT_STUCK_AFTER;
 	cfg->max_range_days = DEFAULT_MAX_RANGE_DAYS;
 	st.cfg = cfg;
 

@@ -14,6 +14,15 @@
 #include "util.h"
 
 #define DEFAULT_MAX_RANGE_DAYS 3660
+/* network_timeout: a few minutes by default, at most a day */
+#define DEFAULT_NETWORK_TIMEOUT 300
+#define MAX_NETWORK_TIMEOUT 86400
+/* stuck_after: a live job idle this long (no heartbeat, no chunk finished) is
+ * stuck, for status and the default of check --stuck-after (a week at most) */
+#define DEFAULT_STUCK_AFTER 900
+#define MAX_STUCK_AFTER 604800
+/* with --timeout S, the client waits S plus this for an answer */
+#define TIMEOUT_GRACE_SECONDS 5
 #define MAX_MAX_RANGE_DAYS 36600
 
 typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
@@ -55,6 +64,9 @@ typedef struct config {
 	char *schema;       /* etlre's own schema in the target */
 	char *timezone;
 	int connect_timeout;
+	int network_timeout; /* seconds a server may stay silent when no --timeout
+			      * is given (README "Timeouts") */
+	int stuck_after;     /* seconds idle (JOBS_REPORT_IDLE): a live job is stuck */
 	char *rejects_dir;  /* where a relative --rejects-file goes; NULL: the
 			     * current directory */
 	int max_range_days; /* longest range of days process and verify accept */

@@ -13,6 +13,9 @@ const char *err_class_name(err_class c)
 	case ERRCLASS_INVALID_DATA: return "invalid_data";
 	case ERRCLASS_CONSTRAINT: return "constraint";
 	case ERRCLASS_DEADLOCK: return "deadlock";
+	case ERRCLASS_DISK_FULL: return "disk_full";
+	case ERRCLASS_OUT_OF_MEMORY: return "out_of_memory";
+	case ERRCLASS_TOO_MANY_CONNECTIONS: return "too_many_connections";
 	case ERRCLASS_INTERNAL: return "internal";
 	default: return NULL;
 	}
@@ -41,6 +44,13 @@ err_class err_class_from_sqlstate(const char *s)
 		return ERRCLASS_TIMEOUT;
 	if (strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0)
 		return ERRCLASS_DEADLOCK;
+	/* class 53, insufficient resources (README "Error classes") */
+	if (strcmp(s, "53100") == 0)
+		return ERRCLASS_DISK_FULL;
+	if (strcmp(s, "53200") == 0)
+		return ERRCLASS_OUT_OF_MEMORY;
+	if (strcmp(s, "53300") == 0)
+		return ERRCLASS_TOO_MANY_CONNECTIONS;
 	if (strncmp(s, "23", 2) == 0)
 		return ERRCLASS_CONSTRAINT;
 	if (strncmp(s, "22", 2) == 0)
@@ -58,7 +68,6 @@ err_class err_class_from_mariadb(unsigned int e)
 	case 2013: /* CR_SERVER_LOST */
 	case 2026: /* CR_SSL_CONNECTION_ERROR */
 	case 2055: /* CR_SERVER_LOST_EXTENDED */
-	case 1040: /* ER_CON_COUNT_ERROR */
 	case 1053: /* ER_SERVER_SHUTDOWN */
 	case 1927: /* ER_CONNECTION_KILLED */
 		return ERRCLASS_CONNECTION;
@@ -68,6 +77,17 @@ err_class err_class_from_mariadb(unsigned int e)
 		return ERRCLASS_TIMEOUT;
 	case 1213: /* ER_LOCK_DEADLOCK */
 		return ERRCLASS_DEADLOCK;
+	case 1021: /* ER_DISK_FULL */
+	case 1114: /* ER_RECORD_FILE_FULL: "The table is full" */
+		return ERRCLASS_DISK_FULL;
+	case 1037: /* ER_OUTOFMEMORY */
+	case 1038: /* ER_OUT_OF_SORTMEMORY */
+	case 1041: /* ER_OUT_OF_RESOURCES */
+	case 2008: /* CR_OUT_OF_MEMORY */
+		return ERRCLASS_OUT_OF_MEMORY;
+	case 1040: /* ER_CON_COUNT_ERROR: max_connections */
+	case 1203: /* ER_TOO_MANY_USER_CONNECTIONS: max_user_connections */
+		return ERRCLASS_TOO_MANY_CONNECTIONS;
 	default:
 		return ERRCLASS_INTERNAL;
 	}
@@ -80,5 +100,6 @@ bool err_class_is_row_level(err_class c)
 
 bool err_class_is_transient(err_class c)
 {
-	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT || c == ERRCLASS_DEADLOCK;
+	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT || c == ERRCLASS_DEADLOCK ||
+	       c == ERRCLASS_TOO_MANY_CONNECTIONS;
 }

@@ -15,11 +15,15 @@ typedef enum err_class {
 	ERRCLASS_INVALID_DATA,
 	ERRCLASS_CONSTRAINT,
 	ERRCLASS_DEADLOCK,
+	ERRCLASS_DISK_FULL,
+	ERRCLASS_OUT_OF_MEMORY,
+	ERRCLASS_TOO_MANY_CONNECTIONS,
 	ERRCLASS_INTERNAL,
 } err_class;
 
 /* err_class_name: "connection", "timeout", "invalid_data", "constraint",
- * "deadlock", "internal"; NULL for ERRCLASS_NONE */
+ * "deadlock", "disk_full", "out_of_memory", "too_many_connections",
+ * "internal"; NULL for ERRCLASS_NONE */
 const char *err_class_name(err_class c);
 /* err_class_from_name: the class named name (as err_class_name gives it) */
 err_class err_class_from_name(const char *name);
@@ -29,7 +33,8 @@ err_class err_class_from_sqlstate(const char *sqlstate);
 err_class err_class_from_mariadb(unsigned int errnum);
 /* err_class_is_row_level: a COPY failure of this class is caused by a row */
 bool err_class_is_row_level(err_class c);
-/* err_class_is_transient: worth retrying (connection, timeout, deadlock) */
+/* err_class_is_transient: worth retrying (connection, timeout, deadlock,
+ * too_many_connections) */
 bool err_class_is_transient(err_class c);
 
 #endif

@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "after_day.h"
 #include "chunk.h"
 #include "exitcode.h"
+#include "heartbeat.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
@@ -21,63 +23,11 @@
 #include "rejects.h"
 #include "settle.h"
 #include "signals.h"
-#include "sqlquote.h"
 #include "summary.h"
 
 #include <sys/wait.h>
 
 #define BACKOFF_MAX_SECONDS 60.0
-
-/* run_after_day: the table's after_day SQL for one day, in one transaction */
-static bool run_after_day(tgt_conn *tgt, const table_config *t, const char *day)
-{
-	FILE *f = fopen(t->after_day, "r");
-	strbuf file, sql, lit;
-	char buf[4096];
-	size_t n;
-	bool ok;
-
-	if (!f) {
-		log_error("table %s: cannot read after_day file '%s': %s", t->name, t->after_day,
-			  strerror(errno));
-		return false;
-	}
-	sb_init(&file, 4096);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sb_add(&file, buf, n);
-	fclose(f);
-
-	/* :day becomes DATE 'YYYY-MM-DD' wherever it stands as a whole token */
-	sb_init(&lit, 32);
-	sb_adds(&lit, "DATE ");
-	quote_pg_literal(&lit, day);
-	sb_init(&sql, file.len + 256);
-	for (size_t i = 0; i < file.len; i++) {
-		const char *p = file.buf + i;
-		bool token = strncmp(p, ":day", 4) == 0 && (i == 0 || p[-1] != ':') &&
-			     !(p[4] == '_' || (p[4] >= 'a' && p[4] <= 'z') ||
-			       (p[4] >= 'A' && p[4] <= 'Z') || (p[4] >= '0' && p[4] <= '9'));
-		if (token) {
-			sb_add(&sql, lit.buf, lit.len);
-			i += 3;
-		} else {
-			sb_addc(&sql, *p);
-		}
-	}
-	ok = tgt_exec(tgt, "BEGIN", 0, NULL, NULL) && tgt_exec(tgt, sql.buf, 0, NULL, NULL) &&
-	     tgt_exec(tgt, "COMMIT", 0, NULL, NULL);
-	if (!ok) {
-		tgt_exec_quiet(tgt, "ROLLBACK");
-		log_error("table %s: after_day %s failed for %s", t->name, t->after_day, day);
-	} else {
-		log_msg(log_hour_level(), "table %s: after_day %s done for %s", t->name, t->after_day,
-			day);
-	}
-	sb_release(&file);
-	sb_release(&sql);
-	sb_release(&lit);
-	return ok;
-}
 
 static char *tables_array(table_plan *plans, int n)
 {
@@ -170,13 +120,14 @@ static void backoff_sleep(double base, int attempt)
 	}
 }
 
-/* reconnect: replaces dead connections, and takes the job lock again on a new
- * target connection */
-static bool reconnect(session *s, const job_spec *spec, int64_t job_id)
+/* reconnect: replaces dead connections (the target's only, unless
+ * need_source), and takes the job lock again on a new target connection */
+static bool reconnect(session *s, const job_spec *spec, int64_t job_id, bool need_source)
 {
 	tgt_conn *before = s->tgt;
 
-	if (!session_reconnect(s, spec->load.timeout))
+	if (!(need_source ? session_reconnect(s, spec->load.timeout)
+			  : session_reconnect_target(s, spec->load.timeout)))
 		return false;
 	if (job_id > 0 && s->tgt != before && !ledger_job_lock(s->tgt, job_id))
 		return false;
@@ -192,7 +143,8 @@ typedef struct runner {
 	run_report *rep;        /* what this process did */
 	int failures_in_a_row;
 	bool stop;
-	bool checked; /* claim_next has just checked both connections */
+	bool checked;           /* claim_next has just checked the target */
+	bool unreachable;       /* the last attempt to reach a server failed */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -209,15 +161,22 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	for (int attempt = 1;; attempt++) {
 		window_result_release(&res);
 		memset(&res, 0, sizeof(res));
-		/* the first attempt goes straight on after claim_next's check (a
-		 * connection lost since fails it, and the retry reconnects) */
-		bool checked = attempt == 1 && r->checked;
+		/* the first attempt goes straight on after claim_next's check of
+		 * the target when a source connection is open (a connection lost
+		 * since fails it, and the retry reconnects) */
+		bool checked = attempt == 1 && r->checked && r->s->src;
 		r->checked = false;
-		if (!checked && !reconnect(r->s, r->spec, r->run->job_id)) {
+		r->unreachable = !checked && !reconnect(r->s, r->spec, r->run->job_id, true);
+		if (r->unreachable) {
 			res.status = WINDOW_FAILED;
 			res.cls = ERRCLASS_CONNECTION;
 			res.error = xstrdup("cannot connect to the source or the target");
 		} else {
+			/* the hour is running and the job's heart beats, autocommitted */
+			if (r->run->job_id > 0 &&
+			    !ledger_hour_running(r->s->tgt, r->run->schema, r->run->job_id,
+						 p->cfg->name, hour_sql))
+				log_debug("could not mark hour %s running", hour_sql);
 			load_window(r->s->src, r->s->tgt, p, r->run, w, &res);
 		}
 		if (res.status != WINDOW_FAILED || !err_class_is_transient(res.cls) ||
@@ -233,6 +192,14 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	}
 	if (res.status == WINDOW_FAILED && !res.error)
 		res.error = xstrdup("failed");
+	/* load_window records its failures; one that never ran (a server could
+	 * not be reached) is recorded here, or the hour would stay running under
+	 * this live worker and the job would wait for it forever */
+	if (res.status == WINDOW_FAILED && r->unreachable && !r->spec->load.dry_run &&
+	    tgt_alive(r->s->tgt) &&
+	    !ledger_hour_failed(r->s->tgt, r->run->schema, r->run->job_id, p->cfg->name, hour_sql,
+				err_class_name(res.cls), res.error, res.seconds))
+		log_warn("could not record the failure of hour %s in etlre's tables", hour_sql);
 
 	tr->hours++;
 	tr->seconds += res.seconds;
@@ -287,7 +254,7 @@ static void after_day_if_complete(runner *r, const work_item *it)
 	if (!ledger_day_claim(r->s->tgt, r->run->schema, r->run->job_id, t->name, day, &mine) ||
 	    !mine)
 		return;
-	bool ok = run_after_day(r->s->tgt, t, day);
+	bool ok = after_day_run(r->s->tgt, t, day);
 	if (!ok)
 		r->rep->tables[it->plan].after_day_failed++;
 	if (!ledger_day_done(r->s->tgt, r->run->schema, r->run->job_id, t->name, day,
@@ -312,7 +279,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 	int wh;
 
 	for (int attempt = 1;; attempt++) {
-		if (reconnect(r->s, r->spec, r->run->job_id) &&
+		if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 		    (r->spec->load.max_rejects < 0 ||
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
@@ -323,6 +290,7 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 		}
 		if (attempt > r->spec->load.retries || signals_caught()) {
 			log_error("cannot reach the target to claim the next hour: stopping");
+			r->unreachable = !signals_caught();
 			return false;
 		}
 		backoff_sleep(r->spec->load.retry_wait, attempt);
@@ -361,7 +329,7 @@ static void show_job_progress(runner *r)
 
 	if (!progress_active())
 		return;
-	if (reconnect(r->s, r->spec, r->run->job_id) &&
+	if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 	    ledger_job_progress(r->s->tgt, r->run->schema, r->run->job_id, &done, &rows))
 		progress_update(done, rows, NULL, NULL);
 }
@@ -376,7 +344,9 @@ static bool settle_first(runner *r, settle_job *job, const work_item *it)
 	int n;
 	bool mine;
 
-	if (signals_caught() ||
+	/* claim_next checked only the target: a worker's first hour may have no
+	 * source connection yet */
+	if (signals_caught() || (!r->s->src && !reconnect(r->s, r->spec, r->run->job_id, true)) ||
 	    !settle_empty(r->s->src, r->s->tgt, &r->plans[it->plan], it->plan, job,
 			  (window){ it->hour, it->window_hours }, &hours, &n)) {
 		r->checked = false; /* the load checks the connections again */
@@ -405,8 +375,9 @@ static void worker_loop(runner *r)
 	int64_t worker_id;
 	settle_job job;
 	work_item it;
+	heartbeat *hb;
 
-	if (!reconnect(r->s, r->spec, r->run->job_id) ||
+	if (!reconnect(r->s, r->spec, r->run->job_id, false) ||
 	    !ledger_worker_start(r->s->tgt, r->run->schema, &worker_id)) {
 		log_error("cannot register as a worker of job %lld", (long long)r->run->job_id);
 		return;
@@ -414,6 +385,9 @@ static void worker_loop(runner *r)
 	settle_job_init(&job, r->run->schema, r->run->job_id, worker_id, r->nplans);
 	log_debug("worker %lld of job %lld started", (long long)worker_id,
 		  (long long)r->run->job_id);
+	hb = heartbeat_new(r->s, r->spec->load.timeout, r->run->job_id);
+	r->run->progress = heartbeat_beat;
+	r->run->progress_ctx = hb;
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
 		hour_report *h;
 		char iso[24];
@@ -429,6 +403,9 @@ static void worker_loop(runner *r)
 		if (strcmp(h->status, "succeeded") == 0)
 			after_day_if_complete(r, &it);
 	}
+	r->run->progress = NULL;
+	r->run->progress_ctx = NULL;
+	heartbeat_free(hb);
 	settle_job_release(&job);
 }
 
@@ -498,6 +475,17 @@ static bool report_row(void *ctx, int ncols, char **v)
 	}
 	tr->after_day_failed += atoi(v[10]);
 	return true;
+}
+
+/* read_back_failed: the summary falls back on what this process did (local,
+ * whose contents move into rep) */
+static void read_back_failed(run_report *rep, run_report *local, int64_t job_id)
+{
+	log_warn("could not read the job's hours back: the summary shows this process only");
+	report_release(rep);
+	*rep = *local;
+	rep->job_id = job_id;
+	memset(local, 0, sizeof(*local));
 }
 
 /* log_job_finished: one line with the job's totals */
@@ -710,7 +698,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */
 	for (int64_t live = 1, rej; !sig && live > 0; sig = signals_caught()) {
-		if (!reconnect(s, spec, run.job_id) ||
+		if (!reconnect(s, spec, run.job_id, false) ||
 		    !ledger_job_counts(s->tgt, s->cfg.schema, run.job_id, &rej, &live))
 			break;
 		if (live > 0) {
@@ -721,19 +709,18 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	progress_end();
 
-	if (!reconnect(s, spec, run.job_id) ||
-	    !ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
-			      &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		log_warn("could not read the job's hours back: the summary shows this process only");
-		report_release(&rep);
-		rep = local;
-		memset(&local, 0, sizeof(local));
+	if (!reconnect(s, spec, run.job_id, false)) {
+		r.unreachable = true;
+		read_back_failed(&rep, &local, run.job_id);
+	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
+				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
+		read_back_failed(&rep, &local, run.job_id);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
 	outcome = hours_outcome(&rep);
 	rep.status = sig ? "interrupted" : outcome;
-	if (!(reconnect(s, spec, run.job_id) &&
+	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
 	log_job_finished(&rep);
@@ -749,7 +736,9 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK
+		     : r.unreachable			 ? EXIT_CODE_UNREACHABLE
+							 : EXIT_CODE_FAILED;
 out:
 	if (run.rfile)
 		rejects_file_discard(run.rfile);
@@ -783,7 +772,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
 	report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
-	if (!sig && reconnect(s, spec, job_id) &&
+	if (!sig && reconnect(s, spec, job_id, false) &&
 	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
 	int rc = signals_exit_status();

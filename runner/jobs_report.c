@@ -19,7 +19,10 @@ static const char job_sql[] =
 	"WITH j AS ("
 	"  SELECT j.*,"
 	"    CASE WHEN j.status = 'running' AND NOT " JOBS_REPORT_ALIVE
-	"    THEN 'stale' ELSE j.status END AS shown"
+	"    THEN 'stale'"
+	"    WHEN j.status = 'running' AND " JOBS_REPORT_IDLE " > $6::float8"
+	"    THEN 'stuck' ELSE j.status END AS shown,"
+	"    " JOBS_REPORT_IDLE " AS silent"
 	"  FROM @S.jobs j"
 	"  WHERE $2::bigint IS NULL OR j.job_id = $2::bigint)"
 	" SELECT j.job_id, j.shown, j.command, j.range_start::text, j.range_end::text,"
@@ -29,7 +32,7 @@ static const char job_sql[] =
 	"  extract(epoch FROM coalesce(j.finished_at,"
 	"    CASE WHEN j.shown = 'stale' THEN j.heartbeat_at ELSE now() END) - j.started_at)::float8,"
 	"  j.host, j.pid, j.window_hours, j.retried_by, array_to_string(j.retry_of, ','),"
-	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected, h.moved"
+	"  h.total, h.succeeded, h.failed, h.read, h.loaded, h.rejected, h.moved, j.silent"
 	" FROM j CROSS JOIN LATERAL ("
 	"  SELECT count(*) AS total,"
 	"    count(*) FILTER (WHERE x.status = 'succeeded') AS succeeded,"
@@ -38,7 +41,7 @@ static const char job_sql[] =
 	"    coalesce(sum(x.rows_rejected), 0) AS rejected,"
 	"    coalesce(sum(x.rows_moved), 0) AS moved"
 	"  FROM @S.job_hours x WHERE x.job_id = j.job_id) h"
-	" WHERE (NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale'))"
+	" WHERE (NOT $3::bool OR j.shown IN ('failed', 'partial', 'interrupted', 'stale', 'stuck'))"
 	"   AND ($5::bigint IS NULL OR j.started_at >= now() - make_interval(secs => $5::bigint))"
 	" ORDER BY j.job_id DESC LIMIT $4::bigint";
 
@@ -124,14 +127,16 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	j->rows_loaded = int64_or(v[18], 0);
 	j->rows_rejected = int64_or(v[19], 0);
 	j->rows_moved = int64_or(v[20], 0);
+	j->heartbeat_age = v[21] ? strtod(v[21], NULL) : 0;
 	return true;
 }
 
-/* query_jobs: runs job_sql with job_id (0: any) and since (seconds; 0: any) */
+/* query_jobs: runs job_sql with job_id (0: any), since (seconds; 0: any) and
+ * stuck_after (seconds) */
 static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool failed_only,
-		       int64_t limit, int64_t since, jobs_ctx *x)
+		       int64_t limit, int64_t since, int stuck_after, jobs_ctx *x)
 {
-	char key[24], id[24], lim[24], sec[24];
+	char key[24], id[24], lim[24], sec[24], stuck[24];
 	char *sql = sql_with_schema(job_sql, schema);
 	bool ok;
 
@@ -139,18 +144,19 @@ static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool fai
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
 	snprintf(sec, sizeof(sec), "%lld", (long long)since);
+	snprintf(stuck, sizeof(stuck), "%d", stuck_after);
 	const char *params[] = { key, job_id > 0 ? id : NULL, failed_only ? "t" : "f",
-				 limit > 0 ? lim : NULL, since > 0 ? sec : NULL };
-	ok = tgt_query(c, sql, 5, params, status_job_row, x);
+				 limit > 0 ? lim : NULL, since > 0 ? sec : NULL, stuck };
+	ok = tgt_query(c, sql, 6, params, status_job_row, x);
 	free(sql);
 	return ok;
 }
 
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
-		      int64_t since, status_job **jobs, int *n)
+		      int64_t since, int stuck_after, status_job **jobs, int *n)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, 0, failed_only, limit, since, &x);
+	bool ok = query_jobs(c, schema, 0, failed_only, limit, since, stuck_after, &x);
 
 	if (!ok) {
 		jobs_report_free(x.jobs, x.n);
@@ -162,11 +168,11 @@ bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t
 	return ok;
 }
 
-bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, status_job *job,
-		     bool *found)
+bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, int stuck_after,
+		     status_job *job, bool *found)
 {
 	jobs_ctx x = { NULL, 0, 0 };
-	bool ok = query_jobs(c, schema, job_id, false, 0, 0, &x);
+	bool ok = query_jobs(c, schema, job_id, false, 0, 0, stuck_after, &x);
 
 	memset(job, 0, sizeof(*job));
 	*found = ok && x.n == 1;

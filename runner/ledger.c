@@ -283,6 +283,21 @@ bool ledger_hour_running(tgt_conn *c, const char *schema, int64_t job_id, const 
 		       3, params, NULL, NULL);
 }
 
+bool ledger_job_heartbeat(tgt_conn *c, const char *schema, int64_t job_id)
+{
+	char id[24];
+	char *sql;
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id };
+	sql = expand("UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1 AND status = 'running'",
+		     schema);
+	ok = tgt_exec(c, sql, 1, params, NULL);
+	free(sql);
+	return ok;
+}
+
 bool ledger_hour_pending(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			 const char *hour_sql)
 {

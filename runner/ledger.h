@@ -129,6 +129,10 @@ bool ledger_hour_done(tgt_conn *c, const char *schema, int64_t job_id, const cha
 bool ledger_hour_failed(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			const char *hour_sql, const char *error_class, const char *error,
 			double seconds) MUSTCHECK;
+/* ledger_job_heartbeat: the job's heartbeat_at = now(), while it runs. A
+ * worker beats from a connection of its own while an hour loads (README
+ * "Stuck and stale jobs"). Autocommitted. */
+bool ledger_job_heartbeat(tgt_conn *c, const char *schema, int64_t job_id) MUSTCHECK;
 /* ledger_hour_running: marks a job's hour running and beats the job's heart */
 bool ledger_hour_running(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
 			 const char *hour_sql) MUSTCHECK;

@@ -668,6 +668,8 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 		return false;
 	while ((r = src_stream_next(x->src, &row, &lens)) == 1) {
 		x->res->n.read++;
+		if ((x->res->n.read & 4095) == 0 && x->run->progress)
+			x->run->progress(x->run->progress_ctx);
 		if ((x->res->n.read & 4095) == 0 && signals_caught()) {
 			x->res->status = WINDOW_INTERRUPTED;
 			src_stream_close(x->src);

@@ -35,6 +35,10 @@ typedef struct load_run {
 	const char *schema;
 	int64_t job_id;        /* 0 in a dry run */
 	rejects_file *rfile;   /* NULL when not asked; not owned */
+	/* called every few thousand rows read, to show the hour progresses
+	 * (the job's heartbeat); may be NULL */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
 	/* totals over the run, kept by load_window */
 	int64_t total_rejected;
 } load_run;

@@ -23,8 +23,9 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	{ "batch-mode", KEY_BASE + 3, "MODE", 0,
 	  "hourly (default: one transaction per hour) or daily", 3 },
 	{ "chunk-size", KEY_BASE + 4, "ROWS", 0, "rows per COPY batch (default 50000)", 3 },
-	{ "timeout", KEY_BASE + 5, "SECONDS", 0, "statement timeout on both servers (default none)",
-	  3 },
+	{ "timeout", KEY_BASE + 5, "SECONDS", 0,
+	  "statement timeout on both servers; no answer within SECONDS + 5 closes the connection "
+	  "(default: none, and [etlre] network_timeout, 300 s, bounds every wait)", 3 },
 	{ "retries", KEY_BASE + 6, "N", 0, "retries of an hour after a transient failure (default 3)",
 	  3 },
 	{ "retry-wait", KEY_BASE + 7, "SECONDS", 0,
@@ -33,6 +34,9 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	  "stop the job after N failed hours in a row (default 5; 0 never)", 3 },
 	{ "jobs", KEY_BASE + 9, "N", 0,
 	  "worker processes on this host, each loading one hour at a time (default 1)", 3 },
+	{ "max-runtime", KEY_BASE + 10, "DURATION", 0,
+	  "stop after DURATION (90m, 6h, 1d) as if interrupted: the hour in progress rolls back, "
+	  "the others stay pending for etlre retry; exit 143", 3 },
 };
 
 void load_options_init(load_options *o)
@@ -89,6 +93,15 @@ static void set_option(struct argp_state *state, load_args *la, unsigned bit, co
 		o->max_failures = (int)cli_parse_count(state, "--max-failures", arg, 0, 1000000);
 		break;
 	case LOPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64); break;
+	case LOPT_MAX_RUNTIME: {
+		int64_t secs;
+		/* alarm() takes an unsigned int of seconds: a year is plenty */
+		if (!duration_parse(arg, &secs) || secs > 366 * 86400)
+			argp_error(state, "--max-runtime must be a whole number and s, m, h, d or w "
+				   "(90m, 6h, 1d), at most a year, not '%s'", arg);
+		o->max_runtime = (int)secs;
+		break;
+	}
 	}
 }
 
@@ -150,4 +163,5 @@ void load_args_override(const load_args *la, load_options *base)
 	if (g & LOPT_MAX_FAILURES)
 		base->max_failures = o->max_failures;
 	base->jobs = o->jobs; /* never kept with a job: this run's own */
+	base->max_runtime = o->max_runtime;
 }

@@ -29,6 +29,8 @@ typedef struct load_options {
 	double retry_wait;    /* first backoff, seconds; doubled each time */
 	int max_failures;     /* failed hours in a row that stop the job; 0 never */
 	int jobs;             /* worker processes on this host (not kept with the job) */
+	int max_runtime;      /* seconds before the run stops as interrupted; 0 none
+			       * (this run's own, not kept with the job) */
 } load_options;
 
 /* The options, as bits: which ones a command takes, and which were given. */
@@ -43,7 +45,8 @@ enum {
 	LOPT_RETRY_WAIT = 1 << 7,
 	LOPT_MAX_FAILURES = 1 << 8,
 	LOPT_JOBS = 1 << 9,
-	LOPT_COUNT = 10,
+	LOPT_MAX_RUNTIME = 1 << 10,
+	LOPT_COUNT = 11,
 	LOPT_ALL = (1 << LOPT_COUNT) - 1,
 };
 

@@ -70,12 +70,12 @@ static const metric_family families[] = {
 	  "from etlre's ledger.", SCOPE_LEDGER, T_I64(ledger_failed) },
 	{ "etlre_jobs_running", "Jobs running now (their process holds the job's lock).",
 	  SCOPE_COMMAND, S_I64(jobs_running) },
-	{ "etlre_jobs_stuck", "Running jobs that finished no chunk for longer than "
-	  "--stuck-after.", SCOPE_COMMAND, S_I64(jobs_stuck) },
+	{ "etlre_jobs_stuck", "Running jobs with no heartbeat and no finished chunk for "
+	  "longer than --stuck-after (default [etlre] stuck_after).", SCOPE_COMMAND, S_I64(jobs_stuck) },
 	{ "etlre_jobs_stale", "Jobs recorded as running whose process is gone, not retried.",
 	  SCOPE_COMMAND, S_I64(jobs_stale) },
 	{ "etlre_running_job_idle_seconds", "The longest time, in seconds, that a running job has "
-	  "gone without finishing a chunk (0 when none runs).", SCOPE_COMMAND,
+	  "gone without a heartbeat or a finished chunk (0 when none runs).", SCOPE_COMMAND,
 	  offsetof(metrics_set, job_idle_seconds), KIND_DOUBLE },
 	{ "etlre_duration_seconds", "Wall time of the command, in seconds.", SCOPE_COMMAND,
 	  offsetof(metrics_set, duration_seconds), KIND_DOUBLE },

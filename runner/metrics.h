@@ -71,9 +71,9 @@ void metrics_set_add_verify(metrics_set *m, const verify_result *r);
 void metrics_set_last_success(metrics_set *m, const char *table, double t);
 
 /* metrics_set_jobs: the state of the ledger's jobs: running (their process
- * alive), stuck (running, no chunk finished for a while), stale (recorded as
- * running, process gone, not retried), and the longest time a running job
- * has gone without finishing a chunk */
+ * alive), stuck (running, idle for a while: no heartbeat, no chunk finished),
+ * stale (recorded as running, process gone, not retried), and the longest
+ * time a running job has been idle */
 void metrics_set_jobs(metrics_set *m, int64_t running, int64_t stuck, int64_t stale,
 		      double idle_seconds);
 /* metrics_set_ledger_chunks: the table's chunks that unfinished jobs still

@@ -98,17 +98,32 @@ int session_check_range(const session *s, civil_date first, civil_date last)
 	return EXIT_CODE_USAGE;
 }
 
+/* io_timeout: how long a server may stay silent: --timeout plus a grace,
+ * else the config's network_timeout (README "Timeouts") */
+static int io_timeout(const session *s, int statement_timeout)
+{
+	return statement_timeout > 0 ? statement_timeout + TIMEOUT_GRACE_SECONDS
+				     : s->cfg.network_timeout;
+}
+
 static bool connect_source(session *s, int statement_timeout)
 {
-	src_options so = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone };
+	src_options so = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone,
+			   io_timeout(s, statement_timeout) };
 	s->src = src_connect(&s->url, &so);
 	return s->src != NULL;
 }
 
+tgt_conn *session_open_target(const session *s, int statement_timeout)
+{
+	tgt_options to = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone,
+			   io_timeout(s, statement_timeout) };
+	return tgt_connect(s->cfg.target_url, &to);
+}
+
 static bool connect_target(session *s, int statement_timeout)
 {
-	tgt_options to = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone };
-	s->tgt = tgt_connect(s->cfg.target_url, &to);
+	s->tgt = session_open_target(s, statement_timeout);
 	return s->tgt != NULL;
 }
 
@@ -146,17 +161,20 @@ bool session_connect_with(session *s, int statement_timeout)
 	return session_reconnect(s, statement_timeout);
 }
 
-bool session_reconnect(session *s, int statement_timeout)
+bool session_reconnect_target(session *s, int statement_timeout)
 {
-	bool ok = true;
-
 	if (s->tgt && !tgt_alive(s->tgt)) {
 		log_warn("the target connection is lost; reconnecting");
 		tgt_close(s->tgt);
 		s->tgt = NULL;
 	}
-	if (!s->tgt)
-		ok = connect_target(s, statement_timeout);
+	return s->tgt || connect_target(s, statement_timeout);
+}
+
+bool session_reconnect(session *s, int statement_timeout)
+{
+	bool ok = session_reconnect_target(s, statement_timeout);
+
 	if (s->src && !src_alive(s->src)) {
 		log_warn("the source connection is lost; reconnecting");
 		src_close(s->src);

@@ -75,8 +75,13 @@ int session_connect_all(session *s, char *tgt_err, char *src_err, size_t errsize
  * connection when it was made with another statement timeout (retry and
  * work learn the job's timeout from the target); false if it cannot */
 bool session_connect_with(session *s, int statement_timeout) MUSTCHECK;
+/* session_open_target: one more connection to the target, as the session's
+ * own is made; NULL after logging. The caller owns it (tgt_close). */
+tgt_conn *session_open_target(const session *s, int statement_timeout);
 /* session_reconnect: replaces dead connections; false if it cannot */
 bool session_reconnect(session *s, int statement_timeout);
+/* session_reconnect_target: the same for the target alone (the ledger) */
+bool session_reconnect_target(session *s, int statement_timeout);
 void session_close(session *s);
 
 #endif

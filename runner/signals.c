@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcode.h"
 
@@ -18,6 +19,31 @@ static void on_signal(int sig)
 		if (signal_hook)
 			signal_hook();
 	}
+}
+
+/* on_alarm: --max-runtime reached. No hook: cancelling the statement in
+ * progress would wait for its server inside the handler, and a server that
+ * does not answer must not hold etlre (README "Timeouts") */
+static void on_alarm(int sig)
+{
+	if (!caught)
+		caught = sig;
+}
+
+void signals_max_runtime(int seconds)
+{
+	struct sigaction sa;
+
+	static bool armed;
+
+	if (seconds <= 0 || armed)
+		return;
+	armed = true;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned)seconds);
 }
 
 void signals_install(void (*hook)(void))
@@ -64,4 +90,9 @@ int signals_exit_status(void)
 	if (!caught)
 		return 0;
 	return caught == SIGINT ? EXIT_CODE_SIGINT : EXIT_CODE_SIGTERM;
+}
+
+bool signals_max_runtime_reached(void)
+{
+	return caught == SIGALRM;
 }

@@ -1,6 +1,7 @@
 /*
  * signals.h: SIGINT and SIGTERM set a flag that the load loop polls; the hour
- * in progress is then rolled back and the job is marked interrupted.
+ * in progress is then rolled back and the job is marked interrupted. So does
+ * the end of --max-runtime (SIGALRM), which counts as a SIGTERM.
  * SIGHUP, with --log-file, asks the logger to reopen its file.
  */
 #ifndef ETLRE_SIGNALS_H
@@ -14,10 +15,18 @@ void signals_install(void (*hook)(void));
 /* signals_on_hup: SIGHUP calls fn (async-signal-safe) instead of ending the
  * process; system calls it interrupts are restarted (--log-file) */
 void signals_on_hup(void (*fn)(void));
+/* signals_max_runtime: after seconds (none when 0), the process is
+ * interrupted as by SIGTERM (README "Commands", --max-runtime); only the
+ * first call arms the timer. Call it before forking workers: they inherit
+ * the handler, the parent forwards the signal. */
+void signals_max_runtime(int seconds);
+/* signals_max_runtime_reached: the interruption came from --max-runtime */
+bool signals_max_runtime_reached(void);
 /* signals_caught: 0 if none, else the signal number (first one wins) */
 int signals_caught(void);
 /* signals_exit_status: 0 if none came, else the exit status of an
- * interruption by it (130 SIGINT, 143 SIGTERM; README "Exit status") */
+ * interruption by it (130 SIGINT, 143 SIGTERM or --max-runtime; README "Exit
+ * status") */
 int signals_exit_status(void);
 
 #endif

@@ -2,6 +2,11 @@
  * source_mariadb.c: MariaDB Connector/C access for etlre (see
  * source_mariadb.h), TLS included (README "Security").
  *
+ * Every read and write on the socket is bounded by the connector's read and
+ * write timeouts (README "Timeouts"); when one expires the connector closes
+ * the connection and reports it lost (2013). A loss after waiting that long
+ * is classed timeout, not connection.
+ *
  * The url's sslmode maps onto Connector/C 3.3 (Debian 12) this way:
  *   disable      no TLS requested
  *   prefer       TLS when the server offers it, unverified (mysql_ssl_set)
@@ -31,7 +36,9 @@ struct src_conn {
 	char *pending;  /* SQL of a query sent by src_query_int64_send, not yet read */
 	src_error err;
 	char describe[256];
-	char tls[160];  /* "TLSv1.3, cipher X" or "not encrypted" */
+	unsigned int io_timeout; /* seconds the server may stay silent */
+	double op_started;       /* now_monotonic() when the current call began */
+	char tls[160];           /* "TLSv1.3, cipher X" or "not encrypted" */
 };
 
 /* Login methods that never send the password itself, for sslmode=require
@@ -106,6 +113,12 @@ static void log_connect_failure(src_conn *c, const mariadb_url *u)
 			  mysql_errno(c->my));
 }
 
+/* begin_op: notes when a call that waits for the server starts */
+static void begin_op(src_conn *c)
+{
+	c->op_started = now_monotonic();
+}
+
 static void set_error(src_conn *c)
 {
 	src_error *e = &c->err;
@@ -114,6 +127,15 @@ static void set_error(src_conn *c)
 	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", mysql_sqlstate(c->my));
 	snprintf(e->message, sizeof(e->message), "%s", mysql_error(c->my));
 	e->cls = err_class_from_mariadb(e->errnum);
+	/* CR_SERVER_GONE_ERROR, CR_SERVER_LOST: lost after a full read or
+	 * write timeout means the server stayed silent */
+	if ((e->errnum == 2006 || e->errnum == 2013) && c->op_started > 0 &&
+	    now_monotonic() - c->op_started >= (double)c->io_timeout - 0.5) {
+		e->cls = ERRCLASS_TIMEOUT;
+		snprintf(e->message, sizeof(e->message),
+			 "no answer from the server for %u s; the connection was closed (%s)",
+			 c->io_timeout, mysql_error(c->my));
+	}
 }
 
 static void log_failure(src_conn *c, const char *sql)
@@ -126,7 +148,8 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 {
 	src_conn *c = xcalloc(1, sizeof(*c));
 	unsigned int timeout = (unsigned int)(opt->connect_timeout > 0 ? opt->connect_timeout : 10);
-	unsigned int rw_timeout = 3600;
+	/* the server waits this long while an hour is COPYed into the target */
+	unsigned int server_wait = 3600;
 	strbuf sql;
 
 	snprintf(c->describe, sizeof(c->describe), "%s@%s:%d/%s", u->user, u->host, u->port,
@@ -137,9 +160,10 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 		free(c);
 		return NULL;
 	}
+	c->io_timeout = (unsigned int)(opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT);
 	mysql_options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(c->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
-	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	mysql_options(c->my, MYSQL_OPT_READ_TIMEOUT, &c->io_timeout);
+	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &c->io_timeout);
 	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "etlre");
 	set_tls_options(c->my, u);
@@ -158,9 +182,8 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 	 * clock changes; etlre turns them into wall-clock times itself (chunk.c),
 	 * so MariaDB needs no time zone tables */
 	sb_adds(&sql, "SET NAMES utf8mb4, SESSION time_zone = '+00:00'");
-	/* long writes: the server must wait while an hour is COPYed into the target */
-	sb_addf(&sql, ", SESSION net_write_timeout = %u, SESSION net_read_timeout = %u", rw_timeout,
-		rw_timeout);
+	sb_addf(&sql, ", SESSION net_write_timeout = %u, SESSION net_read_timeout = %u", server_wait,
+		server_wait);
 	sb_addf(&sql, ", SESSION max_statement_time = %d", opt->statement_timeout);
 	if (!src_exec(c, sql.buf)) {
 		sb_release(&sql);
@@ -214,13 +237,17 @@ void src_clear_error(src_conn *c)
 
 bool src_alive(src_conn *c)
 {
-	return c && c->my && mysql_ping(c->my) == 0;
+	if (!c || !c->my)
+		return false;
+	begin_op(c);
+	return mysql_ping(c->my) == 0;
 }
 
 bool src_exec(src_conn *c, const char *sql)
 {
 	MYSQL_RES *res;
 
+	begin_op(c);
 	if (mysql_real_query(c->my, sql, strlen(sql)) != 0) {
 		set_error(c);
 		log_failure(c, sql);
@@ -236,6 +263,7 @@ static void discard_pending(src_conn *c)
 {
 	if (!c->pending)
 		return;
+	begin_op(c);
 	if (mysql_read_query_result(c->my) == 0)
 		mysql_free_result(mysql_store_result(c->my));
 	free(c->pending);
@@ -246,6 +274,7 @@ void src_rollback(src_conn *c)
 {
 	src_stream_close(c);
 	discard_pending(c);
+	begin_op(c);
 	if (mysql_real_query(c->my, "ROLLBACK", 8) != 0)
 		log_debug("source rollback failed: %s", mysql_error(c->my));
 }
@@ -256,6 +285,7 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
 	MYSQL_ROW row;
 	bool ok = true;
 
+	begin_op(c);
 	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
 		set_error(c);
 		log_failure(c, sql);
@@ -340,6 +370,7 @@ bool src_query_columns(src_conn *c, const char *sql, src_col_fn fn, void *ctx)
 bool src_query_int64_send(src_conn *c, const char *sql)
 {
 	discard_pending(c);
+	begin_op(c);
 	if (mysql_send_query(c->my, sql, strlen(sql)) != 0) {
 		set_error(c);
 		log_failure(c, sql);
@@ -361,6 +392,7 @@ bool src_query_int64_recv(src_conn *c, int64_t *out)
 		return false;
 	}
 	c->pending = NULL;
+	begin_op(c);
 	if (mysql_read_query_result(c->my) != 0 || !(res = mysql_store_result(c->my))) {
 		set_error(c);
 		log_failure(c, sql);
@@ -377,6 +409,7 @@ bool src_query_int64_recv(src_conn *c, int64_t *out)
 bool src_stream_open(src_conn *c, const char *sql)
 {
 	src_stream_close(c);
+	begin_op(c);
 	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 ||
 	    !(c->stream = mysql_use_result(c->my))) {
 		set_error(c);
@@ -388,7 +421,10 @@ bool src_stream_open(src_conn *c, const char *sql)
 
 int src_stream_next(src_conn *c, char ***row, unsigned long **lengths)
 {
-	MYSQL_ROW r = mysql_fetch_row(c->stream);
+	MYSQL_ROW r;
+
+	begin_op(c);
+	r = mysql_fetch_row(c->stream);
 
 	if (!r) {
 		if (mysql_errno(c->my)) {
@@ -406,6 +442,7 @@ int src_stream_next(src_conn *c, char ***row, unsigned long **lengths)
 void src_stream_close(src_conn *c)
 {
 	if (c->stream) {
+		begin_op(c);
 		mysql_free_result(c->stream); /* reads and discards any rows left */
 		c->stream = NULL;
 	}

@@ -29,6 +29,7 @@ typedef struct src_options {
 	int connect_timeout;   /* seconds */
 	int statement_timeout; /* seconds, 0 for none */
 	const char *timezone;  /* unused: the session is always in UTC (chunk.c converts) */
+	int io_timeout;        /* seconds the server may stay silent in any read or write */
 } src_options;
 
 /* src_connect: connects (utf8mb4, session zone, timeouts); NULL after logging.

@@ -2,14 +2,24 @@
  * target_pg.c: everything etlre says to PostgreSQL goes through here (see
  * target_pg.h). Queries use the extended protocol with text parameters, so
  * values are never spliced into SQL; COPY data is sent with PQputCopyData.
+ *
+ * The connection is non-blocking: every wait for the server is a poll() with
+ * a deadline (README "Timeouts"). When the server stays silent past it (a
+ * frozen server, a dead network), the socket is shut down: the server's
+ * transaction dies with the connection, the error class is timeout, and
+ * every later call on the connection fails at once until it is replaced.
  */
 #include "target_pg.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "config.h"
 #include "log.h"
 #include "sqlquote.h"
 
@@ -18,6 +28,8 @@ struct tgt_conn {
 	tgt_error err;
 	char describe[256];
 	char *sent;      /* the SQL of the query tgt_query_send started, owned */
+	int io_timeout;  /* seconds the server may stay silent during a wait */
+	bool cut;        /* etlre gave up on the server: the socket is shut down */
 };
 
 /* the cancel handle of the newest connection, for tgt_cancel_running */
@@ -123,6 +135,8 @@ static void set_error_from_result(tgt_conn *c, const PGresult *res)
 	const char *f;
 	tgt_error *e = &c->err;
 
+	if (c->cut)
+		return; /* the timeout stays the error: what follows is its consequence */
 	memset(e, 0, sizeof(*e));
 	f = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", f ? f : "");
@@ -154,27 +168,196 @@ static void log_failure(tgt_conn *c, const char *sql, bool quiet)
 		c->err.sqlstate[0] ? c->err.sqlstate : "none", err_class_name(c->err.cls), sql);
 }
 
-tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
+/* cut_off: gives up on a server silent for io_timeout seconds while doing
+ * what: records a timeout error and shuts the socket down, so that the
+ * server's transaction ends with the connection and no later call waits */
+static void cut_off(tgt_conn *c, const char *what)
 {
-	char timeout[16];
-	const char *keys[] = { "dbname", "connect_timeout", "application_name",
-			       "client_encoding", NULL };
-	const char *vals[] = { conninfo, timeout, "etlre", "UTF8", NULL };
-	tgt_conn *c = xcalloc(1, sizeof(*c));
-	strbuf sql;
+	tgt_error *e = &c->err;
 
+	memset(e, 0, sizeof(*e));
+	e->cls = ERRCLASS_TIMEOUT;
+	snprintf(e->message, sizeof(e->message),
+		 "no answer from the server for %d s; etlre closed the connection", c->io_timeout);
+	log_debug("target %s: silent for %d s while %.200s", c->describe, c->io_timeout, what);
+	c->cut = true;
+	shutdown(PQsocket(c->pg), SHUT_RDWR);
+}
+
+/* wait_socket: waits until the socket is readable (or writable, when
+ * for_write) or deadline (now_monotonic() seconds) passes; false when it
+ * passed or poll failed (the connection is then cut off) */
+static bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
+{
+	struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN | (for_write ? POLLOUT : 0) };
+
+	if (p.fd < 0)
+		return false;
+	for (;;) {
+		double left = deadline - now_monotonic();
+		int n;
+
+		if (left <= 0) {
+			cut_off(c, what);
+			return false;
+		}
+		n = poll(&p, 1, (int)(left * 1000) + 1);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno != EINTR) {
+			/* no wait is left to libpq, whose own waits have no limit */
+			cut_off(c, what);
+			c->err.cls = ERRCLASS_CONNECTION;
+			snprintf(c->err.message, sizeof(c->err.message), "poll: %s", strerror(errno));
+			return false;
+		}
+	}
+}
+
+/* flush_out: sends what libpq has buffered, reading what the server says
+ * meanwhile; false when the connection broke or the deadline passed */
+static bool flush_out(tgt_conn *c, double deadline, const char *what)
+{
+	int r;
+
+	while ((r = PQflush(c->pg)) == 1)
+		if (!wait_socket(c, true, deadline, what) || !PQconsumeInput(c->pg))
+			return false;
+	return r == 0;
+}
+
+/* next_result: *res gets the next result of the command sent (NULL when
+ * there is none left); false when the deadline passed (connection cut off).
+ * A broken connection yields libpq's error result. The caller owns *res. */
+static bool next_result(tgt_conn *c, double deadline, const char *what, PGresult **res)
+{
+	*res = NULL;
+	if (c->cut)
+		return false;
+	if (flush_out(c, deadline, what))
+		while (PQisBusy(c->pg))
+			if (!wait_socket(c, false, deadline, what) || !PQconsumeInput(c->pg))
+				break;
+	if (c->cut)
+		return false;
+	*res = PQgetResult(c->pg);
+	return true;
+}
+
+/* await: the outcome of the command sent, as PQexec gives it (the first
+ * error, else the last result; a COPY result ends the wait); NULL after a
+ * timeout. The caller owns the result. */
+static PGresult *await(tgt_conn *c, const char *what)
+{
+	double deadline = now_monotonic() + c->io_timeout;
+	PGresult *keep = NULL, *r;
+
+	while (next_result(c, deadline, what, &r) && r) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+			PQclear(r);
+		} else {
+			PQclear(keep);
+			keep = r;
+		}
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			break;
+	}
+	if (c->cut) {
+		PQclear(keep);
+		return NULL;
+	}
+	return keep;
+}
+
+static bool copy_finish(tgt_conn *c, const char *why);
+
+/* settle: ends what an earlier command left, as PQexec does: a COPY still
+ * open (its sender gave up) is aborted, and the results left are read and
+ * dropped, within io_timeout */
+static void settle(tgt_conn *c)
+{
+	double deadline = now_monotonic() + c->io_timeout;
+	PGresult *r;
+
+	while (!c->cut && PQtransactionStatus(c->pg) == PQTRANS_ACTIVE &&
+	       next_result(c, deadline, "ending an unfinished command", &r) && r) {
+		bool copy_in = PQresultStatus(r) == PGRES_COPY_IN;
+
+		PQclear(r);
+		if (copy_in && !copy_finish(c, "etlre: COPY ended by the next command"))
+			break;
+	}
+}
+
+/* send_command: starts sql on the server; false (connection error kept)
+ * when it cannot be sent */
+static bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
+{
+	settle(c);
+	if (c->cut)
+		return false;
+	if (nparams == 0 ? PQsendQuery(c->pg, sql)
+			 : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0))
+		return true;
+	set_error_from_result(c, NULL);
+	return false;
+}
+
+/* keepalive_settings: TCP keepalives and a TCP user timeout, so that a
+ * dead network is noticed by the kernel too; a target URL may override them */
+static void keepalive_settings(const char **keys, const char **vals, char *user_timeout,
+			       size_t size, int io_timeout)
+{
+	snprintf(user_timeout, size, "%d", io_timeout * 1000);
+	keys[0] = "keepalives", vals[0] = "1";
+	keys[1] = "keepalives_idle", vals[1] = "30";
+	keys[2] = "keepalives_interval", vals[2] = "10";
+	keys[3] = "keepalives_count", vals[3] = "3";
+	keys[4] = "tcp_user_timeout", vals[4] = user_timeout;
+}
+
+/* connect_params: opens the connection (NULL after logging), non-blocking */
+static PGconn *connect_params(const char *conninfo, const tgt_options *opt)
+{
+	char timeout[16], user_timeout[24];
+	const char *keys[11], *vals[11];
+	PGconn *pg;
+
+	keepalive_settings(keys, vals, user_timeout, sizeof(user_timeout), opt->io_timeout);
+	/* after the URL: the URL cannot change these */
+	keys[5] = "dbname", vals[5] = conninfo;
+	keys[6] = "connect_timeout", vals[6] = timeout;
+	keys[7] = "application_name", vals[7] = "etlre";
+	keys[8] = "client_encoding", vals[8] = "UTF8";
+	keys[9] = vals[9] = NULL;
 	snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout > 0 ? opt->connect_timeout : 10);
-	c->pg = PQconnectdbParams(keys, vals, 1);
-	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (!pg || PQstatus(pg) != CONNECTION_OK || PQsetnonblocking(pg, 1) != 0) {
 		char *where = tgt_conninfo_describe(conninfo);
-		char *msg = c->pg ? xstrdup(PQerrorMessage(c->pg)) : xstrdup("out of memory");
+		char *msg = pg ? xstrdup(PQerrorMessage(pg)) : xstrdup("out of memory");
 		msg[strcspn(msg, "\n")] = '\0';
 		log_error("cannot connect to the target %s: %s", where, msg);
 		free(msg);
 		free(where);
-		tgt_close(c);
+		PQfinish(pg);
 		return NULL;
 	}
+	return pg;
+}
+
+tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
+{
+	tgt_conn *c;
+	strbuf sql;
+	PGconn *pg = connect_params(conninfo, opt);
+
+	if (!pg)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->pg = pg;
+	c->io_timeout = opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT;
 	describe_conn(c);
 	set_cancel_handle(c->pg);
 	sb_init(&sql, 256);
@@ -237,13 +420,13 @@ const char *tgt_describe(tgt_conn *c)
 
 bool tgt_alive(tgt_conn *c)
 {
-	return c && c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+	return c && c->pg && !c->cut && PQstatus(c->pg) == CONNECTION_OK &&
 	       PQtransactionStatus(c->pg) != PQTRANS_UNKNOWN;
 }
 
 bool tgt_idle(tgt_conn *c)
 {
-	return c && c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+	return c && c->pg && !c->cut && PQstatus(c->pg) == CONNECTION_OK &&
 	       PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 }
 
@@ -257,11 +440,13 @@ void tgt_clear_error(tgt_conn *c)
 	memset(&c->err, 0, sizeof(c->err));
 }
 
+/* run: sql's outcome, as PQexec gives it; NULL when it could not be sent or
+ * the server stayed silent (the error is kept). The caller owns the result. */
 static PGresult *run(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
-	if (nparams == 0)
-		return PQexec(c->pg, sql);
-	return PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (!send_command(c, sql, nparams, params))
+		return NULL;
+	return await(c, sql);
 }
 
 static bool exec_impl(tgt_conn *c, const char *sql, int nparams, const char *const *params,
@@ -331,11 +516,7 @@ static bool query_impl(tgt_conn *c, const char *sql, int nparams, const char *co
 
 bool tgt_query_send(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
-	int sent = nparams == 0 ? PQsendQuery(c->pg, sql)
-				: PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-
-	if (!sent) {
-		set_error_from_result(c, NULL);
+	if (!send_command(c, sql, nparams, params)) {
 		log_failure(c, sql, false);
 		return false;
 	}
@@ -346,12 +527,9 @@ bool tgt_query_send(tgt_conn *c, const char *sql, int nparams, const char *const
 
 bool tgt_query_finish(tgt_conn *c, tgt_row_fn fn, void *ctx)
 {
-	PGresult *first = PQgetResult(c->pg), *more;
-	bool ok;
+	const char *sql = c->sent ? c->sent : "";
+	bool ok = rows_of(c, await(c, sql), sql, fn, ctx, false);
 
-	while ((more = PQgetResult(c->pg)) != NULL)
-		PQclear(more); /* one statement: nothing more is expected */
-	ok = rows_of(c, first, c->sent ? c->sent : "", fn, ctx, false);
 	free(c->sent);
 	c->sent = NULL;
 	return ok;
@@ -385,7 +563,7 @@ bool tgt_query_int64(tgt_conn *c, const char *sql, int nparams, const char *cons
 
 bool tgt_copy_begin(tgt_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = run(c, sql, 0, NULL);
 
 	if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
 		set_error_from_result(c, res);
@@ -397,32 +575,61 @@ bool tgt_copy_begin(tgt_conn *c, const char *sql)
 	return true;
 }
 
+/* copy_failed: records (unless the connection was cut off) and logs the
+ * failure of a COPY step; returns false */
+static bool copy_failed(tgt_conn *c, const char *what)
+{
+	set_error_from_result(c, NULL);
+	log_failure(c, what, false);
+	return false;
+}
+
 bool tgt_copy_put(tgt_conn *c, const char *buf, size_t len)
 {
-	while (len > 0) {
+	double deadline = now_monotonic() + c->io_timeout;
+
+	while (len > 0 && !c->cut) {
 		int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
-		if (PQputCopyData(c->pg, buf, chunk) != 1) {
-			set_error_from_result(c, NULL);
-			log_failure(c, "COPY data", false);
-			return false;
+		int r = PQputCopyData(c->pg, buf, chunk);
+
+		if (r < 0)
+			return copy_failed(c, "COPY data");
+		if (r == 0) { /* libpq's buffer is full: wait until the socket takes more */
+			if (!flush_out(c, deadline, "COPY data"))
+				return copy_failed(c, "COPY data");
+			continue;
 		}
 		buf += chunk;
 		len -= (size_t)chunk;
 	}
+	/* all of it goes out now: memory stays bounded, a silent server is seen */
+	if (c->cut || !flush_out(c, deadline, "COPY data"))
+		return copy_failed(c, "COPY data");
 	return true;
+}
+
+/* copy_finish: ends the COPY (with the error why, or normally when NULL) and
+ * sends that; false when it could not */
+static bool copy_finish(tgt_conn *c, const char *why)
+{
+	double deadline = now_monotonic() + c->io_timeout;
+	int r = -1;
+
+	while (!c->cut && (r = PQputCopyEnd(c->pg, why)) == 0)
+		if (!flush_out(c, deadline, "COPY end"))
+			break;
+	return !c->cut && r == 1 && flush_out(c, deadline, "COPY end");
 }
 
 bool tgt_copy_end(tgt_conn *c, int64_t *rows)
 {
+	double deadline = now_monotonic() + c->io_timeout;
 	PGresult *res;
 	bool ok = true;
 
-	if (PQputCopyEnd(c->pg, NULL) != 1) {
-		set_error_from_result(c, NULL);
-		log_failure(c, "COPY end", false);
-		return false;
-	}
-	while ((res = PQgetResult(c->pg)) != NULL) {
+	if (!copy_finish(c, NULL))
+		return copy_failed(c, "COPY end");
+	while (next_result(c, deadline, "COPY end", &res) && res) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (ok) {
 				set_error_from_result(c, res);
@@ -435,6 +642,8 @@ bool tgt_copy_end(tgt_conn *c, int64_t *rows)
 		}
 		PQclear(res);
 	}
+	if (c->cut)
+		return copy_failed(c, "COPY end");
 	if (ok && PQstatus(c->pg) != CONNECTION_OK) {
 		set_error_from_result(c, NULL);
 		return false;
@@ -444,10 +653,11 @@ bool tgt_copy_end(tgt_conn *c, int64_t *rows)
 
 void tgt_copy_abort(tgt_conn *c, const char *why)
 {
+	double deadline = now_monotonic() + c->io_timeout;
 	PGresult *res;
 
-	if (PQputCopyEnd(c->pg, why) == 1)
-		while ((res = PQgetResult(c->pg)) != NULL)
+	if (copy_finish(c, why))
+		while (next_result(c, deadline, "COPY abort", &res) && res)
 			PQclear(res);
 }
 
@@ -488,15 +698,14 @@ static bool exec_one_by_one(tgt_conn *c, const tgt_stmt *stmts, int n)
 	return true;
 }
 
-bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
-{
 #ifdef LIBPQ_HAS_PIPELINING
-	PGresult *res;
-	bool ok = true;
+/* pipeline_send: enters pipeline mode and queues the n statements and a
+ * sync; false (error kept and logged, pipeline mode left) when the
+ * connection cannot take them */
+static bool pipeline_send(tgt_conn *c, const tgt_stmt *stmts, int n)
+{
 	int sent = 0;
 
-	if (!PQenterPipelineMode(c->pg))
-		return exec_one_by_one(c, stmts, n);
 	for (; sent < n; sent++)
 		if (!PQsendQueryParams(c->pg, stmts[sent].sql, stmts[sent].nparams, NULL,
 				       stmts[sent].params, NULL, NULL, 0))
@@ -508,9 +717,54 @@ bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
 		PQexitPipelineMode(c->pg);
 		return false;
 	}
-	for (int i = 0; i < n; i++) {
-		res = PQgetResult(c->pg);
-		if (!res) { /* the connection went away */
+	return true;
+}
+
+/* pipeline_sync: reads up to the sync's own result, each wait within
+ * io_timeout, then ends pipeline mode; false when the server stayed silent
+ * (the connection is then cut off and stays in pipeline mode, unusable) */
+static bool pipeline_sync(tgt_conn *c)
+{
+	double deadline = now_monotonic() + c->io_timeout;
+	PGresult *res;
+
+	while (next_result(c, deadline, "pipeline sync", &res)) {
+		bool sync = res && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+
+		PQclear(res);
+		if (sync) {
+			PQexitPipelineMode(c->pg);
+			return true;
+		}
+		if (!res && PQstatus(c->pg) != CONNECTION_OK)
+			break;
+	}
+	return false;
+}
+#endif
+
+bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
+{
+#ifdef LIBPQ_HAS_PIPELINING
+	PGresult *res;
+	bool ok = true;
+
+	/* every wait is a deadline-bounded poll (next_result), as for one
+	 * statement: no wait on the target escapes io_timeout */
+	settle(c);
+	if (c->cut) {
+		log_failure(c, stmts[0].sql, false);
+		return false;
+	}
+	if (!PQenterPipelineMode(c->pg))
+		return exec_one_by_one(c, stmts, n);
+	if (!pipeline_send(c, stmts, n))
+		return false;
+	for (int i = 0; i < n && !c->cut; i++) {
+		double deadline = now_monotonic() + c->io_timeout;
+
+		if (!next_result(c, deadline, stmts[i].sql, &res) || !res) {
+			/* silent past the deadline, or the connection went away */
 			if (ok) {
 				set_error_from_result(c, NULL);
 				log_failure(c, stmts[i].sql, false);
@@ -519,17 +773,21 @@ bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
 			break;
 		}
 		ok = stmt_result(c, &stmts[i], res, !ok) && ok;
-		while ((res = PQgetResult(c->pg)) != NULL) /* the end of statement i */
+		/* the end of statement i */
+		while (next_result(c, deadline, stmts[i].sql, &res) && res)
 			PQclear(res);
+		if (c->cut && ok) {
+			log_failure(c, stmts[i].sql, false);
+			ok = false;
+		}
 	}
-	/* the sync's own result, then pipeline mode can end */
-	while ((res = PQgetResult(c->pg)) != NULL) {
-		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
-		PQclear(res);
-		if (sync)
-			break;
+	if (c->cut)
+		return false;
+	if (!pipeline_sync(c) && ok) {
+		set_error_from_result(c, NULL);
+		log_failure(c, "pipeline sync", false);
+		ok = false;
 	}
-	PQexitPipelineMode(c->pg);
 	return ok;
 #else
 	return exec_one_by_one(c, stmts, n);

@@ -32,6 +32,7 @@ typedef struct tgt_options {
 	int connect_timeout;    /* seconds */
 	int statement_timeout;  /* seconds, 0 for none */
 	const char *timezone;
+	int io_timeout;         /* seconds the server may stay silent in any wait */
 } tgt_options;
 
 /* tgt_connect: connects and sets up the session (UTF8, ISO dates, zone,

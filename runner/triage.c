@@ -23,9 +23,7 @@ static const char jobs_sql[] =
 	"  (array_agg(s.job_id ORDER BY s.idle DESC) FILTER (WHERE s.alive AND s.idle > $2::float8))[1],"
 	"  max(s.job_id) FILTER (WHERE NOT s.alive AND s.retried_by IS NULL)"
 	" FROM (SELECT j.job_id, j.retried_by, " JOBS_REPORT_ALIVE " AS alive,"
-	"         extract(epoch FROM clock_timestamp() - greatest(j.started_at,"
-	"           (SELECT max(h.finished_at) FROM @S.job_hours h WHERE h.job_id = j.job_id)))::float8"
-	"           AS idle"
+	"         " JOBS_REPORT_IDLE " AS idle"
 	"       FROM @S.jobs j WHERE j.status = 'running') s";
 
 static const char chunks_sql[] =

@@ -1,8 +1,8 @@
 /*
  * triage.h: what on-call asks of etlre's ledger first, in a few grouped
  * queries of the target, read-only:
- *   - the state of the jobs: how many run, how many are stuck (running, no
- *     chunk finished for longer than a limit) or stale (recorded as running,
+ *   - the state of the jobs: how many run, how many are stuck (running, idle
+ *     for longer than a limit: no heartbeat, no chunk finished) or stale (recorded as running,
  *     their process gone, not retried), for `etlre check` and its metrics;
  *   - per table, the chunks that jobs still owe: pending (or left running)
  *     and failed, neither loaded since nor retried;
@@ -27,9 +27,9 @@ typedef struct triage_jobs {
 	int64_t stale_job;    /* the newest stale job, 0 none */
 } triage_jobs;
 
-/* triage_read_jobs: the jobs' state into *out, stuck meaning no chunk
- * finished (nor the job started) for more than stuck_after seconds. Logs
- * failures. */
+/* triage_read_jobs: the jobs' state into *out, stuck meaning idle
+ * (JOBS_REPORT_IDLE: no heartbeat, no chunk finished, not started) for more
+ * than stuck_after seconds. Logs failures. */
 bool triage_read_jobs(tgt_conn *c, const char *schema, int64_t stuck_after,
 		      triage_jobs *out) MUSTCHECK;
 

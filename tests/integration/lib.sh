@@ -143,3 +143,32 @@ run_etlre() {
 # to 60 s (generous: the machine may be loaded); 1 when it never did
 wait_for() { local i; for ((i = 0; i < 600; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; exit $?; }
+
+# calls_bench (scripts/gen-calls.sh) per hour, "HH count sum(call_id)", on each
+# side; the fault tests compare them hour by hour
+bench_src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench GROUP BY 1 ORDER BY 1"; }
+bench_tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
+# bench_whole_hours_only: every target hour is empty or equals its source hour
+bench_whole_hours_only() {
+	local src; src=$(bench_src_counts)
+	bench_tgt_counts | while IFS=$'\t' read -r h n s; do
+		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
+	done
+}
+bench_no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
+bench_equal() { [ "$(bench_tgt_counts)" = "$(bench_src_counts)" ]; }
+# bench_table_conf: the [table calls_bench] section of a test's config
+bench_table_conf() {
+	printf '%s\n' '[table calls_bench]' 'source = calls_bench' 'target = analytics.calls_bench' \
+		'time_column = start_time' 'key = call_id'
+}
+# bench_slow_target N: the target takes calls_bench rows slowly, 10 ms every N
+# rows (by call_id), so that an hour or a COPY lasts long enough to be caught
+# in the middle however fast the machine is
+bench_slow_target() {
+	pg "CREATE OR REPLACE FUNCTION analytics.bench_slow() RETURNS trigger LANGUAGE plpgsql AS
+	    \$\$BEGIN IF NEW.call_id % $1 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END\$\$;
+	    DROP TRIGGER IF EXISTS bench_slow ON analytics.calls_bench;
+	    CREATE TRIGGER bench_slow BEFORE INSERT ON analytics.calls_bench
+	    FOR EACH ROW EXECUTE FUNCTION analytics.bench_slow()" >/dev/null 2>&1
+}

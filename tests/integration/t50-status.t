@@ -78,7 +78,7 @@ is "$RC" 0 "status --json exits 0"
 check "--json: stdout is one JSON document" sh -c 'printf "%s" "$1" | python3 -c "import json,sys; json.load(sys.stdin)"' sh "$OUT"
 is "$(printf '%s' "$OUT" | jsonq '[x["job_id"] for x in j["jobs"]]')" "[$part_job, $ok_job]" "--json: jobs newest first"
 is "$(printf '%s' "$OUT" | jsonq 'sorted(j["jobs"][0].keys())')" \
-   "['batch_mode', 'command', 'end_date', 'finished_at', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_moved', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
+   "['batch_mode', 'command', 'end_date', 'finished_at', 'heartbeat_age_seconds', 'host', 'hours_failed', 'hours_pending', 'hours_succeeded', 'hours_total', 'job_id', 'pid', 'retried_by', 'retry_of', 'rows_loaded', 'rows_moved', 'rows_read', 'rows_rejected', 'seconds', 'start_date', 'started_at', 'status', 'tables']" \
    "--json: a job has its fields"
 is "$(printf '%s' "$OUT" | jsonq '[(x["status"], x["command"], x["start_date"], x["end_date"], x["tables"], x["hours_total"], x["hours_succeeded"], x["hours_failed"], x["hours_pending"], x["rows_loaded"], x["retried_by"], x["retry_of"]) for x in j["jobs"]]')" \
    "[('partial', 'process', '2025-11-02', '2025-11-02', ['calls'], 24, 20, 4, 0, $rows_part, None, None), ('succeeded', 'process', '2025-11-01', '2025-11-01', ['calls'], 24, 24, 0, 0, $rows_ok, None, None)]" \
@@ -177,6 +177,8 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], j["hours_pendi
 
 # a session holding the job's lock makes it running again, with its hour running
 job_lock=$(awk '$1 == "#define" && $2 == "LEDGER_JOB_LOCK" {print $3}' "$ROOT/runner/ledger.h")
+# (a fresh heartbeat: an old one would make it stuck, below)
+pg "UPDATE etlre.jobs SET heartbeat_at = now() WHERE job_id = $ghost" >/dev/null
 # hold_lock NAME DB: a session named NAME in database DB takes the ghost job's
 # lock and keeps it until release_lock NAME ends it
 hold_lock() {
@@ -197,6 +199,12 @@ is "$(printf '%s' "$OUT" | jsonq '(j["status"], j["finished_at"], [h["status"] f
 run_etlre status --failed
 like "$OUT" "^ +job" "--failed still answers"
 check "--failed leaves the running job out" sh -c '! printf "%s\n" "$1" | awk "{print \$1}" | grep -qx "$2"' sh "$OUT" "$ghost"
+# its lock held but its heartbeat older than [etlre] stuck_after (900 s): stuck
+pg "UPDATE etlre.jobs SET heartbeat_at = now() - interval '20 minutes' WHERE job_id = $ghost" >/dev/null
+run_etlre status --failed
+like "$OUT" "^ +$ghost +stuck .* no heartbeat for 20m0[0-9]s" "a live job without a heartbeat for 20 minutes is stuck, in --failed"
+# the heartbeat as it was (the snapshot below compares), and the lock released
+pg "UPDATE etlre.jobs SET heartbeat_at = started_at + interval '30 minutes' WHERE job_id = $ghost" >/dev/null
 release_lock t50-holder
 run_etlre status --limit 1
 like "$(printf '%s\n' "$OUT" | sed -n 2p)" "^ +$ghost +stale " "once the lock is released the job is stale again"

@@ -187,8 +187,8 @@ check "the job started and waits for the table" wait_for job_running
 hung=$(pg "SELECT job_id FROM etlre.jobs WHERE status = 'running'")
 sleep 3
 run_etlre check --stuck-after 2s --metrics-file "$PROM"
-is "$RC" 1 "a job without a finished chunk for over --stuck-after 2s: check exits 1"
-like "$OUT" '^FAIL +jobs +1 running, 1 stuck: job '"$hung"' finished no chunk for [0-9]+s \(--stuck-after 2s\)' \
+is "$RC" 1 "a job without a heartbeat or a finished chunk for over --stuck-after 2s: check exits 1"
+like "$OUT" '^FAIL +jobs +1 running, 1 stuck: job '"$hung"' idle for [0-9]+s \(no heartbeat, no finished chunk; --stuck-after 2s\)' \
 	"the jobs line names the stuck job"
 SAMPLES=$(prom_check "$PROM")
 is "$(metric etlre_jobs_running) $(metric etlre_jobs_stuck) $(metric etlre_jobs_stale)" "1 1 0" \
@@ -197,7 +197,7 @@ check "metrics: it has been idle at least 3 s" test "$(metric etlre_running_job_
 is "$(metric etlre_ledger_chunks_pending calls)" 24 "metrics: its 24 chunks are pending"
 is "$(promlint "$PROM")" "" "promtool check metrics: no complaint about the stuck-job file"
 run_etlre check
-is "$RC" 0 "with the default --stuck-after 1h the same job is not stuck"
+is "$RC" 0 "with the default, [etlre] stuck_after (900 s), the same job is not stuck"
 like "$OUT" '^ok +jobs +1 running, none stuck' "the jobs line says it runs"
 
 # the hung process is killed: its job is stale once its session is gone

@@ -45,7 +45,9 @@ is "$(printf '%s' "$OUT" | head -c 1)" "{" "--json prints only JSON on stdout"
 is "$(json_get 'j["status"], j["max_age_seconds"], [(c["check"], c["table"], c["status"]) for c in j["checks"]]')" \
 	"healthy 172800 [('source', None, 'ok'), ('target', None, 'ok'), ('ledger', None, 'ok'), ('table', 'calls', 'ok'), ('freshness', 'calls', 'ok'), ('jobs', None, 'ok')]" \
 	"json: status, --max-age in seconds, every check"
-is "$(json_get 'j["stuck_after_seconds"]')" 3600 "json: --stuck-after in seconds (default 1h)"
+is "$(json_get 'j["stuck_after_seconds"]')" 900 "json: the stuck limit in seconds (default [etlre] stuck_after, 900)"
+run_etlre check --stuck-after 2h --json
+is "$(json_get 'j["stuck_after_seconds"]')" 7200 "json: --stuck-after overrides [etlre] stuck_after"
 is "$(json_get '" ".join(sorted(j["checks"][4].keys()))')" "age_seconds check detail last_load status table" "json: the fields of a freshness check"
 is "$(json_get 'j["checks"][4]["last_load"] == "'"$(pg "SELECT to_char(max(loaded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM etlre.loaded_hours")"'", 0 <= j["checks"][4]["age_seconds"] < 600')" \
 	"True True" "json: last_load is the ledger's latest load, age_seconds how long ago"

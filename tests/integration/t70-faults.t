@@ -38,17 +38,7 @@ psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analyti
 check "fault servers up, $ROWS rows generated" test $? -eq 0
 my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr -N -B -e "$1"; }
 
-src_counts() { my "SELECT HOUR(start_time), COUNT(*), SUM(call_id) FROM calls_bench WHERE DATE(start_time) = '$DAY' GROUP BY 1 ORDER BY 1"; }
-tgt_counts() { pg "SELECT extract(hour FROM start_time)::int, count(*), sum(call_id) FROM analytics.calls_bench WHERE start_time::date = '$DAY' GROUP BY 1 ORDER BY 1" | tr '|' '\t'; }
-# whole_hours_only: every target hour is empty or equals its source hour
-whole_hours_only() {
-	local src; src=$(src_counts)
-	tgt_counts | while IFS=$'\t' read -r h n s; do
-		printf '%s\n' "$src" | grep -q "^$h	$n	$s\$" || { echo "# hour $h is partly loaded ($n rows)"; exit 1; }
-	done
-}
-no_duplicates() { [ "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls_bench")" = 0 ]; }
-target_equals_source() { [ "$(tgt_counts)" = "$(src_counts)" ]; }
+# the bench_* helpers of lib.sh compare the day hour by hour
 hours_done() { pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = (SELECT max(job_id) FROM etlre.jobs) AND status = 'succeeded'"; }
 at_least_hours() { [ "$(hours_done 2>/dev/null || echo 0)" -ge "$1" ]; }
 copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
@@ -76,28 +66,28 @@ kill -TERM $pid; wait $pid; RC=$?
 is "$RC" 143 "SIGTERM: exit 143"
 job=$(last_job)
 is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $job")" interrupted "SIGTERM: job marked interrupted"
-check "SIGTERM: no hour partly loaded" whole_hours_only
+check "SIGTERM: no hour partly loaded" bench_whole_hours_only
 is "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $job AND status = 'running'")" 0 "SIGTERM: no hour left running"
 run_etlre retry --job-id "$job"
 is "$RC" 0 "SIGTERM: retry exits 0"
-check "SIGTERM + retry: target equals source" target_equals_source
-check "SIGTERM + retry: no duplicates" no_duplicates
+check "SIGTERM + retry: target equals source" bench_equal
+check "SIGTERM + retry: no duplicates" bench_no_duplicates
 is "$(pg "SELECT retried_by FROM etlre.jobs WHERE job_id = $job")" "$(last_job)" "the old job records which job retried it"
 
 # --- kill -9 in the middle of a COPY (daily batch: the whole day is one transaction)
 my "DELETE FROM calls_bench WHERE call_id % 1000 = 7"
-before=$(tgt_counts)
+before=$(bench_tgt_counts)
 "$ETLRE" --config "$CONF" process --date $DAY --batch-mode daily --chunk-size 20000 >"$TMP/out" 2>"$TMP/err" & pid=$!
 check "kill -9: a COPY is in progress" wait_for copy_running
 kill -9 $pid; wait $pid 2>/dev/null
 job=$(last_job)
 sleep 0.5
-is "$(tgt_counts)" "$before" "kill -9: the target is exactly as before (the window rolled back)"
+is "$(bench_tgt_counts)" "$before" "kill -9: the target is exactly as before (the window rolled back)"
 is "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1702128755 AND objid = $job")" 0 "kill -9: the dead job holds no lock (stale)"
 run_etlre retry --job-id "$job"
 is "$RC" 0 "kill -9: retry exits 0"
-check "kill -9 + retry: target equals source" target_equals_source
-check "kill -9 + retry: no duplicates" no_duplicates
+check "kill -9 + retry: target equals source" bench_equal
+check "kill -9 + retry: no duplicates" bench_no_duplicates
 
 # --- MariaDB stopped and started again within the retry window
 reset_target
@@ -111,8 +101,8 @@ bash "$ROOT/scripts/dev-db.sh" start mariadb >/dev/null 2>&1
 wait $pid; RC=$?
 is "$RC" 0 "MariaDB back in time: the run completes"
 like "$(cat "$TMP/err")" "connection error, will retry" "MariaDB back in time: a connection error was retried"
-check "MariaDB back in time: target equals source" target_equals_source
-check "MariaDB back in time: no duplicates" no_duplicates
+check "MariaDB back in time: target equals source" bench_equal
+check "MariaDB back in time: no duplicates" bench_no_duplicates
 
 # --- MariaDB stopped for too long: hours fail with class connection, retry completes
 reset_target
@@ -123,15 +113,15 @@ bash "$ROOT/scripts/dev-db.sh" stop mariadb >/dev/null 2>&1
 release_table
 wait $pid; RC=$?
 job=$(last_job)
-is "$RC" 1 "MariaDB gone: exit 1"
+is "$RC" 4 "MariaDB gone: exit 4 (the source still cannot be reached at the end)"
 is "$(pg "SELECT DISTINCT error_class FROM etlre.job_hours WHERE job_id = $job AND status = 'failed'")" connection "MariaDB gone: failed hours have class connection"
 check "MariaDB gone: the job stopped after 3 failures, leaving hours pending" \
 	test "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $job AND status = 'pending'")" -gt 0
 bash "$ROOT/scripts/dev-db.sh" start mariadb >/dev/null 2>&1
-check "MariaDB gone: no hour partly loaded" whole_hours_only
+check "MariaDB gone: no hour partly loaded" bench_whole_hours_only
 run_etlre retry --job-id "$job"
 is "$RC" 0 "MariaDB back: retry exits 0"
-check "MariaDB back + retry: target equals source" target_equals_source
+check "MariaDB back + retry: target equals source" bench_equal
 
 # --- PostgreSQL restarted in the middle of a run
 reset_target
@@ -145,8 +135,8 @@ bash "$ROOT/scripts/dev-db.sh" start postgresql >/dev/null 2>&1
 wait $pid; RC=$?
 is "$RC" 0 "PostgreSQL restarted: the run completes"
 like "$(cat "$TMP/err")" "connection error, will retry" "PostgreSQL restarted: a connection error was retried"
-check "PostgreSQL restarted: target equals source" target_equals_source
-check "PostgreSQL restarted: no duplicates" no_duplicates
+check "PostgreSQL restarted: target equals source" bench_equal
+check "PostgreSQL restarted: no duplicates" bench_no_duplicates
 
 # --- a lock held on the target table for longer than --timeout
 psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls_bench IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT" >/dev/null & locker=$!
@@ -158,7 +148,7 @@ like "$ERR" "timeout error, will retry" "lock held past --timeout: the hour fail
 job=$(last_job)
 check "lock held past --timeout: the first hour took more than one attempt" \
 	test "$(pg "SELECT attempts FROM etlre.job_hours WHERE job_id = $job AND hour = '$DAY 00:00'")" -gt 1
-check "lock held past --timeout: target equals source" target_equals_source
+check "lock held past --timeout: target equals source" bench_equal
 
 # --- two runs over overlapping ranges at the same time
 reset_target
@@ -166,6 +156,6 @@ reset_target
 "$ETLRE" --config "$CONF" process --start-date $DAY --end-date $DAY >"$TMP/out2" 2>"$TMP/err2" & p2=$!
 wait $p1; r1=$?; wait $p2; r2=$?
 is "$r1 $r2" "0 0" "overlapping runs: both succeed"
-check "overlapping runs: target equals source" target_equals_source
-check "overlapping runs: no duplicates" no_duplicates
+check "overlapping runs: target equals source" bench_equal
+check "overlapping runs: no duplicates" bench_no_duplicates
 done_testing

@@ -170,6 +170,8 @@ static void check_spec_example(config *cfg)
 	assert_string_equal(cfg->schema, "etlre");
 	assert_string_equal(cfg->timezone, "UTC");
 	assert_int_equal(cfg->connect_timeout, 10);
+	assert_int_equal(cfg->network_timeout, 300);
+	assert_int_equal(cfg->stuck_after, 900);
 	assert_int_equal(cfg->ntables, 1);
 	t = &cfg->tables[0];
 	assert_ptr_equal(config_find_table(cfg, "calls"), t);
@@ -262,6 +264,8 @@ static void check_etlre_section(config *cfg)
 	assert_string_equal(cfg->schema, "etl_meta");
 	assert_string_equal(cfg->timezone, "America/Argentina/Buenos_Aires");
 	assert_int_equal(cfg->connect_timeout, 3600);
+	assert_int_equal(cfg->network_timeout, 86400);
+	assert_int_equal(cfg->stuck_after, 60);
 }
 
 static void check_max_range_days(config *cfg)
@@ -335,7 +339,7 @@ static const good_case good_cases[] = {
 	  check_semicolon_in_value },
 	{ "[etlre] settings",
 	  B(SRC TGT "[etlre]\nschema = etl_meta\ntimezone = America/Argentina/Buenos_Aires\n"
-		    "connect_timeout = 3600\n" TBL),
+		    "connect_timeout = 3600\nnetwork_timeout = 86400\nstuck_after = 60\n" TBL),
 	  check_etlre_section },
 	{ "max_range_days", B(SRC TGT "[etlre]\nmax_range_days = 36600\n" TBL), check_max_range_days },
 	{ "expr.* and check.*",
@@ -523,6 +527,14 @@ static const bad_case bad_cases[] = {
 	{ "mode empty", GOOD "mode =\n", "mode =", "mode" },
 	{ "connect_timeout 0", SRC TGT "[etlre]\nconnect_timeout = 0\n" TBL, "connect_timeout",
 	  "connect_timeout" },
+	{ "stuck_after 0", SRC TGT "[etlre]\nstuck_after = 0\n" TBL, "stuck_after", "(1-604800)" },
+	{ "stuck_after 15m", SRC TGT "[etlre]\nstuck_after = 15m\n" TBL, "stuck_after", "15m" },
+	{ "network_timeout 0", SRC TGT "[etlre]\nnetwork_timeout = 0\n" TBL, "network_timeout",
+	  "(1-86400)" },
+	{ "network_timeout 86401", SRC TGT "[etlre]\nnetwork_timeout = 86401\n" TBL,
+	  "network_timeout", "86401" },
+	{ "network_timeout with unit", SRC TGT "[etlre]\nnetwork_timeout = 5m\n" TBL,
+	  "network_timeout", "5m" },
 	{ "connect_timeout 3601", SRC TGT "[etlre]\nconnect_timeout = 3601\n" TBL,
 	  "connect_timeout", "3601" },
 	{ "connect_timeout with unit", SRC TGT "[etlre]\nconnect_timeout = 10s\n" TBL,

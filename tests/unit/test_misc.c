@@ -32,6 +32,11 @@ static const sqlstate_case sqlstate_cases[] = {
 	{ "25P03 idle_in_transaction_session_timeout", "25P03", ERRCLASS_TIMEOUT },
 	{ "40P01 deadlock_detected", "40P01", ERRCLASS_DEADLOCK },
 	{ "40001 serialization_failure", "40001", ERRCLASS_DEADLOCK },
+	{ "53100 disk_full", "53100", ERRCLASS_DISK_FULL },
+	{ "53200 out_of_memory", "53200", ERRCLASS_OUT_OF_MEMORY },
+	{ "53300 too_many_connections", "53300", ERRCLASS_TOO_MANY_CONNECTIONS },
+	{ "53000 insufficient_resources", "53000", ERRCLASS_INTERNAL },
+	{ "53400 configuration_limit_exceeded", "53400", ERRCLASS_INTERNAL },
 	{ "23505 unique_violation", "23505", ERRCLASS_CONSTRAINT },
 	{ "23514 check_violation", "23514", ERRCLASS_CONSTRAINT },
 	{ "23503 foreign_key_violation", "23503", ERRCLASS_CONSTRAINT },
@@ -76,7 +81,14 @@ static const mariadb_err_case mariadb_err_cases[] = {
 	{ "2006 CR_SERVER_GONE_ERROR", 2006, ERRCLASS_CONNECTION },
 	{ "2013 CR_SERVER_LOST", 2013, ERRCLASS_CONNECTION },
 	{ "2055 CR_SERVER_LOST_EXTENDED", 2055, ERRCLASS_CONNECTION },
-	{ "1040 ER_CON_COUNT_ERROR", 1040, ERRCLASS_CONNECTION },
+	{ "1040 ER_CON_COUNT_ERROR", 1040, ERRCLASS_TOO_MANY_CONNECTIONS },
+	{ "1203 ER_TOO_MANY_USER_CONNECTIONS", 1203, ERRCLASS_TOO_MANY_CONNECTIONS },
+	{ "1021 ER_DISK_FULL", 1021, ERRCLASS_DISK_FULL },
+	{ "1114 ER_RECORD_FILE_FULL", 1114, ERRCLASS_DISK_FULL },
+	{ "1037 ER_OUTOFMEMORY", 1037, ERRCLASS_OUT_OF_MEMORY },
+	{ "1038 ER_OUT_OF_SORTMEMORY", 1038, ERRCLASS_OUT_OF_MEMORY },
+	{ "1041 ER_OUT_OF_RESOURCES", 1041, ERRCLASS_OUT_OF_MEMORY },
+	{ "2008 CR_OUT_OF_MEMORY", 2008, ERRCLASS_OUT_OF_MEMORY },
 	{ "1053 ER_SERVER_SHUTDOWN", 1053, ERRCLASS_CONNECTION },
 	{ "1927 ER_CONNECTION_KILLED", 1927, ERRCLASS_CONNECTION },
 	{ "1205 ER_LOCK_WAIT_TIMEOUT", 1205, ERRCLASS_TIMEOUT },
@@ -110,6 +122,9 @@ static const class_case class_cases[] = {
 	{ "invalid_data", ERRCLASS_INVALID_DATA, true, false },
 	{ "constraint", ERRCLASS_CONSTRAINT, true, false },
 	{ "deadlock", ERRCLASS_DEADLOCK, false, true },
+	{ "disk_full", ERRCLASS_DISK_FULL, false, false },
+	{ "out_of_memory", ERRCLASS_OUT_OF_MEMORY, false, false },
+	{ "too_many_connections", ERRCLASS_TOO_MANY_CONNECTIONS, false, true },
 	{ "internal", ERRCLASS_INTERNAL, false, false },
 };
 
@@ -118,6 +133,7 @@ static void test_class(void **state)
 	const class_case *c = *state;
 
 	assert_string_equal(err_class_name(c->c), c->name);
+	assert_int_equal(err_class_from_name(c->name), c->c);
 	assert_int_equal(err_class_is_row_level(c->c), c->row_level);
 	assert_int_equal(err_class_is_transient(c->c), c->transient);
 }
