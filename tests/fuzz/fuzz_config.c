@@ -53,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* password_shown_at: whether err quotes the password of url that starts at
  * p: the letters and digits there (followed by end, unless end is 0), when
  * there are at least 6 of them and they occur once in url (else they could
- * be quoted as another part) */
+ * be quoted as another part), as a whole word of err */
 static bool password_shown_at(const char *url, const char *p, char end, const char *err)
 {
 	size_t n = 0;
@@ -70,7 +70,12 @@ static bool password_shown_at(const char *url, const char *p, char end, const ch
 	pw[n] = '\0';
 	if (strstr(p + n, pw) || memmem(url, (size_t)(p - url), pw, n))
 		return false;
-	shown = strstr(err, pw) != NULL;
+	/* the run in url is a whole word (no letter or digit on either side), so
+	 * a copy of it in err is one too: "connect" inside libpq's own
+	 * "connection" is not the password shown */
+	shown = false;
+	for (const char *q = err; !shown && (q = strstr(q, pw)) != NULL; q++)
+		shown = (q == err || !isalnum((unsigned char)q[-1])) && !isalnum((unsigned char)q[n]);
 	if (shown)
 		fprintf(stderr, "the message shows the password '%s': %s\n", pw, err);
 	return shown;
