@@ -103,7 +103,8 @@ bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
 	}
 	/* libpq quotes the offending part, which may be the whole URI with its
 	 * password, and may itself hold quotes: from the first quoted part that
-	 * is not one of libpq's own tokens ("=", "]") to the last quote of the
+	 * is not one of libpq's own tokens ("=", "]", followed by a space or the
+	 * end: an option name may start with ]") to the last quote of the
 	 * message (a quoted part may hold a newline too), all becomes "..."
 	 * (found by tests/fuzz/fuzz_config.c); the message is made one line */
 	end = text + strlen(text);
@@ -115,7 +116,7 @@ bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
 	for (const char *p = text; p < end && o + 6 < err_size; p++) {
 		if (*p != '"' || p == last) {
 			err[o++] = *p == '\n' ? ' ' : *p;
-		} else if ((p[1] == '=' || p[1] == ']') && p[2] == '"') {
+		} else if ((p[1] == '=' || p[1] == ']') && p[2] == '"' && (p + 3 == end || p[3] == ' ')) {
 			memcpy(err + o, p, 3);
 			o += 3;
 			p += 2;
