@@ -86,6 +86,10 @@ static bool password_shown(const char *url, const char *err)
 {
 	const char *p = strncmp(url, "mariadb://", 10) == 0 ? strchr(url + 10, ':') : NULL;
 
+	/* the user part ends at the first '@', '/' or '?': a ':' after it is
+	 * no password's (it is the port, or inside a parameter) */
+	if (p && (size_t)(p - url) > 10 + strcspn(url + 10, "@/?"))
+		return false;
 	return p && password_shown_at(url, p + 1, '@', err);
 }
 
