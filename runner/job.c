@@ -368,6 +368,97 @@ static bool settle_first(runner *r, settle_job *job, const work_item *it)
 	return mine;
 }
 
+/* run_claimed: loads one claimed window, into the report */
+static void run_claimed(runner *r, const work_item *it)
+{
+	hour_report *h = report_add_hour(r->rep);
+	char iso[24];
+
+	h->table = it->plan;
+	h->hour = it->hour;
+	hour_format_iso(it->hour, iso);
+	show_local_progress(r, r->plans[it->plan].cfg->name, iso);
+	run_item(r, it, h);
+	if (strcmp(h->status, "succeeded") == 0)
+		after_day_if_complete(r, it);
+}
+
+/* group_claim: how many hours to load with claimed hour it in one
+ * transaction (README "Empty hours"): 1 and the small hours right after it
+ * that the worker could claim too */
+static int group_claim(runner *r, const settle_job *job, const work_item *it)
+{
+	const table_plan *p = &r->plans[it->plan];
+	int n, got = 0;
+
+	if (it->window_hours != 1 || p->merge || r->spec->load.dry_run)
+		return 1;
+	n = settle_small_after(job, it->plan, (window){ it->hour, 1 }, SETTLE_GROUP_HOURS - 1);
+	if (n > 0 && !settle_claim_after(r->s->tgt, p, job, it->hour, n, &got))
+		got = 0; /* the claimed hour is loaded alone */
+	return 1 + got;
+}
+
+/* run_group: loads the n claimed hours from it in one transaction, into the
+ * report; false (nothing done) when they must be loaded one by one */
+static bool run_group(runner *r, const work_item *it, int n)
+{
+	const table_plan *p = &r->plans[it->plan];
+	table_report *tr = &r->rep->tables[it->plan];
+	hour_counts *per = xcalloc((size_t)n, sizeof(hour_counts));
+	window_result res;
+	char iso[24];
+	bool ok;
+
+	/* settle_claim_after marked the hours running and beat the job's heart */
+	hour_format_iso(it->hour, iso);
+	show_local_progress(r, p->cfg->name, iso);
+	ok = load_group(r->s->src, r->s->tgt, p, r->run, (window){ it->hour, n }, &res, per);
+	r->checked = false; /* whatever happened, the next load checks the connections */
+	for (int i = 0; ok && i < n; i++) {
+		hour_report *h = report_add_hour(r->rep);
+		work_item one = { .plan = it->plan, .hour = it->hour + i, .window_hours = 1 };
+
+		*h = (hour_report){ .table = it->plan, .hour = one.hour, .status = "succeeded",
+				    .n = per[i] };
+		tr->hours++;
+		tr->seconds += res.seconds / n;
+		tr->n.read += per[i].read;
+		tr->n.loaded += per[i].loaded;
+		tr->n.deleted += per[i].deleted;
+		if (i == n - 1 || (one.hour + 1) / 24 != one.hour / 24)
+			after_day_if_complete(r, &one);
+	}
+	if (ok)
+		r->failures_in_a_row = 0;
+	window_result_release(&res);
+	free(per);
+	return ok;
+}
+
+/* run_claimed_hours: the n claimed hours from it: together when they may
+ * be, else one by one; those a stop leaves unloaded go back to pending */
+static void run_claimed_hours(runner *r, const work_item *it, int n)
+{
+	if (n > 1 && run_group(r, it, n))
+		return;
+	for (int i = 0; i < n; i++) {
+		work_item one = *it;
+		char hour_sql[20];
+
+		one.hour = it->hour + i;
+		if (!r->stop && !signals_caught()) {
+			run_claimed(r, &one);
+			continue;
+		}
+		hour_format_sql(one.hour, hour_sql);
+		if (tgt_alive(r->s->tgt) &&
+		    !ledger_hour_pending(r->s->tgt, r->run->schema, r->run->job_id,
+					 r->plans[it->plan].cfg->name, hour_sql))
+			log_warn("could not put hour %s back to pending", hour_sql);
+	}
+}
+
 /* worker_loop: claims and loads the job's hours until none is left, or a
  * signal, too many failures or too many rejects stop it */
 static void worker_loop(runner *r)
@@ -389,19 +480,8 @@ static void worker_loop(runner *r)
 	r->run->progress = heartbeat_beat;
 	r->run->progress_ctx = hb;
 	while (!r->stop && !signals_caught() && claim_next(r, worker_id, &it)) {
-		hour_report *h;
-		char iso[24];
-
-		if (settle_first(r, &job, &it))
-			continue;
-		h = report_add_hour(r->rep);
-		h->table = it.plan;
-		h->hour = it.hour;
-		hour_format_iso(it.hour, iso);
-		show_local_progress(r, r->plans[it.plan].cfg->name, iso);
-		run_item(r, &it, h);
-		if (strcmp(h->status, "succeeded") == 0)
-			after_day_if_complete(r, &it);
+		if (!settle_first(r, &job, &it))
+			run_claimed_hours(r, &it, group_claim(r, &job, &it));
 	}
 	r->run->progress = NULL;
 	r->run->progress_ctx = NULL;

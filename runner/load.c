@@ -19,6 +19,7 @@
 #include "copy_pipe.h"
 #include "encode.h"
 #include "json.h"
+#include "load_group.h"
 #include "load_merge.h"
 #include "load_moved.h"
 #include "log.h"
@@ -55,6 +56,18 @@ typedef struct window_ctx {
 	moved_window moved; /* replace mode: rows that moved in from other hours (load_moved.h) */
 	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
 	bool savepoint_ready; /* lock_and_delete opened the first batch's savepoint */
+	/* the last batch's savepoint is released with check_counts' statements,
+	 * saving a round trip: last_batch says the batch is the last, and
+	 * release_pending that its COPY ended and the RELEASE is still owed */
+	bool last_batch, release_pending;
+	/* load_group: per hour of the window its counts, and its bounds
+	 * (hour i is [bounds[i], bounds[i + 1])); NULL for one window */
+	hour_counts *per_hour;
+	char (*bounds)[20];
+	char **deleted_keys; /* per hour: the keys its DELETE returned (load_group.h) */
+	group_keys keys;
+	strbuf keybuf;
+	int row_hour;        /* the hour index of the row being processed */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -125,6 +138,10 @@ static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
 	strbuf key, column, value, raw;
 	bool go_on = true;
 
+	if (x->per_hour) { /* its hours are loaded one by one, where it is handled */
+		fail(x, ERRCLASS_INVALID_DATA, "a row is invalid (rule %s)", rule);
+		return false;
+	}
 	sb_init(&key, 64);
 	sb_init(&column, 64);
 	sb_init(&value, 128);
@@ -358,6 +375,10 @@ static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate)
 	tgt_error e = *tgt_last_error(x->tgt);
 	int64_t moved = 0;
 
+	if (x->per_hour) { /* its hours are loaded one by one, where it is handled */
+		fail(x, e.cls, "the target refused a row: %s", e.message);
+		return false;
+	}
 	if (may_relocate && moved_applies(x->p, &e)) {
 		size_t s = row_start(&x->b, lo), end = x->b.row_end[hi - 1];
 		if (!moved_relocate(&x->moved, x->b.data.buf + s, end - s, &moved)) {
@@ -444,7 +465,9 @@ static copy_outcome stream_finish(window_ctx *x)
 		return COPY_FAILED;
 	}
 	if (tgt_copy_end(x->tgt, &n)) {
-		if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
+		if (x->last_batch)
+			x->release_pending = true;
+		else if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
 			return COPY_FAILED;
 		if (n != b->nrows) {
 			fail(x, ERRCLASS_INTERNAL, "COPY loaded %lld rows of %d sent", (long long)n,
@@ -503,12 +526,60 @@ static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
 	return stream_send(x);
 }
 
+/* count_in_hour: a row of a group counted in its hour (by its time value,
+ * as the source's WHERE compares it); false (the group fails) when that
+ * cannot be told */
+static bool count_in_hour(window_ctx *x, const char *v, unsigned long len)
+{
+	int64_t t, hour;
+
+	if (!v || !naive_parse(v, len, &t)) {
+		fail(x, ERRCLASS_INTERNAL, "a time value of the group is not a date and time");
+		return false;
+	}
+	hour = (t >= 0 ? t : t - 3599) / 3600 - x->w.start_hour;
+	if (hour < 0 || hour >= x->w.hours) {
+		fail(x, ERRCLASS_INTERNAL, "a row's time is outside the group's hours");
+		return false;
+	}
+	x->per_hour[hour].read++;
+	x->per_hour[hour].loaded++; /* a group loads every row or fails */
+	x->row_hour = (int)hour;
+	return true;
+}
+
+/* count_group_move: a row of a group whose key an hour after its own
+ * deleted counts as moved in, as loading the hours one by one would count
+ * it (load_group.h); the old hour then did not delete it */
+static void count_group_move(window_ctx *x, char **vals, unsigned long *lens)
+{
+	int old = group_keys_hour(&x->keys, x->p, vals, lens, &x->keybuf);
+	char from[20], to[20];
+
+	if (old <= x->row_hour)
+		return;
+	x->per_hour[x->row_hour].moved++;
+	x->per_hour[old].deleted--;
+	x->res->n.moved++;
+	x->res->n.deleted--;
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	sb_reset(&x->scratch);
+	format_key(x, &x->scratch, vals, lens);
+	hour_format_iso(x->w.start_hour + old, from);
+	hour_format_iso(x->w.start_hour + x->row_hour, to);
+	log_debug("table %s hour %s: key %s moved in from hour %s", x->p->cfg->name, to,
+		  x->scratch.buf, from);
+}
+
 /* process_row: validate, then encode or reject; false when the window must stop */
 static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 {
 	const table_plan *p = x->p;
 	char rule[192], reason[256];
 
+	if (x->per_hour && !count_in_hour(x, vals[p->time_idx], lens[p->time_idx]))
+		return false;
 	for (int i = 0; i < p->ncols; i++) {
 		typemap_convert(&p->cols[i], &vals[i], &lens[i]);
 		if (!validate_value(&p->cols[i], vals[i], lens[i], rule, sizeof(rule), reason,
@@ -526,6 +597,8 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 					  reason);
 		}
 	}
+	if (x->per_hour)
+		count_group_move(x, vals, lens);
 	if (!encode_row(x, vals, lens))
 		return false;
 	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len >= BATCH_MAX_BYTES)
@@ -547,6 +620,33 @@ static bool partitions_ready(window_ctx *x)
 	return false;
 }
 
+/* add_deletes: the DELETE of the window's target rows (replace mode) and of
+ * its old rejects, one hour at a time in a group (each hour's own deleted
+ * count), into st from *n on; params holds the parameters, 2 per hour */
+static void add_deletes(window_ctx *x, tgt_stmt *st, int *n, const char *delete_sql,
+			const char *rejects_sql, const char **params)
+{
+	int hours = x->per_hour ? x->w.hours : 1;
+
+	for (int i = 0; i < hours; i++) {
+		const char **win = params + 4 * i, **rej = win + 2;
+
+		win[0] = x->per_hour ? x->bounds[i] : x->from;
+		win[1] = x->per_hour ? x->bounds[i + 1] : x->to;
+		rej[0] = x->p->cfg->name;
+		rej[1] = win[0];
+		if (x->per_hour && !x->p->merge) /* each hour's count and keys */
+			st[(*n)++] = (tgt_stmt){ .sql = delete_sql, .nparams = 2, .params = win,
+						 .value = &x->per_hour[i].deleted,
+						 .text = &x->deleted_keys[i] };
+		else if (!x->p->merge) /* merge deletes after the COPY */
+			st[(*n)++] = (tgt_stmt){ .sql = delete_sql, .nparams = 2, .params = win,
+						 .affected = &x->res->n.deleted };
+		if (!x->run->dry_run)
+			st[(*n)++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rej };
+	}
+}
+
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
  * target rows (replace mode) and of its old rejects, and (replace mode) the
  * first batch's savepoint, sent in one round trip */
@@ -554,39 +654,40 @@ static bool lock_and_delete(window_ctx *x)
 {
 	char first[24], last[24];
 	const char *lock_params[] = { x->p->lock_key, first, last };
-	const char *window_params[] = { x->from, x->to };
-	const char *rejects_params[] = { x->p->cfg->name, x->from };
+	int hours = x->per_hour ? x->w.hours : 1;
+	const char **params = xcalloc((size_t)hours * 4, sizeof(char *));
 	char *rejects_sql = ledger_rejects_clear_sql(x->run->schema);
-	tgt_stmt st[5] = {
-		{ .sql = "BEGIN" },
-		{ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
-			 " FROM generate_series($2::bigint, $3::bigint) h",
-		  .nparams = 3, .params = lock_params },
-	};
+	char *group_sql = x->per_hour ? group_keys_sql(x->p) : NULL;
+	tgt_stmt *st = xcalloc((size_t)hours * 2 + 3, sizeof(tgt_stmt));
 	int n = 2;
-	bool ok;
+	bool ok = true;
 
+	st[0] = (tgt_stmt){ .sql = "BEGIN" };
+	st[1] = (tgt_stmt){ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
+				   " FROM generate_series($2::bigint, $3::bigint) h",
+			    .nparams = 3, .params = lock_params };
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
 	if (x->p->range_partitioned) {
 		/* the partitions are checked (and created) under the hour's lock,
 		 * before its delete: one more round trip, partitioned targets only */
-		if (!tgt_exec_pipeline(x->tgt, st, n) || !partitions_ready(x)) {
-			free(rejects_sql);
-			return false;
-		}
+		ok = tgt_exec_pipeline(x->tgt, st, n) && partitions_ready(x);
 		n = 0;
 	}
-	if (!x->p->merge) /* merge deletes after the COPY */
-		st[n++] = (tgt_stmt){ .sql = x->p->delete_sql, .nparams = 2,
-				      .params = window_params, .affected = &x->res->n.deleted };
-	if (!x->run->dry_run)
-		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rejects_params };
+	add_deletes(x, st, &n, group_sql ? group_sql : x->p->delete_sql, rejects_sql, params);
 	if (!x->p->merge) /* merge creates its staging table first */
 		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
-	ok = (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) && (!x->p->merge || merge_begin(x->tgt, x->p));
+	ok = ok && (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) &&
+	     (!x->p->merge || merge_begin(x->tgt, x->p));
 	x->savepoint_ready = ok && !x->p->merge;
+	for (int i = 0; x->per_hour && i < hours; i++)
+		x->res->n.deleted += x->per_hour[i].deleted;
+	if (ok && x->per_hour)
+		group_keys_init(&x->keys, x->p, x->deleted_keys, hours);
+	free(group_sql);
 	free(rejects_sql);
+	free(params);
+	free(st);
 	return ok;
 }
 
@@ -683,6 +784,7 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	src_stream_close(x->src);
 	if (r < 0)
 		return false;
+	x->last_batch = !x->p->merge; /* merge sends its own statements next */
 	if (counted)
 		return flush_batch(x) && src_exec(x->src, "COMMIT");
 	/* the source counts the hour in the same snapshot (the transaction's
@@ -695,48 +797,72 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 	return src_exec(x->src, "COMMIT");
 }
 
+/* count_check_failed: the target's count of an hour against the rows
+ * loaded (merge mode may keep rows that moved: they count at most once) */
+static bool count_check_failed(window_ctx *x, int64_t target_count, int64_t loaded)
+{
+	if (target_count >= loaded && target_count <= loaded + x->merge_kept)
+		return false;
+	fail(x, ERRCLASS_INTERNAL,
+	     "count check: the target holds %lld rows for the hour but %lld were loaded (%lld kept)",
+	     (long long)target_count, (long long)loaded, (long long)x->merge_kept);
+	return true;
+}
+
 /* check_counts: source = read = loaded + rejected, then the target's count
- * of the window, sent with the window's ledger row (not in a dry run) in one
- * round trip: the ledger row is rolled back with the rest when a count is off */
+ * of each hour, sent with its ledger row (not in a dry run) in one round
+ * trip: the ledger rows are rolled back with the rest when a count is off */
 static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 {
-	const char *params[] = { x->from, x->to };
 	hour_counts *n = &x->res->n;
-	int64_t target_count;
-	ledger_done d = { .sql = NULL };
-	tgt_stmt st[2] = { { .sql = x->p->target_count_sql, .nparams = 2, .params = params,
-			     .value = &target_count } };
-	bool ok;
+	int hours = x->per_hour ? x->w.hours : 1;
+	int64_t *target_count = xcalloc((size_t)hours, sizeof(int64_t));
+	ledger_done *d = xcalloc((size_t)hours, sizeof(ledger_done));
+	tgt_stmt *st = xcalloc((size_t)hours * 2 + 1, sizeof(tgt_stmt));
+	const char **params = xcalloc((size_t)hours * 2, sizeof(char *));
+	double seconds = now_monotonic() - t0;
+	int ns = 0;
+	bool ok = false;
 
 	if (n->read != source_count) {
 		fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
 		     (long long)source_count, (long long)n->read);
-		return false;
+		goto out;
 	}
 	if (n->read != n->loaded + n->rejected) {
 		fail(x, ERRCLASS_INTERNAL, "count check: %lld rows read but %lld loaded + %lld rejected",
 		     (long long)n->read, (long long)n->loaded, (long long)n->rejected);
-		return false;
+		goto out;
 	}
-	if (!x->run->dry_run) {
-		ledger_hour_done_stmt(&d, x->run->schema, x->run->job_id, x->p->cfg->name, x->from,
-				      n, now_monotonic() - t0);
-		st[1] = (tgt_stmt){ .sql = d.sql, .nparams = LEDGER_DONE_NPARAMS, .params = d.params };
+	if (x->release_pending)
+		st[ns++] = (tgt_stmt){ .sql = "RELEASE SAVEPOINT etlre_batch" };
+	for (int i = 0; i < hours; i++) {
+		const char *hour = x->per_hour ? x->bounds[i] : x->from;
+		const hour_counts *c = x->per_hour ? &x->per_hour[i] : n;
+
+		params[2 * i] = hour;
+		params[2 * i + 1] = x->per_hour ? x->bounds[i + 1] : x->to;
+		st[ns++] = (tgt_stmt){ .sql = x->p->target_count_sql, .nparams = 2,
+				       .params = params + 2 * i, .value = &target_count[i] };
+		if (x->run->dry_run)
+			continue;
+		ledger_hour_done_stmt(&d[i], x->run->schema, x->run->job_id, x->p->cfg->name, hour, c,
+				      seconds / hours);
+		st[ns++] = (tgt_stmt){ .sql = d[i].sql, .nparams = LEDGER_DONE_NPARAMS,
+				       .params = d[i].params };
 	}
-	ok = tgt_exec_pipeline(x->tgt, st, x->run->dry_run ? 1 : 2);
-	free(d.sql);
-	if (!ok)
-		return false;
-	/* merge mode keeps the window's rows whose key the source now has in
-	 * another hour (merge_kept); a worker loading that hour may carry them
-	 * out of this window before the count, so they count at most once */
-	if (target_count < n->loaded || target_count > n->loaded + x->merge_kept) {
-		fail(x, ERRCLASS_INTERNAL,
-		     "count check: the target holds %lld rows for the hour but %lld were loaded (%lld kept)",
-		     (long long)target_count, (long long)n->loaded, (long long)x->merge_kept);
-		return false;
-	}
-	return true;
+	ok = tgt_exec_pipeline(x->tgt, st, ns);
+	for (int i = 0; ok && i < hours; i++)
+		ok = !count_check_failed(x, target_count[i],
+					 x->per_hour ? x->per_hour[i].loaded : n->loaded);
+out:
+	for (int i = 0; i < hours; i++)
+		free(d[i].sql);
+	free(d);
+	free(st);
+	free(params);
+	free(target_count);
+	return ok;
 }
 
 /* merge_hook: mode = merge: from the staged rows to the target (load_merge.h) */
@@ -766,8 +892,62 @@ static void fail_from_connections(window_ctx *x)
 		fail(x, ERRCLASS_INTERNAL, "unknown failure");
 }
 
-bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
-		 window_result *res)
+/* log_done: the hour_done line of a loaded window, or of each hour of a
+ * group: one line per hour (on a terminal the progress line says as much) */
+static void log_done(const window_ctx *x)
+{
+	int hours = x->per_hour ? x->w.hours : 1;
+	const window_result *res = x->res;
+
+	for (int i = 0; i < hours && log_enabled(log_hour_level()); i++) {
+		const hour_counts *n = x->per_hour ? &x->per_hour[i] : &res->n;
+		double seconds = res->seconds / hours;
+		char iso[20];
+
+		hour_format_iso(x->w.start_hour + i, iso);
+		if (x->per_hour)
+			log_set_context(x->run->job_id, x->p->cfg->name, iso);
+		log_event(log_hour_level(),
+			  &(log_fields){ .event = x->run->dry_run ? "hour_dry_run" : "hour_done",
+					 .has_counts = true, .rows_read = n->read,
+					 .rows_loaded = n->loaded, .rows_rejected = n->rejected,
+					 .rows_deleted = n->deleted, .rows_moved = n->moved,
+					 .seconds = seconds },
+			  "table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted, "
+			  "%lld moved in from other hours in %.2fs%s",
+			  x->p->cfg->name, x->per_hour ? iso : x->hour_iso,
+			  x->run->dry_run ? "dry run: " : "", (long long)n->read, (long long)n->loaded,
+			  (long long)n->rejected, (long long)n->deleted, (long long)n->moved, seconds,
+			  x->per_hour ? " (loaded with the next small hours in one transaction)" : "");
+	}
+}
+
+/* log_failed: a failed window's error line and its record in the job; a
+ * group's failure is only logged at debug (its hours are loaded one by one) */
+static void log_failed(const window_ctx *x)
+{
+	window_result *res = x->res;
+
+	if (x->per_hour) {
+		log_debug("table %s: the %d small hours from %s could not be loaded together (%s); "
+			  "they are loaded one by one",
+			  x->p->cfg->name, x->w.hours, x->hour_iso, res->error);
+		return;
+	}
+	log_event(LOG_ERROR,
+		  &(log_fields){ .event = "hour_failed", .error_class = err_class_name(res->cls),
+				 .seconds = res->seconds },
+		  "table %s hour %s: failed [%s]: %s; the hour keeps its previous content",
+		  x->p->cfg->name, x->hour_iso, err_class_name(res->cls), res->error);
+	if (!x->run->dry_run &&
+	    !ledger_hour_failed(x->tgt, x->run->schema, x->run->job_id, x->p->cfg->name, x->from,
+				err_class_name(res->cls), res->error, res->seconds))
+		log_warn("could not record the failure of hour %s in etlre's tables", x->hour_iso);
+}
+
+/* load_any: load_window, or load_group when per_hour is not NULL */
+static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
+		     window_result *res, hour_counts *per_hour)
 {
 	window_ctx x;
 	int64_t source_count = 0;
@@ -785,9 +965,18 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	hour_format_sql(w.start_hour, x.from);
 	hour_format_sql(w.start_hour + w.hours, x.to);
 	hour_format_iso(w.start_hour, x.hour_iso);
+	if (per_hour) {
+		memset(per_hour, 0, sizeof(*per_hour) * (size_t)w.hours);
+		x.per_hour = per_hour;
+		x.bounds = xcalloc((size_t)w.hours + 1, sizeof(*x.bounds));
+		x.deleted_keys = xcalloc((size_t)w.hours, sizeof(char *));
+		for (int i = 0; i <= w.hours; i++)
+			hour_format_sql(w.start_hour + i, x.bounds[i]);
+	}
 	sb_init(&x.b.data, 1 << 16);
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
+	sb_init(&x.keybuf, 256);
 	x.rejects_copy_sql = ledger_rejects_copy_sql(run->schema);
 	x.pipe = NULL; /* encode_row starts the writer thread once an hour needs it */
 	moved_window_init(&x.moved, tgt, p, x.from, x.to, x.hour_iso);
@@ -805,18 +994,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 
 	res->seconds = now_monotonic() - t0;
 	if (ok) {
-		/* one line per hour: on a terminal the progress line says as much */
-		log_event(log_hour_level(),
-			  &(log_fields){ .event = run->dry_run ? "hour_dry_run" : "hour_done",
-					 .has_counts = true, .rows_read = res->n.read,
-					 .rows_loaded = res->n.loaded, .rows_rejected = res->n.rejected,
-					 .rows_deleted = res->n.deleted, .rows_moved = res->n.moved,
-					 .seconds = res->seconds },
-			  "table %s hour %s: %s%lld rows read, %lld loaded, %lld rejected, %lld deleted, "
-			  "%lld moved in from other hours in %.2fs",
-			  p->cfg->name, x.hour_iso, run->dry_run ? "dry run: " : "",
-			  (long long)res->n.read, (long long)res->n.loaded, (long long)res->n.rejected,
-			  (long long)res->n.deleted, (long long)res->n.moved, res->seconds);
+		log_done(&x);
 	} else {
 		/* the writer thread gives the connection back before the rollback */
 		if (!stream_drain(&x))
@@ -833,17 +1011,7 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 		} else {
 			fail_from_connections(&x);
 			res->status = WINDOW_FAILED;
-			log_event(LOG_ERROR,
-				  &(log_fields){ .event = "hour_failed",
-						 .error_class = err_class_name(res->cls),
-						 .seconds = res->seconds },
-				  "table %s hour %s: failed [%s]: %s; the hour keeps its previous content",
-				  p->cfg->name, x.hour_iso, err_class_name(res->cls), res->error);
-			if (!run->dry_run &&
-			    !ledger_hour_failed(tgt, run->schema, run->job_id, p->cfg->name, x.from,
-						err_class_name(res->cls), res->error, res->seconds))
-				log_warn("could not record the failure of hour %s in etlre's tables",
-					 x.hour_iso);
+			log_failed(&x);
 		}
 		res->n.loaded = 0; /* nothing of it was committed */
 	}
@@ -853,9 +1021,27 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	sb_release(&x.rejects);
 	sb_release(&x.scratch);
 	free(x.rejects_copy_sql);
+	free(x.bounds);
+	for (int i = 0; per_hour && i < w.hours; i++)
+		free(x.deleted_keys[i]);
+	free(x.deleted_keys);
+	group_keys_release(&x.keys);
+	sb_release(&x.keybuf);
 	copy_pipe_free(x.pipe);
 	moved_window_release(&x.moved);
 	return ok;
+}
+
+bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
+		 window_result *res)
+{
+	return load_any(src, tgt, p, run, w, res, NULL);
+}
+
+bool load_group(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
+		window_result *res, hour_counts *per_hour)
+{
+	return load_any(src, tgt, p, run, w, res, per_hour);
 }
 
 void window_result_release(window_result *res)

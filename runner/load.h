@@ -63,6 +63,18 @@ typedef struct window_result {
  * logged once, with table, hour and reason, and recorded in the job. */
 bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
 		 window_result *res);
+/*
+ * load_group: loads the w.hours hours of w (small hours of an hourly job,
+ * each claimed by this worker) in one transaction, as loading each alone
+ * would leave them: each hour's delete, rejects, ledger row and count check
+ * of its own. per_hour (w.hours entries, the caller's) gets each hour's
+ * counts. Any row that is invalid, refused or moved, or any other failure,
+ * rolls the whole group back and returns false: the caller then loads the
+ * hours one by one, where such rows are handled (only logged at debug here;
+ * nothing is recorded).
+ */
+bool load_group(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *run, window w,
+		window_result *res, hour_counts *per_hour);
 void window_result_release(window_result *res);
 
 #endif

@@ -4,7 +4,9 @@
  * One settle_empty call costs one source query and five target statements
  * (BEGIN, claim and lock, the target probe, the ledger, COMMIT) for up to
  * SETTLE_SPAN windows, where loading them one by one costs about fifteen
- * round trips each.
+ * round trips each. The source query counts each window's rows up to a cap,
+ * which also tells the worker which windows are small enough to be loaded
+ * together (settle_small_after, README "Empty hours").
  */
 #include "settle.h"
 
@@ -28,26 +30,86 @@ static void hour_set_add(hour_set *s, int64_t hour)
 	s->hour[s->n++] = hour;
 }
 
-/* flags_row: a row of 0/1 (or f/t) values into the bool array ctx */
-static bool flags_row(void *ctx, int ncols, char **v)
+/* counts_row: a row of window row counts (each capped by the probe) into
+ * the int array ctx */
+static bool counts_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
 {
-	bool *flags = ctx;
+	int *rows = ctx;
 
-	for (int i = 0; i < ncols; i++)
-		flags[i] = v[i] && (v[i][0] == '1' || v[i][0] == 't');
+	(void)lengths;
+	for (unsigned int i = 0; i < ncols; i++)
+		rows[i] = row[i] ? (int)strtol(row[i], NULL, 10) : 0;
 	return true;
 }
 
-static bool flags_row_src(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
+static bool probe_capped(src_conn *src, const table_plan *p, const hour_set *s, int wh,
+			 int *rows);
+
+/* grouped_row: a (window index, row count) row into probe_ctx */
+typedef struct probe_ctx {
+	int *rows;
+	int n;
+	int64_t total;
+} probe_ctx;
+
+static bool grouped_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
 {
+	probe_ctx *x = ctx;
+	long i = ncols >= 2 && row[0] ? strtol(row[0], NULL, 10) : -1;
+	int64_t n = ncols >= 2 && row[1] ? strtoll(row[1], NULL, 10) : 0;
+
 	(void)lengths;
-	return flags_row(ctx, (int)ncols, row);
+	x->total += n;
+	if (i >= 0 && i < x->n)
+		x->rows[i] = n > SETTLE_SMALL_ROWS ? SETTLE_SMALL_ROWS + 1 : (int)n;
+	return true;
 }
 
-/* probe_source: has_rows[i] for the windows starting at s->hour[i], from one
- * SELECT EXISTS (...), EXISTS (...), ... with the load's own WHERE */
-static bool probe_source(src_conn *src, const table_plan *p, const hour_set *s, int wh,
-			 bool *has_rows)
+/* probe_grouped: rows[i] for the s->n windows of wh hours from s->hour[0],
+ * from one grouped count over at most SETTLE_GROUPED_ROWS rows of the span;
+ * *dense when the span holds more (rows is then incomplete) */
+static bool probe_grouped(src_conn *src, const table_plan *p, const hour_set *s, int wh,
+			  int *rows, bool *dense)
+{
+	char from[20], to[20], *inner, *sql;
+	strbuf prefix;
+	probe_ctx x = { rows, s->n, 0 };
+	bool ok;
+
+	hour_format_sql(s->hour[0], from);
+	hour_format_sql(s->hour[0] + (int64_t)s->n * wh, to);
+	sb_init(&prefix, 128);
+	sb_addf(&prefix, "SELECT %s AS t FROM ", p->source_time_col);
+	quote_my_ident(&prefix, p->cfg->source);
+	inner = plan_source_sql(p, prefix.buf, from, to);
+	sql = xasprintf("SELECT FLOOR(TIMESTAMPDIFF(SECOND, '%s', t) / %d), COUNT(*)"
+			" FROM (%s LIMIT %d) s GROUP BY 1",
+			from, wh * 3600, inner, SETTLE_GROUPED_ROWS + 1);
+	memset(rows, 0, sizeof(int) * (size_t)s->n);
+	ok = src_query(src, sql, grouped_row, &x);
+	*dense = x.total > SETTLE_GROUPED_ROWS;
+	sb_release(&prefix);
+	free(inner);
+	free(sql);
+	return ok;
+}
+
+/* probe_source: rows[i] for the window starting at s->hour[i] (s->n
+ * consecutive windows of wh hours), counted up to SETTLE_SMALL_ROWS + 1: by
+ * one grouped count when the span is sparse, else from one
+ * SELECT (SELECT COUNT(*) FROM (... LIMIT n) w), ... that stops counting each
+ * window at the cap */
+static bool probe_source(src_conn *src, const table_plan *p, const hour_set *s, int wh, int *rows)
+{
+	bool dense;
+
+	if (!probe_grouped(src, p, s, wh, rows, &dense))
+		return false;
+	return !dense || probe_capped(src, p, s, wh, rows);
+}
+
+/* probe_capped: probe_source's window by window form */
+static bool probe_capped(src_conn *src, const table_plan *p, const hour_set *s, int wh, int *rows)
 {
 	strbuf prefix, sql;
 	bool ok;
@@ -55,7 +117,7 @@ static bool probe_source(src_conn *src, const table_plan *p, const hour_set *s, 
 	sb_init(&prefix, 128);
 	sb_adds(&prefix, "SELECT 1 FROM ");
 	quote_my_ident(&prefix, p->cfg->source);
-	sb_init(&sql, (size_t)s->n * 160 + 16);
+	sb_init(&sql, (size_t)s->n * 200 + 16);
 	sb_adds(&sql, "SELECT ");
 	for (int i = 0; i < s->n; i++) {
 		char from[20], to[20];
@@ -64,10 +126,11 @@ static bool probe_source(src_conn *src, const table_plan *p, const hour_set *s, 
 		hour_format_sql(s->hour[i], from);
 		hour_format_sql(s->hour[i] + wh, to);
 		one = plan_source_sql(p, prefix.buf, from, to);
-		sb_addf(&sql, "%sEXISTS (%s)", i ? ", " : "", one);
+		sb_addf(&sql, "%s(SELECT COUNT(*) FROM (%s LIMIT %d) w)", i ? ", " : "", one,
+			SETTLE_SMALL_ROWS + 1);
 		free(one);
 	}
-	ok = src_query(src, sql.buf, flags_row_src, has_rows);
+	ok = src_query(src, sql.buf, counts_row, rows);
 	sb_release(&prefix);
 	sb_release(&sql);
 	return ok;
@@ -184,12 +247,21 @@ static bool probe_target(tgt_conn *tgt, const table_plan *p, const hour_set *s, 
 	return ok;
 }
 
+/* worker_name: this process as the ledger names a job hour's worker */
+static void worker_name(char *who, size_t size)
+{
+	char host[256] = "unknown";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(who, size, "%s:%d", host, (int)getpid());
+}
+
 /* record_settled: the ledger of the settled windows, as a load of each empty
  * window writes it (ledger_hour_done, ledger_rejects_clear) */
 static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job *job,
 			   const hour_set *s, double seconds)
 {
-	char id[24], wid[24], sec[32], who[300], host[256] = "unknown";
+	char id[24], wid[24], sec[32], who[300];
 	char *hours = hours_array(s);
 	char *sql = ledger_expand(
 		"WITH r AS (DELETE FROM @S.rejects WHERE table_name = $2 AND hour = ANY ($3::timestamp[])),"
@@ -206,8 +278,7 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 		job->schema);
 	bool ok;
 
-	gethostname(host, sizeof(host) - 1);
-	snprintf(who, sizeof(who), "%s:%d", host, (int)getpid());
+	worker_name(who, sizeof(who));
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(sec, sizeof(sec), "%.6f", seconds / s->n);
@@ -249,15 +320,36 @@ void settle_job_init(settle_job *job, const char *schema, int64_t job_id, int64_
 	job->job_id = job_id;
 	job->worker_id = worker_id;
 	job->nplans = nplans;
-	job->probed_until = xcalloc((size_t)nplans, sizeof(int64_t));
+	job->probe = xcalloc((size_t)nplans, sizeof(*job->probe));
 	for (int i = 0; i < nplans; i++)
-		job->probed_until[i] = INT64_MIN;
+		job->probe[i].start = INT64_MIN;
 }
 
 void settle_job_release(settle_job *job)
 {
-	free(job->probed_until);
-	job->probed_until = NULL;
+	free(job->probe);
+	job->probe = NULL;
+}
+
+int settle_small_after(const settle_job *job, int plan, window w, int max)
+{
+	const settle_probe *pr = &job->probe[plan];
+	int64_t i, total;
+	int n = 0;
+
+	if (pr->start == INT64_MIN || pr->window_hours != w.hours || w.start_hour < pr->start ||
+	    (w.start_hour - pr->start) % w.hours != 0)
+		return 0;
+	i = (w.start_hour - pr->start) / w.hours;
+	if (i >= SETTLE_SPAN || pr->rows[i] > SETTLE_SMALL_ROWS)
+		return 0;
+	total = pr->rows[i];
+	for (i++; i < SETTLE_SPAN && n < max; i++, n++) {
+		total += pr->rows[i];
+		if (pr->rows[i] > SETTLE_SMALL_ROWS || total > SETTLE_GROUP_ROWS)
+			break;
+	}
+	return n;
 }
 
 /* log_settled: one hour_done line per settled window, as a load logs it */
@@ -280,21 +372,24 @@ bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, s
 		  window w, int64_t **settled, int *n)
 {
 	hour_set span = { 0 }, cand = { 0 }, done = { 0 };
-	bool *source_rows;
+	settle_probe *pr = &job->probe[plan];
 	double t0 = now_monotonic();
 	bool ok;
 
 	*settled = NULL;
 	*n = 0;
-	if (w.start_hour < job->probed_until[plan])
+	if (pr->start != INT64_MIN && pr->window_hours == w.hours && w.start_hour >= pr->start &&
+	    w.start_hour < pr->start + (int64_t)SETTLE_SPAN * w.hours)
 		return true;
-	job->probed_until[plan] = w.start_hour + (int64_t)SETTLE_SPAN * w.hours;
-	source_rows = xcalloc(SETTLE_SPAN, sizeof(bool));
+	pr->start = w.start_hour;
+	pr->window_hours = w.hours;
 	for (int i = 0; i < SETTLE_SPAN; i++)
 		hour_set_add(&span, w.start_hour + (int64_t)i * w.hours);
-	ok = probe_source(src, p, &span, w.hours, source_rows);
+	ok = probe_source(src, p, &span, w.hours, pr->rows);
+	if (!ok)
+		pr->start = INT64_MIN; /* nothing known: no window is grouped */
 	for (int i = 0; ok && i < span.n; i++)
-		if (!source_rows[i])
+		if (pr->rows[i] == 0)
 			hour_set_add(&cand, span.hour[i]);
 	if (ok && cand.n > 0) {
 		ok = tgt_exec(tgt, "BEGIN", 0, NULL, NULL) &&
@@ -324,6 +419,51 @@ bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, s
 	*n = done.n;
 	free(span.hour);
 	free(cand.hour);
-	free(source_rows);
+	return ok;
+}
+
+/* count_row: counts the rows of a result into the int ctx */
+static bool count_row(void *ctx, int ncols, char **v)
+{
+	(void)ncols;
+	(void)v;
+	++*(int *)ctx;
+	return true;
+}
+
+bool settle_claim_after(tgt_conn *tgt, const table_plan *p, const settle_job *job, int64_t hour,
+			int n, int *got)
+{
+	char id[24], wid[24], who[300];
+	hour_set want = { 0 };
+	char *hours, *sql;
+	bool ok;
+
+	*got = 0;
+	for (int i = 1; i <= n; i++)
+		hour_set_add(&want, hour + i);
+	hours = hours_array(&want);
+	/* the pending ones of the hours, locked without waiting; the first
+	 * hour missing among them ends the run claimed; the job's heart beats */
+	sql = ledger_expand(
+		"WITH c AS (SELECT h.hour FROM @S.job_hours h WHERE h.job_id = $1 AND h.table_name = $2"
+		"   AND h.hour = ANY ($3::timestamp[]) AND h.status = 'pending' FOR UPDATE SKIP LOCKED),"
+		" gap AS (SELECT min(u.hour) AS hour FROM unnest($3::timestamp[]) AS u(hour)"
+		"   WHERE u.hour NOT IN (SELECT hour FROM c)),"
+		" beat AS (UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1)"
+		" UPDATE @S.job_hours h SET status = 'running', worker_id = $4, worker = $5"
+		" WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = ANY ($3::timestamp[])"
+		"   AND h.hour IN (SELECT hour FROM c)"
+		"   AND h.hour < coalesce((SELECT hour FROM gap), 'infinity')"
+		" RETURNING 1",
+		job->schema);
+	worker_name(who, sizeof(who));
+	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
+	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
+	const char *params[] = { id, p->cfg->name, hours, wid, who };
+	ok = tgt_query(tgt, sql, 5, params, count_row, got);
+	free(sql);
+	free(hours);
+	free(want.hour);
 	return ok;
 }

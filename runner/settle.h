@@ -28,7 +28,25 @@
 #include "target_pg.h"
 
 /* windows probed per settle_empty call */
-#define SETTLE_SPAN 168
+#define SETTLE_SPAN 720
+/* a span of at most this many source rows is probed by one grouped count;
+ * a denser one window by window, each count stopping at the cap below */
+#define SETTLE_GROUPED_ROWS 100000
+/* a window of at most this many source rows is small: it may be loaded in
+ * one transaction with the small windows after it (load.h load_group) */
+#define SETTLE_SMALL_ROWS 256
+/* ... as long as the group holds at most this many rows in all, and at
+ * most this many windows */
+#define SETTLE_GROUP_ROWS 4096
+#define SETTLE_GROUP_HOURS 24
+
+/* settle_probe: a plan's last probe: rows[i] (counted up to
+ * SETTLE_SMALL_ROWS + 1) of the window starting at start + i * window_hours */
+typedef struct settle_probe {
+	int64_t start; /* INT64_MIN: not probed */
+	int window_hours;
+	int rows[SETTLE_SPAN];
+} settle_probe;
 
 /* settle_job: one worker's settling in one job; settle_job_init fills it,
  * settle_job_release frees what it holds */
@@ -36,7 +54,7 @@ typedef struct settle_job {
 	const char *schema;
 	int64_t job_id;
 	int64_t worker_id;
-	int64_t *probed_until; /* per plan: windows before this hour were probed */
+	settle_probe *probe; /* per plan */
 	int nplans;
 } settle_job;
 
@@ -56,5 +74,24 @@ void settle_job_release(settle_job *job);
  */
 bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, settle_job *job,
 		  window w, int64_t **settled, int *n);
+
+/*
+ * settle_small_after: when the last probe of plan found window w small, how
+ * many of the windows right after it (at most max) are small too, with at
+ * most SETTLE_GROUP_ROWS rows in all: candidates to load with w in one
+ * transaction. 0 when w was not probed or is not small. The counts are a
+ * hint from the probe's time: the load counts again.
+ */
+int settle_small_after(const settle_job *job, int plan, window w, int max);
+
+/*
+ * settle_claim_after: claims for this worker the hourly windows right after
+ * hour (of plan p, claimed by it) that are still pending, at most n, up to
+ * the first that is not (another worker's, or done): *got of them, in a
+ * row, marked running; the job's heartbeat too. Autocommitted. false on a
+ * database failure (logged), *got 0.
+ */
+bool settle_claim_after(tgt_conn *tgt, const table_plan *p, const settle_job *job, int64_t hour,
+			int n, int *got);
 
 #endif

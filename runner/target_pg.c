@@ -685,6 +685,10 @@ static bool stmt_result(tgt_conn *c, const tgt_stmt *s, PGresult *res, bool earl
 		*s->value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
 				    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
 				    : 0;
+	if (ok && s->text)
+		*s->text = PQntuples(res) > 0 && PQnfields(res) > 1 && !PQgetisnull(res, 0, 1)
+				   ? xstrdup(PQgetvalue(res, 0, 1))
+				   : NULL;
 	PQclear(res);
 	return ok;
 }

@@ -101,6 +101,8 @@ typedef struct tgt_stmt {
 	const char *const *params;
 	int64_t *affected; /* NULL, or gets the command's row count */
 	int64_t *value;    /* NULL, or gets the first column of its single row */
+	char **text;       /* NULL, or gets the second column of its single row:
+			    * a new string (the caller frees it), NULL for NULL */
 } tgt_stmt;
 /*
  * tgt_exec_pipeline: runs the n statements in order in one round trip

@@ -36,10 +36,12 @@ my "DROP VIEW IF EXISTS kr_view;
     CREATE TABLE kr_composite (id INT NOT NULL, id2 INT NOT NULL, t DATETIME(3) NOT NULL, v VARCHAR(30), PRIMARY KEY (id, id2), KEY (t)) ENGINE=InnoDB;
     CREATE TABLE kr_myisam (id INT NOT NULL PRIMARY KEY, t DATETIME(3) NOT NULL, v VARCHAR(30), KEY (t)) ENGINE=MyISAM;"
 check "source tables" test $? -eq 0
-# kr_dense: ids 1..40, of which 7, 20 and 33 are in the 11:00 hour
+# kr_dense: ids 1..300, of which 7, 20 and 33 are in the 11:00 hour (10:00
+# holds more than the 256 rows under which small hours are loaded together,
+# README "Empty hours", so it is read alone)
 OTHER="7 20 33"
-my "$(rows_sql kr_dense $(seq 1 40))"
-my "$(rows_sql kr_myisam $(seq 1 40))"
+my "$(rows_sql kr_dense $(seq 1 300))"
+my "$(rows_sql kr_myisam $(seq 1 300))"
 my "INSERT INTO kr_composite (id, id2, t, v) SELECT id, 1, t, v FROM kr_dense"
 my "CREATE VIEW kr_view AS SELECT id, t, v FROM kr_dense"
 OTHER=""
@@ -48,7 +50,7 @@ my "$(rows_sql kr_sparse 5 100 1000 5000 20000 100000 400000 700000 999999 18446
 # kr_wide: the signed BIGINT limits in the same hour: MAX - MIN overflows BIGINT
 my "$(rows_sql kr_wide -9223372036854775808 -1 0 1 9223372036854775807)"
 is "$(for t in kr_dense kr_sparse kr_wide kr_composite kr_myisam kr_view; do my "SELECT COUNT(*) FROM $t"; done | xargs)" \
-	"40 10 5 40 40 40" "source rows"
+	"300 10 5 300 300 300" "source rows"
 
 pg "DROP SCHEMA IF EXISTS analytics CASCADE; DROP SCHEMA IF EXISTS etlre CASCADE; CREATE SCHEMA analytics;"
 for t in kr_dense kr_sparse kr_wide kr_myisam kr_view; do
@@ -60,8 +62,8 @@ is "$RC" 0 "etlre init"
 
 run_etlre --log-level debug process --date 2025-11-02 --json
 is "$RC" 0 "process exits 0"
-like "$ERR" "table kr_dense hour 2025-11-02T10:00:00: 37 rows, read by the key range 1\.\.40" \
-	"kr_dense 10:00: dense keys 1..40 (3 of them in 11:00) are read by key range"
+like "$ERR" "table kr_dense hour 2025-11-02T10:00:00: 297 rows, read by the key range 1\.\.300" \
+	"kr_dense 10:00: dense keys 1..300 (3 of them in 11:00) are read by key range"
 if grep -q "table kr_dense hour 2025-11-02T11:00:00: .*key range" "$TMP/stderr"; then
 	fail "kr_dense 11:00: 3 rows over keys 7..33 (not dense) are read by the time column"
 else
@@ -89,15 +91,15 @@ before=$(pg "SELECT count(*), sum(id) FROM analytics.kr_dense")
 run_etlre process --date 2025-11-02 --table kr_dense --json
 is "$RC" 0 "rerun exits 0"
 is "$(pg "SELECT count(*), sum(id) FROM analytics.kr_dense")" "$before" "rerun: same rows, no duplicates"
-like "$OUT" '"hour":"2025-11-02T10:00:00","status":"succeeded","rows_read":37,"rows_loaded":37,"rows_rejected":0,"rows_deleted":37' \
-	"rerun: 10:00 read 37, deleted 37"
+like "$OUT" '"hour":"2025-11-02T10:00:00","status":"succeeded","rows_read":297,"rows_loaded":297,"rows_rejected":0,"rows_deleted":297' \
+	"rerun: 10:00 read 297, deleted 297"
 run_etlre process --date 2025-11-02 --table kr_dense --dry-run --json
 is "$RC" 0 "dry run exits 0"
 like "$OUT" '"hour":"2025-11-02T11:00:00","status":"succeeded","rows_read":3,' "dry run: 11:00 would read 3"
 
 # a row that arrives late inside the range of 10:00 but in 11:00: counted and loaded by 11:00 only
-OTHER="41"
-my "$(rows_sql kr_dense 41)"
+OTHER="301"
+my "$(rows_sql kr_dense 301)"
 run_etlre verify --date 2025-11-02 --table kr_dense
 is "$RC" 3 "verify sees the late row"
 run_etlre process --date 2025-11-02 --table kr_dense --json

@@ -23,7 +23,7 @@ is "$(job_hours "$job" "hour::date NOT BETWEEN '2025-11-01' AND '2025-11-03' AND
 	"the 216 empty hours are recorded with zero counts, one attempt and their worker"
 is "$(pg "SELECT count(*) FROM etlre.loaded_hours WHERE table_name = 'calls' AND job_id = $job AND hour >= '2025-10-25' AND hour < '2025-11-06'")" 288 \
 	"loaded_hours has a row for every hour"
-like "$ERR" 'empty window\(s\) of 168 probed settled' "the empty hours were settled in bulk"
+like "$ERR" 'empty window\(s\) of 720 probed settled' "the empty hours were settled in bulk"
 is "$(printf '%s\n' "$ERR" | grep -c '"event":"hour_done"')" 288 "one hour_done event per hour, settled or loaded"
 loaded_rows() { pg "SELECT sum(rows_loaded) || ' ' || sum(rows_read) - sum(rows_loaded) - sum(rows_rejected) FROM etlre.job_hours WHERE job_id = $1"; }
 is "$(loaded_rows "$job")" "$(pg "SELECT count(*) FROM analytics.calls") 0" "the days with rows are loaded: read = loaded + rejected, loaded = the target's rows"
