@@ -13,7 +13,7 @@
 #include "load_options.h"
 #include "target_pg.h"
 
-#define LEDGER_VERSION 3
+#define LEDGER_VERSION 4
 
 /* ledger_init: creates or upgrades the tables to LEDGER_VERSION in one
  * transaction under an advisory lock; *from gets the version found (0 for

@@ -176,10 +176,11 @@ static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job 
 	char *hours = hours_array(cand);
 	char *sql = ledger_expand(
 		"SELECT to_char(c.hour, 'YYYY-MM-DD HH24:MI:SS') FROM ("
-		"  SELECT h.hour FROM @S.job_hours h"
-		"  WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = ANY ($3::timestamp[])"
-		"    AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
-		"  ORDER BY h.hour FOR UPDATE SKIP LOCKED) c"
+		"  SELECT l.hour FROM unnest($3::timestamp[]) AS u(hour)"
+		"  CROSS JOIN LATERAL (SELECT h.hour FROM @S.job_hours h"
+		"    WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = u.hour"
+		"      AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
+		"    FOR UPDATE SKIP LOCKED) l) c"
 		" WHERE (SELECT bool_and(pg_try_advisory_xact_lock(hashtext($5),"
 		"          (extract(epoch FROM c.hour) / 3600)::int + g))"
 		"        FROM generate_series(0, $6::int - 1) g)"
@@ -268,7 +269,9 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 		" h AS (UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
 		"    rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_deleted = 0, seconds = $4,"
 		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
-		"  WHERE job_id = $1 AND table_name = $2 AND hour = ANY ($3::timestamp[]))"
+		"  WHERE ctid = ANY (ARRAY(SELECT l.tid FROM unnest($3::timestamp[]) AS u(hour)"
+		"    CROSS JOIN LATERAL (SELECT j.ctid AS tid FROM @S.job_hours j WHERE j.job_id = $1"
+		"      AND j.table_name = $2 AND j.hour = u.hour) l)))"
 		" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
 		"   rows_loaded, rows_rejected)"
 		" SELECT $2, u.hour, j.window_hours, $1, 0, 0"
@@ -443,25 +446,31 @@ bool settle_claim_after(tgt_conn *tgt, const table_plan *p, const settle_job *jo
 	for (int i = 1; i <= n; i++)
 		hour_set_add(&want, hour + i);
 	hours = hours_array(&want);
-	/* the pending ones of the hours, locked without waiting; the first
-	 * hour missing among them ends the run claimed; the job's heart beats */
+	/* the pending ones of the hours, locked without waiting, each found by
+	 * its whole key (the statistics of a job just written do not know its
+	 * hours: a plan that scans the job's hours would cost milliseconds);
+	 * the first hour missing among them ends the run claimed; the job's
+	 * heart beats */
 	sql = ledger_expand(
-		"WITH c AS (SELECT h.hour FROM @S.job_hours h WHERE h.job_id = $1 AND h.table_name = $2"
-		"   AND h.hour = ANY ($3::timestamp[]) AND h.status = 'pending' FOR UPDATE SKIP LOCKED),"
-		" gap AS (SELECT min(u.hour) AS hour FROM unnest($3::timestamp[]) AS u(hour)"
-		"   WHERE u.hour NOT IN (SELECT hour FROM c)),"
+		"WITH c AS (SELECT l.tid, u.i FROM unnest($3::timestamp[]) WITH ORDINALITY AS u(hour, i)"
+		"   CROSS JOIN LATERAL (SELECT h.ctid AS tid FROM @S.job_hours h WHERE h.job_id = $1"
+		"     AND h.table_name = $2 AND h.hour = u.hour AND h.status = 'pending'"
+		"     FOR UPDATE SKIP LOCKED) l),"
+		" gap AS (SELECT min(u.i) AS i FROM unnest($3::timestamp[]) WITH ORDINALITY AS u(hour, i)"
+		"   WHERE u.i NOT IN (SELECT i FROM c)),"
 		" beat AS (UPDATE @S.jobs SET heartbeat_at = now() WHERE job_id = $1)"
 		" UPDATE @S.job_hours h SET status = 'running', worker_id = $4, worker = $5"
-		" WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = ANY ($3::timestamp[])"
-		"   AND h.hour IN (SELECT hour FROM c)"
-		"   AND h.hour < coalesce((SELECT hour FROM gap), 'infinity')"
+		" WHERE h.ctid = ANY (ARRAY(SELECT tid FROM c"
+		"   WHERE i < coalesce((SELECT i FROM gap), $6::int + 1)))"
 		" RETURNING 1",
 		job->schema);
 	worker_name(who, sizeof(who));
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
-	const char *params[] = { id, p->cfg->name, hours, wid, who };
-	ok = tgt_query(tgt, sql, 5, params, count_row, got);
+	char count[16];
+	snprintf(count, sizeof(count), "%d", n);
+	const char *params[] = { id, p->cfg->name, hours, wid, who, count };
+	ok = tgt_query(tgt, sql, 6, params, count_row, got);
 	free(sql);
 	free(hours);
 	free(want.hour);

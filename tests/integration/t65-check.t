@@ -31,7 +31,7 @@ run_etlre check --max-age 90m
 is "$RC" 0 "after a load: healthy, exit 0"
 like "$(line source)" '^ok +source +connected to etl@127\.0\.0\.1:[0-9]+/ivr_test' "source ok"
 like "$(line target)" '^ok +target +connected to etl@127\.0\.0\.1:[0-9]+/analytics_test' "target ok"
-like "$(line ledger)" "^ok +ledger +etlre's tables in schema 'etlre' at version 3" "ledger ok, with its version"
+like "$(line ledger)" "^ok +ledger +etlre's tables in schema 'etlre' at version 4" "ledger ok, with its version"
 like "$(line 'table calls')" '^ok +table calls +calls -> analytics\.calls: 11 column\(s\), key call_id, time column start_time' "table ok, with its columns"
 like "$(line 'freshness calls')" '^ok +freshness calls +last load [0-9T:Z-]+, [0-9]+s ago' "freshness ok, with the last load"
 like "$(line jobs)" '^ok +jobs +none running, none stale' "jobs ok: none running, none stale"
@@ -78,21 +78,21 @@ done
 like "$ERR" "--max-age must be a whole number and a unit" "says what --max-age takes"
 
 # ---- etlre's tables
-pg "INSERT INTO etlre.schema_version (version) VALUES (4)"
+pg "INSERT INTO etlre.schema_version (version) VALUES (5)"
 run_etlre check
 is "$RC" 1 "ledger at a newer version: exit 1"
-like "$(line ledger)" "^FAIL +ledger +etlre's tables in schema 'etlre' are at version 4, newer than this etlre \\(3\\): upgrade etlre" "says upgrade etlre"
+like "$(line ledger)" "^FAIL +ledger +etlre's tables in schema 'etlre' are at version 5, newer than this etlre \\(4\\): upgrade etlre" "says upgrade etlre"
 pg "DELETE FROM etlre.schema_version WHERE version >= 2"
 run_etlre check
 is "$RC" 1 "ledger at an older version: exit 1"
-like "$(line ledger)" "^FAIL +ledger +.*at version 1, this etlre needs 3: run 'etlre init'" "says run etlre init"
-pg "INSERT INTO etlre.schema_version (version) VALUES (2), (3)"
+like "$(line ledger)" "^FAIL +ledger +.*at version 1, this etlre needs 4: run 'etlre init'" "says run etlre init"
+pg "INSERT INTO etlre.schema_version (version) VALUES (2), (3), (4)"
 run_etlre check
-is "$RC" 0 "version 3 again: exit 0"
+is "$RC" 0 "version 4 again: exit 0"
 pg "DROP TABLE etlre.job_days"
 run_etlre check
 is "$RC" 1 "a table of etlre's dropped: exit 1"
-like "$(line ledger)" "^FAIL +ledger +schema 'etlre' is at version 3 but lacks job_days" "names the missing table"
+like "$(line ledger)" "^FAIL +ledger +schema 'etlre' is at version 4 but lacks job_days" "names the missing table"
 like "$(line 'freshness calls')" '^ok +freshness calls' "the other checks still run"
 pg "SET client_min_messages = warning; DROP SCHEMA etlre CASCADE"
 run_etlre check --json
