@@ -756,6 +756,81 @@ bool ledger_last_loads(tgt_conn *c, const char *schema, tgt_row_fn fn, void *ctx
 	return ok;
 }
 
+/* add_array: the values as a PostgreSQL array literal into sb */
+static void add_array(strbuf *sb, const int64_t *v, size_t stride, int n)
+{
+	sb_reset(sb);
+	sb_addc(sb, '{');
+	for (int i = 0; i < n; i++)
+		sb_addf(sb, "%s%lld", i ? "," : "",
+			(long long)*(const int64_t *)((const char *)v + stride * (size_t)i));
+	sb_addc(sb, '}');
+}
+
+void ledger_hours_done_stmt(ledger_done_many *d, const char *schema, int64_t job_id,
+			    const char *table, const char *hours, const hour_counts *n, int k,
+			    double seconds)
+{
+	strbuf *a[] = { &d->rd, &d->ld, &d->rj, &d->dl, &d->mv };
+	const int64_t *first[] = { &n[0].read, &n[0].loaded, &n[0].rejected, &n[0].deleted,
+				   &n[0].moved };
+
+	snprintf(d->id, sizeof(d->id), "%lld", (long long)job_id);
+	snprintf(d->sec, sizeof(d->sec), "%.6f", seconds);
+	for (int i = 0; i < 5; i++) {
+		sb_init(a[i], (size_t)k * 8 + 4);
+		add_array(a[i], first[i], sizeof(hour_counts), k);
+	}
+	d->params[0] = d->id;
+	d->params[1] = table;
+	d->params[2] = hours;
+	d->params[3] = d->rd.buf;
+	d->params[4] = d->ld.buf;
+	d->params[5] = d->rj.buf;
+	d->params[6] = d->dl.buf;
+	d->params[7] = d->sec;
+	d->params[8] = d->mv.buf;
+	/* each hour found by its whole key (the statistics of a job just
+	 * written do not know its hours; OFFSET 0 keeps the lookup per hour),
+	 * then updated by its row id */
+	d->sql = expand("WITH v AS (SELECT * FROM unnest($3::timestamp[], $4::bigint[], $5::bigint[],"
+			"    $6::bigint[], $7::bigint[], $9::bigint[]) AS v(hour, rd, ld, rj, dl, mv)),"
+			" h AS ("
+			"  UPDATE @S.job_hours j SET status = 'succeeded', attempts = attempts + 1,"
+			"    rows_read = v.rd, rows_loaded = v.ld, rows_rejected = v.rj,"
+			"    rows_deleted = v.dl, seconds = $8, rows_moved = v.mv, error_class = NULL,"
+			"    error = NULL, finished_at = now()"
+			"  FROM v WHERE j.ctid = ANY (ARRAY(SELECT l.tid FROM v CROSS JOIN LATERAL"
+			"      (SELECT x.ctid AS tid FROM @S.job_hours x WHERE x.job_id = $1"
+			"        AND x.table_name = $2 AND x.hour = v.hour OFFSET 0) l))"
+			"    AND j.hour = v.hour"
+			"  RETURNING j.hour)"
+			" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
+			"   rows_loaded, rows_rejected)"
+			" SELECT $2, v.hour, j.window_hours, $1, v.ld, v.rj FROM v, @S.jobs j WHERE j.job_id = $1"
+			" ON CONFLICT (table_name, hour) DO UPDATE SET window_hours = excluded.window_hours,"
+			"   job_id = excluded.job_id, rows_loaded = excluded.rows_loaded,"
+			"   rows_rejected = excluded.rows_rejected, loaded_at = now()",
+			schema);
+}
+
+void ledger_done_many_release(ledger_done_many *d)
+{
+	sb_release(&d->rd);
+	sb_release(&d->ld);
+	sb_release(&d->rj);
+	sb_release(&d->dl);
+	sb_release(&d->mv);
+	free(d->sql);
+	d->sql = NULL;
+}
+
+char *ledger_rejects_clear_range_sql(const char *schema)
+{
+	return expand("DELETE FROM @S.rejects WHERE table_name = $1 AND hour >= $2 AND hour < $3",
+		      schema);
+}
+
 char *ledger_rejects_clear_sql(const char *schema)
 {
 	return expand("DELETE FROM @S.rejects WHERE table_name = $1 AND hour = $2", schema);

@@ -119,6 +119,21 @@ typedef struct ledger_done {
 } ledger_done;
 void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, const char *table,
 			   const char *hour_sql, const hour_counts *n, double seconds);
+/* ledger_done_many: ledger_hours_done_stmt's statement and parameters;
+ * ledger_done_many_release frees what it holds */
+typedef struct ledger_done_many {
+	char id[24], sec[32];
+	strbuf rd, ld, rj, dl, mv; /* the counts as array literals */
+	const char *params[LEDGER_DONE_NPARAMS]; /* table and hours are the caller's */
+	char *sql;
+} ledger_done_many;
+/* ledger_hours_done_stmt: ledger_hour_done for the k hours of a group in
+ * one statement: hours a timestamp[] literal of the k hours, n[i] the
+ * counts of hour i, seconds each hour's share */
+void ledger_hours_done_stmt(ledger_done_many *d, const char *schema, int64_t job_id,
+			    const char *table, const char *hours, const hour_counts *n, int k,
+			    double seconds);
+void ledger_done_many_release(ledger_done_many *d);
 /* ledger_hour_done: inside the hour's transaction: marks the job's hour
  * succeeded with its counts and records it as the table's last load of that
  * hour. */
@@ -187,6 +202,9 @@ bool ledger_rejects_clear(tgt_conn *c, const char *schema, const char *table,
 /* ledger_rejects_clear_sql: ledger_rejects_clear's statement ($1 the table,
  * $2 the hour), for a caller that sends it with others; new string */
 char *ledger_rejects_clear_sql(const char *schema);
+/* ledger_rejects_clear_range_sql: ledger_rejects_clear's statement for the
+ * hours from $2 up to $3 ($1 the table); new string */
+char *ledger_rejects_clear_range_sql(const char *schema);
 /* ledger_expand: tmpl with every "@S" replaced by the quoted schema, for
  * SQL on etlre's tables written elsewhere (settle.c); new string */
 char *ledger_expand(const char *tmpl, const char *schema);

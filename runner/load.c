@@ -65,6 +65,7 @@ typedef struct window_ctx {
 	hour_counts *per_hour;
 	char (*bounds)[20];
 	char **deleted_keys; /* per hour: the keys its DELETE returned (load_group.h) */
+	char *bounds_array;  /* the bounds as an array literal (group_bounds) */
 	group_keys keys;
 	strbuf keybuf;
 	int row_hour;        /* the hour index of the row being processed */
@@ -620,52 +621,43 @@ static bool partitions_ready(window_ctx *x)
 	return false;
 }
 
-/* add_deletes: the DELETE of the window's target rows (replace mode) and of
- * its old rejects, one hour at a time in a group (each hour's own deleted
- * count), into st from *n on; params holds the parameters, 2 per hour */
-static void add_deletes(window_ctx *x, tgt_stmt *st, int *n, const char *delete_sql,
-			const char *rejects_sql, const char **params)
+/* deleted_row: a row of group_delete_sql's answer into the window's hours */
+static bool deleted_row(void *ctx, int ncols, char **v)
 {
-	int hours = x->per_hour ? x->w.hours : 1;
+	window_ctx *x = ctx;
+	long i = ncols >= 3 && v[0] ? strtol(v[0], NULL, 10) : -1;
 
-	for (int i = 0; i < hours; i++) {
-		const char **win = params + 4 * i, **rej = win + 2;
-
-		win[0] = x->per_hour ? x->bounds[i] : x->from;
-		win[1] = x->per_hour ? x->bounds[i + 1] : x->to;
-		rej[0] = x->p->cfg->name;
-		rej[1] = win[0];
-		if (x->per_hour && !x->p->merge) /* each hour's count and keys */
-			st[(*n)++] = (tgt_stmt){ .sql = delete_sql, .nparams = 2, .params = win,
-						 .value = &x->per_hour[i].deleted,
-						 .text = &x->deleted_keys[i] };
-		else if (!x->p->merge) /* merge deletes after the COPY */
-			st[(*n)++] = (tgt_stmt){ .sql = delete_sql, .nparams = 2, .params = win,
-						 .affected = &x->res->n.deleted };
-		if (!x->run->dry_run)
-			st[(*n)++] = (tgt_stmt){ .sql = rejects_sql, .nparams = 2, .params = rej };
-	}
+	if (i < 0 || i >= x->w.hours)
+		return true;
+	x->per_hour[i].deleted = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	x->res->n.deleted += x->per_hour[i].deleted;
+	free(x->deleted_keys[i]);
+	x->deleted_keys[i] = v[2] ? xstrdup(v[2]) : NULL;
+	return true;
 }
 
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
  * target rows (replace mode) and of its old rejects, and (replace mode) the
- * first batch's savepoint, sent in one round trip */
+ * first batch's savepoint, sent in one round trip. A group deletes all its
+ * hours at once, learning each hour's deleted rows and their keys. */
 static bool lock_and_delete(window_ctx *x)
 {
 	char first[24], last[24];
 	const char *lock_params[] = { x->p->lock_key, first, last };
-	int hours = x->per_hour ? x->w.hours : 1;
-	const char **params = xcalloc((size_t)hours * 4, sizeof(char *));
-	char *rejects_sql = ledger_rejects_clear_sql(x->run->schema);
-	char *group_sql = x->per_hour ? group_keys_sql(x->p) : NULL;
-	tgt_stmt *st = xcalloc((size_t)hours * 2 + 3, sizeof(tgt_stmt));
+	const char *window_params[] = { x->from, x->to, x->bounds_array };
+	const char *rejects_params[] = { x->p->cfg->name, x->from, x->to };
+	char *rejects_sql = x->per_hour ? ledger_rejects_clear_range_sql(x->run->schema)
+					: ledger_rejects_clear_sql(x->run->schema);
+	char *group_sql = x->per_hour ? group_delete_sql(x->p) : NULL;
+	tgt_stmt st[5] = {
+		{ .sql = "BEGIN" },
+		{ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
+			 " FROM generate_series($2::bigint, $3::bigint) h",
+		  .nparams = 3, .params = lock_params },
+	};
 	int n = 2;
 	bool ok = true;
 
-	st[0] = (tgt_stmt){ .sql = "BEGIN" };
-	st[1] = (tgt_stmt){ .sql = "SELECT pg_advisory_xact_lock(hashtext($1), h::int)"
-				   " FROM generate_series($2::bigint, $3::bigint) h",
-			    .nparams = 3, .params = lock_params };
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
 	if (x->p->range_partitioned) {
@@ -674,20 +666,24 @@ static bool lock_and_delete(window_ctx *x)
 		ok = tgt_exec_pipeline(x->tgt, st, n) && partitions_ready(x);
 		n = 0;
 	}
-	add_deletes(x, st, &n, group_sql ? group_sql : x->p->delete_sql, rejects_sql, params);
+	if (group_sql) /* groups are never in merge mode */
+		st[n++] = (tgt_stmt){ .sql = group_sql, .nparams = 3, .params = window_params,
+				      .fn = deleted_row, .fn_ctx = x };
+	else if (!x->p->merge) /* merge deletes after the COPY */
+		st[n++] = (tgt_stmt){ .sql = x->p->delete_sql, .nparams = 2, .params = window_params,
+				      .affected = &x->res->n.deleted };
+	if (!x->run->dry_run)
+		st[n++] = (tgt_stmt){ .sql = rejects_sql, .nparams = x->per_hour ? 3 : 2,
+				      .params = rejects_params };
 	if (!x->p->merge) /* merge creates its staging table first */
 		st[n++] = (tgt_stmt){ .sql = "SAVEPOINT etlre_batch" };
 	ok = ok && (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) &&
 	     (!x->p->merge || merge_begin(x->tgt, x->p));
 	x->savepoint_ready = ok && !x->p->merge;
-	for (int i = 0; x->per_hour && i < hours; i++)
-		x->res->n.deleted += x->per_hour[i].deleted;
 	if (ok && x->per_hour)
-		group_keys_init(&x->keys, x->p, x->deleted_keys, hours);
+		group_keys_init(&x->keys, x->p, x->deleted_keys, x->w.hours);
 	free(group_sql);
 	free(rejects_sql);
-	free(params);
-	free(st);
 	return ok;
 }
 
@@ -809,18 +805,71 @@ static bool count_check_failed(window_ctx *x, int64_t target_count, int64_t load
 	return true;
 }
 
+/* group_count_row: a row of group_count_sql's answer into ctx's counts */
+typedef struct group_counts {
+	int64_t *count;
+	int n;
+} group_counts;
+
+static bool group_count_row(void *ctx, int ncols, char **v)
+{
+	group_counts *g = ctx;
+	long i = ncols >= 2 && v[0] ? strtol(v[0], NULL, 10) : -1;
+
+	if (i >= 0 && i < g->n)
+		g->count[i] = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	return true;
+}
+
+/* add_check_statements: into st from *ns on, the target's count of the
+ * window (of each hour of a group) and its ledger rows (not in a dry run) */
+static void add_check_statements(window_ctx *x, tgt_stmt *st, int *ns, int64_t *target_count,
+				 group_counts *gc, const char **params, ledger_done *d,
+				 ledger_done_many *dm, char **group_sql, char **hours, double seconds)
+{
+	const char *table = x->p->cfg->name, *schema = x->run->schema;
+
+	params[0] = x->from;
+	params[1] = x->to;
+	params[2] = x->bounds_array;
+	if (!x->per_hour) {
+		st[(*ns)++] = (tgt_stmt){ .sql = x->p->target_count_sql, .nparams = 2,
+					  .params = params, .value = target_count };
+		if (x->run->dry_run)
+			return;
+		ledger_hour_done_stmt(d, schema, x->run->job_id, table, x->from, &x->res->n, seconds);
+		st[(*ns)++] = (tgt_stmt){ .sql = d->sql, .nparams = LEDGER_DONE_NPARAMS,
+					  .params = d->params };
+		return;
+	}
+	*gc = (group_counts){ target_count, x->w.hours };
+	*group_sql = group_count_sql(x->p);
+	st[(*ns)++] = (tgt_stmt){ .sql = *group_sql, .nparams = 3, .params = params,
+				  .fn = group_count_row, .fn_ctx = gc };
+	if (x->run->dry_run)
+		return;
+	*hours = group_bounds(x->bounds, x->w.hours);
+	ledger_hours_done_stmt(dm, schema, x->run->job_id, table, *hours, x->per_hour, x->w.hours,
+			       seconds / x->w.hours);
+	st[(*ns)++] = (tgt_stmt){ .sql = dm->sql, .nparams = LEDGER_DONE_NPARAMS,
+				  .params = dm->params };
+}
+
 /* check_counts: source = read = loaded + rejected, then the target's count
- * of each hour, sent with its ledger row (not in a dry run) in one round
- * trip: the ledger rows are rolled back with the rest when a count is off */
+ * of the window (of each hour of a group), sent with its ledger rows (not in
+ * a dry run) in one round trip: the ledger rows are rolled back with the
+ * rest when a count is off */
 static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 {
 	hour_counts *n = &x->res->n;
 	int hours = x->per_hour ? x->w.hours : 1;
 	int64_t *target_count = xcalloc((size_t)hours, sizeof(int64_t));
-	ledger_done *d = xcalloc((size_t)hours, sizeof(ledger_done));
-	tgt_stmt *st = xcalloc((size_t)hours * 2 + 1, sizeof(tgt_stmt));
-	const char **params = xcalloc((size_t)hours * 2, sizeof(char *));
-	double seconds = now_monotonic() - t0;
+	ledger_done d = { .sql = NULL };
+	ledger_done_many dm = { .sql = NULL };
+	group_counts gc;
+	tgt_stmt st[3];
+	const char *params[3];
+	char *group_sql = NULL, *hour_list = NULL;
 	int ns = 0;
 	bool ok = false;
 
@@ -836,31 +885,18 @@ static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 	}
 	if (x->release_pending)
 		st[ns++] = (tgt_stmt){ .sql = "RELEASE SAVEPOINT etlre_batch" };
-	for (int i = 0; i < hours; i++) {
-		const char *hour = x->per_hour ? x->bounds[i] : x->from;
-		const hour_counts *c = x->per_hour ? &x->per_hour[i] : n;
-
-		params[2 * i] = hour;
-		params[2 * i + 1] = x->per_hour ? x->bounds[i + 1] : x->to;
-		st[ns++] = (tgt_stmt){ .sql = x->p->target_count_sql, .nparams = 2,
-				       .params = params + 2 * i, .value = &target_count[i] };
-		if (x->run->dry_run)
-			continue;
-		ledger_hour_done_stmt(&d[i], x->run->schema, x->run->job_id, x->p->cfg->name, hour, c,
-				      seconds / hours);
-		st[ns++] = (tgt_stmt){ .sql = d[i].sql, .nparams = LEDGER_DONE_NPARAMS,
-				       .params = d[i].params };
-	}
+	add_check_statements(x, st, &ns, target_count, &gc, params, &d, &dm, &group_sql, &hour_list,
+			     now_monotonic() - t0);
 	ok = tgt_exec_pipeline(x->tgt, st, ns);
 	for (int i = 0; ok && i < hours; i++)
 		ok = !count_check_failed(x, target_count[i],
 					 x->per_hour ? x->per_hour[i].loaded : n->loaded);
 out:
-	for (int i = 0; i < hours; i++)
-		free(d[i].sql);
-	free(d);
-	free(st);
-	free(params);
+	free(d.sql);
+	if (dm.sql)
+		ledger_done_many_release(&dm);
+	free(group_sql);
+	free(hour_list);
 	free(target_count);
 	return ok;
 }
@@ -972,6 +1008,7 @@ static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run
 		x.deleted_keys = xcalloc((size_t)w.hours, sizeof(char *));
 		for (int i = 0; i <= w.hours; i++)
 			hour_format_sql(w.start_hour + i, x.bounds[i]);
+		x.bounds_array = group_bounds(x.bounds, w.hours + 1);
 	}
 	sb_init(&x.b.data, 1 << 16);
 	sb_init(&x.rejects, 1024);
@@ -1025,6 +1062,7 @@ static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run
 	for (int i = 0; per_hour && i < w.hours; i++)
 		free(x.deleted_keys[i]);
 	free(x.deleted_keys);
+	free(x.bounds_array);
 	group_keys_release(&x.keys);
 	sb_release(&x.keybuf);
 	copy_pipe_free(x.pipe);

@@ -11,7 +11,14 @@
 
 #include "sqlquote.h"
 
-char *group_keys_sql(const table_plan *p)
+/* add_bucket: the 0-based hour of the time value expr among the group's
+ * bounds ($3, an array of the time column's type) */
+static void add_bucket(strbuf *sb, const table_plan *p, const char *expr)
+{
+	sb_addf(sb, "width_bucket(%s, $3::%s[]) - 1", expr, p->cols[p->time_idx].type_name);
+}
+
+char *group_delete_sql(const table_plan *p)
 {
 	strbuf sb;
 
@@ -19,16 +26,48 @@ char *group_keys_sql(const table_plan *p)
 	sb_adds(&sb, "WITH d AS (");
 	sb_adds(&sb, p->delete_sql);
 	sb_adds(&sb, " RETURNING ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " AS t_");
 	for (int i = 0; i < p->nkey; i++) {
-		if (i)
-			sb_adds(&sb, ", ");
+		sb_adds(&sb, ", ");
 		quote_pg_ident(&sb, p->cols[p->key_idx[i]].name);
 		sb_addf(&sb, "::text AS k%d", i);
 	}
-	sb_adds(&sb, ") SELECT count(*), string_agg(");
+	sb_adds(&sb, ") SELECT ");
+	add_bucket(&sb, p, "d.t_");
+	sb_adds(&sb, ", count(*), string_agg(");
 	for (int i = 0; i < p->nkey; i++)
 		sb_addf(&sb, "%soctet_length(k%d) || ':' || k%d", i ? " || " : "", i, i);
-	sb_adds(&sb, ", '') FROM d");
+	sb_adds(&sb, ", '') FROM d GROUP BY 1");
+	return sb_detach(&sb);
+}
+
+char *group_count_sql(const table_plan *p)
+{
+	strbuf sb;
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, "SELECT ");
+	add_bucket(&sb, p, p->cols[p->time_idx].name);
+	sb_adds(&sb, ", count(*) FROM ");
+	quote_pg_ident(&sb, p->cfg->target);
+	sb_adds(&sb, " WHERE ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " >= $1 AND ");
+	quote_pg_ident(&sb, p->cols[p->time_idx].name);
+	sb_adds(&sb, " < $2 GROUP BY 1");
+	return sb_detach(&sb);
+}
+
+char *group_bounds(char (*bounds)[20], int n)
+{
+	strbuf sb;
+
+	sb_init(&sb, (size_t)n * 24 + 4);
+	sb_addc(&sb, '{');
+	for (int i = 0; i < n; i++)
+		sb_addf(&sb, "%s\"%s\"", i ? "," : "", bounds[i]);
+	sb_addc(&sb, '}');
 	return sb_detach(&sb);
 }
 

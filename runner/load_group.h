@@ -7,8 +7,8 @@
  * Loaded one by one, the hours would meet it when the row moved to an
  * earlier hour (its old hour is reloaded later): that row is counted as
  * moved in its new hour and is not counted as deleted in its old one. The
- * group keeps that accounting: each hour's DELETE returns its keys, encoded
- * as group_keys_sql shows, and every row read is looked up by its key.
+ * group keeps that accounting: its DELETE returns each hour's keys, encoded
+ * as group_delete_sql shows, and every row read is looked up by its key.
  */
 #ifndef ETLRE_LOAD_GROUP_H
 #define ETLRE_LOAD_GROUP_H
@@ -30,11 +30,17 @@ typedef struct group_keys {
 } group_keys;
 
 /*
- * group_keys_sql: hour's DELETE of plan p's target rows ($1, $2 the bounds)
- * returning how many and their keys, one text of each key column as
- * OCTETS:TEXT in a row, all rows in one value; new string.
+ * group_delete_sql: the DELETE of plan p's target rows of a group ($1, $2
+ * its bounds, $3 group_bounds' array), answering a row per hour that had
+ * rows: the hour's 0-based index, how many, and their keys, one text of each
+ * key column as OCTETS:TEXT in a row, all rows in one value; new string.
  */
-char *group_keys_sql(const table_plan *p);
+char *group_delete_sql(const table_plan *p);
+/* group_count_sql: the target's count per hour of a group (same
+ * parameters; rows of the hour index and its count); new string */
+char *group_count_sql(const table_plan *p);
+/* group_bounds: the n bounds as an array literal for $3; new string */
+char *group_bounds(char (*bounds)[20], int n);
 
 /*
  * group_keys_init: the map from the texts the DELETEs of hours 0..n-1

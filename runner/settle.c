@@ -271,7 +271,7 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
 		"  WHERE ctid = ANY (ARRAY(SELECT l.tid FROM unnest($3::timestamp[]) AS u(hour)"
 		"    CROSS JOIN LATERAL (SELECT j.ctid AS tid FROM @S.job_hours j WHERE j.job_id = $1"
-		"      AND j.table_name = $2 AND j.hour = u.hour) l)))"
+		"      AND j.table_name = $2 AND j.hour = u.hour OFFSET 0) l)))"
 		" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
 		"   rows_loaded, rows_rejected)"
 		" SELECT $2, u.hour, j.window_hours, $1, 0, 0"

@@ -685,6 +685,15 @@ static bool stmt_result(tgt_conn *c, const tgt_stmt *s, PGresult *res, bool earl
 		*s->value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
 				    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
 				    : 0;
+	for (int r = 0; ok && s->fn && r < PQntuples(res); r++) {
+		int cols = PQnfields(res);
+		char **values = xcalloc((size_t)cols + 1, sizeof(*values));
+
+		for (int f = 0; f < cols; f++)
+			values[f] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
+		s->fn(s->fn_ctx, cols, values);
+		free(values);
+	}
 	if (ok && s->text)
 		*s->text = PQntuples(res) > 0 && PQnfields(res) > 1 && !PQgetisnull(res, 0, 1)
 				   ? xstrdup(PQgetvalue(res, 0, 1))

@@ -103,6 +103,8 @@ typedef struct tgt_stmt {
 	int64_t *value;    /* NULL, or gets the first column of its single row */
 	char **text;       /* NULL, or gets the second column of its single row:
 			    * a new string (the caller frees it), NULL for NULL */
+	tgt_row_fn fn;     /* NULL, or gets each row of the result (with fn_ctx) */
+	void *fn_ctx;
 } tgt_stmt;
 /*
  * tgt_exec_pipeline: runs the n statements in order in one round trip
