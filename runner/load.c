@@ -636,6 +636,25 @@ static bool deleted_row(void *ctx, int ncols, char **v)
 	return true;
 }
 
+/* group_locked: BEGIN and a group's advisory locks, taken without waiting
+ * (st[0] and st[1], as lock_and_delete builds them): a group whose hour
+ * another run is loading fails at once, and its hours are loaded one by one,
+ * each waiting for its own lock as usual */
+static bool group_locked(window_ctx *x, tgt_stmt *st)
+{
+	int64_t all = 0;
+	tgt_stmt try[2] = { st[0], st[1] };
+
+	try[1].sql = "SELECT bool_and(pg_try_advisory_xact_lock(hashtext($1), h::int))::int"
+		     " FROM generate_series($2::bigint, $3::bigint) h";
+	try[1].value = &all;
+	if (!tgt_exec_pipeline(x->tgt, try, 2))
+		return false;
+	if (all != 1)
+		fail(x, ERRCLASS_INTERNAL, "an hour of the group is being loaded by another run");
+	return all == 1;
+}
+
 /* lock_and_delete: BEGIN, the window's advisory locks, the DELETE of its
  * target rows (replace mode) and of its old rejects, and (replace mode) the
  * first batch's savepoint, sent in one round trip. A group deletes all its
@@ -660,10 +679,17 @@ static bool lock_and_delete(window_ctx *x)
 
 	snprintf(first, sizeof(first), "%lld", (long long)x->w.start_hour);
 	snprintf(last, sizeof(last), "%lld", (long long)(x->w.start_hour + x->w.hours - 1));
+	if (x->per_hour && !group_locked(x, st)) {
+		free(group_sql);
+		free(rejects_sql);
+		return false;
+	}
+	if (x->per_hour)
+		n = 0;
 	if (x->p->range_partitioned) {
 		/* the partitions are checked (and created) under the hour's lock,
 		 * before its delete: one more round trip, partitioned targets only */
-		ok = tgt_exec_pipeline(x->tgt, st, n) && partitions_ready(x);
+		ok = (n == 0 || tgt_exec_pipeline(x->tgt, st, n)) && partitions_ready(x);
 		n = 0;
 	}
 	if (group_sql) /* groups are never in merge mode */
