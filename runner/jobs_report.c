@@ -99,12 +99,7 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	status_job *j;
 
 	(void)ncols;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 32;
-		x->jobs = xrealloc(x->jobs, sizeof(*x->jobs) * (size_t)x->cap);
-	}
-	j = &x->jobs[x->n++];
-	memset(j, 0, sizeof(*j));
+	j = ARRAY_PUSH(x->jobs, x->n, x->cap);
 	j->job_id = int64_or(v[0], 0);
 	snprintf(j->status, sizeof(j->status), "%s", v[1] ? v[1] : "unknown");
 	j->command = dup_or_null(v[2]);
@@ -191,9 +186,7 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 	status_hour *h;
 
 	(void)ncols;
-	j->hours = xrealloc(j->hours, sizeof(*j->hours) * (size_t)(j->nhours + 1));
-	h = &j->hours[j->nhours++];
-	memset(h, 0, sizeof(*h));
+	h = ARRAY_PUSH(j->hours, j->nhours, j->hours_cap);
 	h->table = xstrdup(v[0] ? v[0] : "");
 	h->hour = xstrdup(v[1] ? v[1] : "");
 	snprintf(h->status, sizeof(h->status), "%s", v[2] ? v[2] : "unknown");

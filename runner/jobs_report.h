@@ -78,7 +78,7 @@ typedef struct status_job {
 	int64_t *retry_of;              /* the jobs this one retried */
 	int nretry_of;
 	status_hour *hours;             /* filled by jobs_report_hours */
-	int nhours;
+	int nhours, hours_cap;
 } status_job;
 
 /* jobs_report_begin: starts the read-only, repeatable-read transaction that

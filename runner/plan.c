@@ -176,6 +176,24 @@ static void find_drift(table_plan *p, const catalog_cols *sc, const catalog_cols
 	sb_release(&tgt_only);
 }
 
+/* target_window_sql: verb, then the target table and a WHERE on its time
+ * column from $1 (included) to $2 (excluded); new string */
+static char *target_window_sql(const table_plan *p, const char *verb)
+{
+	const char *time_col = p->cols[p->time_idx].name;
+	strbuf sb;
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, verb);
+	quote_pg_ident(&sb, p->cfg->target);
+	sb_adds(&sb, " WHERE ");
+	quote_pg_ident(&sb, time_col);
+	sb_adds(&sb, " >= $1 AND ");
+	quote_pg_ident(&sb, time_col);
+	sb_adds(&sb, " < $2");
+	return sb_detach(&sb);
+}
+
 static void build_sql(table_plan *p, const catalog_cols *sc)
 {
 	table_config *t = p->cfg;
@@ -224,25 +242,8 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	sb_adds(&sb, ") FROM STDIN");
 	p->copy_sql = sb_detach(&sb);
 
-	sb_init(&sb, 256);
-	sb_adds(&sb, "DELETE FROM ");
-	quote_pg_ident(&sb, t->target);
-	sb_adds(&sb, " WHERE ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " >= $1 AND ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " < $2");
-	p->delete_sql = sb_detach(&sb);
-
-	sb_init(&sb, 256);
-	sb_adds(&sb, "SELECT count(*) FROM ");
-	quote_pg_ident(&sb, t->target);
-	sb_adds(&sb, " WHERE ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " >= $1 AND ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " < $2");
-	p->target_count_sql = sb_detach(&sb);
+	p->delete_sql = target_window_sql(p, "DELETE FROM ");
+	p->target_count_sql = target_window_sql(p, "SELECT count(*) FROM ");
 
 	p->lock_key = xasprintf("etlre:%s", t->target);
 }
