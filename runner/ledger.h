@@ -2,7 +2,7 @@
  * ledger.h: etlre's own tables in the target (schema from [etlre] schema):
  * the schema version, jobs, the hours of each job, the last load of every
  * hour, and rejected rows. `etlre init` creates and upgrades them; process
- * records into them. All SQL about these tables lives in ledger.c.
+ * records into them. All SQL about these tables lives in ledger*.c.
  */
 #ifndef ETLRE_LEDGER_H
 #define ETLRE_LEDGER_H
