@@ -151,7 +151,7 @@ static void print_job_line(const status_job *j, int host_width)
 	format_range(j, range);
 	format_duration(j->seconds, duration);
 	printf("%6lld  %-11s  %-7s  %-21s  %-20s  %8s  %5lld %9lld %6lld %7lld  %10lld %10lld %8lld  ",
-	       (long long)j->job_id, j->status, j->command ? j->command : "-", range,
+	       (long long)j->job_id, job_status_name(j->status), j->command ? j->command : "-", range,
 	       j->started_at ? j->started_at : "-", duration, (long long)j->hours_total,
 	       (long long)j->hours_succeeded, (long long)j->hours_failed,
 	       (long long)j->hours_pending, (long long)j->rows_read, (long long)j->rows_loaded,
@@ -171,7 +171,7 @@ static void print_job_line(const status_job *j, int host_width)
 	}
 	if (j->retried_by > 0)
 		printf("  retried by %lld", (long long)j->retried_by);
-	if (strcmp(j->status, "stuck") == 0) {
+	if (j->status == JOB_STUCK) {
 		char age[32];
 		format_duration(j->heartbeat_age, age);
 		printf("  no heartbeat for %s", age);
@@ -206,7 +206,7 @@ static void print_hours(const status_job *j, bool failed_only)
 	for (int i = 0; i < j->nhours; i++) {
 		const status_hour *h = &j->hours[i];
 		print_clean(h->table);
-		printf("%*s  %-19s  %-9s  %8d", w - (int)strlen(h->table), "", h->hour, h->status,
+		printf("%*s  %-19s  %-9s  %8d", w - (int)strlen(h->table), "", h->hour, hour_status_name(h->status),
 		       h->attempts);
 		print_count(h->rows_read);
 		print_count(h->rows_loaded);
@@ -238,7 +238,7 @@ static void json_count(strbuf *sb, const char *name, int64_t n)
 static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 {
 	sb_addf(sb, "{\"job_id\":%lld,\"status\":", (long long)j->job_id);
-	json_add_string(sb, j->status);
+	json_add_string(sb, job_status_name(j->status));
 	json_add_member(sb, "started_at", j->started_at);
 	json_add_member(sb, "finished_at", j->finished_at);
 	json_add_member(sb, "command", j->command);
@@ -281,7 +281,7 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 			sb_adds(sb, "{\"table\":");
 			json_add_string(sb, h->table);
 			json_add_member(sb, "hour", h->hour);
-			json_add_member(sb, "status", h->status);
+			json_add_member(sb, "status", hour_status_name(h->status));
 			sb_addf(sb, ",\"attempts\":%d", h->attempts);
 			json_count(sb, "rows_read", h->rows_read);
 			json_count(sb, "rows_loaded", h->rows_loaded);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "load_options.h"
+#include "status.h"
 #include "target_pg.h"
 
 #define LEDGER_VERSION 3
@@ -102,7 +103,7 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 		      void *ctx) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
-		       const char *status) MUSTCHECK;
+		       job_status status) MUSTCHECK;
 
 typedef struct hour_counts {
 	int64_t read, loaded, rejected, deleted;
@@ -155,7 +156,7 @@ void retry_items_free(retry_item *items, int n);
 
 typedef struct job_row {
 	int64_t job_id;
-	char status[16];
+	job_status status;
 	bool alive;       /* its process still holds the job lock */
 	char host[128];
 	int pid;

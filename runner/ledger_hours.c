@@ -256,12 +256,12 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 				  job_id, fn, ctx);
 }
 
-bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, const char *status)
+bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, job_status status)
 {
 	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
-	const char *params[] = { id, status };
+	const char *params[] = { id, job_status_name(status) };
 	return ledger_run_sql(c, schema,
 			      "UPDATE @S.jobs SET status = $2, finished_at = now(), heartbeat_at = now()"
 			      " WHERE job_id = $1",

@@ -67,7 +67,7 @@ static bool job_row_cb(void *ctx, int ncols, char **v)
 	(void)ncols;
 	r = ARRAY_PUSH(x->rows, x->n, x->cap);
 	r->job_id = strtoll(v[0], NULL, 10);
-	snprintf(r->status, sizeof(r->status), "%s", v[1]);
+	r->status = job_status_parse(v[1]);
 	r->alive = v[2][0] == 't';
 	snprintf(r->host, sizeof(r->host), "%s", v[3]);
 	r->pid = atoi(v[4]);

@@ -42,7 +42,7 @@ void report_print_text(const run_report *r)
 		printf("dry run: nothing was committed, no job recorded (%s .. %s)\n", r->start_date,
 		       r->end_date);
 	else
-		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, r->status, r->start_date,
+		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, job_status_name(r->status), r->start_date,
 		       r->end_date, r->window_hours == 24 ? "daily" : "hourly");
 	printf("%-20s %6s %6s %7s %12s %12s %10s %12s %8s %9s %10s\n", "table", "hours", "failed",
 	       "pending", "rows read", r->dry_run ? "would load" : "loaded", "rejected",
@@ -67,7 +67,7 @@ void report_print_text(const run_report *r)
 	for (int i = 0; i < r->nhours; i++) {
 		const hour_report *h = &r->hours[i];
 		char hour[20];
-		if (strcmp(h->status, "failed") != 0)
+		if (h->status != HOUR_FAILED)
 			continue;
 		hour_format_iso(h->hour, hour);
 		printf("failed: %s %s [%s] %s\n", r->tables[h->table].name, hour,
@@ -96,7 +96,7 @@ void report_print_json(const run_report *r)
 		sb_addf(&sb, "%lld", (long long)r->job_id);
 	else
 		sb_adds(&sb, "null");
-	json_add_member(&sb, "status", r->status);
+	json_add_member(&sb, "status", job_status_name(r->status));
 	sb_addf(&sb, ",\"dry_run\":%s,\"started_at\":", r->dry_run ? "true" : "false");
 	json_add_string(&sb, r->started_at);
 	json_add_member(&sb, "finished_at", r->finished_at);
@@ -127,7 +127,7 @@ void report_print_json(const run_report *r)
 		sb_adds(&sb, "{\"table\":");
 		json_add_string(&sb, r->tables[h->table].name);
 		json_add_member(&sb, "hour", hour);
-		json_add_member(&sb, "status", h->status);
+		json_add_member(&sb, "status", hour_status_name(h->status));
 		sb_addc(&sb, ',');
 		add_counts(&sb, &h->n);
 		json_add_member(&sb, "error_class", err_class_name(h->cls));
