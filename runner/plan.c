@@ -12,10 +12,10 @@
 
 #include "catalog.h"
 #include "chunk.h"
-#include "load_merge.h"
 #include "load_moved.h"
 #include "log.h"
 #include "partition.h"
+#include "plan_merge.h"
 #include "sqlquote.h"
 #include "typemap.h"
 
