@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hour_counts.h"
 #include "load_options.h"
 #include "status.h"
 #include "target_pg.h"
@@ -104,11 +105,6 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 		       job_status status) MUSTCHECK;
-
-typedef struct hour_counts {
-	int64_t read, loaded, rejected, deleted;
-	int64_t moved; /* rows that moved in from another hour (replace mode, load_moved.h) */
-} hour_counts;
 
 /* ledger_done: ledger_hour_done's statement and its parameters, for a
  * caller that sends it with others; sql is owned (free it) */

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "summary.h"
+#include "verify.h"
 
 typedef enum family_scope {
 	SCOPE_COMMAND,      /* one sample, from metrics_set; skipped while negative */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "errclass.h"
-#include "ledger.h"
+#include "hour_counts.h"
 #include "status.h"
 
 typedef struct hour_report {
