@@ -78,6 +78,22 @@ static bool is_key(const table_plan *p, int col)
 	return false;
 }
 
+/* add_compared_values: the columns outside the key, each as add_compared
+ * gives it with prefix, separated by commas */
+static void add_compared_values(strbuf *sb, const table_plan *p, const char *prefix)
+{
+	bool first = true;
+
+	for (int i = 0; i < p->ncols; i++) {
+		if (is_key(p, i))
+			continue;
+		if (!first)
+			sb_adds(sb, ", ");
+		add_compared(sb, &p->cols[i], prefix);
+		first = false;
+	}
+}
+
 static void build_upsert(strbuf *sb, const table_plan *p)
 {
 	bool first = true;
@@ -116,26 +132,10 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 			first = false;
 		}
 		sb_adds(sb, " WHERE (");
-		first = true;
-		for (int i = 0; i < p->ncols; i++) {
-			if (is_key(p, i))
-				continue;
-			if (!first)
-				sb_adds(sb, ", ");
-			add_compared(sb, &p->cols[i], "t.");
-			first = false;
-		}
+		add_compared_values(sb, p, "t.");
 		/* ROW() so that a single column is a row too */
 		sb_adds(sb, ", NULL) IS DISTINCT FROM (");
-		first = true;
-		for (int i = 0; i < p->ncols; i++) {
-			if (is_key(p, i))
-				continue;
-			if (!first)
-				sb_adds(sb, ", ");
-			add_compared(sb, &p->cols[i], "EXCLUDED.");
-			first = false;
-		}
+		add_compared_values(sb, p, "EXCLUDED.");
 		sb_adds(sb, ", NULL)");
 	}
 	if (p->partitioned)

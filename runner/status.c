@@ -31,6 +31,12 @@ static const char *const hour_names[] = {
 	[HOUR_UNKNOWN] = "unknown",
 };
 
+/* name_of: names[i], or names[unknown] when i is past the table */
+static const char *name_of(const char *const *names, size_t n, int i, int unknown)
+{
+	return i >= 0 && (size_t)i < n ? names[i] : names[unknown];
+}
+
 /* find: the index of name in names (n of them, NULL entries skipped), or
  * fallback */
 static int find(const char *const *names, size_t n, const char *name, int fallback)
@@ -45,7 +51,7 @@ static int find(const char *const *names, size_t n, const char *name, int fallba
 
 const char *job_status_name(job_status s)
 {
-	return (size_t)s < ARRAY_SIZE(job_names) ? job_names[s] : job_names[JOB_UNKNOWN];
+	return name_of(job_names, ARRAY_SIZE(job_names), (int)s, JOB_UNKNOWN);
 }
 
 job_status job_status_parse(const char *name)
@@ -55,7 +61,7 @@ job_status job_status_parse(const char *name)
 
 const char *hour_status_name(hour_status s)
 {
-	return (size_t)s < ARRAY_SIZE(hour_names) ? hour_names[s] : hour_names[HOUR_UNKNOWN];
+	return name_of(hour_names, ARRAY_SIZE(hour_names), (int)s, HOUR_UNKNOWN);
 }
 
 hour_status hour_status_parse(const char *name)
