@@ -409,6 +409,17 @@ static void worker_loop(runner *r)
 	settle_job_release(&job);
 }
 
+/* report_begin: initialises *rep for the job's tables (names borrowed from
+ * plans), dry run or not, started now; release it with report_release */
+static void report_begin(run_report *rep, table_plan *plans, int nplans, const job_spec *spec)
+{
+	report_init(rep, nplans);
+	for (int i = 0; i < nplans; i++)
+		rep->tables[i].name = plans[i].cfg->name;
+	rep->dry_run = spec->load.dry_run;
+	now_iso8601_utc(rep->started_at);
+}
+
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			const job_spec *spec, load_run *run, run_report *rep)
 {
@@ -418,11 +429,7 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 	run->max_rejects = spec->load.max_rejects;
 	run->chunk_rows = spec->load.chunk_rows;
 	run->schema = s->cfg.schema;
-	report_init(rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->load.dry_run;
-	now_iso8601_utc(rep->started_at);
+	report_begin(rep, plans, nplans, spec);
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	r->plans = plans;
@@ -571,10 +578,7 @@ static void report_head(run_report *rep, table_plan *plans, int nplans, const wo
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 
-	report_init(rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->load.dry_run;
+	report_begin(rep, plans, nplans, spec);
 	rep->window_hours = nitems ? items[0].window_hours : 1;
 	for (int i = 0; i < nitems; i++) {
 		lo = items[i].hour < lo ? items[i].hour : lo;
@@ -584,7 +588,6 @@ static void report_head(run_report *rep, table_plan *plans, int nplans, const wo
 		date_format(days_to_date(lo / 24), rep->start_date);
 		date_format(days_to_date(hi / 24), rep->end_date);
 	}
-	now_iso8601_utc(rep->started_at);
 }
 
 /* start_job: records the job and its hours (pending) in etlre's tables, takes
