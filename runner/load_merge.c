@@ -126,7 +126,7 @@ static bool delete_gone(merge_ctx *c)
 	sb_adds(&sql, c->m->delete_sql);
 	if (c->nmoved) {
 		sb_adds(&sql, " AND (");
-		merge_add_cols(&sql, mw->p, "t.", true);
+		plan_add_cols(&sql, mw->p, "t.", true);
 		sb_addf(&sql, ") NOT IN (%s)", c->moved.buf);
 	}
 	ok = tgt_exec(mw->tgt, sql.buf, 2, params, &deleted);

@@ -176,6 +176,20 @@ static void find_drift(table_plan *p, const catalog_cols *sc, const catalog_cols
 	sb_release(&tgt_only);
 }
 
+/* plan_add_cols: "c1, c2" (prefix "s." gives "s.c1, s.c2"); keys_only for the key */
+void plan_add_cols(strbuf *sb, const table_plan *p, const char *prefix, bool keys_only)
+{
+	int n = keys_only ? p->nkey : p->ncols;
+
+	for (int k = 0; k < n; k++) {
+		int i = keys_only ? p->key_idx[k] : k;
+		if (k)
+			sb_adds(sb, ", ");
+		sb_adds(sb, prefix);
+		quote_pg_ident(sb, p->cols[i].name);
+	}
+}
+
 /* target_window_sql: verb, then the target table and a WHERE on its time
  * column from $1 (included) to $2 (excluded); new string */
 static char *target_window_sql(const table_plan *p, const char *verb)
@@ -234,11 +248,7 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	sb_adds(&sb, "COPY ");
 	quote_pg_ident(&sb, t->target);
 	sb_adds(&sb, " (");
-	for (int i = 0; i < p->ncols; i++) {
-		if (i)
-			sb_adds(&sb, ", ");
-		quote_pg_ident(&sb, p->cols[i].name);
-	}
+	plan_add_cols(&sb, p, "", false);
 	sb_adds(&sb, ") FROM STDIN");
 	p->copy_sql = sb_detach(&sb);
 

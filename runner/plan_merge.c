@@ -18,20 +18,6 @@
 #define STAGE "pg_temp.etlre_merge_stage"
 
 
-/* merge_add_cols: "c1, c2" (prefix "s." gives "s.c1, s.c2"); keys_only for the key */
-void merge_add_cols(strbuf *sb, const table_plan *p, const char *prefix, bool keys_only)
-{
-	int n = keys_only ? p->nkey : p->ncols;
-
-	for (int k = 0; k < n; k++) {
-		int i = keys_only ? p->key_idx[k] : k;
-		if (k)
-			sb_adds(sb, ", ");
-		sb_adds(sb, prefix);
-		quote_pg_ident(sb, p->cols[i].name);
-	}
-}
-
 /* add_key_match: "s.k1 = t.k1 AND s.k2 = t.k2" */
 static void add_key_match(strbuf *sb, const table_plan *p, const char *a, const char *b)
 {
@@ -112,11 +98,11 @@ static void build_upsert(strbuf *sb, const table_plan *p)
 	}
 	quote_pg_ident(sb, p->cfg->target);
 	sb_adds(sb, " AS t (");
-	merge_add_cols(sb, p, "", false);
+	plan_add_cols(sb, p, "", false);
 	sb_adds(sb, ") SELECT ");
-	merge_add_cols(sb, p, "", false);
+	plan_add_cols(sb, p, "", false);
 	sb_adds(sb, " FROM " STAGE " WHERE etlre_row >= $1 AND etlre_row < $2 ON CONFLICT (");
-	merge_add_cols(sb, p, "", true);
+	plan_add_cols(sb, p, "", true);
 	if (p->nkey == p->ncols) {
 		sb_adds(sb, ") DO NOTHING");
 	} else {
@@ -152,7 +138,7 @@ static void build_sql(table_plan *p, merge_plan *m)
 
 	sb_init(&sb, 256);
 	sb_adds(&sb, "CREATE TEMP TABLE etlre_merge_stage ON COMMIT DROP AS SELECT ");
-	merge_add_cols(&sb, p, "", false);
+	plan_add_cols(&sb, p, "", false);
 	sb_adds(&sb, " FROM ");
 	quote_pg_ident(&sb, t->target);
 	sb_adds(&sb, " WITH NO DATA");
@@ -163,7 +149,7 @@ static void build_sql(table_plan *p, merge_plan *m)
 		     " ADD CONSTRAINT ");
 	quote_pg_ident(&sb, m->index_name);
 	sb_adds(&sb, " UNIQUE (");
-	merge_add_cols(&sb, p, "", true);
+	plan_add_cols(&sb, p, "", true);
 	sb_adds(&sb, ")");
 	m->alter_sql = sb_detach(&sb);
 
@@ -238,7 +224,7 @@ static void build_sql(table_plan *p, merge_plan *m)
 	free(p->copy_sql);
 	sb_init(&sb, 256);
 	sb_adds(&sb, "COPY " STAGE " (");
-	merge_add_cols(&sb, p, "", false);
+	plan_add_cols(&sb, p, "", false);
 	sb_adds(&sb, ") FROM STDIN");
 	p->copy_sql = sb_detach(&sb);
 }
@@ -249,7 +235,7 @@ bool merge_plan_build(table_plan *p)
 
 	if (!p->key_index) {
 		sb_init(&keys, 64);
-		merge_add_cols(&keys, p, "", true);
+		plan_add_cols(&keys, p, "", true);
 		log_error("[table %s] mode = merge needs the key (%s) to be the primary key or a unique "
 			  "index of the target %s on exactly those columns (not partial, not deferrable); "
 			  "there is none",

@@ -34,8 +34,4 @@ typedef struct merge_plan {
 bool merge_plan_build(table_plan *p) MUSTCHECK;
 void merge_plan_free(merge_plan *m);
 
-/* merge_add_cols: appends "c1, c2" to sb, each name quoted and after prefix
- * ("s." gives "s.c1, s.c2"); the key's columns only with keys_only */
-void merge_add_cols(strbuf *sb, const table_plan *p, const char *prefix, bool keys_only);
-
 #endif
