@@ -420,23 +420,19 @@ static void report_begin(run_report *rep, table_plan *plans, int nplans, const j
 	now_iso8601_utc(rep->started_at);
 }
 
+/* runner_init: *r for a run of spec over plans, with *run (the loader's
+ * settings) and *rep (this process's report, see report_begin) set up */
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			const job_spec *spec, load_run *run, run_report *rep)
 {
-	memset(run, 0, sizeof(*run));
-	run->dry_run = spec->load.dry_run;
-	run->skip_invalid = spec->load.skip_invalid;
-	run->max_rejects = spec->load.max_rejects;
-	run->chunk_rows = spec->load.chunk_rows;
-	run->schema = s->cfg.schema;
+	*run = (load_run){ .dry_run = spec->load.dry_run,
+			   .skip_invalid = spec->load.skip_invalid,
+			   .max_rejects = spec->load.max_rejects,
+			   .chunk_rows = spec->load.chunk_rows,
+			   .schema = s->cfg.schema };
 	report_begin(rep, plans, nplans, spec);
-	memset(r, 0, sizeof(*r));
-	r->s = s;
-	r->plans = plans;
-	r->nplans = nplans;
-	r->spec = spec;
-	r->run = run;
-	r->rep = rep;
+	*r = (runner){ .s = s, .plans = plans, .nplans = nplans, .spec = spec, .run = run,
+		       .rep = rep };
 }
 
 /* report_row: one row of ledger_job_hours into the report */
