@@ -6,6 +6,7 @@
 #   make demo            install what is missing, start local servers, load fixtures, run etlre
 #   make install         PREFIX=/usr/local DESTDIR= ; make uninstall removes exactly those files
 #   make deb             a Debian package (scripts/make-deb.sh); make lint-man checks the man pages
+#   make lint-size       no function over 100 lines, no runner/ file over 800
 #   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each (default 30)
 #   make valgrind-check  unit tests and a few integration tests under valgrind
 
@@ -29,7 +30,7 @@ endif
 SRCS    := $(wildcard runner/*.c)
 OBJS    := $(SRCS:runner/%.c=$(BUILD)/%.o)
 # modules that touch no database, linked directly into the unit tests
-PURE    := util log json encode chunk validate typemap errclass sqlquote config mariadb_url secrets canon progress metrics
+PURE    := util log json encode chunk validate typemap errclass sqlquote config mariadb_url secrets canon progress metrics status
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -49,7 +50,7 @@ FUZZ_OBJS    := $(PURE:%=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/target_pg.o
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check unit rules-check integration demo clean install uninstall deps servers fuzz \
-	valgrind-check
+	valgrind-check lint-size
 
 all: $(BIN)
 
@@ -160,6 +161,11 @@ lint-man:
 	@command -v mandoc >/dev/null || { echo "lint-man: mandoc is missing (bash scripts/install-deps.sh)"; exit 1; }
 	mandoc -Tlint -Wstyle $(MAN_PAGES)
 	groff -man -ww -z $(MAN_PAGES) 2>&1 | { ! grep .; }
+
+# the code's size rules: no function over 100 lines, no runner/ file over 800;
+# the functions over 80 lines are listed too, as a warning
+lint-size:
+	@bash scripts/fn-length.sh -n 100 -f 800 -a 80 $(SRCS)
 
 # a Debian package of 'make install PREFIX=/usr', in DEB_OUTDIR (default .)
 deb: etlre

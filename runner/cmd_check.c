@@ -95,12 +95,7 @@ static check_item *add(check_list *l, const char *check, const char *table, chec
 {
 	check_item *c;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 16;
-		l->items = xrealloc(l->items, sizeof(*l->items) * (size_t)l->cap);
-	}
-	c = &l->items[l->n++];
-	memset(c, 0, sizeof(*c));
+	c = ARRAY_PUSH(l->items, l->n, l->cap);
 	c->check = check;
 	c->table = table ? xstrdup(table) : NULL;
 	c->state = st;
@@ -386,8 +381,7 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 
 		sb_adds(&sb, i ? ",{\"check\":" : "{\"check\":");
 		json_add_string(&sb, c->check);
-		sb_adds(&sb, ",\"table\":");
-		json_add_string_or_null(&sb, c->table);
+		json_add_member(&sb, "table", c->table);
 		sb_addf(&sb, ",\"status\":\"%s\",\"detail\":", state_names[c->state]);
 		json_add_string(&sb, c->detail);
 		if (strcmp(c->check, "freshness") == 0) {

@@ -108,7 +108,7 @@ static int check_jobs(session *s, const retry_opts *o, load_options *opts)
 		rc = EXIT_CODE_USAGE;
 	}
 	for (int i = 0; i < n && rc == 0; i++) {
-		if (strcmp(rows[i].status, "running") == 0 && rows[i].alive) {
+		if (rows[i].status == JOB_RUNNING && rows[i].alive) {
 			log_error("job %lld is still running (pid %d on %s): wait for it, or stop it first",
 				  (long long)rows[i].job_id, rows[i].pid, rows[i].host);
 			rc = EXIT_CODE_USAGE;

@@ -151,7 +151,7 @@ static void print_job_line(const status_job *j, int host_width)
 	format_range(j, range);
 	format_duration(j->seconds, duration);
 	printf("%6lld  %-11s  %-7s  %-21s  %-20s  %8s  %5lld %9lld %6lld %7lld  %10lld %10lld %8lld  ",
-	       (long long)j->job_id, j->status, j->command ? j->command : "-", range,
+	       (long long)j->job_id, job_status_name(j->status), j->command ? j->command : "-", range,
 	       j->started_at ? j->started_at : "-", duration, (long long)j->hours_total,
 	       (long long)j->hours_succeeded, (long long)j->hours_failed,
 	       (long long)j->hours_pending, (long long)j->rows_read, (long long)j->rows_loaded,
@@ -171,7 +171,7 @@ static void print_job_line(const status_job *j, int host_width)
 	}
 	if (j->retried_by > 0)
 		printf("  retried by %lld", (long long)j->retried_by);
-	if (strcmp(j->status, "stuck") == 0) {
+	if (j->status == JOB_STUCK) {
 		char age[32];
 		format_duration(j->heartbeat_age, age);
 		printf("  no heartbeat for %s", age);
@@ -206,7 +206,7 @@ static void print_hours(const status_job *j, bool failed_only)
 	for (int i = 0; i < j->nhours; i++) {
 		const status_hour *h = &j->hours[i];
 		print_clean(h->table);
-		printf("%*s  %-19s  %-9s  %8d", w - (int)strlen(h->table), "", h->hour, h->status,
+		printf("%*s  %-19s  %-9s  %8d", w - (int)strlen(h->table), "", h->hour, hour_status_name(h->status),
 		       h->attempts);
 		print_count(h->rows_read);
 		print_count(h->rows_loaded);
@@ -238,17 +238,12 @@ static void json_count(strbuf *sb, const char *name, int64_t n)
 static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 {
 	sb_addf(sb, "{\"job_id\":%lld,\"status\":", (long long)j->job_id);
-	json_add_string(sb, j->status);
-	sb_adds(sb, ",\"started_at\":");
-	json_add_string_or_null(sb, j->started_at);
-	sb_adds(sb, ",\"finished_at\":");
-	json_add_string_or_null(sb, j->finished_at);
-	sb_adds(sb, ",\"command\":");
-	json_add_string_or_null(sb, j->command);
-	sb_adds(sb, ",\"start_date\":");
-	json_add_string_or_null(sb, j->start_date);
-	sb_adds(sb, ",\"end_date\":");
-	json_add_string_or_null(sb, j->end_date);
+	json_add_string(sb, job_status_name(j->status));
+	json_add_member(sb, "started_at", j->started_at);
+	json_add_member(sb, "finished_at", j->finished_at);
+	json_add_member(sb, "command", j->command);
+	json_add_member(sb, "start_date", j->start_date);
+	json_add_member(sb, "end_date", j->end_date);
 	sb_addf(sb, ",\"batch_mode\":\"%s\",\"tables\":[", j->window_hours == 24 ? "daily" : "hourly");
 	for (int i = 0; i < j->ntables; i++) {
 		if (i)
@@ -285,10 +280,8 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 				sb_addc(sb, ',');
 			sb_adds(sb, "{\"table\":");
 			json_add_string(sb, h->table);
-			sb_adds(sb, ",\"hour\":");
-			json_add_string(sb, h->hour);
-			sb_adds(sb, ",\"status\":");
-			json_add_string(sb, h->status);
+			json_add_member(sb, "hour", h->hour);
+			json_add_member(sb, "status", hour_status_name(h->status));
 			sb_addf(sb, ",\"attempts\":%d", h->attempts);
 			json_count(sb, "rows_read", h->rows_read);
 			json_count(sb, "rows_loaded", h->rows_loaded);
@@ -299,10 +292,8 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 				sb_adds(sb, ",\"seconds\":null");
 			else
 				sb_addf(sb, ",\"seconds\":%.3f", h->seconds);
-			sb_adds(sb, ",\"error_class\":");
-			json_add_string_or_null(sb, h->error_class);
-			sb_adds(sb, ",\"error\":");
-			json_add_string_or_null(sb, h->error);
+			json_add_member(sb, "error_class", h->error_class);
+			json_add_member(sb, "error", h->error);
 			sb_addc(sb, '}');
 		}
 		sb_addc(sb, ']');
@@ -438,13 +429,11 @@ static void json_errors(strbuf *sb, const triage_error *e, int n, const status_o
 	for (int i = 0; i < n; i++) {
 		sb_adds(sb, i ? ",{\"error_class\":" : "{\"error_class\":");
 		json_add_string(sb, e[i].error_class);
-		sb_adds(sb, ",\"table\":");
-		json_add_string(sb, e[i].table);
+		json_add_member(sb, "table", e[i].table);
 		sb_addf(sb, ",\"chunks\":%lld,\"open\":%lld,\"jobs\":[%s],\"newest_hour\":",
 			(long long)e[i].chunks, (long long)e[i].open, e[i].jobs);
 		json_add_string(sb, e[i].newest_hour);
-		sb_adds(sb, ",\"newest_failed_at\":");
-		json_add_string(sb, e[i].newest_at);
+		json_add_member(sb, "newest_failed_at", e[i].newest_at);
 		sb_addf(sb, ",\"newest_job_id\":%lld,\"newest_error\":", (long long)e[i].newest_job);
 		json_add_string(sb, e[i].newest_error);
 		sb_addc(sb, '}');

@@ -139,11 +139,11 @@ static void print_text(const verify_result *r, const verify_opts *o)
 /* print_repair_text: the repair job's summary, then what is left */
 static void print_repair_text(const repair_outcome *ro)
 {
-	if (ro->job.status)
+	if (ro->job.status != JOB_NONE)
 		report_print_text(&ro->job);
 	if (!ro->compared) {
 		printf("repair: job %lld %s; the hours were not compared again\n",
-		       (long long)ro->job.job_id, ro->job.status ? ro->job.status : "did not run");
+		       (long long)ro->job.job_id, ro->job.status != JOB_NONE ? job_status_name(ro->job.status) : "did not run");
 		fflush(stdout);
 		return;
 	}
@@ -200,7 +200,7 @@ static void add_repair_json(strbuf *sb, const repair_outcome *ro, bool deep)
 	else
 		sb_adds(sb, "null");
 	sb_adds(sb, ",\"status\":");
-	json_add_string_or_null(sb, ro->job.status);
+	json_add_string_or_null(sb, job_status_name(ro->job.status));
 	sb_addf(sb, ",\"hours\":%d,\"hours_failed\":%d,\"compared_again\":%s", ro->hours, failed,
 		ro->compared ? "true" : "false");
 	if (ro->compared) {

@@ -99,10 +99,10 @@ int cmd_work(int argc, char **argv)
 		rc = EXIT_CODE_USAGE;
 		goto out;
 	}
-	if (strcmp(rows[0].status, "running") != 0) {
+	if (rows[0].status != JOB_RUNNING) {
 		log_error("job %lld is %s, not running: nothing to join (etlre retry reruns its "
 			  "unfinished hours)",
-			  (long long)o.job_id, rows[0].status);
+			  (long long)o.job_id, job_status_name(rows[0].status));
 		rc = EXIT_CODE_USAGE;
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -41,30 +42,6 @@ static bool set_string(char **slot, parse_state *st, const char *key, const char
 	return true;
 }
 
-static bool set_source_url(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->source_url, st, k, v);
-}
-static bool set_source_password_file(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->source_password_file, st, k, v);
-}
-static bool set_target_url(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->target_url, st, k, v);
-}
-static bool set_schema(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->schema, st, k, v);
-}
-static bool set_timezone(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->timezone, st, k, v);
-}
-static bool set_rejects_dir(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->cfg->rejects_dir, st, k, v);
-}
 /* set_count: *dst = v, a whole number of units from 1 to max */
 static bool set_count(parse_state *st, const char *k, const char *v, int *dst, int max,
 		      const char *units)
@@ -77,38 +54,6 @@ static bool set_count(parse_state *st, const char *k, const char *v, int *dst, i
 	}
 	*dst = (int)n;
 	return true;
-}
-static bool set_connect_timeout(parse_state *st, const char *k, const char *v)
-{
-	return set_count(st, k, v, &st->cfg->connect_timeout, 3600, "seconds");
-}
-static bool set_network_timeout(parse_state *st, const char *k, const char *v)
-{
-	return set_count(st, k, v, &st->cfg->network_timeout, MAX_NETWORK_TIMEOUT, "seconds");
-}
-static bool set_stuck_after(parse_state *st, const char *k, const char *v)
-{
-	return set_count(st, k, v, &st->cfg->stuck_after, MAX_STUCK_AFTER, "seconds");
-}
-static bool set_max_range_days(parse_state *st, const char *k, const char *v)
-{
-	return set_count(st, k, v, &st->cfg->max_range_days, MAX_MAX_RANGE_DAYS, "days");
-}
-static bool set_t_source(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->table->source, st, k, v);
-}
-static bool set_t_target(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->table->target, st, k, v);
-}
-static bool set_t_time_column(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->table->time_column, st, k, v);
-}
-static bool set_t_after_day(parse_state *st, const char *k, const char *v)
-{
-	return set_string(&st->table->after_day, st, k, v);
 }
 static bool set_list(char ***list, int *n, parse_state *st, const char *k, const char *v)
 {
@@ -132,85 +77,116 @@ static bool set_list(char ***list, int *n, parse_state *st, const char *k, const
 	}
 	return true;
 }
-static bool set_t_key(parse_state *st, const char *k, const char *v)
+/* choose: *second = whether v is b; false with st->error set when v is
+ * neither a nor b */
+static bool choose(parse_state *st, const char *k, const char *v, const char *a, const char *b,
+		   bool *second)
 {
-	return set_list(&st->table->key, &st->table->nkey, st, k, v);
-}
-static bool set_t_columns(parse_state *st, const char *k, const char *v)
-{
-	return set_list(&st->table->columns, &st->table->ncolumns, st, k, v);
+	*second = strcmp(v, b) == 0;
+	if (*second || strcmp(v, a) == 0)
+		return true;
+	snprintf(st->error, sizeof(st->error), "%s must be %s or %s, not '%s'", k, a, b, v);
+	return false;
 }
 static bool set_t_mode(parse_state *st, const char *k, const char *v)
 {
-	(void)k;
-	if (strcmp(v, "replace") == 0)
-		st->table->mode = MODE_REPLACE;
-	else if (strcmp(v, "merge") == 0)
-		st->table->mode = MODE_MERGE;
-	else {
-		snprintf(st->error, sizeof(st->error), "mode must be replace or merge, not '%s'", v);
-		return false;
-	}
-	return true;
+	bool merge = false, ok = choose(st, k, v, "replace", "merge", &merge);
+
+	st->table->mode = merge ? MODE_MERGE : MODE_REPLACE;
+	return ok;
 }
 static bool set_t_zero_dates(parse_state *st, const char *k, const char *v)
 {
-	(void)k;
-	if (strcmp(v, "null") == 0 || strcmp(v, "reject") == 0) {
-		st->table->zero_dates_reject = v[0] == 'r';
-		return true;
-	}
-	snprintf(st->error, sizeof(st->error), "zero_dates must be null or reject, not '%s'", v);
-	return false;
+	return choose(st, k, v, "null", "reject", &st->table->zero_dates_reject);
 }
-
 static bool set_t_partitions(parse_state *st, const char *k, const char *v)
 {
-	(void)k;
-	if (strcmp(v, "daily") == 0)
-		st->table->partitions = PARTITIONS_DAILY;
-	else if (strcmp(v, "monthly") == 0)
-		st->table->partitions = PARTITIONS_MONTHLY;
-	else {
-		snprintf(st->error, sizeof(st->error), "partitions must be daily or monthly, not '%s'", v);
-		return false;
-	}
-	return true;
+	bool monthly = false, ok = choose(st, k, v, "daily", "monthly", &monthly);
+
+	st->table->partitions = monthly ? PARTITIONS_MONTHLY : PARTITIONS_DAILY;
+	return ok;
 }
 
-/* The settings etlre knows, by section. Prefix settings (expr.*, check.*)
- * are handled in table_prefixed(). */
+/* How a setting's value is stored: a string, a count (1 to max units), a
+ * comma-separated list of column names, or by a function of its own. */
+typedef enum { V_STRING, V_COUNT, V_LIST, V_FN } value_kind;
+
+/* The settings etlre knows, by section. A field is at offset in the config
+ * ([source], [target], [etlre]) or in the current table_config ([table]).
+ * Prefix settings (expr.*, check.*) are handled in table_prefixed(). */
 static const struct setting {
 	section_kind section;
 	const char *name;
-	setting_fn set;
+	value_kind kind;
+	size_t offset;      /* V_STRING, V_COUNT, V_LIST: the field */
+	size_t count;       /* V_LIST: the field holding the list's length */
+	int max;            /* V_COUNT: the largest value, and its units */
+	const char *units;
+	setting_fn set;     /* V_FN */
 	const char *doc;
 } settings[] = {
-	{ SEC_SOURCE, "url", set_source_url, "MariaDB URL mariadb://user[:password]@host[:port]/db" },
-	{ SEC_SOURCE, "password_file", set_source_password_file,
+/* the value columns of a row of settings[], by kind */
+#define STRING(type, field) V_STRING, offsetof(type, field), 0, 0, NULL, NULL
+#define COUNT(field, max, units) V_COUNT, offsetof(config, field), 0, max, units, NULL
+#define LIST(field) \
+	V_LIST, offsetof(table_config, field), offsetof(table_config, n##field), 0, NULL, NULL
+#define FN(fn) V_FN, 0, 0, 0, NULL, fn
+	{ SEC_SOURCE, "url", STRING(config, source_url),
+	  "MariaDB URL mariadb://user[:password]@host[:port]/db" },
+	{ SEC_SOURCE, "password_file", STRING(config, source_password_file),
 	  "file whose first line is the source password" },
-	{ SEC_TARGET, "url", set_target_url, "libpq URI or conninfo of the PostgreSQL target" },
-	{ SEC_ETLRE, "schema", set_schema, "schema of etlre's own tables in the target (etlre)" },
-	{ SEC_ETLRE, "timezone", set_timezone, "zone of source DATETIME values (UTC)" },
-	{ SEC_ETLRE, "connect_timeout", set_connect_timeout, "seconds to wait for a connection (10)" },
-	{ SEC_ETLRE, "network_timeout", set_network_timeout,
+	{ SEC_TARGET, "url", STRING(config, target_url),
+	  "libpq URI or conninfo of the PostgreSQL target" },
+	{ SEC_ETLRE, "schema", STRING(config, schema),
+	  "schema of etlre's own tables in the target (etlre)" },
+	{ SEC_ETLRE, "timezone", STRING(config, timezone), "zone of source DATETIME values (UTC)" },
+	{ SEC_ETLRE, "connect_timeout", COUNT(connect_timeout, 3600, "seconds"),
+	  "seconds to wait for a connection (10)" },
+	{ SEC_ETLRE, "network_timeout", COUNT(network_timeout, MAX_NETWORK_TIMEOUT, "seconds"),
 	  "seconds of silence from a server before etlre gives up on it, without --timeout (300)" },
-	{ SEC_ETLRE, "stuck_after", set_stuck_after,
+	{ SEC_ETLRE, "stuck_after", COUNT(stuck_after, MAX_STUCK_AFTER, "seconds"),
 	  "seconds without a heartbeat after which a live job is reported stuck (900)" },
-	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
+	{ SEC_ETLRE, "rejects_dir", STRING(config, rejects_dir),
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
-	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
-	{ SEC_TABLE, "source", set_t_source, "source table, optionally db.table" },
-	{ SEC_TABLE, "target", set_t_target, "target table, optionally schema.table" },
-	{ SEC_TABLE, "time_column", set_t_time_column, "column deciding a row's hour" },
-	{ SEC_TABLE, "key", set_t_key, "unique key, comma-separated" },
-	{ SEC_TABLE, "columns", set_t_columns, "columns to load (default: all shared)" },
-	{ SEC_TABLE, "mode", set_t_mode, "replace or merge" },
-	{ SEC_TABLE, "zero_dates", set_t_zero_dates, "zero dates: null (when the column allows it) or reject" },
-	{ SEC_TABLE, "after_day", set_t_after_day, "SQL file run after each day" },
-	{ SEC_TABLE, "partitions", set_t_partitions,
+	{ SEC_ETLRE, "max_range_days", COUNT(max_range_days, MAX_MAX_RANGE_DAYS, "days"),
+	  "longest range of days in one run (3660)" },
+	{ SEC_TABLE, "source", STRING(table_config, source), "source table, optionally db.table" },
+	{ SEC_TABLE, "target", STRING(table_config, target), "target table, optionally schema.table" },
+	{ SEC_TABLE, "time_column", STRING(table_config, time_column), "column deciding a row's hour" },
+	{ SEC_TABLE, "key", LIST(key), "unique key, comma-separated" },
+	{ SEC_TABLE, "columns", LIST(columns), "columns to load (default: all shared)" },
+	{ SEC_TABLE, "mode", FN(set_t_mode), "replace or merge" },
+	{ SEC_TABLE, "zero_dates", FN(set_t_zero_dates),
+	  "zero dates: null (when the column allows it) or reject" },
+	{ SEC_TABLE, "after_day", STRING(table_config, after_day), "SQL file run after each day" },
+	{ SEC_TABLE, "partitions", FN(set_t_partitions),
 	  "daily or monthly: create the missing range partitions of a partitioned target" },
+#undef STRING
+#undef COUNT
+#undef LIST
+#undef FN
 };
+
+/* apply_setting: stores value for setting s (named key) as its kind says;
+ * false with st->error set when the value is not valid */
+static bool apply_setting(parse_state *st, const struct setting *s, const char *key,
+			  const char *value)
+{
+	char *base = s->section == SEC_TABLE ? (char *)st->table : (char *)st->cfg;
+
+	switch (s->kind) {
+	case V_STRING:
+		return set_string((char **)(void *)(base + s->offset), st, key, value);
+	case V_COUNT:
+		return set_count(st, key, value, (int *)(void *)(base + s->offset), s->max, s->units);
+	case V_LIST:
+		return set_list((char ***)(void *)(base + s->offset), (int *)(void *)(base + s->count),
+				st, key, value);
+	case V_FN:
+		break;
+	}
+	return s->set(st, key, value);
+}
 
 static bool table_prefixed(parse_state *st, const char *key, const char *value)
 {
@@ -435,7 +411,7 @@ static int ini_handler_cb(void *user, const char *section, const char *name, con
 		st->table = config_find_table(st->cfg, st->current_section + 6);
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		if (settings[i].section == kind && strcmp(settings[i].name, name) == 0)
-			return settings[i].set(st, name, value) ? 1 : 0;
+			return apply_setting(st, &settings[i], name, value) ? 1 : 0;
 	}
 	if (kind == SEC_TABLE && (strncmp(name, "expr.", 5) == 0 || strncmp(name, "check.", 6) == 0))
 		return table_prefixed(st, name, value) ? 1 : 0;

@@ -73,12 +73,12 @@ static char *options_json(const job_spec *spec, int window_hours)
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
  * when none did, partial otherwise (pending hours count as not succeeded) */
-static const char *hours_outcome(const run_report *r)
+static job_status hours_outcome(const run_report *r)
 {
 	int ok = 0, failed = 0;
 
 	for (int i = 0; i < r->nhours; i++) {
-		if (strcmp(r->hours[i].status, "succeeded") == 0)
+		if (r->hours[i].status == HOUR_SUCCEEDED)
 			ok++;
 		else
 			failed++;
@@ -86,8 +86,8 @@ static const char *hours_outcome(const run_report *r)
 	for (int i = 0; i < r->ntables; i++)
 		failed += r->tables[i].after_day_failed;
 	if (failed == 0)
-		return "succeeded";
-	return ok == 0 ? "failed" : "partial";
+		return JOB_SUCCEEDED;
+	return ok == 0 ? JOB_FAILED : JOB_PARTIAL;
 }
 
 /* report_emit: prints the summary (text or --json), unless the caller keeps
@@ -206,14 +206,14 @@ static void run_item(runner *r, const work_item *it, hour_report *h)
 	tr->n.read += res.n.read;
 	h->n = res.n;
 	if (res.status == WINDOW_OK) {
-		h->status = "succeeded";
+		h->status = HOUR_SUCCEEDED;
 		tr->n.loaded += res.n.loaded;
 		tr->n.rejected += res.n.rejected;
 		tr->n.deleted += res.n.deleted;
 		tr->n.moved += res.n.moved;
 		r->failures_in_a_row = 0;
 	} else {
-		h->status = res.status == WINDOW_INTERRUPTED ? "interrupted" : "failed";
+		h->status = res.status == WINDOW_INTERRUPTED ? HOUR_INTERRUPTED : HOUR_FAILED;
 		h->cls = res.cls;
 		h->error = res.error;
 		res.error = NULL;
@@ -356,7 +356,7 @@ static bool settle_first(runner *r, settle_job *job, const work_item *it)
 		hour_report *h = report_add_hour(r->rep);
 		work_item day = { .plan = it->plan, .hour = hours[i], .window_hours = it->window_hours };
 
-		*h = (hour_report){ .table = it->plan, .hour = hours[i], .status = "succeeded" };
+		*h = (hour_report){ .table = it->plan, .hour = hours[i], .status = HOUR_SUCCEEDED };
 		tr->hours++;
 		if (i == 0 || hours[i] / 24 != hours[i - 1] / 24)
 			after_day_if_complete(r, &day);
@@ -379,7 +379,7 @@ static void run_claimed(runner *r, const work_item *it)
 	hour_format_iso(it->hour, iso);
 	show_local_progress(r, r->plans[it->plan].cfg->name, iso);
 	run_item(r, it, h);
-	if (strcmp(h->status, "succeeded") == 0)
+	if (h->status == HOUR_SUCCEEDED)
 		after_day_if_complete(r, it);
 }
 
@@ -419,7 +419,7 @@ static bool run_group(runner *r, const work_item *it, int n)
 		hour_report *h = report_add_hour(r->rep);
 		work_item one = { .plan = it->plan, .hour = it->hour + i, .window_hours = 1 };
 
-		*h = (hour_report){ .table = it->plan, .hour = one.hour, .status = "succeeded",
+		*h = (hour_report){ .table = it->plan, .hour = one.hour, .status = HOUR_SUCCEEDED,
 				    .n = per[i] };
 		tr->hours++;
 		tr->seconds += res.seconds / n;
@@ -489,27 +489,30 @@ static void worker_loop(runner *r)
 	settle_job_release(&job);
 }
 
-static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
-			const job_spec *spec, load_run *run, run_report *rep)
+/* report_begin: initialises *rep for the job's tables (names borrowed from
+ * plans), dry run or not, started now; release it with report_release */
+static void report_begin(run_report *rep, table_plan *plans, int nplans, const job_spec *spec)
 {
-	memset(run, 0, sizeof(*run));
-	run->dry_run = spec->load.dry_run;
-	run->skip_invalid = spec->load.skip_invalid;
-	run->max_rejects = spec->load.max_rejects;
-	run->chunk_rows = spec->load.chunk_rows;
-	run->schema = s->cfg.schema;
 	report_init(rep, nplans);
 	for (int i = 0; i < nplans; i++)
 		rep->tables[i].name = plans[i].cfg->name;
 	rep->dry_run = spec->load.dry_run;
 	now_iso8601_utc(rep->started_at);
-	memset(r, 0, sizeof(*r));
-	r->s = s;
-	r->plans = plans;
-	r->nplans = nplans;
-	r->spec = spec;
-	r->run = run;
-	r->rep = rep;
+}
+
+/* runner_init: *r for a run of spec over plans, with *run (the loader's
+ * settings) and *rep (this process's report, see report_begin) set up */
+static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
+			const job_spec *spec, load_run *run, run_report *rep)
+{
+	*run = (load_run){ .dry_run = spec->load.dry_run,
+			   .skip_invalid = spec->load.skip_invalid,
+			   .max_rejects = spec->load.max_rejects,
+			   .chunk_rows = spec->load.chunk_rows,
+			   .schema = s->cfg.schema };
+	report_begin(rep, plans, nplans, spec);
+	*r = (runner){ .s = s, .plans = plans, .nplans = nplans, .spec = spec, .run = run,
+		       .rep = rep };
 }
 
 /* report_row: one row of ledger_job_hours into the report */
@@ -529,10 +532,9 @@ static bool report_row(void *ctx, int ncols, char **v)
 	tr = &rep->tables[t];
 	h->table = t;
 	h->hour = hour;
-	h->status = strcmp(v[2], "succeeded") == 0 ? "succeeded"
-		    : strcmp(v[2], "failed") == 0  ? "failed"
-		    : strcmp(v[2], "running") == 0 ? "running"
-						   : "pending";
+	h->status = hour_status_parse(v[2]);
+	if (h->status == HOUR_UNKNOWN)
+		h->status = HOUR_PENDING;
 	h->n.read = v[3] ? strtoll(v[3], NULL, 10) : 0;
 	h->n.loaded = v[4] ? strtoll(v[4], NULL, 10) : 0;
 	h->n.rejected = v[5] ? strtoll(v[5], NULL, 10) : 0;
@@ -542,13 +544,13 @@ static bool report_row(void *ctx, int ncols, char **v)
 	h->error = v[8] ? xstrdup(v[8]) : NULL;
 	tr->hours++;
 	tr->seconds += v[9] ? strtod(v[9], NULL) : 0;
-	if (h->status[0] == 's') {
+	if (h->status == HOUR_SUCCEEDED) {
 		tr->n.read += h->n.read;
 		tr->n.loaded += h->n.loaded;
 		tr->n.rejected += h->n.rejected;
 		tr->n.deleted += h->n.deleted;
 		tr->n.moved += h->n.moved;
-	} else if (h->status[0] == 'f') {
+	} else if (h->status == HOUR_FAILED) {
 		tr->hours_failed++;
 	} else {
 		tr->hours_pending++;
@@ -586,7 +588,7 @@ static void log_job_finished(const run_report *rep)
 	}
 	log_event(LOG_INFO, &f,
 		  "job %lld %s: %lld rows loaded (%lld moved in from other hours), %lld rejected in %.2fs",
-		  (long long)rep->job_id, rep->status, (long long)f.rows_loaded,
+		  (long long)rep->job_id, job_status_name(rep->status), (long long)f.rows_loaded,
 		  (long long)f.rows_moved, (long long)f.rows_rejected, rep->wall_seconds);
 }
 
@@ -652,10 +654,7 @@ static void report_head(run_report *rep, table_plan *plans, int nplans, const wo
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 
-	report_init(rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->load.dry_run;
+	report_begin(rep, plans, nplans, spec);
 	rep->window_hours = nitems ? items[0].window_hours : 1;
 	for (int i = 0; i < nitems; i++) {
 		lo = items[i].hour < lo ? items[i].hour : lo;
@@ -665,7 +664,6 @@ static void report_head(run_report *rep, table_plan *plans, int nplans, const wo
 		date_format(days_to_date(lo / 24), rep->start_date);
 		date_format(days_to_date(hi / 24), rep->end_date);
 	}
-	now_iso8601_utc(rep->started_at);
 }
 
 /* start_job: records the job and its hours (pending) in etlre's tables, takes
@@ -724,11 +722,11 @@ static int run_dry(runner *r, const work_item *items, int nitems, const run_repo
 	memcpy(local->end_date, head->end_date, sizeof(head->end_date));
 	now_iso8601_utc(local->finished_at);
 	local->wall_seconds = now_monotonic() - t0;
-	local->status = "dry_run";
+	local->status = JOB_DRY_RUN;
 	report_emit(local, spec);
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(hours_outcome(local), "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = hours_outcome(local) == JOB_SUCCEEDED ? EXIT_CODE_OK : EXIT_CODE_FAILED;
 	if (spec->keep) {
 		*spec->keep = *local;
 		memset(local, 0, sizeof(*local));
@@ -742,7 +740,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	load_run run;
 	run_report rep, local;
 	runner r;
-	const char *outcome;
+	job_status outcome;
 	int rc = EXIT_CODE_OK, sig;
 	double t0 = now_monotonic();
 
@@ -799,14 +797,14 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
 	outcome = hours_outcome(&rep);
-	rep.status = sig ? "interrupted" : outcome;
+	rep.status = sig ? JOB_INTERRUPTED : outcome;
 	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
 	log_job_finished(&rep);
 	if (run.rfile) {
 		if (!rejects_file_close(run.rfile, true))
-			outcome = "failed";
+			outcome = JOB_FAILED;
 		run.rfile = NULL;
 	}
 	report_emit(&rep, spec);
@@ -816,7 +814,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	}
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(outcome, "succeeded") == 0 ? EXIT_CODE_OK
+		rc = outcome == JOB_SUCCEEDED ? EXIT_CODE_OK
 		     : r.unreachable			 ? EXIT_CODE_UNREACHABLE
 							 : EXIT_CODE_FAILED;
 out:
@@ -847,7 +845,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	sig = signals_caught();
 	local.job_id = job_id;
 	local.wall_seconds = now_monotonic() - t0;
-	local.status = sig ? "interrupted" : hours_outcome(&local);
+	local.status = sig ? JOB_INTERRUPTED : hours_outcome(&local);
 	now_iso8601_utc(local.finished_at);
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
 	report_emit(&local, spec);
@@ -857,7 +855,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
 	int rc = signals_exit_status();
 	if (rc == 0)
-		rc = strcmp(local.status, "succeeded") == 0 ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = local.status == JOB_SUCCEEDED ? EXIT_CODE_OK : EXIT_CODE_FAILED;
 	report_release(&local);
 	return rc;
 }

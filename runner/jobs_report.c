@@ -99,14 +99,9 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	status_job *j;
 
 	(void)ncols;
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 32;
-		x->jobs = xrealloc(x->jobs, sizeof(*x->jobs) * (size_t)x->cap);
-	}
-	j = &x->jobs[x->n++];
-	memset(j, 0, sizeof(*j));
+	j = ARRAY_PUSH(x->jobs, x->n, x->cap);
 	j->job_id = int64_or(v[0], 0);
-	snprintf(j->status, sizeof(j->status), "%s", v[1] ? v[1] : "unknown");
+	j->status = job_status_parse(v[1]);
 	j->command = dup_or_null(v[2]);
 	j->start_date = dup_or_null(v[3]);
 	j->end_date = dup_or_null(v[4]);
@@ -191,15 +186,13 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 	status_hour *h;
 
 	(void)ncols;
-	j->hours = xrealloc(j->hours, sizeof(*j->hours) * (size_t)(j->nhours + 1));
-	h = &j->hours[j->nhours++];
-	memset(h, 0, sizeof(*h));
+	h = ARRAY_PUSH(j->hours, j->nhours, j->hours_cap);
 	h->table = xstrdup(v[0] ? v[0] : "");
 	h->hour = xstrdup(v[1] ? v[1] : "");
-	snprintf(h->status, sizeof(h->status), "%s", v[2] ? v[2] : "unknown");
+	h->status = hour_status_parse(v[2]);
 	/* an hour left running by a job that is not running any more was rolled back */
-	if (strcmp(h->status, "running") == 0 && strcmp(j->status, "running") != 0)
-		snprintf(h->status, sizeof(h->status), "pending");
+	if (h->status == HOUR_RUNNING && j->status != JOB_RUNNING)
+		h->status = HOUR_PENDING;
 	h->attempts = (int)int64_or(v[3], 0);
 	h->rows_read = int64_or(v[4], -1);
 	h->rows_loaded = int64_or(v[5], -1);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "status.h"
 #include "target_pg.h"
 
 /* JOBS_REPORT_ALIVE: an SQL condition, true when the job aliased j holds its
@@ -43,7 +44,7 @@
 typedef struct status_hour {
 	char *table;
 	char *hour;        /* window start, 2025-11-02T13:00:00 */
-	char status[16];   /* pending, running, succeeded, failed */
+	hour_status status; /* pending, running, succeeded, failed */
 	int attempts;
 	int64_t rows_read, rows_loaded, rows_rejected, rows_deleted;
 	int64_t rows_moved;   /* moved in from other hours; -1 when unknown, as above */
@@ -56,7 +57,7 @@ typedef struct status_hour {
  * column is NULL. */
 typedef struct status_job {
 	int64_t job_id;
-	char status[16];   /* running, succeeded, failed, partial, interrupted, stale, stuck */
+	job_status status; /* running, succeeded, failed, partial, interrupted, stale, stuck */
 	char *command;
 	char *start_date, *end_date;   /* YYYY-MM-DD */
 	char **tables;
@@ -78,7 +79,7 @@ typedef struct status_job {
 	int64_t *retry_of;              /* the jobs this one retried */
 	int nretry_of;
 	status_hour *hours;             /* filled by jobs_report_hours */
-	int nhours;
+	int nhours, hours_cap;
 } status_job;
 
 /* jobs_report_begin: starts the read-only, repeatable-read transaction that

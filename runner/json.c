@@ -20,6 +20,12 @@ void json_add_string_or_null(strbuf *sb, const char *s)
 		sb_adds(sb, "null");
 }
 
+void json_add_member(strbuf *sb, const char *name, const char *s)
+{
+	sb_addf(sb, ",\"%s\":", name);
+	json_add_string_or_null(sb, s);
+}
+
 void json_add_stringn(strbuf *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

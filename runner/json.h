@@ -14,5 +14,8 @@ void json_add_string(strbuf *sb, const char *s);
 void json_add_stringn(strbuf *sb, const char *s, size_t n);
 /* json_add_string_or_null: writes null when s is NULL */
 void json_add_string_or_null(strbuf *sb, const char *s);
+/* json_add_member: writes ,"name": and then s as a string, or null when s
+ * is NULL (a member after the first of an object) */
+void json_add_member(strbuf *sb, const char *name, const char *s);
 
 #endif

@@ -2,7 +2,7 @@
  * ledger.h: etlre's own tables in the target (schema from [etlre] schema):
  * the schema version, jobs, the hours of each job, the last load of every
  * hour, and rejected rows. `etlre init` creates and upgrades them; process
- * records into them. All SQL about these tables lives in ledger.c.
+ * records into them. All SQL about these tables lives in ledger*.c.
  */
 #ifndef ETLRE_LEDGER_H
 #define ETLRE_LEDGER_H
@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hour_counts.h"
 #include "load_options.h"
+#include "status.h"
 #include "target_pg.h"
 
 #define LEDGER_VERSION 4
@@ -102,12 +104,7 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 		      void *ctx) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
-		       const char *status) MUSTCHECK;
-
-typedef struct hour_counts {
-	int64_t read, loaded, rejected, deleted;
-	int64_t moved; /* rows that moved in from another hour (replace mode, load_moved.h) */
-} hour_counts;
+		       job_status status) MUSTCHECK;
 
 /* ledger_done: ledger_hour_done's statement and its parameters, for a
  * caller that sends it with others; sql is owned (free it) */
@@ -170,7 +167,7 @@ void retry_items_free(retry_item *items, int n);
 
 typedef struct job_row {
 	int64_t job_id;
-	char status[16];
+	job_status status;
 	bool alive;       /* its process still holds the job lock */
 	char host[128];
 	int pid;

@@ -21,7 +21,8 @@
  * key and the referencing table, with or without --skip-invalid.
  *
  * The key must be the target's primary key or an immediate, non-partial
- * unique index on exactly its columns; merge_plan_build checks it.
+ * unique index on exactly its columns; merge_plan_build (plan_merge.h)
+ * checks it and builds the SQL when the table is planned.
  */
 #ifndef ETLRE_LOAD_MERGE_H
 #define ETLRE_LOAD_MERGE_H
@@ -30,16 +31,6 @@
 #include <stdint.h>
 
 #include "load.h"
-
-typedef struct merge_plan merge_plan;
-
-/* merge_plan_build: checks that p's key is backed by a unique index
- * (p->key_index, found by plan.c), builds the merge SQL into p->merge (owned
- * by p, freed by plan_release) and points p->copy_sql at the staging table.
- * Logs and returns false when the key does not qualify (a configuration
- * error). */
-bool merge_plan_build(table_plan *p) MUSTCHECK;
-void merge_plan_free(merge_plan *m);
 
 /* merge_begin: creates the window's staging table, dropped when the
  * transaction ends; returns false (logged by target_pg) on failure */

@@ -179,12 +179,10 @@ void log_set_line_hooks(void (*before)(void), void (*after)(void))
 static void add_fields(strbuf *line, const log_fields *f)
 {
 	if (f->event) {
-		sb_adds(line, ",\"event\":");
-		json_add_string(line, f->event);
+		json_add_member(line, "event", f->event);
 	}
 	if (f->error_class) {
-		sb_adds(line, ",\"error_class\":");
-		json_add_string(line, f->error_class);
+		json_add_member(line, "error_class", f->error_class);
 	}
 	if (f->has_counts)
 		sb_addf(line,
@@ -221,22 +219,18 @@ static void log_line(log_level level, const log_fields *f, const char *fmt, va_l
 	if (current_format == LOG_FORMAT_JSON) {
 		sb_adds(&line, "{\"time\":");
 		json_add_string(&line, when);
-		sb_adds(&line, ",\"level\":");
-		json_add_string(&line, level_names[level]);
+		json_add_member(&line, "level", level_names[level]);
 		if (ctx_job_id > 0)
 			sb_addf(&line, ",\"job_id\":%lld", (long long)ctx_job_id);
 		if (ctx_table[0]) {
-			sb_adds(&line, ",\"table\":");
-			json_add_string(&line, ctx_table);
+			json_add_member(&line, "table", ctx_table);
 		}
 		if (ctx_hour[0]) {
-			sb_adds(&line, ",\"hour\":");
-			json_add_string(&line, ctx_hour);
+			json_add_member(&line, "hour", ctx_hour);
 		}
 		if (f)
 			add_fields(&line, f);
-		sb_adds(&line, ",\"message\":");
-		json_add_string(&line, msg.buf);
+		json_add_member(&line, "message", msg.buf);
 		sb_adds(&line, "}\n");
 	} else {
 		sb_addf(&line, "%s %-5s ", when, level_names[level]);
@@ -258,17 +252,6 @@ static void log_line(log_level level, const log_fields *f, const char *fmt, va_l
 	}
 	sb_release(&line);
 	sb_release(&msg);
-}
-
-void log_msg(log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!log_enabled(level))
-		return;
-	va_start(ap, fmt);
-	log_line(level, NULL, fmt, ap);
-	va_end(ap);
 }
 
 void log_event(log_level level, const log_fields *f, const char *fmt, ...)

@@ -38,7 +38,6 @@ bool log_to_terminal(void);
 log_level log_hour_level(void);
 /* log_set_context: job id (0 = none), table and hour (NULL = none); copied. */
 void log_set_context(int64_t job_id, const char *table, const char *hour);
-void log_msg(log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 /* log_fields: what a JSON line carries besides the message, for log
  * shippers; text lines show only the message. Unset fields are left out. */
@@ -53,6 +52,8 @@ typedef struct log_fields {
 } log_fields;
 
 void log_event(log_level level, const log_fields *f, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* log_msg: a line at level with no fields besides the message */
+#define log_msg(level, ...) log_event((level), NULL, __VA_ARGS__)
 
 /* log_set_line_hooks: functions called before and after each line written
  * to stderr (the progress display clears its line before and draws it again

@@ -104,9 +104,51 @@ static bool url_params(const char *query, mariadb_url *u, char *err, size_t err_
 	return ok;
 }
 
+/* host_port: the host and port between p and end (the '/' before the
+ * database) into u: [v6] or a name, then :port; localhost and 3306 when
+ * left out. False with err set when they are malformed. */
+static bool host_port(const char *p, const char *end, mariadb_url *u, char *err, size_t err_size)
+{
+	const char *colon;
+
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		if (!close) {
+			snprintf(err, err_size, "source url: unterminated [ in host");
+			return false;
+		}
+		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		if (close[1] != ':' && close + 1 != end) {
+			snprintf(err, err_size, "source url: expected ':' or '/' after ']'");
+			return false;
+		}
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		u->host = xstrndup(p, (size_t)((colon ? colon : end) - p));
+	}
+	if (!*u->host) {
+		free(u->host);
+		u->host = xstrdup("localhost");
+	}
+	u->port = 3306;
+	if (colon) {
+		int64_t port;
+		char *ps = xstrndup(colon + 1, (size_t)(end - colon - 1));
+		bool good = str_to_int64(ps, &port) && port > 0 && port < 65536;
+		free(ps);
+		if (!good) {
+			snprintf(err, err_size, "source url: port must be a number between 1 and 65535");
+			return false;
+		}
+		u->port = (int)port;
+	}
+	return true;
+}
+
 bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_size)
 {
-	const char *p, *at, *slash, *hostend, *colon, *query;
+	const char *p, *at, *slash, *query;
 	bool ok = true;
 
 	memset(u, 0, sizeof(*u));
@@ -143,40 +185,9 @@ bool mariadb_url_parse(const char *url, mariadb_url *u, char *err, size_t err_si
 		snprintf(err, err_size, "source url: bad %%-escape in the user or password");
 		goto fail;
 	}
-	hostend = slash;
-	if (*p == '[') {
-		const char *close = memchr(p, ']', (size_t)(slash - p));
-		if (!close) {
-			snprintf(err, err_size, "source url: unterminated [ in host");
-			goto fail;
-		}
-		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
-		if (close[1] != ':' && close + 1 != slash) {
-			snprintf(err, err_size, "source url: expected ':' or '/' after ']'");
-			goto fail;
-		}
-		colon = close[1] == ':' ? close + 1 : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(hostend - p));
-		u->host = xstrndup(p, (size_t)((colon ? colon : hostend) - p));
-	}
-	if (!*u->host) {
-		free(u->host);
-		u->host = xstrdup("localhost");
-	}
-	u->port = 3306;
+	if (!host_port(p, slash, u, err, err_size))
+		goto fail;
 	u->sslmode = SRC_SSL_PREFER;
-	if (colon) {
-		int64_t port;
-		char *ps = xstrndup(colon + 1, (size_t)(hostend - colon - 1));
-		bool good = str_to_int64(ps, &port) && port > 0 && port < 65536;
-		free(ps);
-		if (!good) {
-			snprintf(err, err_size, "source url: port must be a number between 1 and 65535");
-			goto fail;
-		}
-		u->port = (int)port;
-	}
 	query = strchr(slash + 1, '?');
 	if (memchr(slash + 1, '@', query ? (size_t)(query - slash - 1) : strlen(slash + 1))) {
 		/* "user:12/34@host/db": a '/' in the password ended the host; say so

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "summary.h"
+#include "verify.h"
 
 typedef enum family_scope {
 	SCOPE_COMMAND,      /* one sample, from metrics_set; skipped while negative */
@@ -113,12 +115,7 @@ metrics_table *metrics_set_table(metrics_set *m, const char *name)
 	for (int i = 0; i < m->ntables; i++)
 		if (strcmp(m->tables[i].name, name) == 0)
 			return &m->tables[i];
-	if (m->ntables == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 8;
-		m->tables = xrealloc(m->tables, sizeof(*m->tables) * (size_t)m->cap);
-	}
-	metrics_table *t = &m->tables[m->ntables++];
-	memset(t, 0, sizeof(*t));
+	metrics_table *t = ARRAY_PUSH(m->tables, m->ntables, m->cap);
 	t->name = xstrdup(name);
 	return t;
 }
@@ -385,7 +382,7 @@ bool metrics_check_path(const char *path, char *err, size_t errsize)
 {
 	struct stat st;
 	char *tmp, *dir;
-	int fd;
+	int e;
 
 	if (!*path) {
 		snprintf(err, errsize, "the path is empty");
@@ -396,18 +393,15 @@ bool metrics_check_path(const char *path, char *err, size_t errsize)
 		return false;
 	}
 	tmp = tmp_path(path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	e = file_create_probe(tmp, false);
+	free(tmp);
+	if (e != 0) {
 		dir = dir_of(path);
 		snprintf(err, errsize, "cannot create a file in directory '%s' (for '%s'): %s", dir,
-			 path, strerror(errno));
+			 path, strerror(e));
 		free(dir);
-		free(tmp);
 		return false;
 	}
-	close(fd);
-	unlink(tmp);
-	free(tmp);
 	return true;
 }
 

@@ -12,10 +12,10 @@
 
 #include "catalog.h"
 #include "chunk.h"
-#include "load_merge.h"
 #include "load_moved.h"
 #include "log.h"
 #include "partition.h"
+#include "plan_merge.h"
 #include "sqlquote.h"
 #include "typemap.h"
 
@@ -176,6 +176,38 @@ static void find_drift(table_plan *p, const catalog_cols *sc, const catalog_cols
 	sb_release(&tgt_only);
 }
 
+/* plan_add_cols: "c1, c2" (prefix "s." gives "s.c1, s.c2"); keys_only for the key */
+void plan_add_cols(strbuf *sb, const table_plan *p, const char *prefix, bool keys_only)
+{
+	int n = keys_only ? p->nkey : p->ncols;
+
+	for (int k = 0; k < n; k++) {
+		int i = keys_only ? p->key_idx[k] : k;
+		if (k)
+			sb_adds(sb, ", ");
+		sb_adds(sb, prefix);
+		quote_pg_ident(sb, p->cols[i].name);
+	}
+}
+
+/* target_window_sql: verb, then the target table and a WHERE on its time
+ * column from $1 (included) to $2 (excluded); new string */
+static char *target_window_sql(const table_plan *p, const char *verb)
+{
+	const char *time_col = p->cols[p->time_idx].name;
+	strbuf sb;
+
+	sb_init(&sb, 256);
+	sb_adds(&sb, verb);
+	quote_pg_ident(&sb, p->cfg->target);
+	sb_adds(&sb, " WHERE ");
+	quote_pg_ident(&sb, time_col);
+	sb_adds(&sb, " >= $1 AND ");
+	quote_pg_ident(&sb, time_col);
+	sb_adds(&sb, " < $2");
+	return sb_detach(&sb);
+}
+
 static void build_sql(table_plan *p, const catalog_cols *sc)
 {
 	table_config *t = p->cfg;
@@ -216,33 +248,12 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 	sb_adds(&sb, "COPY ");
 	quote_pg_ident(&sb, t->target);
 	sb_adds(&sb, " (");
-	for (int i = 0; i < p->ncols; i++) {
-		if (i)
-			sb_adds(&sb, ", ");
-		quote_pg_ident(&sb, p->cols[i].name);
-	}
+	plan_add_cols(&sb, p, "", false);
 	sb_adds(&sb, ") FROM STDIN");
 	p->copy_sql = sb_detach(&sb);
 
-	sb_init(&sb, 256);
-	sb_adds(&sb, "DELETE FROM ");
-	quote_pg_ident(&sb, t->target);
-	sb_adds(&sb, " WHERE ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " >= $1 AND ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " < $2");
-	p->delete_sql = sb_detach(&sb);
-
-	sb_init(&sb, 256);
-	sb_adds(&sb, "SELECT count(*) FROM ");
-	quote_pg_ident(&sb, t->target);
-	sb_adds(&sb, " WHERE ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " >= $1 AND ");
-	quote_pg_ident(&sb, p->cols[p->time_idx].name);
-	sb_adds(&sb, " < $2");
-	p->target_count_sql = sb_detach(&sb);
+	p->delete_sql = target_window_sql(p, "DELETE FROM ");
+	p->target_count_sql = target_window_sql(p, "SELECT count(*) FROM ");
 
 	p->lock_key = xasprintf("etlre:%s", t->target);
 }

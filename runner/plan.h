@@ -60,6 +60,10 @@ typedef struct table_plan {
 } table_plan;
 
 bool plan_build(src_conn *src, tgt_conn *tgt, table_config *t, table_plan *p) MUSTCHECK;
+/* plan_add_cols: appends "c1, c2" to sb, each column name quoted for
+ * PostgreSQL after prefix ("s." gives "s.c1, s.c2"); the key's columns only
+ * with keys_only */
+void plan_add_cols(strbuf *sb, const table_plan *p, const char *prefix, bool keys_only);
 /* plan_key_note: when the key is not backed by a unique index of the target
  * (key_index NULL) in replace mode, a new sentence saying so and what it
  * means; NULL otherwise. check shows it, process logs it as a warning. */

@@ -19,12 +19,7 @@ void report_init(run_report *r, int ntables)
 
 hour_report *report_add_hour(run_report *r)
 {
-	if (r->nhours == r->hours_cap) {
-		r->hours_cap = r->hours_cap ? 2 * r->hours_cap : 64;
-		r->hours = xrealloc(r->hours, sizeof(*r->hours) * (size_t)r->hours_cap);
-	}
-	memset(&r->hours[r->nhours], 0, sizeof(r->hours[0]));
-	return &r->hours[r->nhours++];
+	return ARRAY_PUSH(r->hours, r->nhours, r->hours_cap);
 }
 
 void report_release(run_report *r)
@@ -47,7 +42,7 @@ void report_print_text(const run_report *r)
 		printf("dry run: nothing was committed, no job recorded (%s .. %s)\n", r->start_date,
 		       r->end_date);
 	else
-		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, r->status, r->start_date,
+		printf("job %lld: %s (%s .. %s, %s)\n", (long long)r->job_id, job_status_name(r->status), r->start_date,
 		       r->end_date, r->window_hours == 24 ? "daily" : "hourly");
 	printf("%-20s %6s %6s %7s %12s %12s %10s %12s %8s %9s %10s\n", "table", "hours", "failed",
 	       "pending", "rows read", r->dry_run ? "would load" : "loaded", "rejected",
@@ -72,7 +67,7 @@ void report_print_text(const run_report *r)
 	for (int i = 0; i < r->nhours; i++) {
 		const hour_report *h = &r->hours[i];
 		char hour[20];
-		if (strcmp(h->status, "failed") != 0)
+		if (h->status != HOUR_FAILED)
 			continue;
 		hour_format_iso(h->hour, hour);
 		printf("failed: %s %s [%s] %s\n", r->tables[h->table].name, hour,
@@ -101,16 +96,12 @@ void report_print_json(const run_report *r)
 		sb_addf(&sb, "%lld", (long long)r->job_id);
 	else
 		sb_adds(&sb, "null");
-	sb_adds(&sb, ",\"status\":");
-	json_add_string(&sb, r->status);
+	json_add_member(&sb, "status", job_status_name(r->status));
 	sb_addf(&sb, ",\"dry_run\":%s,\"started_at\":", r->dry_run ? "true" : "false");
 	json_add_string(&sb, r->started_at);
-	sb_adds(&sb, ",\"finished_at\":");
-	json_add_string(&sb, r->finished_at);
-	sb_adds(&sb, ",\"start_date\":");
-	json_add_string(&sb, r->start_date);
-	sb_adds(&sb, ",\"end_date\":");
-	json_add_string(&sb, r->end_date);
+	json_add_member(&sb, "finished_at", r->finished_at);
+	json_add_member(&sb, "start_date", r->start_date);
+	json_add_member(&sb, "end_date", r->end_date);
 	sb_addf(&sb, ",\"batch_mode\":\"%s\",\"wall_seconds\":%.3f,\"tables\":[",
 		r->window_hours == 24 ? "daily" : "hourly", r->wall_seconds);
 	for (int i = 0; i < r->ntables; i++) {
@@ -135,16 +126,12 @@ void report_print_json(const run_report *r)
 		hour_format_iso(h->hour, hour);
 		sb_adds(&sb, "{\"table\":");
 		json_add_string(&sb, r->tables[h->table].name);
-		sb_adds(&sb, ",\"hour\":");
-		json_add_string(&sb, hour);
-		sb_adds(&sb, ",\"status\":");
-		json_add_string(&sb, h->status);
+		json_add_member(&sb, "hour", hour);
+		json_add_member(&sb, "status", hour_status_name(h->status));
 		sb_addc(&sb, ',');
 		add_counts(&sb, &h->n);
-		sb_adds(&sb, ",\"error_class\":");
-		json_add_string_or_null(&sb, err_class_name(h->cls));
-		sb_adds(&sb, ",\"error\":");
-		json_add_string_or_null(&sb, h->error);
+		json_add_member(&sb, "error_class", err_class_name(h->cls));
+		json_add_member(&sb, "error", h->error);
 		sb_addc(&sb, '}');
 	}
 	sb_adds(&sb, "]}\n");

@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "errclass.h"
-#include "ledger.h"
+#include "hour_counts.h"
+#include "status.h"
 
 typedef struct hour_report {
 	int table;            /* index into run_report.tables */
 	int64_t hour;         /* window start, hours since epoch */
-	const char *status;   /* succeeded, failed, interrupted, pending */
+	hour_status status;   /* succeeded, failed, interrupted, pending */
 	hour_counts n;
 	err_class cls;
 	char *error;          /* owned */
@@ -29,7 +30,7 @@ typedef struct table_report {
 
 typedef struct run_report {
 	int64_t job_id;       /* 0 in a dry run */
-	const char *status;   /* succeeded, failed, partial, interrupted, dry_run */
+	job_status status;    /* succeeded, failed, partial, interrupted, dry_run; none */
 	bool dry_run;
 	char started_at[32], finished_at[32];
 	char start_date[11], end_date[11];

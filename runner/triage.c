@@ -120,7 +120,7 @@ bool triage_read_chunks(tgt_conn *c, const char *schema, triage_chunk_fn fn, voi
 
 typedef struct errors_ctx {
 	triage_error *rows;
-	int n;
+	int n, cap;
 } errors_ctx;
 
 /* dup_or_empty: a new copy of s, "" for NULL */
@@ -137,8 +137,7 @@ static bool errors_row(void *ctx, int ncols, char **v)
 	triage_error *e;
 
 	(void)ncols;
-	x->rows = xrealloc(x->rows, sizeof(*x->rows) * (size_t)(x->n + 1));
-	e = &x->rows[x->n++];
+	e = ARRAY_PUSH(x->rows, x->n, x->cap);
 	e->error_class = dup_or_empty(v[0]);
 	e->table = dup_or_empty(v[1]);
 	e->chunks = int64_or_zero(v[2]);
@@ -154,7 +153,7 @@ static bool errors_row(void *ctx, int ncols, char **v)
 bool triage_read_errors(tgt_conn *c, const char *schema, int64_t since, triage_error **rows,
 			int *n)
 {
-	errors_ctx x = { NULL, 0 };
+	errors_ctx x = { 0 };
 	char sec[24];
 	char *sql = sql_with_schema(errors_sql, schema);
 	bool ok;

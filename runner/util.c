@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,16 @@ void *xrealloc(void *p, size_t n)
 	if (!q)
 		die_oom(n);
 	return q;
+}
+
+void *array_grow(void *arr, int n, int *cap, size_t size)
+{
+	if (n >= *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		arr = xrealloc(arr, size * (size_t)*cap);
+	}
+	memset((char *)arr + size * (size_t)n, 0, size);
+	return arr;
 }
 
 char *xstrdup(const char *s)
@@ -276,11 +287,22 @@ void duration_format(int64_t seconds, char *out)
 	}
 }
 
+int file_create_probe(char *path, bool is_template)
+{
+	int fd = is_template ? mkstemp(path) : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
 bool dir_writable(const char *dir, char *err, size_t errsize)
 {
 	struct stat st;
 	char *tmp;
-	int fd;
+	int e;
 
 	if (stat(dir, &st) != 0) {
 		snprintf(err, errsize, "'%s': %s", dir, strerror(errno));
@@ -291,14 +313,11 @@ bool dir_writable(const char *dir, char *err, size_t errsize)
 		return false;
 	}
 	tmp = xasprintf("%s/.etlre-check.XXXXXX", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		snprintf(err, errsize, "cannot create a file in '%s': %s", dir, strerror(errno));
-		free(tmp);
+	e = file_create_probe(tmp, true);
+	free(tmp);
+	if (e != 0) {
+		snprintf(err, errsize, "cannot create a file in '%s': %s", dir, strerror(e));
 		return false;
 	}
-	close(fd);
-	unlink(tmp);
-	free(tmp);
 	return true;
 }

@@ -20,6 +20,13 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* array_grow: arr (n elements of size bytes, room for *cap) with room for
+ * one more, the new slot zeroed; *cap doubles when full. Returns the array,
+ * which may have moved (the old pointer is then invalid). */
+void *array_grow(void *arr, int n, int *cap, size_t size);
+/* ARRAY_PUSH: appends one zeroed element to arr (n elements, capacity cap,
+ * both lvalues) and evaluates to a pointer to it */
+#define ARRAY_PUSH(arr, n, cap) ((arr) = array_grow((arr), (n), &(cap), sizeof(*(arr))), &(arr)[(n)++])
 /* xasprintf: returns a newly allocated formatted string; the caller owns it. */
 char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
@@ -67,6 +74,10 @@ bool duration_parse(const char *s, int64_t *seconds);
 void duration_format(int64_t seconds, char *out);
 /* dir_writable: true when dir is a directory where a file can be created
  * (one is created and removed); else err gets why. Logs nothing. */
+/* file_create_probe: creates path exclusively (with is_template, a mkstemp
+ * template that gets the name chosen) and removes it again. Returns 0, or the
+ * errno of the failure. */
+int file_create_probe(char *path, bool is_template);
 bool dir_writable(const char *dir, char *err, size_t errsize);
 
 #endif

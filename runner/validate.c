@@ -185,41 +185,41 @@ static inline bool is_digit(char c)
 	return (unsigned char)(c - '0') < 10;
 }
 
+/* fits: true when v starts with pattern's shape: a digit for each 'd', any
+ * other character as itself (v holds at least strlen(pattern) bytes) */
+static inline bool fits(const char *v, const char *pattern)
+{
+	for (; *pattern; v++, pattern++)
+		if (*pattern == 'd' ? !is_digit(*v) : *v != *pattern)
+			return false;
+	return true;
+}
+
+/* two_digits: the number the two digits at v make */
+static inline int two_digits(const char *v)
+{
+	return (v[0] - '0') * 10 + (v[1] - '0');
+}
+
 bool timestamp_valid(const char *v, size_t len, bool date_only)
 {
 	int y, mo, d, h = 0, mi = 0, s = 0;
 	size_t i;
 
-	if (len < 10)
+	if (len < 10 || !fits(v, "dddd-dd-dd"))
 		return false;
-	for (i = 0; i < 10; i++) {
-		if (i == 4 || i == 7) {
-			if (v[i] != '-')
-				return false;
-		} else if (!is_digit(v[i])) {
-			return false;
-		}
-	}
-	y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-	mo = (v[5] - '0') * 10 + (v[6] - '0');
-	d = (v[8] - '0') * 10 + (v[9] - '0');
+	y = two_digits(v) * 100 + two_digits(v + 2);
+	mo = two_digits(v + 5);
+	d = two_digits(v + 8);
 	if (!date_is_valid(y, mo, d))
 		return false;
 	if (len == 10)
 		return true;
-	if (len < 19 || (v[10] != ' ' && v[10] != 'T'))
+	if (len < 19 || (v[10] != ' ' && v[10] != 'T') || !fits(v + 11, "dd:dd:dd"))
 		return false;
-	for (i = 11; i < 19; i++) {
-		if (i == 13 || i == 16) {
-			if (v[i] != ':')
-				return false;
-		} else if (!is_digit(v[i])) {
-			return false;
-		}
-	}
-	h = (v[11] - '0') * 10 + (v[12] - '0');
-	mi = (v[14] - '0') * 10 + (v[15] - '0');
-	s = (v[17] - '0') * 10 + (v[18] - '0');
+	h = two_digits(v + 11);
+	mi = two_digits(v + 14);
+	s = two_digits(v + 17);
 	if (h > 23 || mi > 59 || s > 59)
 		return false;
 	if (len > 19) {

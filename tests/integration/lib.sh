@@ -65,6 +65,9 @@ conf_header() {
 	printf '%s\n' '[source]' 'url = mariadb://etl@127.0.0.1:3306/unused' '[target]' \
 		'url = postgresql://etl@127.0.0.1:5432/unused' '[etlre]' 'schema = etlre' 'timezone = UTC'
 }
+# conf_file PATH: writes a test's config file to PATH: conf_header, then the
+# sections read from stdin
+conf_file() { { conf_header; cat; } > "$1"; }
 
 # my SQL: run SQL on the source test database, tab-separated, no headers
 my() { MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl --default-character-set=utf8mb4 "$MY_DB" -N -B -e "$1"; }
@@ -135,10 +138,14 @@ like() {
 	if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
 		fail "$3"; printf '#   %s\n#   does not match: %s\n' "$(printf '%s' "$1" | head -c 2000)" "$2"; fi
 }
-# run_etlre: runs etlre ARGS, keeping stdout in $OUT, stderr in $ERR, status in $RC
-run_etlre() {
-	OUT=$(etlre "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
+# run_with CONF ARGS...: runs etlre --config CONF ARGS, keeping stdout in
+# $OUT, stderr in $ERR (and $TMP/stderr), status in $RC
+run_with() {
+	local conf=$1; shift
+	OUT=$("$ETLRE" --config "$conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
 }
+# run_etlre ARGS...: run_with the test's config ($CONF)
+run_etlre() { run_with "$CONF" "$@"; }
 # wait_for CMD...: runs CMD every 0.1 s until it succeeds (status 0), for up
 # to 60 s (generous: the machine may be loaded); 1 when it never did
 wait_for() { local i; for ((i = 0; i < 600; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 S=ddl
-{ conf_header; cat <<EOF; } > "$TMP/ddl.conf"
+conf_file "$TMP/ddl.conf" <<EOF
 [table types]
 source = ddl_types
 target = $S.types
@@ -27,7 +27,7 @@ expr.day = DATE(ts)
 expr.dec2 = dec_s * 2
 EOF
 # runc CONF ARGS...: etlre with the config file $TMP/CONF.conf; $OUT, $ERR, $RC
-runc() { local c=$1; shift; OUT=$("$ETLRE" --config "$TMP/$c.conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+runc() { local c=$1; shift; run_with "$TMP/$c.conf" "$@"; }
 runt() { runc ddl "$@"; }
 
 pg "SET client_min_messages = warning; DROP SCHEMA IF EXISTS etlre CASCADE; DROP SCHEMA IF EXISTS $S CASCADE" &&
@@ -236,7 +236,7 @@ is "$(pg "SELECT num_nonnulls(ti, tiu, biu, b1, bit1, bit5, bit64, dec, f, d, dt
 # ---- a source type with no mapping ----
 my "CREATE TABLE ddl_geo (id int PRIMARY KEY, ts datetime NOT NULL, g point, n int);
     INSERT INTO ddl_geo VALUES (1, '2025-11-02 10:00:00', ST_GeomFromText('POINT(1 2)'), 7)"
-{ conf_header; cat <<EOF; } > "$TMP/geo.conf"
+conf_file "$TMP/geo.conf" <<EOF
 [table types]
 source = ddl_types
 target = $S.types2
@@ -273,7 +273,7 @@ is "$RC/$(pg "SELECT g || ' ' || n FROM $S.geo")" "0/POINT(1 2) 7" "the point lo
 my "CREATE TABLE ddl_part (id int PRIMARY KEY, ts datetime(3) NOT NULL, v varchar(10), KEY (ts));
     INSERT INTO ddl_part VALUES (1, '2025-11-01 10:00:00', 'a'), (2, '2025-11-02 11:00:00', 'b'),
       (3, '2025-11-02 23:59:59.999', 'c'), (4, '2025-12-01 00:00:00', 'd')"
-{ conf_header; cat <<EOF; } > "$TMP/part.conf"
+conf_file "$TMP/part.conf" <<EOF
 [table daily]
 source = ddl_part
 target = $S.part_daily
@@ -352,7 +352,7 @@ like "$ERR" "partitions = daily needs the target $S.plain partitioned by range o
 # ---- schema drift ----
 my "CREATE TABLE ddl_drift (id int PRIMARY KEY, ts datetime NOT NULL, a int, b varchar(10));
     INSERT INTO ddl_drift VALUES (1, '2025-11-02 10:00:00', 1, 'x')"
-{ conf_header; cat <<EOF; } > "$TMP/drift.conf"
+conf_file "$TMP/drift.conf" <<EOF
 [table drift]
 source = ddl_drift
 target = $S.drift

@@ -234,7 +234,7 @@ is "$(pg "SELECT string_agg(row_key || ' ' || rule, ' ' ORDER BY row_key) FROM e
 	"id=1 zero date id=2 zero date" "zero_dates = reject: zero dates and zero-in-dates are invalid"
 like "$(pg "SELECT reason FROM etlre.rejects WHERE table_name = 'types_rej' AND row_key = 'id=2'")" "zero_dates = reject" "the reason names the setting"
 
-run_etlre_t() { OUT=$("$ETLRE" --config "$TCONF" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+run_etlre_t() { run_with "$TCONF" "$@"; }
 run_etlre_t verify --date 2025-11-02 --table types
 is "$RC" 0 "verify: the loaded day matches its source"
 run_etlre_t verify --date 2025-11-02 --table types --deep
@@ -254,7 +254,7 @@ time_column = ts
 key = id
 EOF
 	jobs_before=$(pg "SELECT count(*) FROM etlre.jobs")
-	OUT=$("$ETLRE" --config "$TMP/bad.conf" process --date 2025-11-02 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
+	run_with "$TMP/bad.conf" process --date 2025-11-02
 	is "$RC" 2 "$1 into $2: exit 2"
 	like "$ERR" "\\[table bad\\] column 'n': the source type $(printf '%s' "$1" | sed 's/[()]/\\&/g') cannot load into the target type $2" \
 		"$1 into $2: the error names table, column and both types"

@@ -49,7 +49,7 @@ time_column = ts
 key = id
 expr.naive = ts
 EOF
-	tz() { OUT=$("$ETLRE" --config "$conf" "$@" 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr"); }
+	tz() { run_with "$conf" "$@"; }
 	tz init
 	is "$RC" 0 "$zone: init"
 	tz process --start-date "$spring" --end-date "$spring" --skip-invalid --json

@@ -9,7 +9,7 @@
 # key that is not a primary key or unique index is a configuration error.
 . "$(dirname "$0")/lib.sh"
 
-{ conf_header; cat <<'EOF'; } > "$TMP/merge.conf"
+conf_file "$TMP/merge.conf" <<'EOF'
 [table accounts]
 source = accounts
 target = analytics.accounts

@@ -243,7 +243,7 @@ is "$(pg "SELECT retried_by IS NOT NULL FROM etlre.jobs WHERE job_id = $ghost")"
 release_lock t50-other
 
 sed 's/^schema = .*/schema = etlre_nowhere/' "$CONF" > "$TMP/noschema.conf"
-OUT=$("$ETLRE" --config "$TMP/noschema.conf" status 2>"$TMP/stderr"); RC=$?; ERR=$(cat "$TMP/stderr")
+run_with "$TMP/noschema.conf" status
 is "$RC" 2 "etlre's tables missing: exit 2"
 like "$ERR" "run 'etlre init'" "etlre's tables missing: says to run etlre init"
 is "$OUT" "" "etlre's tables missing: nothing on stdout"

@@ -12,7 +12,7 @@
 # and by process's first warning.
 . "$(dirname "$0")/lib.sh"
 
-{ conf_header; cat <<'EOF'; } > "$TMP/moved.conf"
+conf_file "$TMP/moved.conf" <<'EOF'
 [table orders]
 source = orders
 target = analytics.orders
@@ -25,7 +25,7 @@ target = analytics.pairs
 time_column = ts
 key = a, b
 EOF
-{ conf_header; cat <<'EOF'; } > "$TMP/nopk.conf"
+conf_file "$TMP/nopk.conf" <<'EOF'
 [table loose]
 source = orders
 target = analytics.loose
@@ -227,10 +227,10 @@ like "$(cat "$TMP/m.prom")" 'etlre_rows_moved\{command="process",table="orders"\
 same 2025-03-10 2025-03-12 "the last hour"
 
 # --- a key no unique index backs: check and process say so
-OUT=$("$ETLRE" --config "$TMP/nopk.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/nopk.conf" check
 like "$OUT" "ok +table loose +.*warning: the key \\(order_id\\) is not the primary key or a unique index of the target analytics.loose: a row whose time moved" \
 	"check: the table line warns that moved rows cannot be detected"
-OUT=$("$ETLRE" --config "$TMP/nopk.conf" process --date 2025-03-10 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/nopk.conf" process --date 2025-03-10
 is "$RC" 0 "process without a unique key: exit 0"
 like "$(grep -m1 ' warn ' "$TMP/stderr")" "\\[table loose\\] the key \\(order_id\\) is not the primary key or a unique index of the target analytics.loose" \
 	"process: the first warning says so"

@@ -109,16 +109,16 @@ is "$RC" 0 "etlre init again"
 pg "ALTER TABLE analytics.calls RENAME COLUMN agent TO agent_name"
 cp "$CONF" "$TMP/cols.conf"
 sed -i 's/^key = call_id$/key = call_id\ncolumns = call_id, start_time, agent/' "$TMP/cols.conf"
-OUT=$("$ETLRE" --config "$TMP/cols.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/cols.conf" check
 is "$RC" 1 "a configured column missing in the target: exit 1"
 like "$(line 'table calls')" "^FAIL +table calls +\\[table calls\\] column 'agent' does not exist in the target analytics.calls" "names the table and the column"
 pg "ALTER TABLE analytics.calls RENAME COLUMN agent_name TO agent"
 my "ALTER TABLE calls CHANGE agent agent_x VARCHAR(64)"
-OUT=$("$ETLRE" --config "$TMP/cols.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/cols.conf" check
 is "$RC" 1 "a configured column missing in the source: exit 1"
 like "$(line 'table calls')" "^FAIL +table calls +\\[table calls\\] column 'agent' does not exist in the source" "names the source column"
 my "ALTER TABLE calls CHANGE agent_x agent VARCHAR(64)"
-OUT=$("$ETLRE" --config "$TMP/cols.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/cols.conf" check
 is "$RC" 0 "the column back: exit 0"
 cat >>"$TMP/cols.conf" <<'EOF2'
 
@@ -128,7 +128,7 @@ target = analytics.ghost_calls
 time_column = start_time
 key = call_id
 EOF2
-OUT=$("$ETLRE" --config "$TMP/cols.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/cols.conf" check
 is "$RC" 1 "a configured table missing: exit 1"
 like "$(line 'table ghost')" "^FAIL +table ghost +\\[table ghost\\] target table analytics.ghost_calls does not exist" "names the missing table"
 like "$(line 'table calls')" '^ok +table calls' "the other table is still checked"
@@ -136,23 +136,23 @@ like "$(line 'table calls')" '^ok +table calls' "the other table is still checke
 # ---- [etlre] rejects_dir
 mkdir -p "$TMP/rejects"
 sed 's#^\[etlre\]$#[etlre]\nrejects_dir = '"$TMP"'/rejects#' "$CONF" > "$TMP/rej.conf"
-OUT=$("$ETLRE" --config "$TMP/rej.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/rej.conf" check
 is "$RC" 0 "a writable rejects_dir: exit 0"
 like "$(line rejects_dir)" "^ok +rejects_dir +'$TMP/rejects' is writable" "rejects_dir ok"
 is "$(ls -A "$TMP/rejects")" "" "the probe file is removed"
-OUT=$("$ETLRE" --config "$TMP/rej.conf" process --date 2025-11-02 --skip-invalid --rejects-file r.csv.gz 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/rej.conf" process --date 2025-11-02 --skip-invalid --rejects-file r.csv.gz
 is "$RC" 0 "process --rejects-file with a relative path"
 is "$(zcat "$TMP/rejects/r.csv.gz" | tail -n +2 | wc -l)" 4 "the rejects file is written in rejects_dir"
 sed -i 's#^rejects_dir = .*#rejects_dir = '"$TMP"'/no-such-dir#' "$TMP/rej.conf"
-OUT=$("$ETLRE" --config "$TMP/rej.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/rej.conf" check
 is "$RC" 1 "a rejects_dir that does not exist: exit 1"
 like "$(line rejects_dir)" "^FAIL +rejects_dir +rejects_dir '$TMP/no-such-dir': No such file or directory" "says why"
 sed -i 's#^rejects_dir = .*#rejects_dir = '"$CONF"'#' "$TMP/rej.conf"
-OUT=$("$ETLRE" --config "$TMP/rej.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/rej.conf" check
 is "$RC" 1 "a rejects_dir that is a file: exit 1"
 like "$(line rejects_dir)" "^FAIL +rejects_dir +rejects_dir '$CONF' is not a directory" "says it is not a directory"
 sed -i 's#^rejects_dir = .*#rejects_dir = /proc/self#' "$TMP/rej.conf"
-OUT=$("$ETLRE" --config "$TMP/rej.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/rej.conf" check
 is "$RC" 1 "a rejects_dir that takes no files (/proc/self, even for root): exit 1"
 like "$(line rejects_dir)" "^FAIL +rejects_dir +rejects_dir cannot create a file in '/proc/self'" "says it cannot create a file there"
 
@@ -176,7 +176,7 @@ run_etlre check --bogus
 is "$RC" 2 "an unknown option: exit 2"
 run_etlre check extra
 is "$RC" 2 "an argument: exit 2"
-OUT=$("$ETLRE" --config "$TMP/none.conf" check 2>"$TMP/stderr"); RC=$?
+run_with "$TMP/none.conf" check
 is "$RC" 2 "a missing config file: exit 2"
 
 done_testing

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "summary.h"
+#include "verify.h"
 
 /* ---- metrics_add_label_value ---- */
 

@@ -1,8 +1,9 @@
 /*
  * test_misc.c: unit tests of the small pure modules: errclass.c (error
  * classes from SQLSTATEs and MariaDB error numbers), sqlquote.c (identifier
- * and literal quoting), json.c (JSON string escaping) and util.c's
- * durations (etlre check --max-age).
+ * and literal quoting), json.c (JSON string escaping), util.c's
+ * durations (etlre check --max-age) and status.c (job and hour status
+ * names).
  */
 #include "unit.h"
 
@@ -10,6 +11,7 @@
 #include "errclass.h"
 #include "json.h"
 #include "sqlquote.h"
+#include "status.h"
 
 /* ---- err_class_from_sqlstate ---- */
 
@@ -439,6 +441,78 @@ static void test_duration_format(void **state)
 	assert_string_equal(out, c->out);
 }
 
+/* ---- status names ---- */
+
+typedef struct status_case {
+	const char *name;
+	bool job;        /* a job status, else an hour status */
+	int value;
+	const char *text; /* its name; NULL: none */
+} status_case;
+
+static const status_case status_cases[] = {
+	{ "job running", true, JOB_RUNNING, "running" },
+	{ "job succeeded", true, JOB_SUCCEEDED, "succeeded" },
+	{ "job failed", true, JOB_FAILED, "failed" },
+	{ "job partial", true, JOB_PARTIAL, "partial" },
+	{ "job interrupted", true, JOB_INTERRUPTED, "interrupted" },
+	{ "job dry_run", true, JOB_DRY_RUN, "dry_run" },
+	{ "job stale", true, JOB_STALE, "stale" },
+	{ "job stuck", true, JOB_STUCK, "stuck" },
+	{ "job unknown", true, JOB_UNKNOWN, "unknown" },
+	{ "job none has no name", true, JOB_NONE, NULL },
+	{ "hour pending", false, HOUR_PENDING, "pending" },
+	{ "hour running", false, HOUR_RUNNING, "running" },
+	{ "hour succeeded", false, HOUR_SUCCEEDED, "succeeded" },
+	{ "hour failed", false, HOUR_FAILED, "failed" },
+	{ "hour interrupted", false, HOUR_INTERRUPTED, "interrupted" },
+	{ "hour unknown", false, HOUR_UNKNOWN, "unknown" },
+};
+
+/* test_status: the name of each status, and back */
+static void test_status(void **state)
+{
+	const status_case *c = *state;
+
+	if (c->job) {
+		const char *got = job_status_name((job_status)c->value);
+		if (c->text)
+			assert_string_equal(got, c->text);
+		else
+			assert_null(got);
+		assert_int_equal(job_status_parse(c->text), c->text ? c->value : JOB_UNKNOWN);
+	} else {
+		assert_string_equal(hour_status_name((hour_status)c->value), c->text);
+		assert_int_equal(hour_status_parse(c->text), c->value);
+	}
+}
+
+/* test_status_unknown: names not in the tables, and values past them */
+static void test_status_unknown(void **state)
+{
+	(void)state;
+	assert_int_equal(job_status_parse("Running"), JOB_UNKNOWN);
+	assert_int_equal(job_status_parse("pending"), JOB_UNKNOWN); /* an hour's, not a job's */
+	assert_int_equal(job_status_parse(""), JOB_UNKNOWN);
+	assert_int_equal(hour_status_parse("partial"), HOUR_UNKNOWN);
+	assert_int_equal(hour_status_parse(NULL), HOUR_UNKNOWN);
+	assert_string_equal(job_status_name((job_status)99), "unknown");
+	assert_string_equal(hour_status_name((hour_status)99), "unknown");
+}
+
+/* test_json_member: ,"name": then the string, or null */
+static void test_json_member(void **state)
+{
+	strbuf sb;
+
+	(void)state;
+	sb_init(&sb, 64);
+	json_add_member(&sb, "a", "x\"y");
+	json_add_member(&sb, "b", NULL);
+	assert_string_equal(sb.buf, ",\"a\":\"x\\\"y\",\"b\":null");
+	sb_release(&sb);
+}
+
 int main(void)
 {
 	unit_list l = { 0 };
@@ -453,5 +527,8 @@ int main(void)
 	unit_add(&l, "json_add_stringn: 20000 generated strings", NULL, test_json_generated, NULL);
 	UNIT_ROWS(&l, "duration_parse", test_duration, duration_cases);
 	UNIT_ROWS(&l, "duration_format", test_duration_format, duration_format_cases);
+	UNIT_ROWS(&l, "status names", test_status, status_cases);
+	unit_add(&l, "status names: unknown", NULL, test_status_unknown, NULL);
+	unit_add(&l, "json_add_member", NULL, test_json_member, NULL);
 	return unit_run(&l, "misc", NULL, NULL);
 }
