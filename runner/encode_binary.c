@@ -1,0 +1,449 @@
+/*
+ * encode_binary.c: COPY binary encoding of text values (see encode_binary.h).
+ * Each encoder parses the text the way PostgreSQL's input function for the
+ * type would read the values etlre lets through, and writes the type's send
+ * representation. These run for every value of every row: no allocation
+ * beyond growing the caller's strbuf.
+ */
+#include "encode_binary.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+
+#define USECS_PER_SEC INT64_C(1000000)
+#define USECS_PER_DAY (INT64_C(86400) * USECS_PER_SEC)
+#define NUMERIC_POS 0x0000
+#define NUMERIC_NEG 0x4000
+#define NUMERIC_MAX_DIGITS 1000 /* decimal digits of a numeric sent in binary */
+
+static inline void put16(char *p, uint16_t x)
+{
+	p[0] = (char)(x >> 8);
+	p[1] = (char)x;
+}
+
+static inline void put32(char *p, uint32_t x)
+{
+	p[0] = (char)(x >> 24);
+	p[1] = (char)(x >> 16);
+	p[2] = (char)(x >> 8);
+	p[3] = (char)x;
+}
+
+static inline void put64(char *p, uint64_t x)
+{
+	put32(p, (uint32_t)(x >> 32));
+	put32(p + 4, (uint32_t)x);
+}
+
+void bin_add_int16(strbuf *sb, int16_t x)
+{
+	sb_grow(sb, 2);
+	put16(sb->buf + sb->len, (uint16_t)x);
+	sb->len += 2;
+}
+
+void bin_add_int32(strbuf *sb, int32_t x)
+{
+	sb_grow(sb, 4);
+	put32(sb->buf + sb->len, (uint32_t)x);
+	sb->len += 4;
+}
+
+void bin_add_header(strbuf *sb)
+{
+	sb_add(sb, "PGCOPY\n\377\r\n\0", 11);
+	bin_add_int32(sb, 0); /* flags: no OIDs */
+	bin_add_int32(sb, 0); /* no header extension */
+}
+
+void bin_add_trailer(strbuf *sb)
+{
+	bin_add_int16(sb, -1);
+}
+
+/* add_fixed: a field of n bytes (n <= 8) holding x big-endian */
+static void add_fixed(strbuf *sb, uint64_t x, int n)
+{
+	char *p;
+
+	sb_grow(sb, 4 + (size_t)n);
+	p = sb->buf + sb->len;
+	put32(p, (uint32_t)n);
+	for (int i = n - 1; i >= 0; i--, x >>= 8)
+		p[4 + i] = (char)x;
+	sb->len += 4 + (size_t)n;
+}
+
+static inline bool is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+/* parse_int: [+-]digits (leading zeros allowed), the whole text, into *out
+ * when within lo..hi */
+static bool parse_int(const char *v, size_t len, int64_t lo, int64_t hi, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	uint64_t x = 0, limit;
+
+	if (len > 0 && (v[0] == '-' || v[0] == '+'))
+		neg = v[i++] == '-';
+	if (i == len)
+		return false;
+	limit = neg ? (uint64_t)0 - (uint64_t)lo : (uint64_t)hi;
+	for (; i < len; i++) {
+		if (!is_digit(v[i]))
+			return false;
+		uint64_t d = (uint64_t)(v[i] - '0');
+		if (x > (limit - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*out = neg ? (int64_t)((uint64_t)0 - x) : (int64_t)x;
+	return true;
+}
+
+/* add_float: strtof/strtod, as PostgreSQL's float4in/float8in read it; out of
+ * range (an overflow to infinity or an underflow to zero) is refused */
+static bool add_float(strbuf *sb, const char *v, size_t len, bool single)
+{
+	char buf[128];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf) || v[0] == ' ' || (v[0] >= '\t' && v[0] <= '\r'))
+		return false;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	errno = 0;
+	if (single) {
+		float f = strtof(buf, &end);
+		uint32_t bits;
+		if (*end || end == buf || (errno == ERANGE && (f == 0 || isinf(f))))
+			return false;
+		if (isnan(f))
+			f = NAN; /* PostgreSQL's one NaN */
+		memcpy(&bits, &f, 4);
+		add_fixed(sb, bits, 4);
+	} else {
+		double d = strtod(buf, &end);
+		uint64_t bits;
+		if (*end || end == buf || (errno == ERANGE && (d == 0 || isinf(d))))
+			return false;
+		if (isnan(d))
+			d = (double)NAN;
+		memcpy(&bits, &d, 8);
+		add_fixed(sb, bits, 8);
+	}
+	return true;
+}
+
+static bool add_bool(strbuf *sb, const char *v, size_t len)
+{
+	int b;
+
+	if (len == 1 && (v[0] == '1' || v[0] == 't'))
+		b = 1;
+	else if (len == 1 && (v[0] == '0' || v[0] == 'f'))
+		b = 0;
+	else if (len == 4 && memcmp(v, "true", 4) == 0)
+		b = 1;
+	else if (len == 5 && memcmp(v, "false", 5) == 0)
+		b = 0;
+	else
+		return false;
+	add_fixed(sb, (uint64_t)b, 1);
+	return true;
+}
+
+/* digits: n digits at v as a number, or -1 when one is not a digit */
+static int digits(const char *v, int n)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(v[i]))
+			return -1;
+		x = x * 10 + (v[i] - '0');
+	}
+	return x;
+}
+
+/* days_since_2000: the days from 2000-01-01 to a proleptic Gregorian date */
+static int64_t days_since_2000(int y, int m, int d)
+{
+	/* days from civil (0000-03-01 based eras of 400 years) */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 730425; /* 730425: 0000-03-01 to 2000-01-01 */
+}
+
+/* parse_clock: HH:MM:SS[.f{1,6}] at v (exactly len bytes, hours of 1 to
+ * max_hdigits digits) into microseconds; at most 24:00:00 */
+static bool parse_clock(const char *v, size_t len, int max_hdigits, int64_t *us)
+{
+	size_t h = 0;
+	int hours = 0, m, s;
+	int64_t frac = 0;
+
+	while (h < len && h < (size_t)max_hdigits && is_digit(v[h]))
+		hours = hours * 10 + (v[h++] - '0');
+	if (h == 0 || len < h + 6 || v[h] != ':' || v[h + 3] != ':')
+		return false;
+	m = digits(v + h + 1, 2);
+	s = digits(v + h + 4, 2);
+	if (m < 0 || s < 0 || m > 59 || s > 59)
+		return false;
+	size_t i = h + 6;
+	if (i < len) {
+		size_t nf = len - i - 1;
+		if (v[i] != '.' || nf == 0 || nf > 6)
+			return false;
+		for (size_t k = 0; k < 6; k++) {
+			int d = k < nf ? v[i + 1 + k] - '0' : 0;
+			if (d < 0 || d > 9)
+				return false;
+			frac = frac * 10 + d;
+		}
+	}
+	*us = ((int64_t)hours * 3600 + m * 60 + s) * USECS_PER_SEC + frac;
+	return *us <= USECS_PER_DAY;
+}
+
+/* parse_timestamp: YYYY-MM-DD[( |T)HH:MM:SS[.f]] into microseconds since
+ * 2000-01-01 00:00:00; *midnight tells whether the time of day is zero */
+static bool parse_timestamp(const char *v, size_t len, int64_t *us, bool *midnight)
+{
+	int y, m, d;
+	int64_t clock = 0;
+
+	if (len < 10 || v[4] != '-' || v[7] != '-')
+		return false;
+	y = digits(v, 4);
+	m = digits(v + 5, 2);
+	d = digits(v + 8, 2);
+	if (y < 1 || m < 0 || d < 0 || !date_is_valid(y, m, d))
+		return false;
+	if (len > 10) {
+		if ((v[10] != ' ' && v[10] != 'T') || !parse_clock(v + 11, len - 11, 2, &clock) ||
+		    clock >= USECS_PER_DAY)
+			return false;
+	}
+	*midnight = clock == 0;
+	*us = days_since_2000(y, m, d) * USECS_PER_DAY + clock;
+	return true;
+}
+
+/*
+ * add_numeric: [+-]digits[.digits][e[+-]digits] as PostgreSQL's numeric:
+ * ndigits, weight (of the first base-10000 digit), sign, dscale (the decimal
+ * places numeric_in would keep), then the base-10000 digits
+ */
+static bool add_numeric(strbuf *sb, const char *v, size_t len)
+{
+	char dec[NUMERIC_MAX_DIGITS];
+	int n = 0, point = -1;
+	long exp10 = 0;
+	size_t i = 0;
+	bool neg = false;
+
+	if (i < len && (v[i] == '-' || v[i] == '+'))
+		neg = v[i++] == '-';
+	for (; i < len && (is_digit(v[i]) || (v[i] == '.' && point < 0)); i++) {
+		if (v[i] == '.') {
+			point = n;
+		} else if (n < NUMERIC_MAX_DIGITS) {
+			dec[n++] = (char)(v[i] - '0');
+		} else {
+			return false;
+		}
+	}
+	if (n == 0)
+		return false;
+	if (point < 0)
+		point = n;
+	if (i < len && (v[i] == 'e' || v[i] == 'E')) {
+		bool eneg = false;
+		size_t start = ++i;
+		if (i < len && (v[i] == '-' || v[i] == '+'))
+			eneg = v[i++] == '-', start++;
+		for (; i < len && is_digit(v[i]); i++)
+			if ((exp10 = exp10 * 10 + (v[i] - '0')) > 100000)
+				return false;
+		if (i == start)
+			return false;
+		exp10 = eneg ? -exp10 : exp10;
+	}
+	if (i != len)
+		return false;
+	long dscale = (long)(n - point) - exp10;
+	if (dscale < 0)
+		dscale = 0;
+	if (dscale > 0x3FFF)
+		return false;
+
+	/* the significant digits first..last; digit k stands for 10^(pos - k) */
+	int first = 0, last = n - 1;
+	while (first < n && dec[first] == 0)
+		first++;
+	while (last >= first && dec[last] == 0)
+		last--;
+	long pos = point + exp10 - 1; /* the power of ten of dec[0] */
+	if (first > last) { /* zero */
+		sb_grow(sb, 12);
+		put32(sb->buf + sb->len, 8);
+		put16(sb->buf + sb->len + 4, 0);
+		put16(sb->buf + sb->len + 6, 0);
+		put16(sb->buf + sb->len + 8, NUMERIC_POS);
+		put16(sb->buf + sb->len + 10, (uint16_t)dscale);
+		sb->len += 12;
+		return true;
+	}
+	long p_first = pos - first, p_last = pos - last;
+	/* floor division by 4 of the powers: the base-10000 groups */
+	long weight = p_first >= 0 ? p_first / 4 : -((-p_first + 3) / 4);
+	long low = p_last >= 0 ? p_last / 4 : -((-p_last + 3) / 4);
+	long ndigits = weight - low + 1;
+	if (weight > INT16_MAX || low < INT16_MIN)
+		return false;
+
+	size_t flen = 8 + 2 * (size_t)ndigits;
+	sb_grow(sb, 4 + flen);
+	char *out = sb->buf + sb->len;
+	put32(out, (uint32_t)flen);
+	put16(out + 4, (uint16_t)ndigits);
+	put16(out + 6, (uint16_t)(int16_t)weight);
+	put16(out + 8, neg ? NUMERIC_NEG : NUMERIC_POS);
+	put16(out + 10, (uint16_t)dscale);
+	for (long g = 0; g < ndigits; g++) {
+		long top = (weight - g) * 4 + 3; /* the power of this group's first digit */
+		int x = 0;
+		for (long p = top; p > top - 4; p--) {
+			long k = pos - p;
+			x = x * 10 + (k >= first && k <= last ? dec[k] : 0);
+		}
+		put16(out + 12 + 2 * g, (uint16_t)x);
+	}
+	sb->len += 4 + flen;
+	return true;
+}
+
+/* add_raw: a field holding the bytes v[0..len), after prefix_len bytes of prefix */
+static bool add_raw(strbuf *sb, const char *prefix, size_t prefix_len, const char *v, size_t len)
+{
+	if (len + prefix_len > INT32_MAX)
+		return false;
+	bin_add_int32(sb, (int32_t)(len + prefix_len));
+	sb_add(sb, prefix, prefix_len);
+	sb_add(sb, v, len);
+	return true;
+}
+
+/* add_bits: a string of 0 and 1 as bit/varbit: the bit count, then the
+ * bits, first bit in the high bit of the first byte, the last byte padded
+ * with zeros */
+static bool add_bits(strbuf *sb, const char *v, size_t len)
+{
+	size_t nbytes = (len + 7) / 8;
+	char *out;
+
+	if (len > INT32_MAX - 8)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] != '0' && v[i] != '1')
+			return false;
+	sb_grow(sb, 8 + nbytes);
+	out = sb->buf + sb->len;
+	put32(out, (uint32_t)(4 + nbytes));
+	put32(out + 4, (uint32_t)len);
+	memset(out + 8, 0, nbytes);
+	for (size_t i = 0; i < len; i++)
+		if (v[i] == '1')
+			out[8 + i / 8] |= (char)(0x80 >> (i % 8));
+	sb->len += 8 + nbytes;
+	return true;
+}
+
+/* add_set_array: a SET's members 'a,b' as a one-dimensional array of
+ * element type elem_oid (text 25, varchar 1043); '' is the empty array */
+static bool add_set_array(strbuf *sb, const char *v, size_t len, int32_t elem_oid)
+{
+	size_t n = len ? 1 : 0, start = sb->len;
+
+	if (len > INT32_MAX / 2)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		n += v[i] == ',';
+	bin_add_int32(sb, 0); /* the field's length, set below */
+	bin_add_int32(sb, n ? 1 : 0); /* dimensions */
+	bin_add_int32(sb, 0);         /* no NULL member */
+	bin_add_int32(sb, elem_oid);
+	if (n) {
+		bin_add_int32(sb, (int32_t)n);
+		bin_add_int32(sb, 1); /* lower bound */
+	}
+	for (size_t i = 0, from = 0; n && i <= len; i++) {
+		if (i < len && v[i] != ',')
+			continue;
+		bin_add_int32(sb, (int32_t)(i - from));
+		sb_add(sb, v + from, i - from);
+		from = i + 1;
+	}
+	put32(sb->buf + start, (uint32_t)(sb->len - start - 4));
+	return true;
+}
+
+bool bin_add_value(strbuf *sb, bin_kind k, const char *v, size_t len)
+{
+	int64_t x;
+	bool midnight;
+
+	if (!v) {
+		bin_add_int32(sb, -1);
+		return true;
+	}
+	switch (k) {
+	case BK_INT2:
+		return parse_int(v, len, INT16_MIN, INT16_MAX, &x) && (add_fixed(sb, (uint64_t)x, 2), true);
+	case BK_INT4:
+		return parse_int(v, len, INT32_MIN, INT32_MAX, &x) && (add_fixed(sb, (uint64_t)x, 4), true);
+	case BK_INT8:
+		return parse_int(v, len, INT64_MIN, INT64_MAX, &x) && (add_fixed(sb, (uint64_t)x, 8), true);
+	case BK_FLOAT4:
+	case BK_FLOAT8:
+		return add_float(sb, v, len, k == BK_FLOAT4);
+	case BK_BOOL:
+		return add_bool(sb, v, len);
+	case BK_RAW:
+		return add_raw(sb, "", 0, v, len);
+	case BK_JSONB:
+		return add_raw(sb, "\1", 1, v, len);
+	case BK_NUMERIC:
+		return add_numeric(sb, v, len);
+	case BK_DATE:
+		if (!parse_timestamp(v, len, &x, &midnight) || !midnight)
+			return false;
+		add_fixed(sb, (uint64_t)(x / USECS_PER_DAY), 4);
+		return true;
+	case BK_TIMESTAMP:
+		return parse_timestamp(v, len, &x, &midnight) && (add_fixed(sb, (uint64_t)x, 8), true);
+	case BK_TIME:
+		return parse_clock(v, len, 3, &x) && (add_fixed(sb, (uint64_t)x, 8), true);
+	case BK_BIT:
+		return add_bits(sb, v, len);
+	case BK_SET_TEXT_ARRAY:
+		return add_set_array(sb, v, len, 25);
+	case BK_SET_VARCHAR_ARRAY:
+		return add_set_array(sb, v, len, 1043);
+	default:
+		return false;
+	}
+}
