@@ -1,14 +1,15 @@
 /*
  * load.c: one window's extract-validate-COPY-verify transaction (see load.h).
  *
- * Rows are encoded into a batch buffer (COPY text) and sent to the target as
- * one COPY per batch, each under a savepoint. When the target refuses a
- * batch for a row-level reason (SQLSTATE classes 22 and 23: a CHECK, a
- * foreign key, a value out of range), the batch is rolled back to its
- * savepoint and bisected until the refused rows are isolated; the others are
- * loaded. A unique violation first gets the batch's keys removed from other
- * hours (rows that moved, load_moved.h) and the batch sent again. Memory stays
- * bounded by the batch size whatever the window's size.
+ * Rows are encoded into a batch buffer (COPY binary or text, copy_format.h)
+ * and sent to the target as one COPY per batch, each under a savepoint. When
+ * the target refuses a batch for a row-level reason (SQLSTATE classes 22 and
+ * 23: a CHECK, a foreign key, a value out of range), the batch is rolled back
+ * to its savepoint and bisected (as text) until the refused rows are
+ * isolated; the others are loaded. A unique violation first gets the batch's
+ * keys removed from other hours (rows that moved, load_moved.h) and the batch
+ * sent again. Memory stays bounded by the batch size whatever the window's
+ * size.
  */
 #include "load.h"
 
