@@ -129,26 +129,46 @@ void copy_text_row(strbuf *data, const copy_format *f, char *const *vals,
 	sb_addc(data, '\n');
 }
 
+/* put32: x big-endian at p */
+static inline void put32(char *p, uint32_t x)
+{
+	p[0] = (char)(x >> 24);
+	p[1] = (char)(x >> 16);
+	p[2] = (char)(x >> 8);
+	p[3] = (char)x;
+}
+
 bool copy_binary_row(strbuf *data, strbuf *keep, const copy_format *f, char *const *vals,
 		     const unsigned long *lens)
 {
-	size_t data_len = data->len, keep_len = keep->len;
+	size_t need = 2, keep_need = 0;
+	char *out, *kept;
 
-	bin_add_int16(data, (int16_t)f->ncols);
+	/* room for the whole row at once: the fields are written unchecked */
 	for (int i = 0; i < f->ncols; i++) {
-		if (!bin_add_value(data, f->kinds[i], vals[i], lens[i])) {
-			data->len = data_len;
-			keep->len = keep_len;
-			return false;
-		}
-		/* kept for a refusal: the text it was encoded from */
-		if (vals[i]) {
-			bin_add_int32(keep, (int32_t)lens[i]);
-			sb_add(keep, vals[i], lens[i]);
-		} else {
-			bin_add_int32(keep, -1);
-		}
+		need += bin_value_bound(f->kinds[i], vals[i], lens[i]);
+		keep_need += 4 + (vals[i] ? lens[i] : 0);
 	}
+	sb_grow(data, need);
+	sb_grow(keep, keep_need);
+	out = data->buf + data->len;
+	kept = keep->buf + keep->len;
+	out[0] = (char)(f->ncols >> 8);
+	out[1] = (char)f->ncols;
+	out += 2;
+	for (int i = 0; i < f->ncols; i++) {
+		size_t n = bin_put_value(out, f->kinds[i], vals[i], lens[i]);
+		if (n == 0)
+			return false; /* nothing counted in either buffer yet */
+		out += n;
+		/* kept for a refusal: the text it was encoded from */
+		put32(kept, vals[i] ? (uint32_t)lens[i] : UINT32_MAX);
+		if (vals[i])
+			memcpy(kept + 4, vals[i], lens[i]);
+		kept += 4 + (vals[i] ? lens[i] : 0);
+	}
+	data->len = (size_t)(out - data->buf);
+	keep->len = (size_t)(kept - keep->buf);
 	return true;
 }
 

@@ -66,17 +66,18 @@ void bin_add_trailer(strbuf *sb)
 	bin_add_int16(sb, -1);
 }
 
-/* add_fixed: a field of n bytes (n <= 8) holding x big-endian */
-static void add_fixed(strbuf *sb, uint64_t x, int n)
+/* put_fixed: a field of n bytes (n <= 8) holding x big-endian at out;
+ * returns the bytes written */
+static inline size_t put_fixed(char *out, uint64_t x, int n)
 {
-	char *p;
-
-	sb_grow(sb, 4 + (size_t)n);
-	p = sb->buf + sb->len;
-	put32(p, (uint32_t)n);
-	for (int i = n - 1; i >= 0; i--, x >>= 8)
-		p[4 + i] = (char)x;
-	sb->len += 4 + (size_t)n;
+	put32(out, (uint32_t)n);
+	switch (n) {
+	case 8: put64(out + 4, x); break;
+	case 4: put32(out + 4, (uint32_t)x); break;
+	case 2: put16(out + 4, (uint16_t)x); break;
+	default: out[4] = (char)x;
+	}
+	return 4 + (size_t)n;
 }
 
 static inline bool is_digit(char c)
@@ -97,6 +98,17 @@ static bool parse_int(const char *v, size_t len, int64_t lo, int64_t hi, int64_t
 	if (i == len)
 		return false;
 	limit = neg ? (uint64_t)0 - (uint64_t)lo : (uint64_t)hi;
+	if (len - i <= 18) { /* no overflow of 64 bits possible */
+		for (; i < len; i++) {
+			if (!is_digit(v[i]))
+				return false;
+			x = x * 10 + (uint64_t)(v[i] - '0');
+		}
+		if (x > limit)
+			return false;
+		*out = neg ? (int64_t)((uint64_t)0 - x) : (int64_t)x;
+		return true;
+	}
 	for (; i < len; i++) {
 		if (!is_digit(v[i]))
 			return false;
@@ -111,13 +123,13 @@ static bool parse_int(const char *v, size_t len, int64_t lo, int64_t hi, int64_t
 
 /* add_float: strtof/strtod, as PostgreSQL's float4in/float8in read it; out of
  * range (an overflow to infinity or an underflow to zero) is refused */
-static bool add_float(strbuf *sb, const char *v, size_t len, bool single)
+static size_t put_float(char *out, const char *v, size_t len, bool single)
 {
 	char buf[128];
 	char *end;
 
 	if (len == 0 || len >= sizeof(buf) || v[0] == ' ' || (v[0] >= '\t' && v[0] <= '\r'))
-		return false;
+		return 0;
 	memcpy(buf, v, len);
 	buf[len] = '\0';
 	errno = 0;
@@ -125,25 +137,24 @@ static bool add_float(strbuf *sb, const char *v, size_t len, bool single)
 		float f = strtof(buf, &end);
 		uint32_t bits;
 		if (*end || end == buf || (errno == ERANGE && (f == 0 || isinf(f))))
-			return false;
+			return 0;
 		if (isnan(f))
 			f = NAN; /* PostgreSQL's one NaN */
 		memcpy(&bits, &f, 4);
-		add_fixed(sb, bits, 4);
+		return put_fixed(out, bits, 4);
 	} else {
 		double d = strtod(buf, &end);
 		uint64_t bits;
 		if (*end || end == buf || (errno == ERANGE && (d == 0 || isinf(d))))
-			return false;
+			return 0;
 		if (isnan(d))
 			d = (double)NAN;
 		memcpy(&bits, &d, 8);
-		add_fixed(sb, bits, 8);
+		return put_fixed(out, bits, 8);
 	}
-	return true;
 }
 
-static bool add_bool(strbuf *sb, const char *v, size_t len)
+static size_t put_bool(char *out, const char *v, size_t len)
 {
 	int b;
 
@@ -156,9 +167,8 @@ static bool add_bool(strbuf *sb, const char *v, size_t len)
 	else if (len == 5 && memcmp(v, "false", 5) == 0)
 		b = 0;
 	else
-		return false;
-	add_fixed(sb, (uint64_t)b, 1);
-	return true;
+		return 0;
+	return put_fixed(out, (uint64_t)b, 1);
 }
 
 /* digits: n digits at v as a number, or -1 when one is not a digit */
@@ -247,7 +257,7 @@ static bool parse_timestamp(const char *v, size_t len, int64_t *us, bool *midnig
  * ndigits, weight (of the first base-10000 digit), sign, dscale (the decimal
  * places numeric_in would keep), then the base-10000 digits
  */
-static bool add_numeric(strbuf *sb, const char *v, size_t len)
+static size_t put_numeric(char *out, const char *v, size_t len)
 {
 	char dec[NUMERIC_MAX_DIGITS];
 	int n = 0, point = -1;
@@ -263,11 +273,11 @@ static bool add_numeric(strbuf *sb, const char *v, size_t len)
 		} else if (n < NUMERIC_MAX_DIGITS) {
 			dec[n++] = (char)(v[i] - '0');
 		} else {
-			return false;
+			return 0;
 		}
 	}
 	if (n == 0)
-		return false;
+		return 0;
 	if (point < 0)
 		point = n;
 	if (i < len && (v[i] == 'e' || v[i] == 'E')) {
@@ -277,18 +287,18 @@ static bool add_numeric(strbuf *sb, const char *v, size_t len)
 			eneg = v[i++] == '-', start++;
 		for (; i < len && is_digit(v[i]); i++)
 			if ((exp10 = exp10 * 10 + (v[i] - '0')) > 100000)
-				return false;
+				return 0;
 		if (i == start)
-			return false;
+			return 0;
 		exp10 = eneg ? -exp10 : exp10;
 	}
 	if (i != len)
-		return false;
+		return 0;
 	long dscale = (long)(n - point) - exp10;
 	if (dscale < 0)
 		dscale = 0;
 	if (dscale > 0x3FFF)
-		return false;
+		return 0;
 
 	/* the significant digits first..last; digit k stands for 10^(pos - k) */
 	int first = 0, last = n - 1;
@@ -298,14 +308,12 @@ static bool add_numeric(strbuf *sb, const char *v, size_t len)
 		last--;
 	long pos = point + exp10 - 1; /* the power of ten of dec[0] */
 	if (first > last) { /* zero */
-		sb_grow(sb, 12);
-		put32(sb->buf + sb->len, 8);
-		put16(sb->buf + sb->len + 4, 0);
-		put16(sb->buf + sb->len + 6, 0);
-		put16(sb->buf + sb->len + 8, NUMERIC_POS);
-		put16(sb->buf + sb->len + 10, (uint16_t)dscale);
-		sb->len += 12;
-		return true;
+		put32(out, 8);
+		put16(out + 4, 0);
+		put16(out + 6, 0);
+		put16(out + 8, NUMERIC_POS);
+		put16(out + 10, (uint16_t)dscale);
+		return 12;
 	}
 	long p_first = pos - first, p_last = pos - last;
 	/* floor division by 4 of the powers: the base-10000 groups */
@@ -313,11 +321,9 @@ static bool add_numeric(strbuf *sb, const char *v, size_t len)
 	long low = p_last >= 0 ? p_last / 4 : -((-p_last + 3) / 4);
 	long ndigits = weight - low + 1;
 	if (weight > INT16_MAX || low < INT16_MIN)
-		return false;
+		return 0;
 
 	size_t flen = 8 + 2 * (size_t)ndigits;
-	sb_grow(sb, 4 + flen);
-	char *out = sb->buf + sb->len;
 	put32(out, (uint32_t)flen);
 	put16(out + 4, (uint16_t)ndigits);
 	put16(out + 6, (uint16_t)(int16_t)weight);
@@ -332,118 +338,152 @@ static bool add_numeric(strbuf *sb, const char *v, size_t len)
 		}
 		put16(out + 12 + 2 * g, (uint16_t)x);
 	}
-	sb->len += 4 + flen;
-	return true;
+	return 4 + flen;
 }
 
-/* add_raw: a field holding the bytes v[0..len), after prefix_len bytes of prefix */
-static bool add_raw(strbuf *sb, const char *prefix, size_t prefix_len, const char *v, size_t len)
+/* put_raw: a field holding prefix_len bytes of prefix, then v[0..len) */
+static size_t put_raw(char *out, const char *prefix, size_t prefix_len, const char *v, size_t len)
 {
 	if (len + prefix_len > INT32_MAX)
-		return false;
-	bin_add_int32(sb, (int32_t)(len + prefix_len));
-	sb_add(sb, prefix, prefix_len);
-	sb_add(sb, v, len);
-	return true;
+		return 0;
+	put32(out, (uint32_t)(len + prefix_len));
+	memcpy(out + 4, prefix, prefix_len);
+	memcpy(out + 4 + prefix_len, v, len);
+	return 4 + prefix_len + len;
 }
 
-/* add_bits: a string of 0 and 1 as bit/varbit: the bit count, then the
+/* put_bits: a string of 0 and 1 as bit/varbit: the bit count, then the
  * bits, first bit in the high bit of the first byte, the last byte padded
  * with zeros */
-static bool add_bits(strbuf *sb, const char *v, size_t len)
+static size_t put_bits(char *out, const char *v, size_t len)
 {
 	size_t nbytes = (len + 7) / 8;
-	char *out;
 
 	if (len > INT32_MAX - 8)
-		return false;
+		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (v[i] != '0' && v[i] != '1')
-			return false;
-	sb_grow(sb, 8 + nbytes);
-	out = sb->buf + sb->len;
+			return 0;
 	put32(out, (uint32_t)(4 + nbytes));
 	put32(out + 4, (uint32_t)len);
 	memset(out + 8, 0, nbytes);
 	for (size_t i = 0; i < len; i++)
 		if (v[i] == '1')
 			out[8 + i / 8] |= (char)(0x80 >> (i % 8));
-	sb->len += 8 + nbytes;
-	return true;
+	return 8 + nbytes;
 }
 
-/* add_set_array: a SET's members 'a,b' as a one-dimensional array of
+/* put_set_array: a SET's members 'a,b' as a one-dimensional array of
  * element type elem_oid (text 25, varchar 1043); '' is the empty array */
-static bool add_set_array(strbuf *sb, const char *v, size_t len, int32_t elem_oid)
+static size_t put_set_array(char *out, const char *v, size_t len, int32_t elem_oid)
 {
-	size_t n = len ? 1 : 0, start = sb->len;
+	size_t n = len ? 1 : 0, at = 16;
 
-	if (len > INT32_MAX / 2)
-		return false;
+	if (len > INT32_MAX / 8)
+		return 0;
 	for (size_t i = 0; i < len; i++)
 		n += v[i] == ',';
-	bin_add_int32(sb, 0); /* the field's length, set below */
-	bin_add_int32(sb, n ? 1 : 0); /* dimensions */
-	bin_add_int32(sb, 0);         /* no NULL member */
-	bin_add_int32(sb, elem_oid);
+	put32(out + 4, n ? 1 : 0); /* dimensions */
+	put32(out + 8, 0);         /* no NULL member */
+	put32(out + 12, (uint32_t)elem_oid);
 	if (n) {
-		bin_add_int32(sb, (int32_t)n);
-		bin_add_int32(sb, 1); /* lower bound */
+		put32(out + 16, (uint32_t)n);
+		put32(out + 20, 1); /* lower bound */
+		at = 24;
 	}
 	for (size_t i = 0, from = 0; n && i <= len; i++) {
 		if (i < len && v[i] != ',')
 			continue;
-		bin_add_int32(sb, (int32_t)(i - from));
-		sb_add(sb, v + from, i - from);
+		put32(out + at, (uint32_t)(i - from));
+		memcpy(out + at + 4, v + from, i - from);
+		at += 4 + i - from;
 		from = i + 1;
 	}
-	put32(sb->buf + start, (uint32_t)(sb->len - start - 4));
-	return true;
+	put32(out, (uint32_t)(at - 4)); /* the field's length */
+	return at;
 }
 
-bool bin_add_value(strbuf *sb, bin_kind k, const char *v, size_t len)
+/* the bound of a field of each kind: base + per_byte * the text's length */
+static const struct {
+	unsigned char base, per_byte;
+} bounds[] = {
+	[BK_NONE] = { 12, 0 },     [BK_INT2] = { 12, 0 },   [BK_INT4] = { 12, 0 },
+	[BK_INT8] = { 12, 0 },     [BK_FLOAT4] = { 12, 0 }, [BK_FLOAT8] = { 12, 0 },
+	[BK_BOOL] = { 12, 0 },     [BK_RAW] = { 4, 1 },     [BK_JSONB] = { 5, 1 },
+	[BK_NUMERIC] = { 16, 1 }, /* at most len / 4 + 2 base-10000 digits */
+	[BK_DATE] = { 12, 0 },     [BK_TIMESTAMP] = { 12, 0 }, [BK_TIME] = { 12, 0 },
+	[BK_BIT] = { 9, 1 },
+	[BK_SET_TEXT_ARRAY] = { 28, 5 }, /* a length word per member */
+	[BK_SET_VARCHAR_ARRAY] = { 28, 5 },
+};
+
+size_t bin_value_bound(bin_kind k, const char *v, size_t len)
+{
+	return v ? bounds[k].base + bounds[k].per_byte * len : 4;
+}
+
+/* put_time: a date, timestamp or time of kind k at out; 0 when not one */
+static size_t put_time(char *out, bin_kind k, const char *v, size_t len)
 {
 	int64_t x;
 	bool midnight;
 
+	if (k == BK_TIME)
+		return parse_clock(v, len, 3, &x) ? put_fixed(out, (uint64_t)x, 8) : 0;
+	if (!parse_timestamp(v, len, &x, &midnight))
+		return 0;
+	if (k == BK_TIMESTAMP)
+		return put_fixed(out, (uint64_t)x, 8);
+	return midnight ? put_fixed(out, (uint64_t)(x / USECS_PER_DAY), 4) : 0;
+}
+
+size_t bin_put_value(char *out, bin_kind k, const char *v, size_t len)
+{
+	int64_t x;
+
 	if (!v) {
-		bin_add_int32(sb, -1);
-		return true;
+		put32(out, UINT32_MAX); /* -1: NULL */
+		return 4;
 	}
 	switch (k) {
 	case BK_INT2:
-		return parse_int(v, len, INT16_MIN, INT16_MAX, &x) && (add_fixed(sb, (uint64_t)x, 2), true);
+		return parse_int(v, len, INT16_MIN, INT16_MAX, &x) ? put_fixed(out, (uint64_t)x, 2) : 0;
 	case BK_INT4:
-		return parse_int(v, len, INT32_MIN, INT32_MAX, &x) && (add_fixed(sb, (uint64_t)x, 4), true);
+		return parse_int(v, len, INT32_MIN, INT32_MAX, &x) ? put_fixed(out, (uint64_t)x, 4) : 0;
 	case BK_INT8:
-		return parse_int(v, len, INT64_MIN, INT64_MAX, &x) && (add_fixed(sb, (uint64_t)x, 8), true);
+		return parse_int(v, len, INT64_MIN, INT64_MAX, &x) ? put_fixed(out, (uint64_t)x, 8) : 0;
 	case BK_FLOAT4:
 	case BK_FLOAT8:
-		return add_float(sb, v, len, k == BK_FLOAT4);
+		return put_float(out, v, len, k == BK_FLOAT4);
 	case BK_BOOL:
-		return add_bool(sb, v, len);
+		return put_bool(out, v, len);
 	case BK_RAW:
-		return add_raw(sb, "", 0, v, len);
+		return put_raw(out, "", 0, v, len);
 	case BK_JSONB:
-		return add_raw(sb, "\1", 1, v, len);
+		return put_raw(out, "\1", 1, v, len);
 	case BK_NUMERIC:
-		return add_numeric(sb, v, len);
+		return put_numeric(out, v, len);
 	case BK_DATE:
-		if (!parse_timestamp(v, len, &x, &midnight) || !midnight)
-			return false;
-		add_fixed(sb, (uint64_t)(x / USECS_PER_DAY), 4);
-		return true;
 	case BK_TIMESTAMP:
-		return parse_timestamp(v, len, &x, &midnight) && (add_fixed(sb, (uint64_t)x, 8), true);
 	case BK_TIME:
-		return parse_clock(v, len, 3, &x) && (add_fixed(sb, (uint64_t)x, 8), true);
+		return put_time(out, k, v, len);
 	case BK_BIT:
-		return add_bits(sb, v, len);
+		return put_bits(out, v, len);
 	case BK_SET_TEXT_ARRAY:
-		return add_set_array(sb, v, len, 25);
+		return put_set_array(out, v, len, 25);
 	case BK_SET_VARCHAR_ARRAY:
-		return add_set_array(sb, v, len, 1043);
+		return put_set_array(out, v, len, 1043);
 	default:
-		return false;
+		return 0;
 	}
+}
+
+bool bin_add_value(strbuf *sb, bin_kind k, const char *v, size_t len)
+{
+	size_t n;
+
+	sb_grow(sb, bin_value_bound(k, v, len));
+	n = bin_put_value(sb->buf + sb->len, k, v, len);
+	sb->len += n;
+	return n > 0;
 }

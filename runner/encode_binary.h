@@ -58,4 +58,11 @@ void bin_add_int32(strbuf *sb, int32_t x);
  */
 bool bin_add_value(strbuf *sb, bin_kind k, const char *v, size_t len);
 
+/* bin_value_bound: at most how many bytes bin_put_value writes for v */
+size_t bin_value_bound(bin_kind k, const char *v, size_t len);
+/* bin_put_value: bin_add_value into out, which has room for
+ * bin_value_bound(k, v, len) bytes; returns the bytes written, 0 when the
+ * text has no binary form (out then holds nothing meaningful) */
+size_t bin_put_value(char *out, bin_kind k, const char *v, size_t len);
+
 #endif
