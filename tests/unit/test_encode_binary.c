@@ -122,6 +122,8 @@ static const bin_case cases[] = {
 	{ "text[] of the empty SET", BK_SET_TEXT_ARRAY, "", "000000000000000000000019" },
 	{ "text[] members with a space and a quote", BK_SET_TEXT_ARRAY, "p q,r\"s",
 	  "00000001000000000000001900000002000000010000000370207100000003722273" },
+	{ "text[] of empty members (the bound's worst case)", BK_SET_TEXT_ARRAY, ",",
+	  "000000010000000000000019000000020000000100000000" "00000000" },
 	{ "varchar[] of a SET", BK_SET_VARCHAR_ARRAY, "a",
 	  "00000001000000000000041300000001000000010000000161" },
 };
@@ -150,6 +152,7 @@ static void test_value(void **state)
 	} else {
 		assert_true(ok);
 		assert_true(sb.len >= 5);
+		assert_true(sb.len - 1 <= bin_value_bound(c->kind, in, len)); /* the room it asks for */
 		hex_of(&hex, sb.buf + 1, 4);
 		char want_len[16];
 		snprintf(want_len, sizeof(want_len), "%08zx", strlen(c->hex) / 2);
