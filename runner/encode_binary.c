@@ -20,6 +20,7 @@
 #define NUMERIC_NEG 0x4000
 #define NUMERIC_MAX_DIGITS 1000 /* decimal digits of a numeric sent in binary */
 
+/* put16, put32, put64: x big-endian at p */
 static inline void put16(char *p, uint16_t x)
 {
 	p[0] = (char)(x >> 8);
@@ -121,8 +122,9 @@ static bool parse_int(const char *v, size_t len, int64_t lo, int64_t hi, int64_t
 	return true;
 }
 
-/* add_float: strtof/strtod, as PostgreSQL's float4in/float8in read it; out of
- * range (an overflow to infinity or an underflow to zero) is refused */
+/* put_float: the float4/float8 field of v read by strtof/strtod, as
+ * PostgreSQL's float4in/float8in read it; returns its size, 0 when v is not
+ * a number or out of range (an overflow to infinity, an underflow to zero) */
 static size_t put_float(char *out, const char *v, size_t len, bool single)
 {
 	char buf[128];
@@ -154,6 +156,7 @@ static size_t put_float(char *out, const char *v, size_t len, bool single)
 	}
 }
 
+/* put_bool: the field of 1, t, true, 0, f or false; its size, else 0 */
 static size_t put_bool(char *out, const char *v, size_t len)
 {
 	int b;
@@ -253,9 +256,11 @@ static bool parse_timestamp(const char *v, size_t len, int64_t *us, bool *midnig
 }
 
 /*
- * add_numeric: [+-]digits[.digits][e[+-]digits] as PostgreSQL's numeric:
+ * put_numeric: [+-]digits[.digits][e[+-]digits] as PostgreSQL's numeric:
  * ndigits, weight (of the first base-10000 digit), sign, dscale (the decimal
- * places numeric_in would keep), then the base-10000 digits
+ * places numeric_in would keep), then the base-10000 digits. Returns the
+ * field's size, 0 for a text numeric_in would refuse or NaN/Infinity, more
+ * than NUMERIC_MAX_DIGITS digits or a weight beyond 16 bits
  */
 static size_t put_numeric(char *out, const char *v, size_t len)
 {
@@ -341,7 +346,7 @@ static size_t put_numeric(char *out, const char *v, size_t len)
 	return 4 + flen;
 }
 
-/* put_raw: a field holding prefix_len bytes of prefix, then v[0..len) */
+/* put_raw: a field holding prefix_len bytes of prefix, then v[0..len); its size */
 static size_t put_raw(char *out, const char *prefix, size_t prefix_len, const char *v, size_t len)
 {
 	if (len + prefix_len > INT32_MAX)
@@ -354,7 +359,7 @@ static size_t put_raw(char *out, const char *prefix, size_t prefix_len, const ch
 
 /* put_bits: a string of 0 and 1 as bit/varbit: the bit count, then the
  * bits, first bit in the high bit of the first byte, the last byte padded
- * with zeros */
+ * with zeros; its size, 0 when v is not binary digits */
 static size_t put_bits(char *out, const char *v, size_t len)
 {
 	size_t nbytes = (len + 7) / 8;
@@ -374,7 +379,8 @@ static size_t put_bits(char *out, const char *v, size_t len)
 }
 
 /* put_set_array: a SET's members 'a,b' as a one-dimensional array of
- * element type elem_oid (text 25, varchar 1043); '' is the empty array */
+ * element type elem_oid (text 25, varchar 1043); '' is the empty array.
+ * Returns its size (at most bin_value_bound's) */
 static size_t put_set_array(char *out, const char *v, size_t len, int32_t elem_oid)
 {
 	size_t n = len ? 1 : 0, at = 16;
