@@ -5,6 +5,7 @@
  */
 #include "copy_format.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,4 +202,50 @@ void copy_kept_to_text(strbuf *data, size_t *row_end, const copy_format *f, cons
 	}
 	free(vals);
 	free(lens);
+}
+
+/* the batch buffers kept for the next window (of any thread) */
+static strbuf spare[2];
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool spare_atexit;
+
+void copy_buffer_take(strbuf *sb, size_t hint)
+{
+	pthread_mutex_lock(&spare_lock);
+	for (int i = 0; i < 2; i++) {
+		if (spare[i].buf) {
+			*sb = spare[i];
+			memset(&spare[i], 0, sizeof(spare[i]));
+			pthread_mutex_unlock(&spare_lock);
+			sb_reset(sb);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&spare_lock);
+	sb_init(sb, hint);
+}
+
+void copy_buffer_give(strbuf *sb)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (!spare_atexit)
+		spare_atexit = atexit(copy_buffers_free) == 0;
+	for (int i = 0; i < 2; i++) {
+		if (!spare[i].buf) {
+			spare[i] = *sb;
+			memset(sb, 0, sizeof(*sb));
+			pthread_mutex_unlock(&spare_lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&spare_lock);
+	sb_release(sb);
+}
+
+void copy_buffers_free(void)
+{
+	pthread_mutex_lock(&spare_lock);
+	for (int i = 0; i < 2; i++)
+		sb_release(&spare[i]);
+	pthread_mutex_unlock(&spare_lock);
 }

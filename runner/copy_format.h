@@ -59,4 +59,17 @@ bool copy_binary_row(strbuf *data, strbuf *keep, const copy_format *f, char *con
 void copy_kept_to_text(strbuf *data, size_t *row_end, const copy_format *f, const strbuf *keep,
 		       int nrows);
 
+/*
+ * copy_buffer_take / copy_buffer_give: a window's batch buffers (its COPY
+ * data and kept values). A buffer given back is kept for the thread's next
+ * window (of any thread), whose batches then grow no buffer again: without
+ * it every hour reallocated and copied its two growing buffers and faulted
+ * their pages in anew. take returns an empty buffer (a kept one, or new with
+ * room for hint bytes); give takes the buffer over (kept or freed) and
+ * leaves *sb empty. copy_buffers_free frees the kept ones (at exit).
+ */
+void copy_buffer_take(strbuf *sb, size_t hint);
+void copy_buffer_give(strbuf *sb);
+void copy_buffers_free(void);
+
 #endif

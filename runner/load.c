@@ -481,6 +481,9 @@ static bool flush_batch(window_ctx *x)
 		copy_outcome o = stream_send(x) ? stream_finish(x) : COPY_FAILED;
 		if (o == COPY_ROW_REFUSED && b->binary) {
 			/* bisected as text, like any batch (copy_format.h) */
+			log_debug("table %s hour %s: the COPY binary batch was refused (%s); sent "
+				  "again as COPY text", x->p->cfg->name, x->hour_iso,
+				  tgt_last_error(x->tgt)->message);
 			copy_kept_to_text(&b->data, b->row_end, &x->fmt, &b->keep, b->nrows);
 			b->binary = false;
 		}
@@ -809,8 +812,8 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 	hour_format_sql(w.start_hour, x.from);
 	hour_format_sql(w.start_hour + w.hours, x.to);
 	hour_format_iso(w.start_hour, x.hour_iso);
-	sb_init(&x.b.data, 1 << 16);
-	sb_init(&x.b.keep, 1 << 16);
+	copy_buffer_take(&x.b.data, 1 << 16); /* kept from the previous window */
+	copy_buffer_take(&x.b.keep, 1 << 16);
 	copy_format_init(&x.fmt, p->cols, p->ncols, p->copy_sql, p->cfg->name, x.hour_iso);
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
@@ -874,8 +877,8 @@ bool load_window(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run *ru
 		res->n.loaded = 0; /* nothing of it was committed */
 	}
 	log_set_context(run->job_id, NULL, NULL);
-	sb_release(&x.b.data);
-	sb_release(&x.b.keep);
+	copy_buffer_give(&x.b.data);
+	copy_buffer_give(&x.b.keep);
 	copy_format_release(&x.fmt);
 	free(x.b.row_end);
 	sb_release(&x.rejects);

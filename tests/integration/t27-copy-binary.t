@@ -62,6 +62,9 @@ load() { local tb=$1; shift; t process --date 2025-03-01 --table "$tb" --skip-in
 load cb --chunk-size 3; RC=$?
 is "$RC" 0 "binary table: exit 0 with --skip-invalid"
 like "$(cat "$TMP/cb.log")" "table cb hour 2025-03-01T10:00:00: COPY binary$" "the debug log says the table went as COPY binary"
+like "$(cat "$TMP/cb.log")" "the COPY binary batch was refused \\(new row for relation \"items\" violates check constraint \"items_n_positive\"\\); sent again as COPY text" \
+	"a refused binary batch is sent again as text (for the CHECK, nothing else)"
+check "no binary batch is refused for its format" bash -c "! grep 'COPY binary batch was refused' '$TMP/cb.log' | grep -qv items_n_positive"
 load cbt --chunk-size 3; RC=$?
 is "$RC" 0 "text table: exit 0 with --skip-invalid"
 like "$(cat "$TMP/cbt.log")" "table cbt hour 2025-03-01T10:00:00: COPY text because column t is cbt.label" \
