@@ -1,14 +1,15 @@
 /*
  * load.c: one window's extract-validate-COPY-verify transaction (see load.h).
  *
- * Rows are encoded into a batch buffer (COPY text) and sent to the target as
- * one COPY per batch, each under a savepoint. When the target refuses a
- * batch for a row-level reason (SQLSTATE classes 22 and 23: a CHECK, a
- * foreign key, a value out of range), the batch is rolled back to its
- * savepoint and bisected until the refused rows are isolated; the others are
- * loaded. A unique violation first gets the batch's keys removed from other
- * hours (rows that moved, load_moved.h) and the batch sent again. Memory stays
- * bounded by the batch size whatever the window's size.
+ * Rows are encoded into a batch buffer (COPY binary or text, copy_format.h)
+ * and sent to the target as one COPY per batch, each under a savepoint. When
+ * the target refuses a batch for a row-level reason (SQLSTATE classes 22 and
+ * 23: a CHECK, a foreign key, a value out of range), the batch is rolled back
+ * to its savepoint and bisected (as text) until the refused rows are
+ * isolated; the others are loaded. A unique violation first gets the batch's
+ * keys removed from other hours (rows that moved, load_moved.h) and the batch
+ * sent again. Memory stays bounded by the batch size whatever the window's
+ * size.
  */
 #include "load.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy_format.h"
 #include "copy_pipe.h"
 #include "encode.h"
 #include "json.h"
@@ -32,8 +34,10 @@
 #define VALUE_SHOWN_MAX 120
 
 typedef struct batch {
-	strbuf data;     /* COPY text of the rows */
+	strbuf data;     /* COPY data of the rows (copy_format.h) */
 	size_t *row_end; /* end offset of each row in data */
+	bool binary;     /* data is COPY binary; keep holds the rows' values */
+	strbuf keep;
 	int nrows;
 	int cap;
 	bool streaming;  /* a COPY of this batch is open under a savepoint */
@@ -69,6 +73,7 @@ typedef struct window_ctx {
 	group_keys keys;
 	strbuf keybuf;
 	int row_hour;        /* the hour index of the row being processed */
+	copy_format fmt;   /* COPY binary or text (copy_format.h) */
 } window_ctx;
 
 static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -419,9 +424,12 @@ static bool stream_start(window_ctx *x)
 	bool ready = x->savepoint_ready;
 
 	x->savepoint_ready = false;
+	x->b.binary = x->fmt.kinds != NULL;
 	if (!(ready || tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL)) ||
-	    !tgt_copy_begin(x->tgt, x->p->copy_sql))
+	    !tgt_copy_begin(x->tgt, x->b.binary ? x->fmt.binary_sql : x->p->copy_sql))
 		return false;
+	if (x->b.binary)
+		bin_add_header(&x->b.data);
 	x->b.streaming = true;
 	x->b.sent = 0;
 	return true;
@@ -492,15 +500,36 @@ static bool flush_batch(window_ctx *x)
 	bool ok = true;
 
 	if (b->streaming) {
+		if (b->binary)
+			bin_add_trailer(&b->data);
 		copy_outcome o = stream_send(x) ? stream_finish(x) : COPY_FAILED;
+		if (o == COPY_ROW_REFUSED && b->binary) {
+			/* bisected as text, like any batch (copy_format.h) */
+			log_debug("table %s hour %s: the COPY binary batch was refused (%s); sent "
+				  "again as COPY text", x->p->cfg->name, x->hour_iso,
+				  tgt_last_error(x->tgt)->message);
+			copy_kept_to_text(&b->data, b->row_end, &x->fmt, &b->keep, b->nrows);
+			b->binary = false;
+		}
 		if (o == COPY_ROW_REFUSED)
 			ok = after_refusal(x, 0, b->nrows, true);
 		else
 			ok = o == COPY_OK;
 	}
 	sb_reset(&b->data);
+	sb_reset(&b->keep);
 	b->nrows = 0;
 	return ok && flush_rejects(x);
+}
+
+/* text_from_here: a value has no binary form: the batch so far is sent and
+ * the rest of the window goes as COPY text */
+static bool text_from_here(window_ctx *x)
+{
+	log_debug("table %s hour %s: a value has no COPY binary form; the rest of the hour is "
+		  "sent as COPY text", x->p->cfg->name, x->hour_iso);
+	copy_format_release(&x->fmt);
+	return flush_batch(x);
 }
 
 static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
@@ -509,12 +538,10 @@ static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
 
 	if (!b->streaming && !stream_start(x))
 		return false;
-	for (int i = 0; i < x->p->ncols; i++) {
-		if (i)
-			sb_addc(&b->data, '\t');
-		typemap_copy_value(&b->data, &x->p->cols[i], vals[i], lens[i]);
-	}
-	sb_addc(&b->data, '\n');
+	if (!b->binary)
+		copy_text_row(&b->data, &x->fmt, vals, lens);
+	else if (!copy_binary_row(&b->data, &b->keep, &x->fmt, vals, lens))
+		return text_from_here(x) && encode_row(x, vals, lens);
 	if (b->nrows == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 1024;
 		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
@@ -602,7 +629,7 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 		count_group_move(x, vals, lens);
 	if (!encode_row(x, vals, lens))
 		return false;
-	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len >= BATCH_MAX_BYTES)
+	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len + x->b.keep.len >= BATCH_MAX_BYTES)
 		return flush_batch(x);
 	return true;
 }
@@ -1036,7 +1063,9 @@ static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run
 			hour_format_sql(w.start_hour + i, x.bounds[i]);
 		x.bounds_array = group_bounds(x.bounds, w.hours + 1);
 	}
-	sb_init(&x.b.data, 1 << 16);
+	copy_buffer_take(&x.b.data, 1 << 16); /* kept from the previous window */
+	copy_buffer_take(&x.b.keep, 1 << 16);
+	copy_format_init(&x.fmt, p->cols, p->ncols, p->copy_sql, p->cfg->name, x.hour_iso);
 	sb_init(&x.rejects, 1024);
 	sb_init(&x.scratch, 1024);
 	sb_init(&x.keybuf, 256);
@@ -1079,7 +1108,9 @@ static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run
 		res->n.loaded = 0; /* nothing of it was committed */
 	}
 	log_set_context(run->job_id, NULL, NULL);
-	sb_release(&x.b.data);
+	copy_buffer_give(&x.b.data);
+	copy_buffer_give(&x.b.keep);
+	copy_format_release(&x.fmt);
 	free(x.b.row_end);
 	sb_release(&x.rejects);
 	sb_release(&x.scratch);
