@@ -1,84 +1,26 @@
 /*
- * load.c: one window's extract-validate-COPY-verify transaction (see load.h).
- *
- * Rows are encoded into a batch buffer (COPY binary or text, copy_format.h)
- * and sent to the target as one COPY per batch, each under a savepoint. When
- * the target refuses a batch for a row-level reason (SQLSTATE classes 22 and
- * 23: a CHECK, a foreign key, a value out of range), the batch is rolled back
- * to its savepoint and bisected (as text) until the refused rows are
- * isolated; the others are loaded. A unique violation first gets the batch's
- * keys removed from other hours (rows that moved, load_moved.h) and the batch
- * sent again. Memory stays bounded by the batch size whatever the window's
- * size.
+ * load.c: one window's transaction (see load.h): lock the window's hours,
+ * delete its target rows and old rejects, stream its source rows from a
+ * consistent snapshot through validation into batches (load_copy.c; invalid
+ * and refused rows in load_reject.c), check the counts, record the window in
+ * etlre's tables, commit; or roll it all back. A group of small hours
+ * (load_group) is one such transaction with each hour's counts, checks and
+ * ledger rows of its own.
  */
-#include "load.h"
+#include "load_ctx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "copy_format.h"
-#include "copy_pipe.h"
-#include "encode.h"
-#include "json.h"
 #include "load_group.h"
 #include "load_merge.h"
-#include "load_moved.h"
 #include "log.h"
 #include "partition.h"
 #include "signals.h"
 #include "typemap.h"
 
-#define BATCH_MAX_BYTES (8u << 20)
-#define STREAM_CHUNK_BYTES (64u << 10)
-#define VALUE_SHOWN_MAX 120
-
-typedef struct batch {
-	strbuf data;     /* COPY data of the rows (copy_format.h) */
-	size_t *row_end; /* end offset of each row in data */
-	bool binary;     /* data is COPY binary; keep holds the rows' values */
-	strbuf keep;
-	int nrows;
-	int cap;
-	bool streaming;  /* a COPY of this batch is open under a savepoint */
-	size_t sent;     /* bytes of data already sent to it */
-} batch;
-
-typedef struct window_ctx {
-	src_conn *src;
-	tgt_conn *tgt;
-	const table_plan *p;
-	load_run *run;
-	window w;
-	char from[20], to[20], hour_iso[20];
-	window_result *res;
-	batch b;
-	strbuf rejects;    /* COPY text for etlre.rejects, flushed between batches */
-	char *rejects_copy_sql;
-	strbuf scratch;
-	int64_t merge_kept; /* mode = merge: rows of the window that moved (load_merge.h) */
-	moved_window moved; /* replace mode: rows that moved in from other hours (load_moved.h) */
-	copy_pipe *pipe;   /* sends the batch's COPY data; NULL: sent inline */
-	bool savepoint_ready; /* lock_and_delete opened the first batch's savepoint */
-	/* the last batch's savepoint is released with check_counts' statements,
-	 * saving a round trip: last_batch says the batch is the last, and
-	 * release_pending that its COPY ended and the RELEASE is still owed */
-	bool last_batch, release_pending;
-	/* load_group: per hour of the window its counts, and its bounds
-	 * (hour i is [bounds[i], bounds[i + 1])); NULL for one window */
-	hour_counts *per_hour;
-	char (*bounds)[20];
-	char **deleted_keys; /* per hour: the keys its DELETE returned (load_group.h) */
-	char *bounds_array;  /* the bounds as an array literal (group_bounds) */
-	group_keys keys;
-	strbuf keybuf;
-	int row_hour;        /* the hour index of the row being processed */
-	copy_format fmt;   /* COPY binary or text (copy_format.h) */
-} window_ctx;
-
-static void fail(window_ctx *x, err_class cls, const char *fmt, ...) PRINTF_LIKE(3, 4);
-
-static void fail(window_ctx *x, err_class cls, const char *fmt, ...)
+void load_fail(window_ctx *x, err_class cls, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -96,464 +38,6 @@ static void fail(window_ctx *x, err_class cls, const char *fmt, ...)
 	x->res->status = WINDOW_FAILED;
 }
 
-/* show_value: a value as it appears in messages: quoted, shortened, NULL bare */
-static void show_value(strbuf *sb, const char *v, size_t len)
-{
-	if (!v) {
-		sb_adds(sb, "NULL");
-		return;
-	}
-	sb_addc(sb, '\'');
-	for (size_t i = 0; i < len && i < VALUE_SHOWN_MAX; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c < 0x20 || c == 0x7f)
-			sb_addf(sb, "\\x%02x", c);
-		else
-			sb_addc(sb, (char)c);
-	}
-	if (len > VALUE_SHOWN_MAX)
-		sb_adds(sb, "...");
-	sb_addc(sb, '\'');
-}
-
-static void format_key(window_ctx *x, strbuf *sb, char **vals, unsigned long *lens)
-{
-	for (int k = 0; k < x->p->nkey; k++) {
-		int i = x->p->key_idx[k];
-		if (k)
-			sb_adds(sb, ", ");
-		sb_addf(sb, "%s=", x->p->cols[i].name);
-		if (vals[i])
-			sb_add(sb, vals[i], lens[i] > VALUE_SHOWN_MAX ? VALUE_SHOWN_MAX : lens[i]);
-		else
-			sb_adds(sb, "NULL");
-	}
-}
-
-/*
- * reject_row: handles an invalid row. Without --skip-invalid the window fails
- * with a message naming table, hour, key, column, value and rule; with it the
- * row is recorded in etlre.rejects (unless a dry run) and the rejects file.
- * col is the offending column, -1 for none; for a check rule the columns it
- * mentions are shown. Returns false when the window must stop.
- */
-static bool reject_row(window_ctx *x, char **vals, unsigned long *lens, int col,
-		       const check_rule *rule_of_check, const char *rule, const char *reason)
-{
-	const table_plan *p = x->p;
-	strbuf key, column, value, raw;
-	bool go_on = true;
-
-	if (x->per_hour) { /* its hours are loaded one by one, where it is handled */
-		fail(x, ERRCLASS_INVALID_DATA, "a row is invalid (rule %s)", rule);
-		return false;
-	}
-	sb_init(&key, 64);
-	sb_init(&column, 64);
-	sb_init(&value, 128);
-	format_key(x, &key, vals, lens);
-	if (col >= 0) {
-		sb_adds(&column, p->cols[col].name);
-		if (vals[col])
-			sb_add(&value, vals[col], lens[col]);
-	} else if (rule_of_check) {
-		for (int i = 0; i < rule_of_check->ncols; i++) {
-			int c = rule_of_check->cols[i];
-			if (i) {
-				sb_adds(&column, ",");
-				sb_adds(&value, ", ");
-			}
-			sb_adds(&column, p->cols[c].name);
-			sb_addf(&value, "%s=", p->cols[c].name);
-			show_value(&value, vals[c], lens[c]);
-		}
-	}
-
-	if (!x->run->skip_invalid) {
-		strbuf shown;
-		sb_init(&shown, 128);
-		if (col >= 0)
-			show_value(&shown, vals[col], lens[col]);
-		else
-			sb_add(&shown, value.buf, value.len);
-		fail(x, ERRCLASS_INVALID_DATA,
-		     "invalid row in table %s, hour %s, key %s: column %s value %s breaks rule %s (%s)",
-		     p->cfg->name, x->hour_iso, key.buf, column.len ? column.buf : "-",
-		     shown.len ? shown.buf : "-", rule, reason);
-		if (strncmp(rule, "constraint", 10) == 0)
-			x->res->cls = ERRCLASS_CONSTRAINT;
-		sb_release(&shown);
-		go_on = false;
-		goto out;
-	}
-
-	x->res->n.rejected++;
-	x->run->total_rejected++;
-	log_debug("table %s hour %s: rejected key %s: %s (%s)", p->cfg->name, x->hour_iso, key.buf,
-		  rule, reason);
-
-	sb_init(&raw, 256);
-	sb_addc(&raw, '{');
-	for (int i = 0; i < p->ncols; i++) {
-		if (i)
-			sb_addc(&raw, ',');
-		json_add_string(&raw, p->cols[i].name);
-		sb_addc(&raw, ':');
-		if (vals[i] && !utf8_valid(vals[i], lens[i], NULL)) {
-			/* jsonb cannot hold NUL or bad UTF-8: keep the bytes in hex */
-			strbuf hex;
-			sb_init(&hex, 2 * lens[i] + 4);
-			copy_add_bytea(&hex, vals[i], lens[i]);
-			json_add_stringn(&raw, hex.buf + 1, hex.len - 1); /* one backslash */
-			sb_release(&hex);
-		} else if (vals[i]) {
-			json_add_stringn(&raw, vals[i], lens[i]);
-		} else {
-			sb_adds(&raw, "null");
-		}
-	}
-	sb_addc(&raw, '}');
-
-	if (!x->run->dry_run) {
-		reject_record rec = { x->run->job_id, p->cfg->name, x->from, key.buf, key.len,
-				      column.len ? column.buf : NULL,
-				      col >= 0 || rule_of_check ? value.buf : NULL, value.len,
-				      rule, reason, raw.buf, raw.len };
-		ledger_reject_encode(&x->rejects, &rec);
-
-		if (x->run->rfile) {
-			char job[24];
-			snprintf(job, sizeof(job), "%lld", (long long)x->run->job_id);
-			const char *f[REJECT_NFIELDS] = {
-				[REJECT_JOB_ID] = job,       [REJECT_TABLE] = p->cfg->name,
-				[REJECT_HOUR] = x->hour_iso, [REJECT_KEY] = key.buf,
-				[REJECT_COLUMN] = column.buf, [REJECT_VALUE] = value.buf,
-				[REJECT_RULE] = rule,        [REJECT_REASON] = reason,
-				[REJECT_RAW] = raw.buf,
-			};
-			size_t l[REJECT_NFIELDS];
-			for (int i = 0; i < REJECT_NFIELDS; i++)
-				l[i] = strlen(f[i]);
-			l[REJECT_KEY] = key.len; /* these may hold NUL bytes */
-			l[REJECT_COLUMN] = column.len;
-			l[REJECT_VALUE] = value.len;
-			l[REJECT_RAW] = raw.len;
-			rejects_file_add(x->run->rfile, f, l);
-		}
-	}
-	sb_release(&raw);
-
-	if (x->run->max_rejects >= 0 && x->run->total_rejected > x->run->max_rejects) {
-		fail(x, ERRCLASS_INVALID_DATA,
-		     "more than %lld rows rejected in this run (--max-rejects); stopping at table %s hour %s",
-		     (long long)x->run->max_rejects, p->cfg->name, x->hour_iso);
-		x->res->too_many_rejects = true;
-		go_on = false;
-	}
-out:
-	sb_release(&key);
-	sb_release(&column);
-	sb_release(&value);
-	return go_on;
-}
-
-static bool flush_rejects(window_ctx *x)
-{
-	int64_t n;
-
-	if (x->rejects.len == 0)
-		return true;
-	if (!tgt_copy_begin(x->tgt, x->rejects_copy_sql) ||
-	    !tgt_copy_put(x->tgt, x->rejects.buf, x->rejects.len) || !tgt_copy_end(x->tgt, &n)) {
-		const tgt_error *e = tgt_last_error(x->tgt);
-		fail(x, e->cls, "cannot record rejected rows: %s", e->message);
-		return false;
-	}
-	sb_reset(&x->rejects);
-	return true;
-}
-
-static size_t row_start(const batch *b, int i)
-{
-	return i == 0 ? 0 : b->row_end[i - 1];
-}
-
-/* decode_copy_row: splits batch row i back into values (for a refused row);
- * storage lives in x->scratch until the next call */
-static void decode_copy_row(window_ctx *x, int i, char **vals, unsigned long *lens)
-{
-	size_t s = row_start(&x->b, i), e = x->b.row_end[i] - 1; /* without the LF */
-
-	sb_reset(&x->scratch);
-	sb_add(&x->scratch, x->b.data.buf + s, e - s);
-	copy_decode_row(x->scratch.buf, x->p->ncols, vals, lens);
-}
-
-typedef enum { COPY_OK, COPY_ROW_REFUSED, COPY_FAILED } copy_outcome;
-
-static copy_outcome copy_range(window_ctx *x, int lo, int hi)
-{
-	size_t s = row_start(&x->b, lo), e = x->b.row_end[hi - 1];
-	int64_t n = 0;
-	const tgt_error *err;
-
-	if (!tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL))
-		goto failed;
-	if (!tgt_copy_begin(x->tgt, x->p->copy_sql))
-		goto failed;
-	if (!tgt_copy_put(x->tgt, x->b.data.buf + s, e - s)) {
-		tgt_copy_abort(x->tgt, "etlre: sending failed");
-		goto failed;
-	}
-	if (tgt_copy_end(x->tgt, &n)) {
-		if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
-			goto failed;
-		if (n != hi - lo) {
-			fail(x, ERRCLASS_INTERNAL, "COPY loaded %lld rows of %d sent", (long long)n,
-			     hi - lo);
-			return COPY_FAILED;
-		}
-		x->res->n.loaded += n;
-		return COPY_OK;
-	}
-	err = tgt_last_error(x->tgt);
-	if (err_class_is_row_level(err->cls)) {
-		if (!tgt_exec(x->tgt, "ROLLBACK TO SAVEPOINT etlre_batch", 0, NULL, NULL) ||
-		    !tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
-			goto failed;
-		return COPY_ROW_REFUSED;
-	}
-failed:
-	err = tgt_last_error(x->tgt);
-	fail(x, err->cls, "target: %s", err->message);
-	return COPY_FAILED;
-}
-
-/* reject_refused: a row the target refused with e (a window_ctx as void *,
- * a merge_reject_fn); false when the window must stop */
-static bool reject_refused(void *ctx, char **vals, unsigned long *lens, const tgt_error *e)
-{
-	window_ctx *x = ctx;
-	char rule[192], reason[700];
-	int col = -1;
-
-	for (int i = 0; i < x->p->ncols && e->column[0]; i++)
-		if (strcmp(x->p->cols[i].name, e->column) == 0)
-			col = i;
-	if (col < 0 && e->constraint[0])
-		col = plan_constraint_column(x->p, e->constraint);
-	if (e->constraint[0])
-		snprintf(rule, sizeof(rule), "constraint %s", e->constraint);
-	else
-		snprintf(rule, sizeof(rule), "constraint (SQLSTATE %s)", e->sqlstate);
-	/* a key that no other hour holds: the source repeats it in this window */
-	bool repeated = x->p->key_index && strcmp(e->sqlstate, "23505") == 0 &&
-			strcmp(e->constraint, x->p->key_index) == 0;
-	snprintf(reason, sizeof(reason), "%srefused by the target: %s%s%s",
-		 repeated ? "the source has this key more than once in the hour; " : "", e->message,
-		 e->detail[0] ? "; " : "", e->detail);
-	return reject_row(x, vals, lens, col, NULL, rule, reason);
-}
-
-static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate);
-
-/* load_range: COPY rows [lo, hi) of the batch; a refusal is handled by
- * after_refusal */
-static bool load_range(window_ctx *x, int lo, int hi, bool may_relocate)
-{
-	copy_outcome o = copy_range(x, lo, hi);
-
-	if (o == COPY_OK)
-		return true;
-	if (o == COPY_FAILED)
-		return false;
-	return after_refusal(x, lo, hi, may_relocate);
-}
-
-/*
- * after_refusal: the target refused rows [lo, hi) (rolled back to their
- * savepoint). When their keys are held by rows of other hours (rows that
- * moved), those are removed and the rows sent again, once; otherwise the
- * range is bisected until the refused rows are isolated and rejected.
- */
-static bool after_refusal(window_ctx *x, int lo, int hi, bool may_relocate)
-{
-	tgt_error e = *tgt_last_error(x->tgt);
-	int64_t moved = 0;
-
-	if (x->per_hour) { /* its hours are loaded one by one, where it is handled */
-		fail(x, e.cls, "the target refused a row: %s", e.message);
-		return false;
-	}
-	if (may_relocate && moved_applies(x->p, &e)) {
-		size_t s = row_start(&x->b, lo), end = x->b.row_end[hi - 1];
-		if (!moved_relocate(&x->moved, x->b.data.buf + s, end - s, &moved)) {
-			const tgt_error *err = tgt_last_error(x->tgt);
-			fail(x, err->cls, "cannot remove the old copy of a row that moved to this hour: %s%s%s",
-			     err->message, err->detail[0] ? "; " : "", err->detail);
-			return false;
-		}
-		x->res->n.moved += moved;
-		if (moved > 0) /* sent again, once; a second refusal is bisected */
-			return load_range(x, lo, hi, false);
-	}
-	if (hi - lo == 1) {
-		int ncols = x->p->ncols;
-		char **vals = xcalloc((size_t)ncols, sizeof(char *));
-		unsigned long *lens = xcalloc((size_t)ncols, sizeof(unsigned long));
-		bool ok;
-
-		decode_copy_row(x, lo, vals, lens);
-		ok = reject_refused(x, vals, lens, &e);
-		free(vals);
-		free(lens);
-		return ok;
-	}
-	int mid = lo + (hi - lo) / 2;
-	return load_range(x, lo, mid, true) && load_range(x, mid, hi, true);
-}
-
-/*
- * The rows of a batch are sent to the target while they are read: the COPY
- * opens with the batch's first row and gets the encoded text in chunks, so
- * the source and the target work at the same time. The batch stays in memory
- * until its COPY has ended, to bisect it if the target refuses a row.
- */
-static bool stream_start(window_ctx *x)
-{
-	bool ready = x->savepoint_ready;
-
-	x->savepoint_ready = false;
-	x->b.binary = x->fmt.kinds != NULL;
-	if (!(ready || tgt_exec(x->tgt, "SAVEPOINT etlre_batch", 0, NULL, NULL)) ||
-	    !tgt_copy_begin(x->tgt, x->b.binary ? x->fmt.binary_sql : x->p->copy_sql))
-		return false;
-	if (x->b.binary)
-		bin_add_header(&x->b.data);
-	x->b.streaming = true;
-	x->b.sent = 0;
-	return true;
-}
-
-/* stream_drain: waits until the writer thread sent everything queued; false
- * when a send failed. The connection may be used again afterwards. */
-static bool stream_drain(window_ctx *x)
-{
-	return !x->pipe || copy_pipe_drain(x->pipe);
-}
-
-static bool stream_send(window_ctx *x)
-{
-	batch *b = &x->b;
-	const char *data = b->data.buf + b->sent;
-	size_t len = b->data.len - b->sent;
-	bool ok = x->pipe ? copy_pipe_put(x->pipe, data, len) : tgt_copy_put(x->tgt, data, len);
-
-	if (!ok) {
-		if (!stream_drain(x))
-			log_debug("the COPY writer thread stopped after a failed send");
-		tgt_copy_abort(x->tgt, "etlre: sending failed");
-		b->streaming = false;
-		return false;
-	}
-	b->sent = b->data.len;
-	return true;
-}
-
-/* stream_finish: ends the batch's COPY: COPY_OK (rows counted as loaded),
- * COPY_ROW_REFUSED (rolled back to the savepoint), or COPY_FAILED */
-static copy_outcome stream_finish(window_ctx *x)
-{
-	batch *b = &x->b;
-	int64_t n = 0;
-	const tgt_error *err;
-
-	b->streaming = false;
-	if (!stream_drain(x)) {
-		tgt_copy_abort(x->tgt, "etlre: sending failed");
-		return COPY_FAILED;
-	}
-	if (tgt_copy_end(x->tgt, &n)) {
-		if (x->last_batch)
-			x->release_pending = true;
-		else if (!tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
-			return COPY_FAILED;
-		if (n != b->nrows) {
-			fail(x, ERRCLASS_INTERNAL, "COPY loaded %lld rows of %d sent", (long long)n,
-			     b->nrows);
-			return COPY_FAILED;
-		}
-		x->res->n.loaded += n;
-		return COPY_OK;
-	}
-	err = tgt_last_error(x->tgt);
-	if (err_class_is_row_level(err->cls) &&
-	    tgt_exec(x->tgt, "ROLLBACK TO SAVEPOINT etlre_batch", 0, NULL, NULL) &&
-	    tgt_exec(x->tgt, "RELEASE SAVEPOINT etlre_batch", 0, NULL, NULL))
-		return COPY_ROW_REFUSED;
-	return COPY_FAILED;
-}
-
-static bool flush_batch(window_ctx *x)
-{
-	batch *b = &x->b;
-	bool ok = true;
-
-	if (b->streaming) {
-		if (b->binary)
-			bin_add_trailer(&b->data);
-		copy_outcome o = stream_send(x) ? stream_finish(x) : COPY_FAILED;
-		if (o == COPY_ROW_REFUSED && b->binary) {
-			/* bisected as text, like any batch (copy_format.h) */
-			log_debug("table %s hour %s: the COPY binary batch was refused (%s); sent "
-				  "again as COPY text", x->p->cfg->name, x->hour_iso,
-				  tgt_last_error(x->tgt)->message);
-			copy_kept_to_text(&b->data, b->row_end, &x->fmt, &b->keep, b->nrows);
-			b->binary = false;
-		}
-		if (o == COPY_ROW_REFUSED)
-			ok = after_refusal(x, 0, b->nrows, true);
-		else
-			ok = o == COPY_OK;
-	}
-	sb_reset(&b->data);
-	sb_reset(&b->keep);
-	b->nrows = 0;
-	return ok && flush_rejects(x);
-}
-
-/* text_from_here: a value has no binary form: the batch so far is sent and
- * the rest of the window goes as COPY text */
-static bool text_from_here(window_ctx *x)
-{
-	log_debug("table %s hour %s: a value has no COPY binary form; the rest of the hour is "
-		  "sent as COPY text", x->p->cfg->name, x->hour_iso);
-	copy_format_release(&x->fmt);
-	return flush_batch(x);
-}
-
-static bool encode_row(window_ctx *x, char **vals, unsigned long *lens)
-{
-	batch *b = &x->b;
-
-	if (!b->streaming && !stream_start(x))
-		return false;
-	if (!b->binary)
-		copy_text_row(&b->data, &x->fmt, vals, lens);
-	else if (!copy_binary_row(&b->data, &b->keep, &x->fmt, vals, lens))
-		return text_from_here(x) && encode_row(x, vals, lens);
-	if (b->nrows == b->cap) {
-		b->cap = b->cap ? 2 * b->cap : 1024;
-		b->row_end = xrealloc(b->row_end, sizeof(size_t) * (size_t)b->cap);
-	}
-	b->row_end[b->nrows++] = b->data.len;
-	if (b->data.len - b->sent < STREAM_CHUNK_BYTES)
-		return true;
-	if (!x->pipe) /* started for hours of more than a chunk; small ones go inline */
-		x->pipe = copy_pipe_new(x->tgt);
-	return stream_send(x);
-}
-
 /* count_in_hour: a row of a group counted in its hour (by its time value,
  * as the source's WHERE compares it); false (the group fails) when that
  * cannot be told */
@@ -562,12 +46,12 @@ static bool count_in_hour(window_ctx *x, const char *v, unsigned long len)
 	int64_t t, hour;
 
 	if (!v || !naive_parse(v, len, &t)) {
-		fail(x, ERRCLASS_INTERNAL, "a time value of the group is not a date and time");
+		load_fail(x, ERRCLASS_INTERNAL, "a time value of the group is not a date and time");
 		return false;
 	}
 	hour = (t >= 0 ? t : t - 3599) / 3600 - x->w.start_hour;
 	if (hour < 0 || hour >= x->w.hours) {
-		fail(x, ERRCLASS_INTERNAL, "a row's time is outside the group's hours");
+		load_fail(x, ERRCLASS_INTERNAL, "a row's time is outside the group's hours");
 		return false;
 	}
 	x->per_hour[hour].read++;
@@ -593,7 +77,7 @@ static void count_group_move(window_ctx *x, char **vals, unsigned long *lens)
 	if (!log_enabled(LOG_DEBUG))
 		return;
 	sb_reset(&x->scratch);
-	format_key(x, &x->scratch, vals, lens);
+	load_format_key(x, &x->scratch, vals, lens);
 	hour_format_iso(x->w.start_hour + old, from);
 	hour_format_iso(x->w.start_hour + x->row_hour, to);
 	log_debug("table %s hour %s: key %s moved in from hour %s", x->p->cfg->name, to,
@@ -612,7 +96,7 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 		typemap_convert(&p->cols[i], &vals[i], &lens[i]);
 		if (!validate_value(&p->cols[i], vals[i], lens[i], rule, sizeof(rule), reason,
 				    sizeof(reason)))
-			return reject_row(x, vals, lens, i, NULL, rule, reason);
+			return load_reject_row(x, vals, lens, i, NULL, rule, reason);
 	}
 	for (int c = 0; c < p->nchecks; c++) {
 		const char *v = vals[p->ncols + c];
@@ -621,16 +105,16 @@ static bool process_row(window_ctx *x, char **vals, unsigned long *lens)
 			snprintf(reason, sizeof(reason), "%.200s is not true", p->checks[c].expr);
 			/* a rule on one column is reported like a column's rule */
 			int col = p->checks[c].ncols == 1 ? p->checks[c].cols[0] : -1;
-			return reject_row(x, vals, lens, col, col < 0 ? &p->checks[c] : NULL, rule,
+			return load_reject_row(x, vals, lens, col, col < 0 ? &p->checks[c] : NULL, rule,
 					  reason);
 		}
 	}
 	if (x->per_hour)
 		count_group_move(x, vals, lens);
-	if (!encode_row(x, vals, lens))
+	if (!load_encode_row(x, vals, lens))
 		return false;
 	if (x->b.nrows >= x->run->chunk_rows || x->b.data.len + x->b.keep.len >= BATCH_MAX_BYTES)
-		return flush_batch(x);
+		return load_flush_batch(x);
 	return true;
 }
 
@@ -643,7 +127,7 @@ static bool partitions_ready(window_ctx *x)
 	if (partition_ready(x->tgt, x->p, x->w, &why))
 		return true;
 	if (why)
-		fail(x, ERRCLASS_INTERNAL, "%s", why);
+		load_fail(x, ERRCLASS_INTERNAL, "%s", why);
 	free(why);
 	return false;
 }
@@ -678,7 +162,7 @@ static bool group_locked(window_ctx *x, tgt_stmt *st)
 	if (!tgt_exec_pipeline(x->tgt, try, 2))
 		return false;
 	if (all != 1)
-		fail(x, ERRCLASS_INTERNAL, "an hour of the group is being loaded by another run");
+		load_fail(x, ERRCLASS_INTERNAL, "an hour of the group is being loaded by another run");
 	return all == 1;
 }
 
@@ -835,13 +319,13 @@ static bool stream_source(window_ctx *x, int64_t *source_count)
 		return false;
 	x->last_batch = !x->p->merge; /* merge sends its own statements next */
 	if (counted)
-		return flush_batch(x) && src_exec(x->src, "COMMIT");
+		return load_flush_batch(x) && src_exec(x->src, "COMMIT");
 	/* the source counts the hour in the same snapshot (the transaction's
 	 * read view) while the target takes the end of the COPY */
 	sql = plan_source_sql(x->p, x->p->source_count_sql, x->from, x->to);
 	ok = src_query_int64_send(x->src, sql);
 	free(sql);
-	if (!ok || !flush_batch(x) || !src_query_int64_recv(x->src, source_count))
+	if (!ok || !load_flush_batch(x) || !src_query_int64_recv(x->src, source_count))
 		return false;
 	return src_exec(x->src, "COMMIT");
 }
@@ -852,7 +336,7 @@ static bool count_check_failed(window_ctx *x, int64_t target_count, int64_t load
 {
 	if (target_count >= loaded && target_count <= loaded + x->merge_kept)
 		return false;
-	fail(x, ERRCLASS_INTERNAL,
+	load_fail(x, ERRCLASS_INTERNAL,
 	     "count check: the target holds %lld rows for the hour but %lld were loaded (%lld kept)",
 	     (long long)target_count, (long long)loaded, (long long)x->merge_kept);
 	return true;
@@ -927,12 +411,12 @@ static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 	bool ok = false;
 
 	if (n->read != source_count) {
-		fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
+		load_fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
 		     (long long)source_count, (long long)n->read);
 		goto out;
 	}
 	if (n->read != n->loaded + n->rejected) {
-		fail(x, ERRCLASS_INTERNAL, "count check: %lld rows read but %lld loaded + %lld rejected",
+		load_fail(x, ERRCLASS_INTERNAL, "count check: %lld rows read but %lld loaded + %lld rejected",
 		     (long long)n->read, (long long)n->loaded, (long long)n->rejected);
 		goto out;
 	}
@@ -958,9 +442,9 @@ out:
 static bool merge_hook(window_ctx *x)
 {
 	merge_window mw = { .src = x->src, .tgt = x->tgt, .p = x->p, .from = x->from, .to = x->to,
-			    .hour_iso = x->hour_iso, .res = x->res, .reject = reject_refused,
+			    .hour_iso = x->hour_iso, .res = x->res, .reject = load_reject_refused,
 			    .reject_ctx = x };
-	bool ok = merge_apply(&mw) && flush_rejects(x);
+	bool ok = merge_apply(&mw) && load_flush_rejects(x);
 
 	x->merge_kept = mw.kept;
 	return ok;
@@ -974,11 +458,11 @@ static void fail_from_connections(window_ctx *x)
 	const tgt_error *te = tgt_last_error(x->tgt);
 	const src_error *se = src_last_error(x->src);
 	if (te->message[0])
-		fail(x, te->cls, "target: %s", te->message);
+		load_fail(x, te->cls, "target: %s", te->message);
 	else if (se->message[0])
-		fail(x, se->cls, "source: %s", se->message);
+		load_fail(x, se->cls, "source: %s", se->message);
 	else
-		fail(x, ERRCLASS_INTERNAL, "unknown failure");
+		load_fail(x, ERRCLASS_INTERNAL, "unknown failure");
 }
 
 /* log_done: the hour_done line of a loaded window, or of each hour of a
@@ -1089,7 +573,7 @@ static bool load_any(src_conn *src, tgt_conn *tgt, const table_plan *p, load_run
 		log_done(&x);
 	} else {
 		/* the writer thread gives the connection back before the rollback */
-		if (!stream_drain(&x))
+		if (!load_stream_drain(&x))
 			log_debug("the COPY writer thread stopped after a failed send");
 		src_rollback(src);
 		tgt_exec_quiet(tgt, "ROLLBACK");
