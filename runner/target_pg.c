@@ -62,75 +62,6 @@ static void describe_conn(tgt_conn *c)
 		 PQdb(c->pg));
 }
 
-char *tgt_conninfo_describe(const char *conninfo)
-{
-	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-	const char *user = "", *host = "", *port = "", *db = "";
-	char *out;
-
-	if (!opts)
-		return xstrdup("(unparsable target url)");
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (!o->val)
-			continue;
-		if (strcmp(o->keyword, "user") == 0)
-			user = o->val;
-		else if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0 && !*host))
-			host = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
-			port = o->val;
-		else if (strcmp(o->keyword, "dbname") == 0)
-			db = o->val;
-	}
-	out = xasprintf("%s%s%s%s%s/%s", user, *user ? "@" : "", host, *port ? ":" : "", port, db);
-	PQconninfoFree(opts);
-	return out;
-}
-
-bool tgt_conninfo_check(const char *conninfo, char *err, size_t err_size)
-{
-	char *msg = NULL;
-	PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
-	const char *text = msg ? msg : "out of memory", *end, *last = NULL;
-	size_t o = 0;
-
-	if (opts || (!strchr(conninfo, '=') && strncmp(conninfo, "postgresql://", 13) != 0 &&
-		     strncmp(conninfo, "postgres://", 11) != 0)) {
-		/* parsed; or a database name alone, which is how libpq takes it */
-		PQconninfoFree(opts);
-		PQfreemem(msg);
-		return true;
-	}
-	/* libpq quotes the offending part, which may be the whole URI with its
-	 * password, and may itself hold quotes: from the first quoted part that
-	 * is not one of libpq's own tokens ("=", "]", followed by a space or the
-	 * end: an option name may start with ]") to the last quote of the
-	 * message (a quoted part may hold a newline too), all becomes "..."
-	 * (found by tests/fuzz/fuzz_config.c); the message is made one line */
-	end = text + strlen(text);
-	while (end > text && end[-1] == '\n')
-		end--;
-	for (const char *q = text; q < end; q++)
-		if (*q == '"')
-			last = q;
-	for (const char *p = text; p < end && o + 6 < err_size; p++) {
-		if (*p != '"' || p == last) {
-			err[o++] = *p == '\n' ? ' ' : *p;
-		} else if ((p[1] == '=' || p[1] == ']') && p[2] == '"' && (p + 3 == end || p[3] == ' ')) {
-			memcpy(err + o, p, 3);
-			o += 3;
-			p += 2;
-		} else {
-			memcpy(err + o, "\"...\"", 5);
-			o += 5;
-			p = last;
-		}
-	}
-	err[o] = '\0';
-	PQfreemem(msg);
-	return false;
-}
-
 static void set_error_from_result(tgt_conn *c, const PGresult *res)
 {
 	const char *f;
@@ -392,18 +323,6 @@ void tgt_close(tgt_conn *c)
 	free(c);
 }
 
-bool tgt_conninfo_has_password(const char *conninfo)
-{
-	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-	bool has = false;
-
-	for (PQconninfoOption *o = opts; o && o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
-			has = true;
-	PQconninfoFree(opts);
-	return has;
-}
-
 char *tgt_tls(tgt_conn *c)
 {
 	const char *version = PQsslAttribute(c->pg, "protocol");
@@ -481,14 +400,28 @@ bool tgt_exec_quiet(tgt_conn *c, const char *sql)
 	return exec_impl(c, sql, 0, NULL, NULL, true);
 }
 
+/* each_row: hands the rows of res to fn until it returns false; false then */
+static bool each_row(PGresult *res, tgt_row_fn fn, void *ctx)
+{
+	int rows = PQntuples(res), cols = PQnfields(res);
+	char **values = xcalloc((size_t)cols + 1, sizeof(*values));
+	bool ok = true;
+
+	for (int r = 0; r < rows && ok; r++) {
+		for (int f = 0; f < cols; f++)
+			values[f] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
+		ok = fn(ctx, cols, values);
+	}
+	free(values);
+	return ok;
+}
+
 /* rows_of: hands the rows of res (the result of sql) to fn, or logs its
  * failure; clears res */
 static bool rows_of(tgt_conn *c, PGresult *res, const char *sql, tgt_row_fn fn, void *ctx,
 		    bool quiet)
 {
-	int rows, cols;
-	char **values;
-	bool ok = true;
+	bool ok;
 
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		set_error_from_result(c, res);
@@ -496,15 +429,7 @@ static bool rows_of(tgt_conn *c, PGresult *res, const char *sql, tgt_row_fn fn, 
 		PQclear(res);
 		return false;
 	}
-	rows = PQntuples(res);
-	cols = PQnfields(res);
-	values = xcalloc((size_t)cols, sizeof(*values));
-	for (int r = 0; r < rows && ok; r++) {
-		for (int f = 0; f < cols; f++)
-			values[f] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
-		ok = fn(ctx, cols, values);
-	}
-	free(values);
+	ok = each_row(res, fn, ctx);
 	PQclear(res);
 	return ok;
 }
@@ -685,15 +610,8 @@ static bool stmt_result(tgt_conn *c, const tgt_stmt *s, PGresult *res, bool earl
 		*s->value = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
 				    ? strtoll(PQgetvalue(res, 0, 0), NULL, 10)
 				    : 0;
-	for (int r = 0; ok && s->fn && r < PQntuples(res); r++) {
-		int cols = PQnfields(res);
-		char **values = xcalloc((size_t)cols + 1, sizeof(*values));
-
-		for (int f = 0; f < cols; f++)
-			values[f] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
-		s->fn(s->fn_ctx, cols, values);
-		free(values);
-	}
+	if (ok && s->fn)
+		each_row(res, s->fn, s->fn_ctx);
 	if (ok && s->text)
 		*s->text = PQntuples(res) > 0 && PQnfields(res) > 1 && !PQgetisnull(res, 0, 1)
 				   ? xstrdup(PQgetvalue(res, 0, 1))

@@ -4,7 +4,7 @@
  * it loads, its source url parsed by mariadb_url_parse. An input starting
  * with 'U' is instead a source url and identifier on its own (the rest of
  * the input), so that the url parser gets inputs of its own; one starting
- * with 'T' is a target url for tgt_conninfo_check (target_pg.c), which
+ * with 'T' is a target url for tgt_conninfo_check (target_conninfo.c), which
  * hides the quoted parts of libpq's complaint.
  *
  * Properties: no crash, leak or undefined behaviour; a url that parses has a
