@@ -14,7 +14,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 
-PKGS    := libpq libmariadb zlib inih
+PKGS    := libpq libmariadb zlib inih libxxhash
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wmissing-prototypes -Wvla -Wformat=2 \
            -Wno-format-nonliteral -Wno-format-truncation -MMD -MP -pthread $(shell pkg-config --cflags $(PKGS))
