@@ -48,6 +48,8 @@ static bool accepts(canon_c_how how, source_kind k)
 		return k == SK_TEXT || k == SK_UNKNOWN;
 	case CC_SET:
 		return k == SK_SET;
+	case CC_SQL:
+		return true;
 	}
 	return false;
 }
@@ -108,10 +110,13 @@ bool canon_c_plan(const column_spec *c, canon_c_col *out, const char **why)
 	if (!how_of(c, &out->how)) {
 		*why = c->src == SK_FLOAT ? "a FLOAT source in a column that is not a float"
 					  : "a numeric precision above 65";
+		out->how = CC_SQL;
 		return false;
 	}
 	if (!accepts(out->how, c->src)) {
-		*why = "its source type or expression is read as other text than the target's";
+		*why = c->src == SK_UNKNOWN ? "an expression, whose text is not the target's"
+					    : "its source type is read as other text than the target's";
+		out->how = CC_SQL;
 		return false;
 	}
 	out->scale = c->precision > 0 && c->scale >= 0 && c->scale <= 38 ? c->scale : -1;
@@ -128,7 +133,9 @@ bool canon_c_plan(const column_spec *c, canon_c_col *out, const char **why)
 void canon_c_target_expr(strbuf *sb, const column_spec *c, const canon_c_col *cc,
 			 const char *qname)
 {
-	if (cc->how == CC_BYTEA)
+	if (cc->how == CC_SQL)
+		canon_field(sb, CANON_POSTGRES, c, qname);
+	else if (cc->how == CC_BYTEA)
 		sb_addf(sb, "encode(%s, 'hex')", qname);
 	else if (cc->how == CC_SET)
 		sb_addf(sb, "array_to_string(%s, ',')", qname);
@@ -136,6 +143,15 @@ void canon_c_target_expr(strbuf *sb, const column_spec *c, const canon_c_col *cc
 		sb_addf(sb, "(%s AT TIME ZONE 'UTC')", qname); /* read in UTC */
 	else
 		sb_adds(sb, qname);
+}
+
+void canon_c_source_expr(strbuf *sb, const column_spec *c, const canon_c_col *cc,
+			 const char *expr)
+{
+	if (cc->how == CC_SQL)
+		canon_field(sb, CANON_MARIADB, c, expr);
+	else
+		sb_adds(sb, expr);
 }
 
 /* ---- numbers ---- */
@@ -377,45 +393,38 @@ static bool add_my_timestamp(strbuf *sb, const canon_c_col *cc, const char *v, s
 }
 
 /*
- * field_pg_time: the field of PostgreSQL's text of a date or timestamp[tz]
- * (to_char with 'YYYY-MM-DD[ HH24:MI:SS.US]'): BC is "B" for the fixed
- * kinds (date, timestamp), else printed as AD; +infinity has no text (?),
- * -infinity is "B" for the fixed kinds; a time zone offset is dropped.
+ * add_pg_time: the text of PostgreSQL's text of a date or timestamp[tz] as
+ * to_char with 'YYYY-MM-DD[ HH24:MI:SS.US]' writes it: a BC value printed as
+ * AD, a time zone offset dropped. 'B' (a field of its own, no text) for a
+ * BC or -infinity value of the fixed kinds (date, timestamp); false when
+ * to_char gives NULL (infinity).
  */
-static void field_pg_time(strbuf *sb, const canon_c_col *cc, const char *v, size_t len)
+static bool add_pg_time(strbuf *sb, const canon_c_col *cc, const char *v, size_t len, bool *b)
 {
 	bool bc = len > 3 && memcmp(v + len - 3, " BC", 3) == 0;
-	size_t date_len = 0, at, n;
+	size_t date_len = 0, n;
 	const char *frac;
-	strbuf t;
 
+	*b = false;
 	if (bc)
 		len -= 3;
-	if ((bc && cc->fixed) || (len == 9 && memcmp(v, "-infinity", 9) == 0 && cc->fixed)) {
-		sb_addc(sb, 'B');
-		return;
+	if ((bc || (len == 9 && memcmp(v, "-infinity", 9) == 0)) && cc->fixed) {
+		*b = true;
+		return true;
 	}
 	while (date_len < len && v[date_len] != ' ')
 		date_len++;
-	if (date_len < 10 || !is_digit(v[0])) {
-		sb_addc(sb, '?');
-		return;
-	}
-	sb_init(&t, 32);
-	sb_add(&t, v, date_len);
+	if (date_len < 10 || !is_digit(v[0]))
+		return false;
+	sb_add(sb, v, date_len);
 	if (cc->how == CC_TIMESTAMP) {
-		at = date_len + 9;
-		if (at > len) {
-			sb_release(&t);
-			sb_addc(sb, '?');
-			return;
-		}
-		sb_add(&t, v + date_len, 9);
-		frac = frac_of(v, len, at, &n);
-		add_frac6(&t, frac, n);
+		if (date_len + 9 > len)
+			return false;
+		sb_add(sb, v + date_len, 9);
+		frac = frac_of(v, len, date_len + 9, &n);
+		add_frac6(sb, frac, n);
 	}
-	canon_encode_field(sb, t.buf, t.len);
-	sb_release(&t);
+	return true;
 }
 
 /* add_time: TIME_FORMAT(x, '%H:%i:%s.%f') (source) or to_char(x::interval,
@@ -476,9 +485,10 @@ static bool add_uuid(strbuf *sb, const char *v, size_t len)
 }
 
 /* add_value: the canonical text of v as side d sends it; false when the
- * SQL text would be NULL for a value that is not */
+ * SQL text would be NULL for a value that is not; *b true when the field is
+ * "B" instead */
 static bool add_value(strbuf *sb, canon_dialect d, const canon_c_col *cc, const char *v,
-		      size_t len)
+		      size_t len, bool *b)
 {
 	bool source = d == CANON_MARIADB;
 
@@ -505,11 +515,15 @@ static bool add_value(strbuf *sb, canon_dialect d, const canon_c_col *cc, const 
 		}
 		break;
 	case CC_DATE:
+		if (!source)
+			return add_pg_time(sb, cc, v, len, b);
 		if (len < 10)
 			return false;
 		len = 10; /* DATE_FORMAT(x, '%Y-%m-%d') */
 		break;
 	case CC_TIMESTAMP:
+		if (!source)
+			return add_pg_time(sb, cc, v, len, b);
 		return add_my_timestamp(sb, cc, v, len);
 	case CC_TIME:
 		return add_time(sb, cc, v, len, source);
@@ -523,39 +537,82 @@ static bool add_value(strbuf *sb, canon_dialect d, const canon_c_col *cc, const 
 		return add_uuid(sb, v, len);
 	case CC_TEXT:
 	case CC_SET:
+	case CC_SQL:
 		break;
 	}
 	sb_add(sb, v, len);
 	return true;
 }
 
+/* put_prefix: writes "<n>:", a field's length prefix, into out (24
+ * bytes); returns its length */
+static size_t put_prefix(char *out, size_t n)
+{
+	char tmp[24];
+	size_t k = 0, w = 0;
+
+	do {
+		tmp[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (k > 0)
+		out[w++] = tmp[--k];
+	out[w++] = ':';
+	return w;
+}
+
+/* as_is: whether side d's text of cc is its canonical text once trailing
+ * spaces are cut (CC_CHAR), so no copy of it is made */
+static bool as_is(canon_dialect d, const canon_c_col *cc)
+{
+	switch (cc->how) {
+	case CC_TEXT:
+	case CC_SET:
+	case CC_CHAR:
+		return true;
+	case CC_INT:
+	case CC_BOOL:
+	case CC_BYTEA:
+		return d == CANON_POSTGRES;
+	case CC_NUMERIC:
+		return d == CANON_POSTGRES && cc->scale >= 0;
+	default:
+		return false;
+	}
+}
+
 void canon_c_field(strbuf *sb, canon_dialect d, const canon_c_col *cc, const char *v, size_t len)
 {
-	size_t at, digits_at;
 	char prefix[24];
-	int pl;
+	size_t at = sb->len, pl, n;
+	bool b = false;
 
-	if (!v) {
-		sb_addc(sb, 'N');
+	if (!v || cc->how == CC_SQL) { /* CC_SQL: the field itself */
+		sb_add(sb, v ? v : "N", v ? len : 1);
 		return;
 	}
-	if (d == CANON_POSTGRES && (cc->how == CC_DATE || cc->how == CC_TIMESTAMP)) {
-		field_pg_time(sb, cc, v, len);
+	if (as_is(d, cc)) {
+		if (cc->how == CC_CHAR)
+			while (len > 0 && v[len - 1] == ' ')
+				len--;
+		sb_grow(sb, sizeof(prefix) + len);
+		sb->len += put_prefix(sb->buf + sb->len, len);
+		memcpy(sb->buf + sb->len, v, len);
+		sb->len += len;
+		sb->buf[sb->len] = '\0';
 		return;
 	}
-	/* the text goes after room for its length, which is then written in */
-	at = sb->len;
-	sb_grow(sb, 24);
-	sb->len += 21;
-	digits_at = sb->len;
-	if (!add_value(sb, d, cc, v, len)) {
+	/* the text is made in place, then moved behind its length prefix */
+	if (!add_value(sb, d, cc, v, len, &b) || b) {
 		sb->len = at;
-		sb_addc(sb, '?');
+		sb_addc(sb, b ? 'B' : '?');
 		return;
 	}
-	pl = snprintf(prefix, sizeof(prefix), "%zu:", sb->len - digits_at);
-	memmove(sb->buf + at + pl, sb->buf + digits_at, sb->len - digits_at);
-	memcpy(sb->buf + at, prefix, (size_t)pl);
-	sb->len -= digits_at - at - (size_t)pl;
+	n = sb->len - at;
+	pl = put_prefix(prefix, n);
+	sb_grow(sb, pl);
+	memmove(sb->buf + at + pl, sb->buf + at, n);
+	memcpy(sb->buf + at, prefix, pl);
+	sb->len += pl;
 	sb->buf[sb->len] = '\0';
 }

@@ -20,8 +20,8 @@
  * Not every pairing of source kind and target type is done in C: where the
  * source text is not exactly what the SQL text starts from (an expression
  * loaded into a number or a date, a FLOAT loaded into a numeric, ...),
- * canon_c_plan says no, and verify keeps the server-side checksum for that
- * table.
+ * canon_c_plan says no; such a column is CC_SQL: each database computes its
+ * field with canon.c's SQL, and that field is hashed as it comes.
  */
 #ifndef ETLRE_CANON_C_H
 #define ETLRE_CANON_C_H
@@ -47,6 +47,7 @@ typedef enum canon_c_how {
 	CC_BYTEA,     /* lowercase hex */
 	CC_UUID,      /* lowercase hex digits without dashes or braces */
 	CC_SET,       /* a SET's members, comma-separated */
+	CC_SQL,       /* not made in C: each side sends canon_field's SQL field */
 } canon_c_how;
 
 /* what canon_c_field needs to know of a column, from canon_c_plan */
@@ -62,7 +63,8 @@ typedef struct canon_c_col {
 
 /*
  * canon_c_plan: fills *out for column c. Returns false, with *why (static
- * text) saying what is missing, when its canonical text is not made in C.
+ * text) saying what is missing, when its canonical text is not made in C:
+ * *out is then CC_SQL.
  */
 bool canon_c_plan(const column_spec *c, canon_c_col *out, const char **why);
 
@@ -70,10 +72,13 @@ bool canon_c_plan(const column_spec *c, canon_c_col *out, const char **why);
  * canon_c_target_expr: appends the PostgreSQL expression whose text
  * canon_c_field reads for column c (quoted name qname): the column itself,
  * or for bytea, text[] and a TIMESTAMP source's timestamptz, the form that
- * the SQL text starts from.
+ * the SQL text starts from; for CC_SQL, canon_field's expression.
  */
 void canon_c_target_expr(strbuf *sb, const column_spec *c, const canon_c_col *cc,
 			 const char *qname);
+/* canon_c_source_expr: the same for the source (expr: its expression) */
+void canon_c_source_expr(strbuf *sb, const column_spec *c, const canon_c_col *cc,
+			 const char *expr);
 
 /*
  * canon_c_field: appends the field (canon.h: N, ?, B or "<bytes>:<text>")

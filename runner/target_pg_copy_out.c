@@ -52,7 +52,7 @@ static int copy_out_end(tgt_conn *c, double deadline)
 
 int tgt_copy_out_row(tgt_conn *c, char **row, size_t *len)
 {
-	double deadline = now_monotonic() + c->io_timeout;
+	double deadline = 0; /* set at the first wait: most rows are there already */
 
 	*row = NULL;
 	*len = 0;
@@ -65,6 +65,8 @@ int tgt_copy_out_row(tgt_conn *c, char **row, size_t *len)
 			*len = (size_t)n;
 			return 1;
 		}
+		if (deadline == 0)
+			deadline = now_monotonic() + c->io_timeout;
 		if (n == -1)
 			return copy_out_end(c, deadline);
 		if (n < -1)

@@ -18,7 +18,7 @@
 typedef struct hour_slot {
 	int64_t src_rows, tgt_rows, rejected;
 	int64_t load_start;    /* window start of the hour's last load; -1 if never loaded */
-	char src_sum[48], tgt_sum[48]; /* deep: sums of the row slices, "" when no rows */
+	char src_sum[48], tgt_sum[48]; /* deep: sums of the row hashes in hex, "" when no rows */
 } hour_slot;
 
 typedef struct vctx {
@@ -34,8 +34,7 @@ typedef struct vctx {
 	int ncmp;
 	const char **key_names;
 	bool deep;
-	bool stream;           /* deep: the checksums are made here (verify_stream.c) */
-	canon_c_col *cc;       /* stream: per compared column, how its text is made */
+	canon_c_col *cc;       /* deep: per compared column, how its text is made */
 } vctx;
 
 /* verify_source_sql: the source query of p's rows from from_hour to to_hour

@@ -89,6 +89,15 @@ static bool copy_split(char *line, size_t len, int n, char **v, size_t *lens)
 			lens[f] = 0;
 			i += 2;
 		} else {
+			const char *tab = memchr(line + i, '\t', len - i);
+			size_t end = tab ? (size_t)(tab - line) : len;
+
+			if (!memchr(line + i, '\\', end - i)) { /* nothing to unescape */
+				v[f] = line + i;
+				lens[f] = end - i;
+				i = end;
+				goto next;
+			}
 			while (i < len && line[i] != '\t') {
 				char ch = line[i++];
 				if (ch == '\\' && i < len) {
@@ -101,6 +110,7 @@ static bool copy_split(char *line, size_t len, int n, char **v, size_t *lens)
 			v[f] = line + start;
 			lens[f] = o - start;
 		}
+next:
 		if (f + 1 < n) {
 			if (i >= len || line[i] != '\t')
 				return false;
@@ -184,8 +194,10 @@ static bool stream_source(vctx *x, side_sums *s, target_reader *t)
 
 	sb_init(&q, 1024);
 	sb_addf(&q, "SELECT %s", x->p->source_time_col);
-	for (int i = 0; i < x->ncmp; i++)
-		sb_addf(&q, ", %s", x->my_exprs[x->cmp[i]]);
+	for (int i = 0; i < x->ncmp; i++) {
+		sb_adds(&q, ", ");
+		canon_c_source_expr(&q, &x->p->cols[x->cmp[i]], &x->cc[i], x->my_exprs[x->cmp[i]]);
+	}
 	sb_adds(&q, " FROM ");
 	quote_my_ident(&q, x->p->cfg->source);
 	sql = verify_source_sql(x, q.buf, x->first_hour, x->first_hour + x->nhours);
