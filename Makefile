@@ -29,7 +29,7 @@ endif
 SRCS    := $(wildcard runner/*.c)
 OBJS    := $(SRCS:runner/%.c=$(BUILD)/%.o)
 # modules that touch no database, linked directly into the unit tests
-PURE    := util log json encode chunk validate typemap errclass sqlquote config mariadb_url secrets canon progress metrics
+PURE    := util log json encode chunk validate typemap errclass sqlquote config mariadb_url secrets canon canon_c progress metrics
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
