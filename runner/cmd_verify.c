@@ -41,7 +41,7 @@ enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON };
 
 static const struct argp_option verify_options_table[] = {
 	{ "deep", OPT_DEEP, 0, 0,
-	  "compare content too: a checksum per hour, and the keys that differ", 2 },
+	  "compare content too: both sides' rows hashed here, a checksum per hour, and the keys that differ", 2 },
 	{ "repair", OPT_REPAIR, 0, 0,
 	  "reprocess the hours that differ as a job, then compare them again", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
