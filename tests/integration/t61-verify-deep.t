@@ -176,7 +176,10 @@ runt process --date 2025-11-03
 is "$RC" 0 "load 60000 rows"
 /usr/bin/time -f '%M' -o "$TMP/rss" "$ETLRE" --config "$TMP/deep.conf" verify --deep --date 2025-11-03 >/dev/null 2>&1
 is "$?" 0 "verify --deep of 60000 rows: ok"
-check "verify --deep of 60000 rows: peak RSS under 40 MiB ($(cat "$TMP/rss") KiB)" test "$(cat "$TMP/rss")" -lt 40960
+case $ETLRE in
+*-san) skip "peak RSS: the sanitizer build keeps freed memory in quarantine" ;;
+*) check "verify --deep of 60000 rows: peak RSS under 40 MiB ($(cat "$TMP/rss") KiB)" test "$(cat "$TMP/rss")" -lt 40960 ;;
+esac
 
 is "$(grep -c 'checksums differ but no key does' "$TMP/all.err")" 0 "in no run did an hour's hashes differ without a differing key"
 

@@ -4,7 +4,8 @@
 # proxy (socat) between etlre and each server stops forwarding (frozen the
 # same way). Each run must end in bounded time with class timeout and the
 # documented exit status, leave no hour half loaded, and after the thaw
-# `etlre retry` must complete the job with nothing lost or doubled.
+# `etlre retry` must complete the job with nothing lost or doubled. verify
+# --deep, which streams both servers' rows at once, ends in bounded time too.
 #
 # These tests freeze servers, so they run their own pair (the ports given
 # plus 20, their own data dir; t70's pair is at plus 10) and leave the shared ones alone. Whatever
@@ -205,4 +206,41 @@ after_thaw "killed while stuck" "$job"
 run_etlre check --metrics-file "$TMP/check.prom"
 is "$RC" 0 "once retried, the stale job no longer fails check"
 like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_jobs_stale 0 after the retry"
+
+# ---- verify --deep streams both sides' rows at once (one thread each): a
+# server frozen in the middle of its stream ends the run within
+# network_timeout (6 s), exit 4, and nothing waits for ever
+# frozen_verify NAME FREEZE ACTIVE ARGS...: verify --deep ARGS, frozen by
+# FREEZE once ACTIVE says its stream runs
+frozen_verify() {
+	local name=$1 freeze=$2 active=$3
+	shift 3
+	timeout -s KILL 180 "$ETLRE" --config "$CONF" --log-format json verify --deep --date $DAY "$@" \
+		>"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	check "$name: its rows are being streamed" wait_for $active
+	$freeze; froze
+	end_run
+	is "$RC" 4 "$name: exit 4"
+	check "$name: ended within 30 s, not ${SECS}s" within 30
+	like "$(cat "$TMP/err")" "$TIMEOUT_6" "$name: the wait ended with class timeout"
+	thaw_all
+	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+}
+# the target's rows come slowly (a policy sleeps 0.2 s every 1000 rows read)
+pg "ALTER TABLE analytics.calls_bench ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE analytics.calls_bench FORCE ROW LEVEL SECURITY;
+    CREATE POLICY slow_read ON analytics.calls_bench FOR SELECT
+      USING (call_id % 1000 <> 0 OR pg_sleep(0.2) IS NOT NULL)"
+copy_out_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY (SELECT %calls_bench%'")" ]; }
+frozen_verify "verify --deep, PostgreSQL frozen mid-COPY" freeze_pg copy_out_running
+pg "DROP POLICY slow_read ON analytics.calls_bench; ALTER TABLE analytics.calls_bench DISABLE ROW LEVEL SECURITY"
+# the source's rows come slowly: a view that sleeps 0.2 s every 1000 rows
+my "CREATE OR REPLACE VIEW calls_slow AS SELECT * FROM calls_bench WHERE IF(call_id % 1000 = 0, SLEEP(0.2), 0) = 0"
+printf '%s\n' '[table slow]' 'source = calls_slow' 'target = analytics.calls_bench' 'time_column = start_time' \
+	'key = call_id' >>"$CONF"
+source_stream_running() { [ "$(my "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT %calls_slow%'")" != 0 ]; }
+frozen_verify "verify --deep, MariaDB frozen mid-stream" freeze_mariadb source_stream_running --table slow
+run_etlre verify --deep --date $DAY --table calls_bench
+is "$RC" 0 "verify --deep after the thaw: ok"
 done_testing
