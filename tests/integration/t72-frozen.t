@@ -43,7 +43,7 @@ CONF
 DAY=2025-06-01
 ROWS=${ETLRE_FROZEN_ROWS:-72000}
 
-pg "DROP SCHEMA IF EXISTS etlre CASCADE" >/dev/null 2>&1
+pg "DROP SCHEMA IF EXISTS etlre CASCADE; DROP VIEW IF EXISTS analytics.calls_slow" >/dev/null 2>&1
 psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null 2>&1 &&
 	bash "$ROOT/scripts/gen-calls.sh" "$ROWS" 1 "$DAY" >/dev/null && write_conf && etlre init >/dev/null
 check "servers up, $ROWS rows generated" test $? -eq 0
@@ -243,4 +243,6 @@ source_stream_running() { [ "$(my "SELECT COUNT(*) FROM information_schema.PROCE
 frozen_verify "verify --deep, MariaDB frozen mid-stream" freeze_mariadb source_stream_running --table slow_source
 run_etlre verify --deep --date $DAY --table calls_bench
 is "$RC" 0 "verify --deep after the thaw: ok"
+pg "DROP VIEW analytics.calls_slow"
+my "DROP VIEW calls_slow"
 done_testing
