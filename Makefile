@@ -15,7 +15,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 
-PKGS    := libpq libmariadb zlib inih
+PKGS    := libpq libmariadb zlib inih libxxhash
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wmissing-prototypes -Wvla -Wformat=2 \
            -Wno-format-nonliteral -Wno-format-truncation -MMD -MP -pthread $(shell pkg-config --cflags $(PKGS))
@@ -30,7 +30,7 @@ endif
 SRCS    := $(wildcard runner/*.c)
 OBJS    := $(SRCS:runner/%.c=$(BUILD)/%.o)
 # modules that touch no database, linked directly into the unit tests
-PURE    := util log json encode encode_binary copy_format chunk validate typemap errclass sqlquote config mariadb_url secrets canon progress metrics status
+PURE    := util log json encode encode_binary copy_format chunk validate typemap errclass sqlquote config mariadb_url secrets canon canon_c progress metrics status
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -41,7 +41,7 @@ enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON };
 
 static const struct argp_option verify_options_table[] = {
 	{ "deep", OPT_DEEP, 0, 0,
-	  "compare content too: a checksum per hour, and the keys that differ", 2 },
+	  "compare content too: both sides' rows hashed here, a checksum per hour, and the keys that differ", 2 },
 	{ "repair", OPT_REPAIR, 0, 0,
 	  "reprocess the hours that differ as a job, then compare them again", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
@@ -371,7 +371,8 @@ int cmd_verify(int argc, char **argv)
 		"For each hour of the time column and each table: the source rows, the target rows\n"
 		"and the rows the hour's last load rejected. An hour is ok when\n"
 		"source = target + rejected, missing when fewer, extra when more. --deep also\n"
-		"compares content: each database checksums a canonical text of every row, and the\n"
+		"compares content: both sides' rows are streamed at once and etlre hashes a\n"
+		"canonical text of every row per hour (a target-side change is found too); the\n"
 		"hours whose checksums differ are compared key by key (missing, extra, changed\n"
 		"with the columns that differ; at most 100 keys listed per hour).\n\n"
 		"--repair then reprocesses the hours that differ as one job (shown by etlre status\n"

@@ -22,15 +22,8 @@
 #include "config.h"
 #include "log.h"
 #include "sqlquote.h"
+#include "target_pg_int.h"
 
-struct tgt_conn {
-	PGconn *pg;
-	tgt_error err;
-	char describe[256];
-	char *sent;      /* the SQL of the query tgt_query_send started, owned */
-	int io_timeout;  /* seconds the server may stay silent during a wait */
-	bool cut;        /* etlre gave up on the server: the socket is shut down */
-};
 
 /* the cancel handle of the newest connection, for tgt_cancel_running */
 static PGcancel *volatile cancel_handle;
@@ -62,7 +55,7 @@ static void describe_conn(tgt_conn *c)
 		 PQdb(c->pg));
 }
 
-static void set_error_from_result(tgt_conn *c, const PGresult *res)
+void set_error_from_result(tgt_conn *c, const PGresult *res)
 {
 	const char *f;
 	tgt_error *e = &c->err;
@@ -89,7 +82,7 @@ static void set_error_from_result(tgt_conn *c, const PGresult *res)
 		e->cls = err_class_from_sqlstate(e->sqlstate);
 }
 
-static void log_failure(tgt_conn *c, const char *sql, bool quiet)
+void log_failure(tgt_conn *c, const char *sql, bool quiet)
 {
 	log_level level = quiet ? LOG_DEBUG : LOG_ERROR;
 
@@ -119,7 +112,7 @@ static void cut_off(tgt_conn *c, const char *what)
 /* wait_socket: waits until the socket is readable (or writable, when
  * for_write) or deadline (now_monotonic() seconds) passes; false when it
  * passed or poll failed (the connection is then cut off) */
-static bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
+bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
 {
 	struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN | (for_write ? POLLOUT : 0) };
 
@@ -161,7 +154,7 @@ static bool flush_out(tgt_conn *c, double deadline, const char *what)
 /* next_result: *res gets the next result of the command sent (NULL when
  * there is none left); false when the deadline passed (connection cut off).
  * A broken connection yields libpq's error result. The caller owns *res. */
-static bool next_result(tgt_conn *c, double deadline, const char *what, PGresult **res)
+bool next_result(tgt_conn *c, double deadline, const char *what, PGresult **res)
 {
 	*res = NULL;
 	if (c->cut)
@@ -179,7 +172,7 @@ static bool next_result(tgt_conn *c, double deadline, const char *what, PGresult
 /* await: the outcome of the command sent, as PQexec gives it (the first
  * error, else the last result; a COPY result ends the wait); NULL after a
  * timeout. The caller owns the result. */
-static PGresult *await(tgt_conn *c, const char *what)
+PGresult *await(tgt_conn *c, const char *what)
 {
 	double deadline = now_monotonic() + c->io_timeout;
 	PGresult *keep = NULL, *r;
@@ -225,7 +218,7 @@ static void settle(tgt_conn *c)
 
 /* send_command: starts sql on the server; false (connection error kept)
  * when it cannot be sent */
-static bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
+bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
 	settle(c);
 	if (c->cut)

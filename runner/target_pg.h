@@ -124,4 +124,16 @@ bool tgt_copy_end(tgt_conn *c, int64_t *rows) MUSTCHECK;
 /* tgt_copy_abort: ends a COPY in progress with an error, rolling it back */
 void tgt_copy_abort(tgt_conn *c, const char *why);
 
+/*
+ * tgt_copy_out_begin, tgt_copy_out_row: a COPY ... TO STDOUT (sql) read row
+ * by row (target_pg_copy_out.c). tgt_copy_out_row returns 1 with the next
+ * row's text in *row (*len bytes, with its newline; free it with
+ * tgt_copy_out_free), 0 after the last row once the COPY ended well, -1 on
+ * a failure or after io_timeout seconds without a row (logged). Until it
+ * returned 0 or -1, nothing else may run on c.
+ */
+bool tgt_copy_out_begin(tgt_conn *c, const char *sql) MUSTCHECK;
+int tgt_copy_out_row(tgt_conn *c, char **row, size_t *len);
+void tgt_copy_out_free(char *row);
+
 #endif

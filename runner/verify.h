@@ -8,8 +8,10 @@
  * source = target + rejected, missing when target + rejected < source, extra
  * when more.
  *
- * Content (deep): the same grouped queries also sum a 60-bit slice of the md5
- * of each row's canonical text (canon.h), computed by each database. For an
+ * Content (deep): instead of the grouped queries, the raw columns of the
+ * range are streamed from both sides at once and each row's canonical text
+ * (canon.h, made in C by canon_c.h) is hashed here; an hour's checksum is
+ * the sum of its rows' 64-bit hashes (verify_stream.c). For an
  * hour whose counts or sums differ, both sides' (key, row md5) are fetched
  * and compared in C, sorted by bytes: a key only in the source is missing
  * (unless the hour's last load rejected that key), only in the target extra,

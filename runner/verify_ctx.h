@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "canon_c.h"
 #include "plan.h"
 #include "util.h"
 #include "verify.h"
@@ -17,7 +18,7 @@
 typedef struct hour_slot {
 	int64_t src_rows, tgt_rows, rejected;
 	int64_t load_start;    /* window start of the hour's last load; -1 if never loaded */
-	char src_sum[48], tgt_sum[48]; /* deep: sums of the row slices, "" when no rows */
+	char src_sum[48], tgt_sum[48]; /* deep: sums of the row hashes in hex, "" when no rows */
 } hour_slot;
 
 typedef struct vctx {
@@ -33,6 +34,7 @@ typedef struct vctx {
 	int ncmp;
 	const char **key_names;
 	bool deep;
+	canon_c_col *cc;       /* deep: per compared column, how its text is made */
 } vctx;
 
 /* verify_source_sql: the source query of p's rows from from_hour to to_hour
@@ -43,5 +45,9 @@ void verify_add_target_where(const vctx *x, strbuf *sb);
 /* verify_compare_keys: the key-by-key comparison of one differing hour s
  * into h (verify_keys.c). False (logged) when a query failed. */
 bool verify_compare_keys(vctx *x, const hour_slot *s, verify_hour *h);
+/* verify_stream_counts: every hour's counts and checksums on both sides,
+ * streamed and hashed here (verify_stream.c). False (logged) when a side
+ * failed or a signal arrived. */
+bool verify_stream_counts(vctx *x);
 
 #endif

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential pkg-config
-  libpq-dev libmariadb-dev libcsv-dev zlib1g-dev libcmocka-dev libinih-dev
+  libpq-dev libmariadb-dev libcsv-dev zlib1g-dev libcmocka-dev libinih-dev libxxhash-dev
   mariadb-server mariadb-client postgresql postgresql-client
   perl python3 time tzdata
   mandoc groff-base dpkg-dev

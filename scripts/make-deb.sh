@@ -2,7 +2,7 @@
 # make-deb.sh: builds etlre_VERSION-REV_ARCH.deb with dpkg-deb, from what
 # 'make install PREFIX=/usr DESTDIR=STAGE' puts in a staging tree. Depends is
 # computed by dpkg-shlibdeps from the libraries the binary really links
-# (libpq5, libmariadb3, libcsv3, zlib1g, libinih1, libc6), so it matches the
+# (libpq5, libmariadb3, libcsv3, zlib1g, libinih1, libxxhash0, libc6), so it matches the
 # machine that built it: build on the Debian release you install on.
 # Besides the tree it adds the binary stripped, DEBIAN/control, DEBIAN/md5sums,
 # /usr/share/doc/etlre/copyright and changelog.Debian.gz. No maintainer
@@ -54,8 +54,9 @@ Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: etlre
 Upstream-Contact: $MAINTAINER
 Comment: etlre is dynamically linked with libpq (PostgreSQL License),
- MariaDB Connector/C (LGPL-2.1+), libcsv (LGPL-2.1+), zlib (Zlib) and
- inih (BSD-3-clause); their own packages carry their copyright files.
+ MariaDB Connector/C (LGPL-2.1+), libcsv (LGPL-2.1+), zlib (Zlib),
+ inih (BSD-3-clause) and xxHash (BSD-2-clause); their own packages carry
+ their copyright files.
 
 Files: *
 Copyright: $(date -u +%Y) the etlre authors

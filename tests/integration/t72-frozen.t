@@ -4,7 +4,8 @@
 # proxy (socat) between etlre and each server stops forwarding (frozen the
 # same way). Each run must end in bounded time with class timeout and the
 # documented exit status, leave no hour half loaded, and after the thaw
-# `etlre retry` must complete the job with nothing lost or doubled.
+# `etlre retry` must complete the job with nothing lost or doubled. verify
+# --deep, which streams both servers' rows at once, ends in bounded time too.
 #
 # These tests freeze servers, so they run their own pair (the ports given
 # plus 20, their own data dir; t70's pair is at plus 10) and leave the shared ones alone. Whatever
@@ -42,7 +43,7 @@ CONF
 DAY=2025-06-01
 ROWS=${ETLRE_FROZEN_ROWS:-72000}
 
-pg "DROP SCHEMA IF EXISTS etlre CASCADE" >/dev/null 2>&1
+pg "DROP SCHEMA IF EXISTS etlre CASCADE; DROP VIEW IF EXISTS analytics.calls_slow" >/dev/null 2>&1
 psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/postgres/analytics.sql" >/dev/null 2>&1 &&
 	bash "$ROOT/scripts/gen-calls.sh" "$ROWS" 1 "$DAY" >/dev/null && write_conf && etlre init >/dev/null
 check "servers up, $ROWS rows generated" test $? -eq 0
@@ -205,4 +206,43 @@ after_thaw "killed while stuck" "$job"
 run_etlre check --metrics-file "$TMP/check.prom"
 is "$RC" 0 "once retried, the stale job no longer fails check"
 like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_jobs_stale 0 after the retry"
+
+# ---- verify --deep streams both sides' rows at once (one thread each): a
+# server frozen in the middle of its stream ends the run within
+# network_timeout (6 s), as a failure, and nothing waits for ever
+# frozen_verify NAME FREEZE ACTIVE ARGS...: verify --deep ARGS, frozen by
+# FREEZE once ACTIVE says its stream runs
+frozen_verify() {
+	local name=$1 freeze=$2 active=$3
+	shift 3
+	timeout -s KILL 180 "$ETLRE" --config "$CONF" --log-format json verify --deep --date $DAY "$@" \
+		>"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	check "$name: its rows are being streamed" wait_for $active
+	$freeze; froze
+	end_run
+	# a failure: 4 when the connection is gone (the target's, cut off), 1
+	# when the source timed out (session.c counts only a connection error)
+	like "$RC" '^[14]$' "$name: exit 1 or 4, not $RC"
+	check "$name: ended within 30 s, not ${SECS}s" within 30
+	like "$(cat "$TMP/err")" "no answer from the server for 6 s" "$name: the wait ended after network_timeout"
+	thaw_all
+	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+}
+# each side's rows come slowly to one of two tables (0.2 s every 1000 rows):
+# in the target through a view, in the source through a view
+pg "CREATE VIEW analytics.calls_slow AS SELECT * FROM analytics.calls_bench
+    WHERE call_id % 1000 <> 0 OR pg_sleep(0.2) IS NOT NULL"
+my "CREATE OR REPLACE VIEW calls_slow AS SELECT * FROM calls_bench WHERE IF(call_id % 1000 = 0, SLEEP(0.2), 0) = 0"
+printf '%s\n' '[table slow_target]' 'source = calls_bench' 'target = analytics.calls_slow' \
+	'time_column = start_time' 'key = call_id' '[table slow_source]' 'source = calls_slow' \
+	'target = analytics.calls_bench' 'time_column = start_time' 'key = call_id' >>"$CONF"
+copy_out_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY (SELECT %calls_slow%'")" ]; }
+frozen_verify "verify --deep, PostgreSQL frozen mid-COPY" freeze_pg copy_out_running --table slow_target
+source_stream_running() { [ "$(my "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT _start_time_, %calls_slow%'")" != 0 ]; }
+frozen_verify "verify --deep, MariaDB frozen mid-stream" freeze_mariadb source_stream_running --table slow_source
+run_etlre verify --deep --date $DAY --table calls_bench
+is "$RC" 0 "verify --deep after the thaw: ok"
+pg "DROP VIEW analytics.calls_slow"
+my "DROP VIEW calls_slow"
 done_testing

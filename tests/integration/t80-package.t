@@ -79,7 +79,7 @@ like "$(field Section)" '^database$' "Section"
 depends=$(field Depends)
 X0=$TMP/x0
 dpkg-deb -x "$DEB" "$X0"
-for lib in libc6 libpq5 libmariadb3 libcsv3 zlib1g libinih1; do
+for lib in libc6 libpq5 libmariadb3 libcsv3 zlib1g libinih1 libxxhash0; do
 	like "$depends" "(^|, )$lib \\(>= [^)]+\\)" "Depends: $lib, versioned (dpkg-shlibdeps)"
 done
 # Depends names the package of every library the binary links directly

@@ -1,0 +1,40 @@
+/*
+ * target_pg_int.h: what the files of the PostgreSQL target share (internal
+ * to target_pg.c and target_pg_copy_out.c; everyone else includes
+ * target_pg.h): the connection and the waits with a deadline.
+ */
+#ifndef ETLRE_TARGET_PG_INT_H
+#define ETLRE_TARGET_PG_INT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "target_pg.h"
+
+struct tgt_conn {
+	PGconn *pg;
+	tgt_error err;
+	char describe[256];
+	char *sent;      /* the SQL of the query tgt_query_send started, owned */
+	int io_timeout;  /* seconds the server may stay silent during a wait */
+	bool cut;        /* etlre gave up on the server: the socket is shut down */
+};
+
+/* set_error_from_result: keeps res's error (libpq's when res is NULL) as
+ * the connection's last error, unless it was cut off */
+void set_error_from_result(tgt_conn *c, const PGresult *res);
+/* log_failure: logs the last error with sql, at debug when quiet */
+void log_failure(tgt_conn *c, const char *sql, bool quiet);
+/* wait_socket: waits until the socket is readable (or writable) or the
+ * deadline passes; false when it passed (the connection is then cut off) */
+bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what);
+/* next_result: *res gets the next result of the command sent (NULL when
+ * none is left); false after a timeout. The caller owns *res. */
+bool next_result(tgt_conn *c, double deadline, const char *what, PGresult **res);
+/* await: the outcome of the command sent, as PQexec gives it; NULL after a
+ * timeout. The caller owns the result. */
+PGresult *await(tgt_conn *c, const char *what);
+/* send_command: starts sql on the server; false when it cannot be sent */
+bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params);
+
+#endif
