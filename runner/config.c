@@ -94,6 +94,10 @@ static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
 	return set_count(st, k, v, &st->cfg->max_range_days, MAX_MAX_RANGE_DAYS, "days");
 }
+static bool set_jobs(parse_state *st, const char *k, const char *v)
+{
+	return set_count(st, k, v, &st->cfg->jobs, MAX_JOBS, "worker processes");
+}
 static bool set_t_source(parse_state *st, const char *k, const char *v)
 {
 	return set_string(&st->table->source, st, k, v);
@@ -200,6 +204,8 @@ static const struct setting {
 	{ SEC_ETLRE, "rejects_dir", set_rejects_dir,
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", set_max_range_days, "longest range of days in one run (3660)" },
+	{ SEC_ETLRE, "jobs", set_jobs,
+	  "worker processes of a job without --jobs (the machine's cores, at most 4)" },
 	{ SEC_TABLE, "source", set_t_source, "source table, optionally db.table" },
 	{ SEC_TABLE, "target", set_t_target, "target table, optionally schema.table" },
 	{ SEC_TABLE, "time_column", set_t_time_column, "column deciding a row's hour" },

@@ -511,7 +511,9 @@ static void log_job_finished(const run_report *rep)
 }
 
 /* run_children: forks n workers, each with its own connections, and waits
- * for them; a signal is passed on to them */
+ * for them; a signal is passed on to them. A worker whose last attempt to
+ * reach a server failed says so in its exit status, and r->unreachable is
+ * set, as it is when the one worker runs in this process (exit 4). */
 static void run_children(runner *r, int n)
 {
 	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
@@ -532,7 +534,8 @@ static void run_children(runner *r, int n)
 			worker_loop(r);
 			session_close(r->s);
 			fflush(NULL);
-			_exit(0); /* the parent owns everything else */
+			/* the parent owns everything else */
+			_exit(r->unreachable ? EXIT_CODE_UNREACHABLE : EXIT_CODE_OK);
 		}
 		if (pid < 0) {
 			log_error("cannot start worker %d: %s", i + 1, strerror(errno));
@@ -546,6 +549,8 @@ static void run_children(runner *r, int n)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid > 0) {
 			alive--;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_CODE_UNREACHABLE)
+				r->unreachable = true;
 			continue;
 		}
 		if (pid < 0 && errno != EINTR)
@@ -589,10 +594,10 @@ static void report_head(run_report *rep, table_plan *plans, int nplans, const wo
 }
 
 /* start_job: records the job and its hours (pending) in etlre's tables, takes
- * the job's lock and logs the start; rep->job_id is set. False (logged) if
- * the target refused. */
+ * the job's lock and logs the start with its number of workers; rep->job_id
+ * is set. False (logged) if the target refused. */
 static bool start_job(session *s, table_plan *plans, int nplans, const work_item *items,
-		      int nitems, const job_spec *spec, run_report *rep)
+		      int nitems, const job_spec *spec, int workers, run_report *rep)
 {
 	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
 			 rep->window_hours, NULL, NULL, spec->retry_of };
@@ -618,7 +623,7 @@ static bool start_job(session *s, table_plan *plans, int nplans, const work_item
 		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
 		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
 		  (long long)rep->job_id, spec->command, rep->start_date, rep->end_date, nitems,
-		  nplans, spec->load.jobs > 1 ? spec->load.jobs : 1);
+		  nplans, workers);
 	return true;
 }
 
@@ -663,7 +668,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	run_report rep, local;
 	runner r;
 	const char *outcome;
-	int rc = EXIT_CODE_OK, sig;
+	int rc = EXIT_CODE_OK, sig, workers;
 	double t0 = now_monotonic();
 
 	*job_id_out = 0;
@@ -683,15 +688,17 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		goto out;
 	}
 
-	if (!start_job(s, plans, nplans, items, nitems, spec, &rep)) {
+	/* README "Scaling out": --rejects-file writes one file from one process */
+	workers = spec->rejects_file ? 1 : load_jobs_default(spec->load.jobs, s->cfg.jobs, nitems);
+	if (!start_job(s, plans, nplans, items, nitems, spec, workers, &rep)) {
 		rc = EXIT_CODE_FAILED;
 		goto out;
 	}
 	*job_id_out = run.job_id = rep.job_id;
 
 	progress_begin(nitems);
-	if (spec->load.jobs > 1)
-		run_children(&r, spec->load.jobs);
+	if (workers > 1)
+		run_children(&r, workers);
 	else
 		worker_loop(&r);
 	sig = signals_caught();
