@@ -25,6 +25,7 @@
 #include "signals.h"
 #include "summary.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define BACKOFF_MAX_SECONDS 60.0
@@ -520,6 +521,7 @@ static void run_children(runner *r, int n)
 	int alive = 0;
 	bool forwarded = false;
 	double next_poll = now_monotonic() + 1;
+	pid_t parent = getpid();
 
 	/* children must not share the parent's sockets: close them first */
 	tgt_close(r->s->tgt);
@@ -530,6 +532,12 @@ static void run_children(runner *r, int n)
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
+			/* a worker ends with the process that started the job: killed
+			 * (kill -9, OOM), it leaves its job stale for retry, as one
+			 * worker would, rather than orphans loading on (README "Stuck
+			 * and stale jobs"); SIGTERM rolls the worker's hour back */
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+				_exit(EXIT_CODE_FAILED);
 			progress_forked();
 			worker_loop(r);
 			session_close(r->s);
