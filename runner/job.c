@@ -15,6 +15,7 @@
 #include "chunk.h"
 #include "exitcode.h"
 #include "heartbeat.h"
+#include "job_start.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
@@ -29,48 +30,6 @@
 #include <sys/wait.h>
 
 #define BACKOFF_MAX_SECONDS 60.0
-
-static char *tables_array(table_plan *plans, int n)
-{
-	strbuf sb;
-	sb_init(&sb, 64);
-	sb_addc(&sb, '{');
-	for (int i = 0; i < n; i++)
-		sb_addf(&sb, "%s%s", i ? "," : "", plans[i].cfg->name);
-	sb_addc(&sb, '}');
-	return sb_detach(&sb);
-}
-
-static void item_arrays(table_plan *plans, const work_item *items, int n, char **tables,
-			char **hours)
-{
-	strbuf t, h;
-	char hs[20];
-
-	sb_init(&t, (size_t)n * 8 + 2);
-	sb_init(&h, (size_t)n * 22 + 2);
-	sb_addc(&t, '{');
-	sb_addc(&h, '{');
-	for (int i = 0; i < n; i++) {
-		hour_format_sql(items[i].hour, hs);
-		sb_addf(&t, "%s%s", i ? "," : "", plans[items[i].plan].cfg->name);
-		sb_addf(&h, "%s\"%s\"", i ? "," : "", hs);
-	}
-	sb_addc(&t, '}');
-	sb_addc(&h, '}');
-	*tables = sb_detach(&t);
-	*hours = sb_detach(&h);
-}
-
-/* options_json: the job's load options as kept in etlre.jobs, with the
- * batch mode its items have; new, the caller frees it */
-static char *options_json(const job_spec *spec, int window_hours)
-{
-	load_options o = spec->load;
-
-	o.window_hours = window_hours;
-	return load_options_json(&o);
-}
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
  * when none did, partial otherwise (pending hours count as not succeeded) */
@@ -479,14 +438,21 @@ static bool report_row(void *ctx, int ncols, char **v)
 }
 
 /* read_back_failed: the summary falls back on what this process did (local,
- * whose contents move into rep) */
-static void read_back_failed(run_report *rep, run_report *local, int64_t job_id)
+ * whose contents move into rep). Returns whether that still tells the job's
+ * outcome: not when its workers were forked (this process loaded nothing) */
+static bool read_back_failed(run_report *rep, run_report *local, int64_t job_id, int workers)
 {
-	log_warn("could not read the job's hours back: the summary shows this process only");
+	if (workers > 1)
+		log_warn("could not read the job's hours back: its %d workers' hours are unknown "
+			 "here, so the job counts as failed ('etlre status --job-id %lld' shows them)",
+			 workers, (long long)job_id);
+	else
+		log_warn("could not read the job's hours back: the summary shows this process only");
 	report_release(rep);
 	*rep = *local;
 	rep->job_id = job_id;
 	memset(local, 0, sizeof(*local));
+	return workers <= 1;
 }
 
 /* log_job_finished: one line with the job's totals */
@@ -578,63 +544,6 @@ static void run_children(runner *r, int n)
 	free(pids);
 }
 
-/* report_head: initialises the job's report *rep: its tables, and the range
- * and batch mode of the items */
-static void report_head(run_report *rep, table_plan *plans, int nplans, const work_item *items,
-			int nitems, const job_spec *spec)
-{
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-
-	report_init(rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->load.dry_run;
-	rep->window_hours = nitems ? items[0].window_hours : 1;
-	for (int i = 0; i < nitems; i++) {
-		lo = items[i].hour < lo ? items[i].hour : lo;
-		hi = items[i].hour > hi ? items[i].hour : hi;
-	}
-	if (nitems) {
-		date_format(days_to_date(lo / 24), rep->start_date);
-		date_format(days_to_date(hi / 24), rep->end_date);
-	}
-	now_iso8601_utc(rep->started_at);
-}
-
-/* start_job: records the job and its hours (pending) in etlre's tables, takes
- * the job's lock and logs the start with its number of workers; rep->job_id
- * is set. False (logged) if the target refused. */
-static bool start_job(session *s, table_plan *plans, int nplans, const work_item *items,
-		      int nitems, const job_spec *spec, int workers, run_report *rep)
-{
-	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
-			 rep->window_hours, NULL, NULL, spec->retry_of };
-	char *tables = tables_array(plans, nplans), *opts = options_json(spec, rep->window_hours);
-	char *item_tables, *item_hours;
-	bool ok;
-
-	item_arrays(plans, items, nitems, &item_tables, &item_hours);
-	job.tables = tables;
-	job.options = opts;
-	job.item_tables = item_tables;
-	job.item_hours = item_hours;
-	ok = ledger_job_start(s->tgt, s->cfg.schema, &job, &rep->job_id) &&
-	     ledger_job_lock(s->tgt, rep->job_id);
-	free(tables);
-	free(opts);
-	free(item_tables);
-	free(item_hours);
-	if (!ok)
-		return false;
-	log_set_context(rep->job_id, NULL, NULL);
-	log_event(LOG_INFO,
-		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
-		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
-		  (long long)rep->job_id, spec->command, rep->start_date, rep->end_date, nitems,
-		  nplans, workers);
-	return true;
-}
-
 /* run_dry: a dry run of the items: nothing may be written, so no job and no
  * claims: the list is run here, in order, and its summary emitted (moved to
  * spec->keep when asked). head has the range's dates. Returns the exit status. */
@@ -677,11 +586,12 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	runner r;
 	const char *outcome;
 	int rc = EXIT_CODE_OK, sig, workers;
+	bool known = true; /* the job's hours are known here */
 	double t0 = now_monotonic();
 
 	*job_id_out = 0;
 	runner_init(&r, s, plans, nplans, spec, &run, &local);
-	report_head(&rep, plans, nplans, items, nitems, spec);
+	job_report_head(&rep, plans, nplans, items, nitems, spec);
 
 	if (spec->rejects_file && !spec->load.dry_run) {
 		run.rfile = rejects_file_open(spec->rejects_file);
@@ -698,7 +608,7 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	/* README "Scaling out": --rejects-file writes one file from one process */
 	workers = spec->rejects_file ? 1 : load_jobs_default(spec->load.jobs, s->cfg.jobs, nitems);
-	if (!start_job(s, plans, nplans, items, nitems, spec, workers, &rep)) {
+	if (!job_start(s, plans, nplans, items, nitems, spec, workers, &rep)) {
 		rc = EXIT_CODE_FAILED;
 		goto out;
 	}
@@ -726,14 +636,14 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	if (!reconnect(s, spec, run.job_id, false)) {
 		r.unreachable = true;
-		read_back_failed(&rep, &local, run.job_id);
+		known = read_back_failed(&rep, &local, run.job_id, workers);
 	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
 				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		read_back_failed(&rep, &local, run.job_id);
+		known = read_back_failed(&rep, &local, run.job_id, workers);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
-	outcome = hours_outcome(&rep);
+	outcome = known ? hours_outcome(&rep) : "failed";
 	rep.status = sig ? "interrupted" : outcome;
 	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))

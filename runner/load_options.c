@@ -34,7 +34,8 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	{ "retry-wait", KEY_BASE + 7, "SECONDS", 0,
 	  "first backoff before a retry, doubled each time, with jitter (default 1)", 3 },
 	{ "max-failures", KEY_BASE + 8, "N", 0,
-	  "stop the job after N failed hours in a row (default 5; 0 never)", 3 },
+	  "stop the job after N failed hours in a row, each worker counting its own (default 5; "
+	  "0 never)", 3 },
 	{ "jobs", KEY_BASE + 9, "N", 0,
 	  "worker processes on this host, each loading one hour at a time (default: the machine's "
 	  "cores, at most 4 and at most one per hour of the job, or [etlre] jobs; 1 with --dry-run "
