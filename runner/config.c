@@ -94,8 +94,14 @@ static bool set_max_range_days(parse_state *st, const char *k, const char *v)
 {
 	return set_count(st, k, v, &st->cfg->max_range_days, MAX_MAX_RANGE_DAYS, "days");
 }
+/* set_jobs: 0 until set, so a second one is seen */
 static bool set_jobs(parse_state *st, const char *k, const char *v)
 {
+	if (st->cfg->jobs) {
+		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", k,
+			 st->current_section);
+		return false;
+	}
 	return set_count(st, k, v, &st->cfg->jobs, MAX_JOBS, "worker processes");
 }
 static bool set_t_source(parse_state *st, const char *k, const char *v)

@@ -137,4 +137,27 @@ is "$RC" 0 "verify --repair of 6 hours: exit 0"
 rmachine=$(( machine < 6 ? machine : 6 ))
 like "$(cat "$TMP/repair.err")" "6 hour\\(s\\) of 1 table\\(s\\), $rmachine worker\\(s\\)" "verify --repair: $rmachine worker(s)"
 is "$(tgt_hours 2025-11-01)" "$(src_hours 2025-11-01)" "verify --repair: target count = source count again"
+
+# --- the workers end with the process that started the job: killed (kill -9),
+# it leaves the job stale for retry, as one worker would, and no orphan loads on
+locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't76-locker' AND l.relation = 'analytics.calls'::regclass AND l.granted")" ]; }
+PGAPPNAME=t76-locker psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls IN EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT" >/dev/null 2>&1 &
+locker=$!
+check "the locker holds analytics.calls" wait_for locker_granted
+"$ETLRE" --config "$CONF" process --date 2025-11-03 --jobs 2 >"$TMP/kill.out" 2>"$TMP/kill.err" & PID=$!
+two_waiting() { [ "$(pg "SELECT count(*) FROM etlre.job_hours h JOIN etlre.jobs j USING (job_id) WHERE j.status = 'running' AND h.status = 'running'")" = 2 ]; }
+check "--jobs 2: both workers wait on the locked table" wait_for two_waiting
+kids=$(pgrep -P $PID | tr '\n' ' ')
+is "$(wc -w <<<"$kids" | tr -d ' ')" 2 "--jobs 2: two worker processes"
+killed_job=$(pg "SELECT job_id FROM etlre.jobs WHERE status = 'running'")
+kill -9 $PID; wait $PID 2>/dev/null
+all_gone() { local k; for k in $kids; do kill -0 "$k" 2>/dev/null && return 1; done; return 0; }
+check "the starting process killed: its workers end too" wait_for all_gone
+pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't76-locker'" >/dev/null 2>&1
+wait $locker 2>/dev/null
+is "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $killed_job AND status = 'succeeded'") $(pg "SELECT count(*) FROM analytics.calls WHERE start_time::date = '2025-11-03'")" \
+	"0 0" "killed job: no hour loaded after the kill"
+run_etlre retry --job-id "$killed_job"
+is "$RC" 0 "killed job: retry exits 0"
+is "$(tgt_hours 2025-11-03)" "$(src_hours 2025-11-03)" "killed job + retry: target count = source count for every hour"
 done_testing
