@@ -157,6 +157,8 @@ pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_nam
 wait $locker 2>/dev/null
 is "$(pg "SELECT count(*) FROM etlre.job_hours WHERE job_id = $killed_job AND status = 'succeeded'") $(pg "SELECT count(*) FROM analytics.calls WHERE start_time::date = '2025-11-03'")" \
 	"0 0" "killed job: no hour loaded after the kill"
+job_lock_gone() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = 1702128755 AND objid = $killed_job")" = 0 ]; }
+check "killed job: its lock is released" wait_for job_lock_gone
 run_etlre retry --job-id "$killed_job"
 is "$RC" 0 "killed job: retry exits 0"
 is "$(tgt_hours 2025-11-03)" "$(src_hours 2025-11-03)" "killed job + retry: target count = source count for every hour"
