@@ -36,7 +36,8 @@ enum { OPT_JSON = 2000, OPT_REJECTS_FILE };
 
 static const struct argp_option process_options[] = {
 	{ "rejects-file", OPT_REJECTS_FILE, "PATH", 0,
-	  "also write rejected rows to PATH as gzip-compressed CSV", 2 },
+	  "also write rejected rows to PATH as gzip-compressed CSV (one worker: the default "
+	  "--jobs is then 1)", 2 },
 	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
 	{ 0 }
 };

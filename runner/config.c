@@ -55,6 +55,16 @@ static bool set_count(parse_state *st, const char *k, const char *v, int *dst, i
 	*dst = (int)n;
 	return true;
 }
+/* set_jobs: 0 until set, so a second one is seen */
+static bool set_jobs(parse_state *st, const char *k, const char *v)
+{
+	if (st->cfg->jobs) {
+		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", k,
+			 st->current_section);
+		return false;
+	}
+	return set_count(st, k, v, &st->cfg->jobs, MAX_JOBS, "worker processes");
+}
 static bool set_list(char ***list, int *n, parse_state *st, const char *k, const char *v)
 {
 	if (*list) {
@@ -150,6 +160,8 @@ static const struct setting {
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", COUNT(max_range_days, MAX_MAX_RANGE_DAYS, "days"),
 	  "longest range of days in one run (3660)" },
+	{ SEC_ETLRE, "jobs", FN(set_jobs),
+	  "worker processes of a job without --jobs (the machine's cores, at most 4)" },
 	{ SEC_TABLE, "source", STRING(table_config, source), "source table, optionally db.table" },
 	{ SEC_TABLE, "target", STRING(table_config, target), "target table, optionally schema.table" },
 	{ SEC_TABLE, "time_column", STRING(table_config, time_column), "column deciding a row's hour" },

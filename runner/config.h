@@ -24,6 +24,8 @@
 /* with --timeout S, the client waits S plus this for an answer */
 #define TIMEOUT_GRACE_SECONDS 5
 #define MAX_MAX_RANGE_DAYS 36600
+/* [etlre] jobs and --jobs: worker processes of one job on one host */
+#define MAX_JOBS 64
 
 typedef enum { MODE_REPLACE = 0, MODE_MERGE } load_mode;
 
@@ -70,6 +72,8 @@ typedef struct config {
 	char *rejects_dir;  /* where a relative --rejects-file goes; NULL: the
 			     * current directory */
 	int max_range_days; /* longest range of days process and verify accept */
+	int jobs;           /* [etlre] jobs: workers of a job without --jobs; 0 unset
+			     * (the machine's default, README "Scaling out") */
 	table_config *tables;
 	int ntables;
 } config;

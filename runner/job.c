@@ -15,6 +15,7 @@
 #include "chunk.h"
 #include "exitcode.h"
 #include "heartbeat.h"
+#include "job_start.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
@@ -25,51 +26,10 @@
 #include "signals.h"
 #include "summary.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define BACKOFF_MAX_SECONDS 60.0
-
-static char *tables_array(table_plan *plans, int n)
-{
-	strbuf sb;
-	sb_init(&sb, 64);
-	sb_addc(&sb, '{');
-	for (int i = 0; i < n; i++)
-		sb_addf(&sb, "%s%s", i ? "," : "", plans[i].cfg->name);
-	sb_addc(&sb, '}');
-	return sb_detach(&sb);
-}
-
-static void item_arrays(table_plan *plans, const work_item *items, int n, char **tables,
-			char **hours)
-{
-	strbuf t, h;
-	char hs[20];
-
-	sb_init(&t, (size_t)n * 8 + 2);
-	sb_init(&h, (size_t)n * 22 + 2);
-	sb_addc(&t, '{');
-	sb_addc(&h, '{');
-	for (int i = 0; i < n; i++) {
-		hour_format_sql(items[i].hour, hs);
-		sb_addf(&t, "%s%s", i ? "," : "", plans[items[i].plan].cfg->name);
-		sb_addf(&h, "%s\"%s\"", i ? "," : "", hs);
-	}
-	sb_addc(&t, '}');
-	sb_addc(&h, '}');
-	*tables = sb_detach(&t);
-	*hours = sb_detach(&h);
-}
-
-/* options_json: the job's load options as kept in etlre.jobs, with the
- * batch mode its items have; new, the caller frees it */
-static char *options_json(const job_spec *spec, int window_hours)
-{
-	load_options o = spec->load;
-
-	o.window_hours = window_hours;
-	return load_options_json(&o);
-}
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
  * when none did, partial otherwise (pending hours count as not succeeded) */
@@ -489,19 +449,8 @@ static void worker_loop(runner *r)
 	settle_job_release(&job);
 }
 
-/* report_begin: initialises *rep for the job's tables (names borrowed from
- * plans), dry run or not, started now; release it with report_release */
-static void report_begin(run_report *rep, table_plan *plans, int nplans, const job_spec *spec)
-{
-	report_init(rep, nplans);
-	for (int i = 0; i < nplans; i++)
-		rep->tables[i].name = plans[i].cfg->name;
-	rep->dry_run = spec->load.dry_run;
-	now_iso8601_utc(rep->started_at);
-}
-
 /* runner_init: *r for a run of spec over plans, with *run (the loader's
- * settings) and *rep (this process's report, see report_begin) set up */
+ * settings) and *rep (this process's report, see job_report_begin) set up */
 static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			const job_spec *spec, load_run *run, run_report *rep)
 {
@@ -510,7 +459,7 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			   .max_rejects = spec->load.max_rejects,
 			   .chunk_rows = spec->load.chunk_rows,
 			   .schema = s->cfg.schema };
-	report_begin(rep, plans, nplans, spec);
+	job_report_begin(rep, plans, nplans, spec);
 	*r = (runner){ .s = s, .plans = plans, .nplans = nplans, .spec = spec, .run = run,
 		       .rep = rep };
 }
@@ -560,14 +509,21 @@ static bool report_row(void *ctx, int ncols, char **v)
 }
 
 /* read_back_failed: the summary falls back on what this process did (local,
- * whose contents move into rep) */
-static void read_back_failed(run_report *rep, run_report *local, int64_t job_id)
+ * whose contents move into rep). Returns whether that still tells the job's
+ * outcome: not when its workers were forked (this process loaded nothing) */
+static bool read_back_failed(run_report *rep, run_report *local, int64_t job_id, int workers)
 {
-	log_warn("could not read the job's hours back: the summary shows this process only");
+	if (workers > 1)
+		log_warn("could not read the job's hours back: its %d workers' hours are unknown "
+			 "here, so the job counts as failed ('etlre status --job-id %lld' shows them)",
+			 workers, (long long)job_id);
+	else
+		log_warn("could not read the job's hours back: the summary shows this process only");
 	report_release(rep);
 	*rep = *local;
 	rep->job_id = job_id;
 	memset(local, 0, sizeof(*local));
+	return workers <= 1;
 }
 
 /* log_job_finished: one line with the job's totals */
@@ -593,13 +549,16 @@ static void log_job_finished(const run_report *rep)
 }
 
 /* run_children: forks n workers, each with its own connections, and waits
- * for them; a signal is passed on to them */
+ * for them; a signal is passed on to them. A worker whose last attempt to
+ * reach a server failed says so in its exit status, and r->unreachable is
+ * set, as it is when the one worker runs in this process (exit 4). */
 static void run_children(runner *r, int n)
 {
 	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
 	int alive = 0;
 	bool forwarded = false;
 	double next_poll = now_monotonic() + 1;
+	pid_t parent = getpid();
 
 	/* children must not share the parent's sockets: close them first */
 	tgt_close(r->s->tgt);
@@ -610,11 +569,18 @@ static void run_children(runner *r, int n)
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
+			/* a worker ends with the process that started the job: killed
+			 * (kill -9, OOM), it leaves its job stale for retry, as one
+			 * worker would, rather than orphans loading on (README "Stuck
+			 * and stale jobs"); SIGTERM rolls the worker's hour back */
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+				_exit(EXIT_CODE_FAILED);
 			progress_forked();
 			worker_loop(r);
 			session_close(r->s);
 			fflush(NULL);
-			_exit(0); /* the parent owns everything else */
+			/* the parent owns everything else */
+			_exit(r->unreachable ? EXIT_CODE_UNREACHABLE : EXIT_CODE_OK);
 		}
 		if (pid < 0) {
 			log_error("cannot start worker %d: %s", i + 1, strerror(errno));
@@ -628,6 +594,8 @@ static void run_children(runner *r, int n)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid > 0) {
 			alive--;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_CODE_UNREACHABLE)
+				r->unreachable = true;
 			continue;
 		}
 		if (pid < 0 && errno != EINTR)
@@ -645,59 +613,6 @@ static void run_children(runner *r, int n)
 		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	}
 	free(pids);
-}
-
-/* report_head: initialises the job's report *rep: its tables, and the range
- * and batch mode of the items */
-static void report_head(run_report *rep, table_plan *plans, int nplans, const work_item *items,
-			int nitems, const job_spec *spec)
-{
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-
-	report_begin(rep, plans, nplans, spec);
-	rep->window_hours = nitems ? items[0].window_hours : 1;
-	for (int i = 0; i < nitems; i++) {
-		lo = items[i].hour < lo ? items[i].hour : lo;
-		hi = items[i].hour > hi ? items[i].hour : hi;
-	}
-	if (nitems) {
-		date_format(days_to_date(lo / 24), rep->start_date);
-		date_format(days_to_date(hi / 24), rep->end_date);
-	}
-}
-
-/* start_job: records the job and its hours (pending) in etlre's tables, takes
- * the job's lock and logs the start; rep->job_id is set. False (logged) if
- * the target refused. */
-static bool start_job(session *s, table_plan *plans, int nplans, const work_item *items,
-		      int nitems, const job_spec *spec, run_report *rep)
-{
-	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
-			 rep->window_hours, NULL, NULL, spec->retry_of };
-	char *tables = tables_array(plans, nplans), *opts = options_json(spec, rep->window_hours);
-	char *item_tables, *item_hours;
-	bool ok;
-
-	item_arrays(plans, items, nitems, &item_tables, &item_hours);
-	job.tables = tables;
-	job.options = opts;
-	job.item_tables = item_tables;
-	job.item_hours = item_hours;
-	ok = ledger_job_start(s->tgt, s->cfg.schema, &job, &rep->job_id) &&
-	     ledger_job_lock(s->tgt, rep->job_id);
-	free(tables);
-	free(opts);
-	free(item_tables);
-	free(item_hours);
-	if (!ok)
-		return false;
-	log_set_context(rep->job_id, NULL, NULL);
-	log_event(LOG_INFO,
-		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
-		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
-		  (long long)rep->job_id, spec->command, rep->start_date, rep->end_date, nitems,
-		  nplans, spec->load.jobs > 1 ? spec->load.jobs : 1);
-	return true;
 }
 
 /* run_dry: a dry run of the items: nothing may be written, so no job and no
@@ -741,12 +656,13 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	run_report rep, local;
 	runner r;
 	job_status outcome;
-	int rc = EXIT_CODE_OK, sig;
+	int rc = EXIT_CODE_OK, sig, workers;
+	bool known = true; /* the job's hours are known here */
 	double t0 = now_monotonic();
 
 	*job_id_out = 0;
 	runner_init(&r, s, plans, nplans, spec, &run, &local);
-	report_head(&rep, plans, nplans, items, nitems, spec);
+	job_report_head(&rep, plans, nplans, items, nitems, spec);
 
 	if (spec->rejects_file && !spec->load.dry_run) {
 		run.rfile = rejects_file_open(spec->rejects_file);
@@ -761,15 +677,17 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 		goto out;
 	}
 
-	if (!start_job(s, plans, nplans, items, nitems, spec, &rep)) {
+	/* README "Scaling out": --rejects-file writes one file from one process */
+	workers = spec->rejects_file ? 1 : load_jobs_default(spec->load.jobs, s->cfg.jobs, nitems);
+	if (!job_start(s, plans, nplans, items, nitems, spec, workers, &rep)) {
 		rc = EXIT_CODE_FAILED;
 		goto out;
 	}
 	*job_id_out = run.job_id = rep.job_id;
 
 	progress_begin(nitems);
-	if (spec->load.jobs > 1)
-		run_children(&r, spec->load.jobs);
+	if (workers > 1)
+		run_children(&r, workers);
 	else
 		worker_loop(&r);
 	sig = signals_caught();
@@ -789,14 +707,14 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	if (!reconnect(s, spec, run.job_id, false)) {
 		r.unreachable = true;
-		read_back_failed(&rep, &local, run.job_id);
+		known = read_back_failed(&rep, &local, run.job_id, workers);
 	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
 				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		read_back_failed(&rep, &local, run.job_id);
+		known = read_back_failed(&rep, &local, run.job_id, workers);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
-	outcome = hours_outcome(&rep);
+	outcome = known ? hours_outcome(&rep) : JOB_FAILED;
 	rep.status = sig ? JOB_INTERRUPTED : outcome;
 	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))

@@ -5,9 +5,12 @@
  */
 #include "load_options.h"
 
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "util.h"
 
 enum { KEY_BASE = 2500 };
@@ -31,9 +34,12 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	{ "retry-wait", KEY_BASE + 7, "SECONDS", 0,
 	  "first backoff before a retry, doubled each time, with jitter (default 1)", 3 },
 	{ "max-failures", KEY_BASE + 8, "N", 0,
-	  "stop the job after N failed hours in a row (default 5; 0 never)", 3 },
+	  "stop the job after N failed hours in a row, each worker counting its own (default 5; "
+	  "0 never)", 3 },
 	{ "jobs", KEY_BASE + 9, "N", 0,
-	  "worker processes on this host, each loading one hour at a time (default 1)", 3 },
+	  "worker processes on this host, each loading one hour at a time (default: the machine's "
+	  "cores, at most 4 and at most one per hour of the job, or [etlre] jobs; 1 with --dry-run "
+	  "or --rejects-file)", 3 },
 	{ "max-runtime", KEY_BASE + 10, "DURATION", 0,
 	  "stop after DURATION (90m, 6h, 1d) as if interrupted: the hour in progress rolls back, "
 	  "the others stay pending for etlre retry; exit 143", 3 },
@@ -44,7 +50,31 @@ void load_options_init(load_options *o)
 	*o = (load_options){ .max_rejects = -1, .window_hours = 1,
 			     .chunk_rows = LOAD_DEFAULT_CHUNK_ROWS, .retries = LOAD_DEFAULT_RETRIES,
 			     .retry_wait = LOAD_DEFAULT_RETRY_WAIT,
-			     .max_failures = LOAD_DEFAULT_MAX_FAILURES, .jobs = LOAD_DEFAULT_JOBS };
+			     .max_failures = LOAD_DEFAULT_MAX_FAILURES };
+}
+
+int load_jobs_machine(void)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		n = n > 0 && n < CPU_COUNT(&set) ? n : CPU_COUNT(&set);
+	if (n < 1)
+		return 1;
+	return n > LOAD_MAX_DEFAULT_JOBS ? LOAD_MAX_DEFAULT_JOBS : (int)n;
+}
+
+int load_jobs_default(int given, int config_jobs, int nwindows)
+{
+	int n;
+
+	if (given > 0)
+		return given;
+	n = config_jobs > 0 ? config_jobs : load_jobs_machine();
+	if (n > nwindows)
+		n = nwindows;
+	return n < 1 ? 1 : n;
 }
 
 char *load_options_json(const load_options *o)
@@ -92,7 +122,7 @@ static void set_option(struct argp_state *state, load_args *la, unsigned bit, co
 	case LOPT_MAX_FAILURES:
 		o->max_failures = (int)cli_parse_count(state, "--max-failures", arg, 0, 1000000);
 		break;
-	case LOPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, 64); break;
+	case LOPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, MAX_JOBS); break;
 	case LOPT_MAX_RUNTIME: {
 		int64_t secs;
 		/* alarm() takes an unsigned int of seconds: a year is plenty */

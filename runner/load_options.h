@@ -16,7 +16,9 @@
 #define LOAD_DEFAULT_RETRIES 3
 #define LOAD_DEFAULT_RETRY_WAIT 1.0
 #define LOAD_DEFAULT_MAX_FAILURES 5
-#define LOAD_DEFAULT_JOBS 1
+/* without --jobs (or [etlre] jobs): one worker per online CPU this process
+ * may run on, at most this many (README "Scaling out") */
+#define LOAD_MAX_DEFAULT_JOBS 4
 
 typedef struct load_options {
 	bool dry_run;         /* do everything, commit nothing */
@@ -28,7 +30,9 @@ typedef struct load_options {
 	int retries;          /* extra attempts of an hour after a transient failure */
 	double retry_wait;    /* first backoff, seconds; doubled each time */
 	int max_failures;     /* failed hours in a row that stop the job; 0 never */
-	int jobs;             /* worker processes on this host (not kept with the job) */
+	int jobs;             /* worker processes on this host; 0 not given: the
+			       * machine's default (load_jobs_default); not kept
+			       * with the job */
 	int max_runtime;      /* seconds before the run stops as interrupted; 0 none
 			       * (this run's own, not kept with the job) */
 } load_options;
@@ -52,6 +56,17 @@ enum {
 
 /* load_options_init: the defaults (hourly, no limit on rejects, no timeout) */
 void load_options_init(load_options *o);
+
+/* load_jobs_machine: the CPUs this process may run on (its affinity mask,
+ * so that taskset and a cgroup cpuset count; else the online CPUs), from 1
+ * to LOAD_MAX_DEFAULT_JOBS */
+int load_jobs_machine(void);
+
+/* load_jobs_default: the workers of a job of nwindows windows: --jobs
+ * (given > 0) as it is; else [etlre] jobs (config_jobs, 0 when unset) or
+ * load_jobs_machine(), at most nwindows (no worker without a window to
+ * load), at least 1 */
+int load_jobs_default(int given, int config_jobs, int nwindows);
 
 /* load_options_json: the form kept in etlre.jobs.options (every field but
  * jobs); the string is new, the caller frees it */

@@ -4,9 +4,10 @@
 # scripts/gen-calls.sh (NULLs, unicode, tabs and backslashes in text), and
 # a single hour of min(ROWS, 1000000) rows on the day before. Then, in one run
 # on the same data, it times:
-#   etlre fresh       etlre process over the range into an empty target
+#   etlre fresh       etlre process over the range into an empty target, with
+#                     the default options (the machine's default workers)
 #   etlre replace     the same again over the loaded target
-#   ... -j2           both again with --jobs 2 (two worker processes)
+#   ... -j1           both again with --jobs 1 (one worker, the old default)
 #   pipe              mariadb --quick --batch | sed | psql \copy
 #   pgloader          Debian's pgloader, 4 workers (skipped when not installed:
 #                     scripts/install-deps.sh --bench installs it)
@@ -208,14 +209,14 @@ measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval
 	process --start-date "$START" --end-date "$END" --table calls_bench
 expect_rows analytics.calls_bench "$ROWS"
 
-# the same with two workers (--jobs 2): one loads an hour while the other
-# finishes its previous one (COPY end, counts, commit)
+# the same with one worker (--jobs 1, the default before it followed the
+# machine): the comparison with the default's workers
 truncate_target
-measure "etlre fresh -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+measure "etlre fresh -j1" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 1
 expect_rows analytics.calls_bench "$ROWS"
-measure "etlre replace -j2" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 2
+measure "etlre replace -j1" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 1
 expect_rows analytics.calls_bench "$ROWS"
 
 # the same rows as files on the server, in the order etlre loaded them
@@ -320,7 +321,7 @@ ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
 	fi
 }
 echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows${ONLY:+ (only: $ONLY)}"
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); etlre's default: $(( $(nproc) < 4 ? $(nproc) : 4 )) worker(s)"
 echo "servers: $(pg -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(my -e 'SELECT VERSION()') MariaDB${PGLOADER:+, $PGLOADER}"
 printf '%-18s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
 for name in "${ORDER[@]}"; do
@@ -334,9 +335,10 @@ echo "ratio etlre (2)/pipe:        $(ratio 'etlre fresh (2)' pipe)"
 echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 3)"
 echo "ratio replace/pipe:          $(ratio 'etlre replace' pipe)   (target <= 1.5)"
 echo "ratio replace/(delete+copy): $(ratio 'etlre replace' delete+copy)   (target <= 1.3)"
-echo "ratio etlre -j2/pipe:        $(ratio 'etlre fresh -j2' pipe)"
-echo "ratio pgloader/etlre -j2:    $(ratio pgloader 'etlre fresh -j2')"
-echo "ratio replace -j2/(d+c):     $(ratio 'etlre replace -j2' delete+copy)"
+echo "ratio etlre -j1/pipe:        $(ratio 'etlre fresh -j1' pipe)"
+echo "ratio replace -j1/pipe:      $(ratio 'etlre replace -j1' pipe)"
+echo "ratio pgloader/etlre -j1:    $(ratio pgloader 'etlre fresh -j1')"
+echo "ratio replace -j1/(d+c):     $(ratio 'etlre replace -j1' delete+copy)"
 echo "ratio verify/plain:          $(ratio verify 'plain counts')"
 echo "ratio deep/plain:            $(ratio 'verify --deep' 'plain counts')   (target <= 3)"
 [ -n "$ONLY" ] || echo "etlre 1-hour peak RSS MiB:   ${RSS['etlre 1 hour']}   (target <= 32)"

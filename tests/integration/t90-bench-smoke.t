@@ -19,11 +19,11 @@ is "$RC" 0 "bench.sh 2000 1 exits 0"
 [ "$RC" -eq 0 ] || sed 's/^/# /' "$TMP/bench.err" | tail -20
 
 like "$OUT" '^etlre bench: 2000 rows over 1 days \(2025-06-01\.\.2025-06-01\), one hour of 2000 rows' "header names the sizes"
-like "$OUT" "machine: $(nproc) cores, .+, Debian " "machine line: cores, CPU, Debian"
+like "$OUT" "machine: $(nproc) cores, .+, Debian .+; etlre's default: [1-4] worker\\(s\\)" "machine line: cores, CPU, Debian, etlre's default workers"
 like "$OUT" 'servers: [0-9.]+ PostgreSQL, [0-9.]+-MariaDB' "server versions"
 like "$OUT" '^step +wall s +rows/s +peak RSS MiB' "table header"
 num='[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]'
-for step in "etlre fresh" "etlre replace" "etlre fresh -j2" "etlre replace -j2" "delete+copy" "copy text" "copy binary" pipe \
+for step in "etlre fresh" "etlre replace" "etlre fresh -j1" "etlre replace -j1" "delete+copy" "copy text" "copy binary" pipe \
 	"etlre 1 hour" verify "verify --deep" "plain counts" "sparse hourly" "sparse daily" "sparse pipe" \
 	"sparse replace"; do
 	esc=$(printf '%s' "$step" | sed 's/[+]/[+]/g')
@@ -32,11 +32,11 @@ done
 if command -v pgloader >/dev/null; then
 	like "$OUT" "^pgloader +$num" "line for pgloader"
 	like "$OUT" 'ratio pgloader/etlre: +[0-9]+\.[0-9]{2}' "ratio pgloader/etlre"
-	like "$OUT" 'ratio pgloader/etlre -j2: +[0-9]+\.[0-9]{2}' "ratio pgloader/etlre -j2"
+	like "$OUT" 'ratio pgloader/etlre -j1: +[0-9]+\.[0-9]{2}' "ratio pgloader/etlre -j1"
 else
 	like "$OUT" "^pgloader +skipped" "pgloader marked as skipped"
 fi
-for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'replace/\(delete\+copy\)' 'etlre -j2/pipe' 'replace -j2/\(d\+c\)' \
+for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'replace/\(delete\+copy\)' 'etlre -j1/pipe' 'replace -j1/pipe' 'replace -j1/\(d\+c\)' \
 	'verify/plain' 'deep/plain' 'sparse hourly/daily' 'sparse hourly/pipe'; do
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done

@@ -207,6 +207,7 @@ static void check_defaults(config *cfg)
 	assert_string_equal(cfg->timezone, "UTC");
 	assert_int_equal(cfg->connect_timeout, 10);
 	assert_int_equal(cfg->max_range_days, DEFAULT_MAX_RANGE_DAYS);
+	assert_int_equal(cfg->jobs, 0); /* unset: the machine's default */
 	assert_int_equal(cfg->ntables, 1);
 	assert_null(t->columns);
 	assert_int_equal(t->ncolumns, 0);
@@ -271,6 +272,11 @@ static void check_etlre_section(config *cfg)
 static void check_max_range_days(config *cfg)
 {
 	assert_int_equal(cfg->max_range_days, 36600);
+}
+
+static void check_jobs(config *cfg)
+{
+	assert_int_equal(cfg->jobs, MAX_JOBS);
 }
 
 static void check_expr_checks(config *cfg)
@@ -342,6 +348,7 @@ static const good_case good_cases[] = {
 		    "connect_timeout = 3600\nnetwork_timeout = 86400\nstuck_after = 60\n" TBL),
 	  check_etlre_section },
 	{ "max_range_days", B(SRC TGT "[etlre]\nmax_range_days = 36600\n" TBL), check_max_range_days },
+	{ "jobs", B(SRC TGT "[etlre]\njobs = 64\n" TBL), check_jobs },
 	{ "expr.* and check.*",
 	  B(GOOD "expr.a = x + 1\nexpr.b = IF(y = 1, 'on', 'off')\ncheck.pos = x >= 0\n"
 		 "check.a = a > 0\n"),
@@ -545,6 +552,10 @@ static const bad_case bad_cases[] = {
 	  "max_range_days", "36601" },
 	{ "max_range_days with unit", SRC TGT "[etlre]\nmax_range_days = 10d\n" TBL,
 	  "max_range_days", "10d" },
+	{ "jobs 0", SRC TGT "[etlre]\njobs = 0\n" TBL, "jobs", "(1-64)" },
+	{ "jobs 65", SRC TGT "[etlre]\njobs = 65\n" TBL, "jobs", "65" },
+	{ "jobs auto", SRC TGT "[etlre]\njobs = auto\n" TBL, "jobs", "worker processes" },
+	{ "jobs twice", SRC TGT "[etlre]\njobs = 2\njobs = 3\n" TBL, "jobs = 2\njobs", "twice" },
 	{ "schema with a space", SRC TGT "[etlre]\nschema = my schema\n" TBL, NULL, "my schema" },
 	{ "schema with a quote", SRC TGT "[etlre]\nschema = etl\"re\n" TBL, NULL, "etl\"re" },
 	{ "timezone with a quote", SRC TGT "[etlre]\ntimezone = UTC';--\n" TBL, NULL, "timezone" },

@@ -1,0 +1,115 @@
+/*
+ * job_start.c: a job's start (see job_start.h): its report's head, and its
+ * row, tables, options and pending hours in etlre's tables, with the log line
+ * that names its workers.
+ */
+#include "job_start.h"
+
+#include <stdlib.h>
+
+#include "ledger.h"
+#include "log.h"
+
+/* tables_array: the plans' table names as a PostgreSQL array literal; new,
+ * the caller frees it */
+static char *tables_array(table_plan *plans, int n)
+{
+	strbuf sb;
+	sb_init(&sb, 64);
+	sb_addc(&sb, '{');
+	for (int i = 0; i < n; i++)
+		sb_addf(&sb, "%s%s", i ? "," : "", plans[i].cfg->name);
+	sb_addc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+/* item_arrays: the items' tables and hours as two PostgreSQL array literals,
+ * new in *tables and *hours; the caller frees them */
+static void item_arrays(table_plan *plans, const work_item *items, int n, char **tables,
+			char **hours)
+{
+	strbuf t, h;
+	char hs[20];
+
+	sb_init(&t, (size_t)n * 8 + 2);
+	sb_init(&h, (size_t)n * 22 + 2);
+	sb_addc(&t, '{');
+	sb_addc(&h, '{');
+	for (int i = 0; i < n; i++) {
+		hour_format_sql(items[i].hour, hs);
+		sb_addf(&t, "%s%s", i ? "," : "", plans[items[i].plan].cfg->name);
+		sb_addf(&h, "%s\"%s\"", i ? "," : "", hs);
+	}
+	sb_addc(&t, '}');
+	sb_addc(&h, '}');
+	*tables = sb_detach(&t);
+	*hours = sb_detach(&h);
+}
+
+/* options_json: the job's load options as kept in etlre.jobs, with the
+ * batch mode its items have; new, the caller frees it */
+static char *options_json(const job_spec *spec, int window_hours)
+{
+	load_options o = spec->load;
+
+	o.window_hours = window_hours;
+	return load_options_json(&o);
+}
+
+void job_report_begin(run_report *rep, table_plan *plans, int nplans, const job_spec *spec)
+{
+	report_init(rep, nplans);
+	for (int i = 0; i < nplans; i++)
+		rep->tables[i].name = plans[i].cfg->name;
+	rep->dry_run = spec->load.dry_run;
+	now_iso8601_utc(rep->started_at);
+}
+
+void job_report_head(run_report *rep, table_plan *plans, int nplans, const work_item *items,
+		     int nitems, const job_spec *spec)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	job_report_begin(rep, plans, nplans, spec);
+	rep->window_hours = nitems ? items[0].window_hours : 1;
+	for (int i = 0; i < nitems; i++) {
+		lo = items[i].hour < lo ? items[i].hour : lo;
+		hi = items[i].hour > hi ? items[i].hour : hi;
+	}
+	if (nitems) {
+		date_format(days_to_date(lo / 24), rep->start_date);
+		date_format(days_to_date(hi / 24), rep->end_date);
+	}
+}
+
+bool job_start(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
+	       const job_spec *spec, int workers, run_report *rep)
+{
+	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
+			 rep->window_hours, NULL, NULL, spec->retry_of };
+	char *tables = tables_array(plans, nplans), *opts = options_json(spec, rep->window_hours);
+	char *item_tables, *item_hours;
+	bool ok;
+
+	item_arrays(plans, items, nitems, &item_tables, &item_hours);
+	job.tables = tables;
+	job.options = opts;
+	job.item_tables = item_tables;
+	job.item_hours = item_hours;
+	ok = ledger_job_start(s->tgt, s->cfg.schema, &job, &rep->job_id) &&
+	     ledger_job_lock(s->tgt, rep->job_id);
+	free(tables);
+	free(opts);
+	free(item_tables);
+	free(item_hours);
+	if (!ok)
+		return false;
+	log_set_context(rep->job_id, NULL, NULL);
+	log_event(LOG_INFO,
+		  &(log_fields){ .event = "job_started", .has_progress = true, .hours_total = nitems },
+		  "job %lld started (%s): %s .. %s, %d hour(s) of %d table(s), %d worker(s)",
+		  (long long)rep->job_id, spec->command, rep->start_date, rep->end_date, nitems,
+		  nplans, workers);
+	return true;
+}
+
