@@ -10,6 +10,9 @@
 # when loading the hours one by one would count it. Two workers share the
 # hours without loading any twice.
 . "$(dirname "$0")/lib.sh"
+# Which hours a worker groups depends on which hours the other workers claim
+# first: the runs that check the groups exactly take one worker (--jobs 1);
+# the last one checks several workers.
 
 reset_databases
 D=2025-12-01
@@ -38,7 +41,7 @@ for h in 08 09 10 11; do calls $h 3 $((1000000 + 10#$h * 1000)); done
 calls 12 300 1012000
 for h in 13 14 15 16; do calls $h 2 $((1000000 + 10#$h * 1000)); done
 
-run_etlre --log-level debug --log-format json process --date $D
+run_etlre --log-level debug --log-format json process --date $D --jobs 1
 is "$RC" 0 "first load: exit 0"
 job=$(last_job)
 is "$(job_hours "$job" "status = 'succeeded' AND attempts = 1")" 24 "every hour succeeded once"
@@ -62,7 +65,7 @@ same_hours "first load"
 # a rerun replaces each hour: deleted counts per hour; an old reject of hour 10 is cleared
 pg "INSERT INTO etlre.rejects (job_id, table_name, hour, rule, reason, raw) VALUES ($job, 'calls', '$D 10:00', 'x', 'old', '{}')"
 my "UPDATE calls SET agent = 'changed' WHERE call_id = 1009000"
-run_etlre --log-level debug process --date $D
+run_etlre --log-level debug process --date $D --jobs 1
 is "$RC" 0 "rerun: exit 0"
 job=$(last_job)
 is "$(per_hour "$job")" "08 3 3 0 3 0 09 3 3 0 3 0 10 3 3 0 3 0 11 3 3 0 3 0 12 300 300 0 300 0 13 2 2 0 2 0 14 2 2 0 2 0 15 2 2 0 2 0 16 2 2 0 2 0" \
@@ -74,7 +77,7 @@ same_hours "rerun"
 # rows moved between hours of one group: 13 -> 15 (to a later hour) and 16 -> 14 (earlier)
 my "UPDATE calls SET start_time = '$D 15:30:00' WHERE call_id = 1013000;
     UPDATE calls SET start_time = '$D 14:30:00' WHERE call_id = 1016000"
-run_etlre --log-level debug process --date $D
+run_etlre --log-level debug process --date $D --jobs 1
 is "$RC" 0 "moves inside a group: exit 0"
 job=$(last_job)
 is "$(pg "SELECT to_char(hour, 'HH24') || ':' || rows_read || '/' || rows_deleted || '/' || rows_moved FROM etlre.job_hours WHERE job_id = $job AND hour >= '$D 13:00' AND hour < '$D 17:00' ORDER BY hour" | xargs)" \
@@ -87,7 +90,7 @@ is "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls")" 0 "m
 
 # an invalid row in hour 10 without --skip-invalid: only hour 10 fails, as when loaded alone
 calls 10 1 1010500 bogus
-run_etlre --log-level debug process --date $D
+run_etlre --log-level debug process --date $D --jobs 1
 is "$RC" 1 "an invalid row in a group: exit 1"
 job=$(last_job)
 is "$(job_hours "$job" "status = 'failed'") $(job_hours "$job" "status = 'succeeded'")" "1 23" \
@@ -99,7 +102,7 @@ is "$(pg "SELECT count(*) FROM analytics.calls WHERE start_time >= '$D 10:00' AN
 	"hour 10 keeps its previous content"
 
 # with --skip-invalid: the row is rejected under its own hour, the rest loads
-run_etlre process --date $D --skip-invalid --json
+run_etlre process --date $D --skip-invalid --jobs 1 --json
 is "$RC" 0 "--skip-invalid: exit 0"
 job=$(last_job)
 is "$(pg "SELECT to_char(hour, 'HH24') || ' ' || rows_read || ' ' || rows_loaded || ' ' || rows_rejected FROM etlre.job_hours WHERE job_id = $job AND rows_rejected > 0")" \
@@ -112,7 +115,7 @@ my "DELETE FROM calls WHERE call_id = 1010500"
 # a row the target refuses (a CHECK the source does not know): refused in its own hour
 pg "ALTER TABLE analytics.calls ADD CONSTRAINT t53_no_long_calls CHECK (duration < 100)"
 my "UPDATE calls SET duration = 500 WHERE call_id = 1015000"
-run_etlre process --date $D --skip-invalid
+run_etlre process --date $D --skip-invalid --jobs 1
 is "$RC" 0 "a refused row under --skip-invalid: exit 0"
 job=$(last_job)
 is "$(pg "SELECT to_char(hour, 'HH24') || ' ' || rows_rejected FROM etlre.job_hours WHERE job_id = $job AND rows_rejected > 0")" "15 1" \
