@@ -84,7 +84,7 @@ rules-check:
 
 # check installs what is missing first, then builds and runs the suites
 check: deps
-	$(MAKE) --no-print-directory unit rules-check integration
+	$(MAKE) --no-print-directory lint-size unit rules-check integration
 
 deps:
 	bash scripts/install-deps.sh
