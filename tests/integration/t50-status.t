@@ -16,8 +16,9 @@ is "$OUT" "no jobs yet" "status with no jobs yet says so"
 run_etlre process --date 2025-11-01
 is "$RC" 0 "process 2025-11-01 exits 0"
 ok_job=$(pg "SELECT max(job_id) FROM etlre.jobs")
-# 2025-11-02 without --skip-invalid: hours 10..13 hold an invalid row and fail
-run_etlre process --date 2025-11-02
+# 2025-11-02 without --skip-invalid: hours 10..13 hold an invalid row and
+# fail (one worker, as the retry below, for the order of the failures)
+run_etlre process --date 2025-11-02 --jobs 1
 is "$RC" 1 "process 2025-11-02 without --skip-invalid exits 1"
 part_job=$(pg "SELECT max(job_id) FROM etlre.jobs")
 check "two jobs recorded" test "$part_job" -gt "$ok_job"
@@ -105,7 +106,10 @@ is "$(printf '%s' "$OUT" | jsonq 'len(j["hours"])')" 4 "--json --job-id --failed
 is "$(target_snapshot)" "$before" "status, --failed, --limit, --job-id and --json wrote nothing"
 
 # --- retry links the jobs ---
-run_etlre retry --job-id "$part_job"
+# one worker: the retry's failed hours then fail in hour order, so the
+# newest failure that --errors names below is hour 13 (with two workers
+# either of the last two hours may fail last)
+run_etlre retry --job-id "$part_job" --jobs 1
 is "$RC" 1 "retry of the partial job fails again (the rows are still invalid)"
 retry_job=$(pg "SELECT max(job_id) FROM etlre.jobs")
 run_etlre status --limit 2
