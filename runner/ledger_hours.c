@@ -138,16 +138,23 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 	snprintf(wid, sizeof(wid), "%lld", (long long)worker_id);
 	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
 	const char *params[] = { id, wid, key, who };
-	/* a pending hour, or one whose worker's session is gone (its lease) */
+	/* the first pending hour; only when none is left, the first hour whose
+	 * worker's session is gone (its lease): reading pg_locks costs a scan of
+	 * the server's whole lock table, which is large while another worker
+	 * holds the locks of a bulk settle (settle.c) */
 	ok = ledger_run_sql(c, schema,
-			    "UPDATE @S.job_hours h SET status = 'running', worker_id = $2, worker = $4"
-			    " FROM (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
-			    "       WHERE c.job_id = $1 AND (c.status = 'pending' OR (c.status = 'running'"
-			    "         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
-			    "           WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
-			    "             AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted"
-			    LEDGER_LOCK_HERE ")))"
-			    "       ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED) x"
+			    "WITH p AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
+			    "    WHERE c.job_id = $1 AND c.status = 'pending'"
+			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED),"
+			    " s AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
+			    "    WHERE NOT EXISTS (SELECT 1 FROM p) AND c.job_id = $1 AND c.status = 'running'"
+			    "      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
+			    "        WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
+			    "          AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted"
+			    LEDGER_LOCK_HERE ")"
+			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED)"
+			    " UPDATE @S.job_hours h SET status = 'running', worker_id = $2, worker = $4"
+			    " FROM (SELECT * FROM p UNION ALL SELECT * FROM s) x"
 			    " WHERE h.job_id = x.job_id AND h.table_name = x.table_name AND h.hour = x.hour"
 			    " RETURNING h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
 			    "   (SELECT window_hours FROM @S.jobs WHERE job_id = $1)",

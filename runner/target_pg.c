@@ -220,11 +220,20 @@ static void settle(tgt_conn *c)
  * when it cannot be sent */
 bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
+	char name[24];
+	bool sent;
+
 	settle(c);
 	if (c->cut)
 		return false;
-	if (nparams == 0 ? PQsendQuery(c->pg, sql)
-			 : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0))
+	if (tgt_prepared_name(c, sql, nparams, name, sizeof(name)))
+		sent = PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+	else if (c->cut)
+		return false;
+	else
+		sent = nparams == 0 ? PQsendQuery(c->pg, sql)
+				    : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (sent)
 		return true;
 	set_error_from_result(c, NULL);
 	return false;
@@ -312,6 +321,7 @@ void tgt_close(tgt_conn *c)
 			set_cancel_handle(NULL);
 		PQfinish(c->pg);
 	}
+	tgt_prepared_free(c->prepared);
 	free(c->sent);
 	free(c);
 }
@@ -627,13 +637,15 @@ static bool exec_one_by_one(tgt_conn *c, const tgt_stmt *stmts, int n)
 /* pipeline_send: enters pipeline mode and queues the n statements and a
  * sync; false (error kept and logged, pipeline mode left) when the
  * connection cannot take them */
-static bool pipeline_send(tgt_conn *c, const tgt_stmt *stmts, int n)
+static bool pipeline_send(tgt_conn *c, const tgt_stmt *stmts, int n, char (*names)[24])
 {
 	int sent = 0;
 
 	for (; sent < n; sent++)
-		if (!PQsendQueryParams(c->pg, stmts[sent].sql, stmts[sent].nparams, NULL,
-				       stmts[sent].params, NULL, NULL, 0))
+		if (!(names[sent][0] ? PQsendQueryPrepared(c->pg, names[sent], stmts[sent].nparams,
+							  stmts[sent].params, NULL, NULL, 0)
+				     : PQsendQueryParams(c->pg, stmts[sent].sql, stmts[sent].nparams,
+							 NULL, stmts[sent].params, NULL, NULL, 0)))
 			break;
 	if (sent < n || !PQpipelineSync(c->pg)) {
 		/* the connection is broken: nothing more can be read from it */
@@ -672,18 +684,28 @@ bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
 {
 #ifdef LIBPQ_HAS_PIPELINING
 	PGresult *res;
-	bool ok = true;
+	bool ok = true, sent;
+	char(*names)[24];
 
 	/* every wait is a deadline-bounded poll (next_result), as for one
 	 * statement: no wait on the target escapes io_timeout */
 	settle(c);
+	names = xcalloc((size_t)n, sizeof(*names));
+	for (int i = 0; i < n && !c->cut; i++)
+		if (!tgt_prepared_name(c, stmts[i].sql, stmts[i].nparams, names[i], sizeof(names[i])))
+			names[i][0] = '\0';
 	if (c->cut) {
+		free(names);
 		log_failure(c, stmts[0].sql, false);
 		return false;
 	}
-	if (!PQenterPipelineMode(c->pg))
+	if (!PQenterPipelineMode(c->pg)) {
+		free(names);
 		return exec_one_by_one(c, stmts, n);
-	if (!pipeline_send(c, stmts, n))
+	}
+	sent = pipeline_send(c, stmts, n, names);
+	free(names);
+	if (!sent)
 		return false;
 	for (int i = 0; i < n && !c->cut; i++) {
 		double deadline = now_monotonic() + c->io_timeout;

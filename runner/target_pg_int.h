@@ -8,11 +8,16 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "target_pg.h"
 
+/* the statements a connection has prepared (target_pg_prepared.c) */
+typedef struct tgt_prepared tgt_prepared;
+
 struct tgt_conn {
 	PGconn *pg;
+	tgt_prepared *prepared; /* owned; NULL until the first statement */
 	tgt_error err;
 	char describe[256];
 	char *sent;      /* the SQL of the query tgt_query_send started, owned */
@@ -36,5 +41,14 @@ bool next_result(tgt_conn *c, double deadline, const char *what, PGresult **res)
 PGresult *await(tgt_conn *c, const char *what);
 /* send_command: starts sql on the server; false when it cannot be sent */
 bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params);
+
+/* tgt_prepared_name: true with the name to send sql by (prepared now, the
+ * second time its text is sent, or earlier), false to send it unnamed (a
+ * text seen once, one without parameters, one the server would not
+ * prepare). Call with no command in flight. */
+bool tgt_prepared_name(tgt_conn *c, const char *sql, int nparams, char *name, size_t size);
+/* tgt_prepared_free: frees the set (the server's side ends with the
+ * connection) */
+void tgt_prepared_free(tgt_prepared *p);
 
 #endif

@@ -130,6 +130,19 @@ job=$(last_job)
 is "$(job_hours "$job" "status = 'succeeded' AND attempts = 1")" $((31 * 24)) "--jobs 2: every hour succeeded, each once"
 is "$(pg "SELECT count(*) - count(DISTINCT call_id) FROM analytics.calls")" 0 "--jobs 2: no duplicates"
 same_hours "--jobs 2"
+# the statements an hour repeats are prepared on their second use, once per
+# connection, and sent by name from then on (README "Performance"): one
+# worker, one target connection, so each text is prepared once
+run_etlre --log-level debug process --start-date 2025-11-01 --end-date $D --jobs 1 --skip-invalid
+is "$RC" 0 "reprocess with prepared statements: exit 0"
+job=$(last_job)
+is "$(job_hours "$job" "status = 'succeeded' AND attempts = 1")" $((31 * 24)) "prepared: every hour succeeded, each once"
+same_hours "prepared"
+prepared=$(printf '%s\n' "$ERR" | grep -o 'statement etlre_[0-9]* prepared: .*')
+check "prepared: several statements were prepared" test "$(printf '%s\n' "$prepared" | grep -c .)" -ge 5
+is "$(printf '%s\n' "$prepared" | grep -c 'prepared: WITH p AS (SELECT c.job_id')" 1 "prepared: the claim, once"
+is "$(printf '%s\n' "$prepared" | sed 's/^statement etlre_[0-9]* //' | sort | uniq -d)" "" "prepared: no text twice"
+is "$(printf '%s\n' "$prepared" | awk '{print $2}' | sort | uniq -d)" "" "prepared: no name twice"
 run_etlre verify --start-date 2025-11-01 --end-date $D --deep
 is "$RC" 0 "verify --deep after all of it: every hour ok"
 done_testing
