@@ -23,27 +23,40 @@ static char *tables_array(table_plan *plans, int n)
 	return sb_detach(&sb);
 }
 
-/* item_arrays: the items' tables and hours as two PostgreSQL array literals,
- * new in *tables and *hours; the caller frees them */
-static void item_arrays(table_plan *plans, const work_item *items, int n, char **tables,
-			char **hours)
+/* item_runs: the items as runs of consecutive windows of one table, in
+ * three PostgreSQL array literals of equal length, new in *tables, *starts
+ * and *counts (the caller frees them): a year of one table is one run, so
+ * the job's row costs the server one short array, not 8,760 timestamps */
+static void item_runs(table_plan *plans, const work_item *items, int n, char **tables,
+		      char **starts, char **counts)
 {
-	strbuf t, h;
+	strbuf t, h, c;
 	char hs[20];
 
-	sb_init(&t, (size_t)n * 8 + 2);
-	sb_init(&h, (size_t)n * 22 + 2);
-	sb_addc(&t, '{');
-	sb_addc(&h, '{');
-	for (int i = 0; i < n; i++) {
+	sb_init(&t, 64);
+	sb_init(&h, 64);
+	sb_init(&c, 64);
+	for (int i = 0, len; i < n; i += len) {
+		for (len = 1; i + len < n && items[i + len].plan == items[i].plan &&
+			      items[i + len].hour == items[i + len - 1].hour + items[i].window_hours;
+		     len++)
+			;
 		hour_format_sql(items[i].hour, hs);
-		sb_addf(&t, "%s%s", i ? "," : "", plans[items[i].plan].cfg->name);
-		sb_addf(&h, "%s\"%s\"", i ? "," : "", hs);
+		sb_addf(&t, "%c%s", i ? ',' : '{', plans[items[i].plan].cfg->name);
+		sb_addf(&h, "%c\"%s\"", i ? ',' : '{', hs);
+		sb_addf(&c, "%c%d", i ? ',' : '{', len);
+	}
+	if (n == 0) {
+		sb_addc(&t, '{');
+		sb_addc(&h, '{');
+		sb_addc(&c, '{');
 	}
 	sb_addc(&t, '}');
 	sb_addc(&h, '}');
+	sb_addc(&c, '}');
 	*tables = sb_detach(&t);
-	*hours = sb_detach(&h);
+	*starts = sb_detach(&h);
+	*counts = sb_detach(&c);
 }
 
 /* options_json: the job's load options as kept in etlre.jobs, with the
@@ -86,22 +99,24 @@ bool job_start(session *s, table_plan *plans, int nplans, const work_item *items
 	       const job_spec *spec, int workers, run_report *rep)
 {
 	job_info job = { spec->command, rep->start_date, rep->end_date, NULL, NULL,
-			 rep->window_hours, NULL, NULL, spec->retry_of };
+			 rep->window_hours, NULL, NULL, NULL, spec->retry_of };
 	char *tables = tables_array(plans, nplans), *opts = options_json(spec, rep->window_hours);
-	char *item_tables, *item_hours;
+	char *item_tables, *item_hours, *item_counts;
 	bool ok;
 
-	item_arrays(plans, items, nitems, &item_tables, &item_hours);
+	item_runs(plans, items, nitems, &item_tables, &item_hours, &item_counts);
 	job.tables = tables;
 	job.options = opts;
 	job.item_tables = item_tables;
 	job.item_hours = item_hours;
+	job.item_counts = item_counts;
 	ok = ledger_job_start(s->tgt, s->cfg.schema, &job, &rep->job_id) &&
 	     ledger_job_lock(s->tgt, rep->job_id);
 	free(tables);
 	free(opts);
 	free(item_tables);
 	free(item_hours);
+	free(item_counts);
 	if (!ok)
 		return false;
 	log_set_context(rep->job_id, NULL, NULL);

@@ -36,8 +36,9 @@ typedef struct job_info {
 	const char *tables;      /* PostgreSQL array literal {a,b} */
 	const char *options;     /* JSON text */
 	int window_hours;
-	const char *item_tables; /* the job's hours: array literals of equal length, */
-	const char *item_hours;  /* table names and window starts */
+	const char *item_tables; /* the job's hours as runs of consecutive windows: */
+	const char *item_hours;  /* array literals of equal length, the table names, */
+	const char *item_counts; /* the runs' first windows and their lengths */
 	const char *retry_of;    /* array literal of job ids, or NULL */
 } job_info;
 

@@ -22,7 +22,7 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int6
 	snprintf(wh, sizeof(wh), "%d", job->window_hours);
 	const char *params[] = { job->command, job->range_start, job->range_end, job->tables,
 				 job->options, host, pid, wh, job->item_tables, job->item_hours,
-				 job->retry_of };
+				 job->retry_of, job->item_counts };
 	return ledger_run_sql_int64(c, schema,
 				    "WITH j AS ("
 				    "  INSERT INTO @S.jobs (command, status, range_start, range_end, tables,"
@@ -30,9 +30,11 @@ bool ledger_job_start(tgt_conn *c, const char *schema, const job_info *job, int6
 				    "  VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $11) RETURNING job_id),"
 				    " h AS ("
 				    "  INSERT INTO @S.job_hours (job_id, table_name, hour)"
-				    "  SELECT j.job_id, u.t, u.h FROM j, unnest($9::text[], $10::timestamp[]) AS u(t, h))"
+				    "  SELECT j.job_id, u.t, u.h + make_interval(hours => g * $8::int)"
+				    "  FROM j, unnest($9::text[], $10::timestamp[], $12::int[]) AS u(t, h, n),"
+				    "    generate_series(0, u.n - 1) AS g)"
 				    " SELECT job_id FROM j",
-				    11, params, job_id);
+				    12, params, job_id);
 }
 
 /* run_hour_sql: runs tmpl (@S the schema) with $1 the job id, $2 the table
