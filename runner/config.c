@@ -27,17 +27,14 @@ typedef struct parse_state {
 	char error[512];
 	char current_section[256];
 	table_config *table; /* current [table NAME] */
+	uint64_t seen;       /* the settings[] rows set in the current section */
 } parse_state;
 
 typedef bool (*setting_fn)(parse_state *st, const char *key, const char *value);
 
-static bool set_string(char **slot, parse_state *st, const char *key, const char *value)
+/* set_string: *slot = a copy of value (ini_handler_cb refused a second one) */
+static bool set_string(char **slot, const char *value)
 {
-	if (*slot) {
-		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", key,
-			 st->current_section);
-		return false;
-	}
 	*slot = xstrdup(value);
 	return true;
 }
@@ -55,23 +52,8 @@ static bool set_count(parse_state *st, const char *k, const char *v, int *dst, i
 	*dst = (int)n;
 	return true;
 }
-/* set_jobs: 0 until set, so a second one is seen */
-static bool set_jobs(parse_state *st, const char *k, const char *v)
-{
-	if (st->cfg->jobs) {
-		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", k,
-			 st->current_section);
-		return false;
-	}
-	return set_count(st, k, v, &st->cfg->jobs, MAX_JOBS, "worker processes");
-}
 static bool set_list(char ***list, int *n, parse_state *st, const char *k, const char *v)
 {
-	if (*list) {
-		snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", k,
-			 st->current_section);
-		return false;
-	}
 	*n = str_split(v, ',', list);
 	if (*n == 0) {
 		snprintf(st->error, sizeof(st->error), "'%s' is empty", k);
@@ -160,7 +142,7 @@ static const struct setting {
 	  "directory of --rejects-file paths that are not absolute (the current one)" },
 	{ SEC_ETLRE, "max_range_days", COUNT(max_range_days, MAX_MAX_RANGE_DAYS, "days"),
 	  "longest range of days in one run (3660)" },
-	{ SEC_ETLRE, "jobs", FN(set_jobs),
+	{ SEC_ETLRE, "jobs", COUNT(jobs, MAX_JOBS, "worker processes"),
 	  "worker processes of a job without --jobs (the machine's cores, at most 4)" },
 	{ SEC_TABLE, "source", STRING(table_config, source), "source table, optionally db.table" },
 	{ SEC_TABLE, "target", STRING(table_config, target), "target table, optionally schema.table" },
@@ -179,6 +161,8 @@ static const struct setting {
 #undef FN
 };
 
+_Static_assert(ARRAY_SIZE(settings) <= 64, "parse_state.seen has a bit per row of settings[]");
+
 /* apply_setting: stores value for setting s (named key) as its kind says;
  * false with st->error set when the value is not valid */
 static bool apply_setting(parse_state *st, const struct setting *s, const char *key,
@@ -188,7 +172,7 @@ static bool apply_setting(parse_state *st, const struct setting *s, const char *
 
 	switch (s->kind) {
 	case V_STRING:
-		return set_string((char **)(void *)(base + s->offset), st, key, value);
+		return set_string((char **)(void *)(base + s->offset), value);
 	case V_COUNT:
 		return set_count(st, key, value, (int *)(void *)(base + s->offset), s->max, s->units);
 	case V_LIST:
@@ -255,6 +239,7 @@ static bool enter_section(parse_state *st, const char *section, section_kind *ki
 	}
 	snprintf(st->current_section, sizeof(st->current_section), "%s", section);
 	st->table = NULL;
+	st->seen = 0;
 	if (strcmp(section, "source") == 0) {
 		*kind = SEC_SOURCE;
 	} else if (strcmp(section, "target") == 0) {
@@ -422,8 +407,17 @@ static int ini_handler_cb(void *user, const char *section, const char *name, con
 	if (kind == SEC_TABLE && !st->table)
 		st->table = config_find_table(st->cfg, st->current_section + 6);
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
-		if (settings[i].section == kind && strcmp(settings[i].name, name) == 0)
-			return apply_setting(st, &settings[i], name, value) ? 1 : 0;
+		if (settings[i].section != kind || strcmp(settings[i].name, name) != 0)
+			continue;
+		/* every key once per section (README "Configuration"), whatever
+		 * its kind: a second network_timeout is an error, not the winner */
+		if (st->seen & (UINT64_C(1) << i)) {
+			snprintf(st->error, sizeof(st->error), "'%s' is set twice in [%s]", name,
+				 st->current_section);
+			return 0;
+		}
+		st->seen |= UINT64_C(1) << i;
+		return apply_setting(st, &settings[i], name, value) ? 1 : 0;
 	}
 	if (kind == SEC_TABLE && (strncmp(name, "expr.", 5) == 0 || strncmp(name, "check.", 6) == 0))
 		return table_prefixed(st, name, value) ? 1 : 0;
