@@ -229,7 +229,7 @@ static void build_sql(table_plan *p, const catalog_cols *sc)
 			strbuf id;
 			sb_init(&id, 64);
 			quote_my_ident(&id, sc->name[catalog_find(sc, p->cols[i].name)]);
-			typemap_select_expr(&sb, &p->cols[i], id.buf);
+			typemap_load_expr(&sb, &p->cols[i], id.buf);
 			sb_release(&id);
 		}
 	}

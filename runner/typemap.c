@@ -238,6 +238,14 @@ void typemap_select_expr(strbuf *sb, const column_spec *c, const char *ident)
 	}
 }
 
+void typemap_load_expr(strbuf *sb, const column_spec *c, const char *ident)
+{
+	if (source_is_date(c->src))
+		sb_adds(sb, ident);
+	else
+		typemap_select_expr(sb, c, ident);
+}
+
 bool float_shortest(const char *s, size_t len, char *out, size_t out_size)
 {
 	char buf[64];

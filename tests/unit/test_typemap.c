@@ -135,16 +135,19 @@ typedef struct expr_case {
 	const char *data_type, *column_type, *pg_type;
 	bool not_null;
 	const char *want;
+	const char *load_want; /* typemap_load_expr's, when it differs */
 } expr_case;
 
 static const expr_case expr_cases[] = {
-	{ "float: as a double", "float", "float", "float4", false, "CAST(`x` AS DOUBLE)" },
-	{ "bit(1) into boolean: a number", "bit", "bit(1)", "bool", false, "(`x` + 0)" },
-	{ "bit(5) into bit: binary digits", "bit", "bit(5)", "bit", false, "LPAD(BIN(`x`), 5, '0')" },
+	{ "float: as a double", "float", "float", "float4", false, "CAST(`x` AS DOUBLE)", NULL },
+	{ "bit(1) into boolean: a number", "bit", "bit(1)", "bool", false, "(`x` + 0)", NULL },
+	{ "bit(5) into bit: binary digits", "bit", "bit(5)", "bit", false, "LPAD(BIN(`x`), 5, '0')", NULL },
 	{ "nullable date: zero dates NULL", "date", "date", "date", false,
-	  "IF(YEAR(`x`) = 0 OR MONTH(`x`) = 0 OR DAYOFMONTH(`x`) = 0, NULL, `x`)" },
-	{ "NOT NULL date: as it is", "date", "date", "date", true, "`x`" },
-	{ "int: as it is", "int", "int(11)", "int4", false, "`x`" },
+	  "IF(YEAR(`x`) = 0 OR MONTH(`x`) = 0 OR DAYOFMONTH(`x`) = 0, NULL, `x`)", "`x`" },
+	{ "nullable datetime: zero dates NULL", "datetime", "datetime", "timestamp", false,
+	  "IF(YEAR(`x`) = 0 OR MONTH(`x`) = 0 OR DAYOFMONTH(`x`) = 0, NULL, `x`)", "`x`" },
+	{ "NOT NULL date: as it is", "date", "date", "date", true, "`x`", NULL },
+	{ "int: as it is", "int", "int(11)", "int4", false, "`x`", NULL },
 };
 
 static void test_select_expr(void **state)
@@ -159,6 +162,10 @@ static void test_select_expr(void **state)
 	sb_init(&sb, 64);
 	typemap_select_expr(&sb, &c, "`x`");
 	assert_string_equal(sb.buf, k->want);
+	sb_release(&sb);
+	sb_init(&sb, 64);
+	typemap_load_expr(&sb, &c, "`x`");
+	assert_string_equal(sb.buf, k->load_want ? k->load_want : k->want);
 	sb_release(&sb);
 }
 
