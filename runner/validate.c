@@ -85,7 +85,8 @@ static bool parse_int(const char *v, size_t len, int64_t *out, bool *overflow)
 			return parse_int(buf, len - z + 1, out, overflow);
 		}
 	} else {
-		while (len > 1 && v[0] == '0') {
+		/* only zeros before a digit: 000+5 is no number */
+		while (len > 1 && v[0] == '0' && isdigit((unsigned char)v[1])) {
 			v++;
 			len--;
 		}
