@@ -105,6 +105,8 @@ typedef struct runner {
 	bool stop;
 	bool checked;           /* claim_next has just checked the target */
 	bool unreachable;       /* the last attempt to reach a server failed */
+	int64_t claim_from;     /* the hour this worker claims from first (README
+				 * "Scaling out"); INT64_MIN: the job's first */
 } runner;
 
 /* run_item: one window, with retries of transient failures; fills h */
@@ -234,16 +236,19 @@ static int plan_index(const runner *r, const char *table)
  * or the target cannot be reached */
 static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 {
-	char table[128], hour[24];
+	char table[128], hour[24], from[24] = "-infinity";
 	bool found = false;
 	int wh;
+
+	if (r->claim_from != INT64_MIN)
+		hour_format_sql(r->claim_from, from);
 
 	for (int attempt = 1;; attempt++) {
 		if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 		    (r->spec->load.max_rejects < 0 ||
 		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
 				       &r->run->total_rejected, &(int64_t){ 0 })) &&
-		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, table,
+		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, from, table,
 				 sizeof(table), hour, &wh, &found)) {
 			r->checked = true;
 			break;
@@ -434,8 +439,15 @@ static void worker_loop(runner *r)
 		return;
 	}
 	settle_job_init(&job, r->run->schema, r->run->job_id, worker_id, r->nplans);
-	log_debug("worker %lld of job %lld started", (long long)worker_id,
-		  (long long)r->run->job_id);
+	if (r->claim_from == INT64_MIN) {
+		log_debug("worker %lld of job %lld started", (long long)worker_id,
+			  (long long)r->run->job_id);
+	} else {
+		char from[20];
+		hour_format_iso(r->claim_from, from);
+		log_debug("worker %lld of job %lld started, claiming from %s first", (long long)worker_id,
+			  (long long)r->run->job_id, from);
+	}
 	hb = heartbeat_new(r->s, r->spec->load.timeout, r->run->job_id);
 	r->run->progress = heartbeat_beat;
 	r->run->progress_ctx = hb;
@@ -461,6 +473,7 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 			   .schema = s->cfg.schema };
 	job_report_begin(rep, plans, nplans, spec);
 	*r = (runner){ .s = s, .plans = plans, .nplans = nplans, .spec = spec, .run = run,
+		       .claim_from = INT64_MIN,
 		       .rep = rep };
 }
 
@@ -548,11 +561,25 @@ static void log_job_finished(const run_report *rep)
 		  (long long)f.rows_moved, (long long)f.rows_rejected, rep->wall_seconds);
 }
 
+/* slice_start: where worker i of n claims first: the start of its i-th of
+ * n equal slices of the job's windows first .. last (the first worker: from
+ * the job's first window). Each worker then claims in hour order, so the
+ * workers start far apart and do not contend for the same hours' locks and
+ * empty-hour probes (settle.c) until their slices are done. */
+static int64_t slice_start(int i, int n, int64_t first, int64_t last, int window_hours)
+{
+	int64_t windows = (last - first) / window_hours + 1;
+
+	if (i == 0)
+		return INT64_MIN;
+	return first + windows * i / n * window_hours;
+}
+
 /* run_children: forks n workers, each with its own connections, and waits
  * for them; a signal is passed on to them. A worker whose last attempt to
  * reach a server failed says so in its exit status, and r->unreachable is
  * set, as it is when the one worker runs in this process (exit 4). */
-static void run_children(runner *r, int n)
+static void run_children(runner *r, int n, int64_t first, int64_t last, int window_hours)
 {
 	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
 	int alive = 0;
@@ -576,6 +603,7 @@ static void run_children(runner *r, int n)
 			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 				_exit(EXIT_CODE_FAILED);
 			progress_forked();
+			r->claim_from = slice_start(i, n, first, last, window_hours);
 			worker_loop(r);
 			session_close(r->s);
 			fflush(NULL);
@@ -688,10 +716,17 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	*job_id_out = run.job_id = rep.job_id;
 
 	progress_begin(nitems);
-	if (workers > 1)
-		run_children(&r, workers);
-	else
+	if (workers > 1) {
+		int64_t first = INT64_MAX, last = INT64_MIN;
+
+		for (int i = 0; i < nitems; i++) {
+			first = items[i].hour < first ? items[i].hour : first;
+			last = items[i].hour > last ? items[i].hour : last;
+		}
+		run_children(&r, workers, first, last, items[0].window_hours);
+	} else {
 		worker_loop(&r);
+	}
 	sig = signals_caught();
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */

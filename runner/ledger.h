@@ -74,11 +74,13 @@ bool ledger_job_lock(tgt_conn *c, int64_t job_id) MUSTCHECK;
 #define LEDGER_WORKER_LOCK 1702128756
 /* ledger_worker_start: a new worker id, and its lock */
 bool ledger_worker_start(tgt_conn *c, const char *schema, int64_t *worker_id) MUSTCHECK;
-/* ledger_claim: claims the job's next hour for the worker; *found false when
- * none is left. table gets its table, hour its start (YYYY-MM-DD HH:MM:SS,
- * 20 bytes). Autocommitted. */
+/* ledger_claim: claims the job's next hour for the worker: the first pending
+ * one from hour from (a timestamp, or -infinity), else the job's first
+ * pending one, else one whose worker is gone; *found false when none is
+ * left. table gets its table, hour its start (YYYY-MM-DD HH:MM:SS, 20
+ * bytes). Autocommitted. */
 bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worker_id,
-		  char *table, size_t table_size, char *hour, int *window_hours,
+		  const char *from, char *table, size_t table_size, char *hour, int *window_hours,
 		  bool *found) MUSTCHECK;
 /* ledger_job_progress: the job's hours finished so far (succeeded or failed)
  * and the rows its succeeded hours loaded */

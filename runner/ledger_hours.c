@@ -128,7 +128,8 @@ static bool claim_row(void *ctx, int ncols, char **v)
 }
 
 bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worker_id,
-		  char *table, size_t table_size, char *hour, int *window_hours, bool *found)
+		  const char *from, char *table, size_t table_size, char *hour, int *window_hours,
+		  bool *found)
 {
 	char id[24], wid[24], key[24], who[300], host[256] = "unknown";
 	claim_ctx x = { 0 };
@@ -139,28 +140,33 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)worker_id);
 	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
-	const char *params[] = { id, wid, key, who };
-	/* the first pending hour; only when none is left, the first hour whose
-	 * worker's session is gone (its lease): reading pg_locks costs a scan of
-	 * the server's whole lock table, which is large while another worker
-	 * holds the locks of a bulk settle (settle.c) */
+	const char *params[] = { id, wid, key, who, from };
+	/* the first pending hour from the worker's own starting point (its
+	 * slice, job.c), then from the job's start; only when none is left, the
+	 * first hour whose worker's session is gone (its lease): reading
+	 * pg_locks costs a scan of the server's whole lock table, which is large
+	 * while another worker holds the locks of a bulk settle (settle.c) */
 	ok = ledger_run_sql(c, schema,
-			    "WITH p AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
-			    "    WHERE c.job_id = $1 AND c.status = 'pending'"
+			    "WITH a AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
+			    "    WHERE c.job_id = $1 AND c.status = 'pending' AND c.hour >= $5::timestamp"
+			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED),"
+			    " p AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
+			    "    WHERE NOT EXISTS (SELECT 1 FROM a) AND c.job_id = $1 AND c.status = 'pending'"
 			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED),"
 			    " s AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
-			    "    WHERE NOT EXISTS (SELECT 1 FROM p) AND c.job_id = $1 AND c.status = 'running'"
+			    "    WHERE NOT EXISTS (SELECT 1 FROM a) AND NOT EXISTS (SELECT 1 FROM p)"
+			    "      AND c.job_id = $1 AND c.status = 'running'"
 			    "      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
 			    "        WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
 			    "          AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted"
 			    LEDGER_LOCK_HERE ")"
 			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED)"
 			    " UPDATE @S.job_hours h SET status = 'running', worker_id = $2, worker = $4"
-			    " FROM (SELECT * FROM p UNION ALL SELECT * FROM s) x"
+			    " FROM (SELECT * FROM a UNION ALL SELECT * FROM p UNION ALL SELECT * FROM s) x"
 			    " WHERE h.job_id = x.job_id AND h.table_name = x.table_name AND h.hour = x.hour"
 			    " RETURNING h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
 			    "   (SELECT window_hours FROM @S.jobs WHERE job_id = $1)",
-			    4, params, claim_row, &x);
+			    5, params, claim_row, &x);
 	*found = x.found;
 	if (x.found) {
 		snprintf(table, table_size, "%s", x.table);

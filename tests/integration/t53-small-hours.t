@@ -140,7 +140,7 @@ is "$(job_hours "$job" "status = 'succeeded' AND attempts = 1")" $((31 * 24)) "p
 same_hours "prepared"
 prepared=$(printf '%s\n' "$ERR" | grep -o 'statement etlre_[0-9]* prepared: .*')
 check "prepared: several statements were prepared" test "$(printf '%s\n' "$prepared" | grep -c .)" -ge 5
-is "$(printf '%s\n' "$prepared" | grep -c 'prepared: WITH p AS (SELECT c.job_id')" 1 "prepared: the claim, once"
+is "$(printf '%s\n' "$prepared" | grep -c 'prepared: WITH a AS (SELECT c.job_id')" 1 "prepared: the claim, once"
 is "$(printf '%s\n' "$prepared" | sed 's/^statement etlre_[0-9]* //' | sort | uniq -d)" "" "prepared: no text twice"
 is "$(printf '%s\n' "$prepared" | awk '{print $2}' | sort | uniq -d)" "" "prepared: no name twice"
 run_etlre verify --start-date 2025-11-01 --end-date $D --deep

@@ -92,6 +92,23 @@ is "$RC" 0 "--jobs 3, one window: exit 0"
 like "$(cat "$TMP/j3.err")" "1 hour\\(s\\) of 1 table\\(s\\), 3 worker\\(s\\)" "--jobs 3 means 3, even for one window"
 is "$(started_workers "$TMP/j3.err")" 3 "--jobs 3: 3 workers started"
 
+# --- each worker claims from the start of its own slice of the range first
+# (README "Scaling out"): 48 hours, 3 workers, slices of 16 hours (11-03 is
+# left unloaded for the kill test below)
+bg_etlre slices "$ETLRE" --config "$CONF" --log-level debug process --start-date 2025-11-01 \
+	--end-date 2025-11-02 --jobs 3 --skip-invalid
+is "$RC" 0 "slices: exit 0"
+is "$(grep -o 'started, claiming from [0-9T:-]* first' "$TMP/slices.err" | sort | xargs)" \
+	"started, claiming from 2025-11-01T16:00:00 first started, claiming from 2025-11-02T08:00:00 first" \
+	"slices: the second and third workers start 16 and 32 hours in"
+is "$(grep -c 'worker [0-9]* of job [0-9]* started$' "$TMP/slices.err")" 1 "slices: the first one at the job's start"
+is "$(pg "SELECT count(*) FILTER (WHERE status = 'succeeded' AND attempts = 1) || ' ' || count(*)
+          FROM etlre.job_hours WHERE job_id = $(last_job)")" "48 48" "slices: every hour succeeded, each once"
+is "$(pg "SELECT sum(rows_read) FROM etlre.job_hours WHERE job_id = $(last_job)")" \
+   "$(my "SELECT COUNT(*) FROM calls WHERE start_time >= '2025-11-01' AND start_time < '2025-11-03'")" \
+   "slices: every source row read once"
+is "$(tgt_hours 2025-11-01)" "$(src_hours 2025-11-01)" "slices: 2025-11-01 per-hour counts equal"
+
 # --- [etlre] jobs: the default instead of the machine's count, still capped
 # by the windows; --jobs wins over it
 sed 's/^\[etlre\]$/[etlre]\njobs = 3/' "$CONF" > "$TMP/jobs3.conf"
