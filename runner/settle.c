@@ -152,17 +152,23 @@ static char *hours_array(const hour_set *s)
 	return sb_detach(&sb);
 }
 
+/* the windows claim_and_lock got, with their job_hours rows' ctids (stable
+ * while the transaction holds the rows' locks), both owned */
 typedef struct locked_ctx {
 	hour_set *locked;
+	char **tid;
+	int ntid, cap;
 } locked_ctx;
 
 static bool locked_row(void *ctx, int ncols, char **v)
 {
+	locked_ctx *x = ctx;
 	int64_t hour;
 
-	(void)ncols;
-	if (v[0] && hour_parse(v[0], &hour))
-		hour_set_add(((locked_ctx *)ctx)->locked, hour);
+	if (ncols < 2 || !v[0] || !v[1] || !hour_parse(v[0], &hour))
+		return true;
+	hour_set_add(x->locked, hour);
+	*ARRAY_PUSH(x->tid, x->ntid, x->cap) = xstrdup(v[1]);
 	return true;
 }
 
@@ -170,14 +176,14 @@ static bool locked_row(void *ctx, int ncols, char **v)
  * (or claimed by this worker) whose row lock and hours' advisory locks this
  * transaction gets without waiting, into *locked, ascending */
 static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job *job, int wh,
-			   const hour_set *cand, hour_set *locked)
+			   const hour_set *cand, locked_ctx *locked)
 {
 	char id[24], wid[24], whs[8];
 	char *hours = hours_array(cand);
 	char *sql = ledger_expand(
-		"SELECT to_char(c.hour, 'YYYY-MM-DD HH24:MI:SS') FROM ("
-		"  SELECT l.hour FROM unnest($3::timestamp[]) AS u(hour)"
-		"  CROSS JOIN LATERAL (SELECT h.hour FROM @S.job_hours h"
+		"SELECT to_char(c.hour, 'YYYY-MM-DD HH24:MI:SS'), c.tid FROM ("
+		"  SELECT l.hour, l.tid FROM unnest($3::timestamp[]) AS u(hour)"
+		"  CROSS JOIN LATERAL (SELECT h.hour, h.ctid AS tid FROM @S.job_hours h"
 		"    WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = u.hour"
 		"      AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
 		"    FOR UPDATE SKIP LOCKED) l) c"
@@ -192,7 +198,7 @@ static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(whs, sizeof(whs), "%d", wh);
 	const char *params[] = { id, p->cfg->name, hours, wid, p->lock_key, whs };
-	ok = tgt_query(tgt, sql, 6, params, locked_row, &(locked_ctx){ locked });
+	ok = tgt_query(tgt, sql, 6, params, locked_row, locked);
 	free(sql);
 	free(hours);
 	return ok;
@@ -260,7 +266,7 @@ static void worker_name(char *who, size_t size)
 /* record_settled: the ledger of the settled windows, as a load of each empty
  * window writes it (ledger_hour_done, ledger_rejects_clear) */
 static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job *job,
-			   const hour_set *s, double seconds)
+			   const hour_set *s, const char *tids, double seconds)
 {
 	char id[24], wid[24], sec[32], who[300];
 	char *hours = hours_array(s);
@@ -269,9 +275,7 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 		" h AS (UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
 		"    rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_deleted = 0, seconds = $4,"
 		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
-		"  WHERE ctid = ANY (ARRAY(SELECT l.tid FROM unnest($3::timestamp[]) AS u(hour)"
-		"    CROSS JOIN LATERAL (SELECT j.ctid AS tid FROM @S.job_hours j WHERE j.job_id = $1"
-		"      AND j.table_name = $2 AND j.hour = u.hour OFFSET 0) l)))"
+		"  WHERE ctid = ANY ($7::tid[]))"
 		" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
 		"   rows_loaded, rows_rejected)"
 		" SELECT $2, u.hour, j.window_hours, $1, 0, 0"
@@ -285,8 +289,8 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(sec, sizeof(sec), "%.6f", seconds / s->n);
-	const char *params[] = { id, p->cfg->name, hours, sec, wid, who };
-	ok = tgt_exec(tgt, sql, 6, params, NULL);
+	const char *params[] = { id, p->cfg->name, hours, sec, wid, who, tids };
+	ok = tgt_exec(tgt, sql, 7, params, NULL);
 	free(sql);
 	free(hours);
 	return ok;
@@ -299,18 +303,28 @@ static bool settle_locked(tgt_conn *tgt, const table_plan *p, const settle_job *
 			  const hour_set *cand, hour_set *done, double t0)
 {
 	hour_set locked = { 0 };
+	locked_ctx lc = { .locked = &locked };
 	bool *target_rows = NULL;
-	bool ok = claim_and_lock(tgt, p, job, wh, cand, &locked);
+	bool ok = claim_and_lock(tgt, p, job, wh, cand, &lc);
+	strbuf tids;
 
 	if (ok && locked.n > 0) {
 		target_rows = xcalloc((size_t)locked.n, sizeof(bool));
 		ok = probe_target(tgt, p, &locked, wh, target_rows);
 	}
-	for (int i = 0; ok && i < locked.n; i++)
-		if (!target_rows[i])
-			hour_set_add(done, locked.hour[i]);
+	sb_init(&tids, (size_t)locked.n * 12 + 2);
+	sb_addc(&tids, '{');
+	for (int i = 0, n = 0; ok && i < locked.n; i++) {
+		if (target_rows[i])
+			continue;
+		hour_set_add(done, locked.hour[i]);
+		sb_addf(&tids, "%s\"%s\"", n++ ? "," : "", lc.tid[i]);
+	}
+	sb_addc(&tids, '}');
 	if (ok && done->n > 0)
-		ok = record_settled(tgt, p, job, done, now_monotonic() - t0);
+		ok = record_settled(tgt, p, job, done, tids.buf, now_monotonic() - t0);
+	sb_release(&tids);
+	str_list_free(lc.tid, lc.ntid);
 	free(locked.hour);
 	free(target_rows);
 	return ok;
