@@ -561,25 +561,11 @@ static void log_job_finished(const run_report *rep)
 		  (long long)f.rows_moved, (long long)f.rows_rejected, rep->wall_seconds);
 }
 
-/* slice_start: where worker i of n claims first: the start of its i-th of
- * n equal slices of the job's windows first .. last (the first worker: from
- * the job's first window). Each worker then claims in hour order, so the
- * workers start far apart and do not contend for the same hours' locks and
- * empty-hour probes (settle.c) until their slices are done. */
-static int64_t slice_start(int i, int n, int64_t first, int64_t last, int window_hours)
-{
-	int64_t windows = (last - first) / window_hours + 1;
-
-	if (i == 0)
-		return INT64_MIN;
-	return first + windows * i / n * window_hours;
-}
-
 /* run_children: forks n workers, each with its own connections, and waits
  * for them; a signal is passed on to them. A worker whose last attempt to
  * reach a server failed says so in its exit status, and r->unreachable is
  * set, as it is when the one worker runs in this process (exit 4). */
-static void run_children(runner *r, int n, int64_t first, int64_t last, int window_hours)
+static void run_children(runner *r, int n, const work_item *items, int nitems)
 {
 	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
 	int alive = 0;
@@ -603,7 +589,7 @@ static void run_children(runner *r, int n, int64_t first, int64_t last, int wind
 			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 				_exit(EXIT_CODE_FAILED);
 			progress_forked();
-			r->claim_from = slice_start(i, n, first, last, window_hours);
+			r->claim_from = job_slice_start(items, nitems, i, n);
 			worker_loop(r);
 			session_close(r->s);
 			fflush(NULL);
@@ -716,17 +702,10 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	*job_id_out = run.job_id = rep.job_id;
 
 	progress_begin(nitems);
-	if (workers > 1) {
-		int64_t first = INT64_MAX, last = INT64_MIN;
-
-		for (int i = 0; i < nitems; i++) {
-			first = items[i].hour < first ? items[i].hour : first;
-			last = items[i].hour > last ? items[i].hour : last;
-		}
-		run_children(&r, workers, first, last, items[0].window_hours);
-	} else {
+	if (workers > 1)
+		run_children(&r, workers, items, nitems);
+	else
 		worker_loop(&r);
-	}
 	sig = signals_caught();
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */

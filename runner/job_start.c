@@ -128,3 +128,18 @@ bool job_start(session *s, table_plan *plans, int nplans, const work_item *items
 	return true;
 }
 
+int64_t job_slice_start(const work_item *items, int nitems, int i, int n)
+{
+	int64_t first = INT64_MAX, last = INT64_MIN, windows;
+	int wh;
+
+	if (i == 0 || nitems == 0)
+		return INT64_MIN;
+	for (int k = 0; k < nitems; k++) {
+		first = items[k].hour < first ? items[k].hour : first;
+		last = items[k].hour > last ? items[k].hour : last;
+	}
+	wh = items[0].window_hours;
+	windows = (last - first) / wh + 1;
+	return first + windows * i / n * wh;
+}

@@ -25,4 +25,11 @@ void job_report_head(run_report *rep, table_plan *plans, int nplans, const work_
 bool job_start(session *s, table_plan *plans, int nplans, const work_item *items, int nitems,
 	       const job_spec *spec, int workers, run_report *rep);
 
+/* job_slice_start: the hour worker i of n forked workers claims from first:
+ * the start of its i-th of n equal slices of the items' windows, so that
+ * the workers start far apart and do not contend for the same hours' locks
+ * and empty-hour probes until their slices are done (README "Scaling
+ * out"); INT64_MIN (the job's first pending hour) for the first worker */
+int64_t job_slice_start(const work_item *items, int nitems, int i, int n);
+
 #endif
