@@ -178,15 +178,17 @@ static bool locked_row(void *ctx, int ncols, char **v)
 static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job *job, int wh,
 			   const hour_set *cand, locked_ctx *locked)
 {
-	char id[24], wid[24], whs[8];
+	char id[24], wid[24], whs[8], lo[20], hi[20];
 	char *hours = hours_array(cand);
 	char *sql = ledger_expand(
+		/* one range scan of the job's unsettled hours from the first
+		 * candidate to the last, not a key lookup per candidate */
 		"SELECT to_char(c.hour, 'YYYY-MM-DD HH24:MI:SS'), c.tid FROM ("
-		"  SELECT l.hour, l.tid FROM unnest($3::timestamp[]) AS u(hour)"
-		"  CROSS JOIN LATERAL (SELECT h.hour, h.ctid AS tid FROM @S.job_hours h"
-		"    WHERE h.job_id = $1 AND h.table_name = $2 AND h.hour = u.hour"
-		"      AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
-		"    FOR UPDATE SKIP LOCKED) l) c"
+		"  SELECT h.hour, h.ctid AS tid FROM @S.job_hours h"
+		"  WHERE h.job_id = $1 AND h.table_name = $2"
+		"    AND h.hour >= $7::timestamp AND h.hour <= $8::timestamp AND h.hour = ANY ($3::timestamp[])"
+		"    AND (h.status = 'pending' OR (h.status = 'running' AND h.worker_id = $4))"
+		"  FOR UPDATE SKIP LOCKED) c"
 		" WHERE (SELECT bool_and(pg_try_advisory_xact_lock(hashtext($5),"
 		"          (extract(epoch FROM c.hour) / 3600)::int + g))"
 		"        FROM generate_series(0, $6::int - 1) g)"
@@ -197,8 +199,10 @@ static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(whs, sizeof(whs), "%d", wh);
-	const char *params[] = { id, p->cfg->name, hours, wid, p->lock_key, whs };
-	ok = tgt_query(tgt, sql, 6, params, locked_row, locked);
+	hour_format_sql(cand->hour[0], lo);
+	hour_format_sql(cand->hour[cand->n - 1], hi);
+	const char *params[] = { id, p->cfg->name, hours, wid, p->lock_key, whs, lo, hi };
+	ok = tgt_query(tgt, sql, 8, params, locked_row, locked);
 	free(sql);
 	free(hours);
 	return ok;
