@@ -109,6 +109,26 @@ bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_f
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 		       job_status status) MUSTCHECK;
 
+/*
+ * --max-rejects across workers: a window with rejected rows takes the job's
+ * rejects lock (LEDGER_REJECTS_LOCK, job_id) until its commit, then reads
+ * the rows the job's succeeded hours rejected (a statement of its own, so
+ * its snapshot follows the lock): windows with rejects commit one after
+ * another and each sees all the others', so the job's limit holds exactly
+ * whatever the number of workers (README "etlre process").
+ */
+#define LEDGER_REJECTS_LOCK 1702128757
+typedef struct ledger_rejects_check {
+	char key[16], id[24];
+	const char *params[2];
+	char *sum_sql; /* owned: ledger_rejects_check_release */
+} ledger_rejects_check;
+/* ledger_rejects_check_stmts: the lock's statement (static text) into
+ * *lock_sql and the sum's into c->sum_sql, both taking c->params */
+void ledger_rejects_check_stmts(ledger_rejects_check *c, const char *schema, int64_t job_id,
+				const char **lock_sql);
+void ledger_rejects_check_release(ledger_rejects_check *c);
+
 /* ledger_done: ledger_hour_done's statement and its parameters, for a
  * caller that sends it with others; sql is owned (free it) */
 #define LEDGER_DONE_NPARAMS 9

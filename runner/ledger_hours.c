@@ -352,6 +352,26 @@ void ledger_done_many_release(ledger_done_many *d)
 	d->sql = NULL;
 }
 
+void ledger_rejects_check_stmts(ledger_rejects_check *c, const char *schema, int64_t job_id,
+				const char **lock_sql)
+{
+	snprintf(c->key, sizeof(c->key), "%d", LEDGER_REJECTS_LOCK);
+	snprintf(c->id, sizeof(c->id), "%lld", (long long)job_id);
+	c->params[0] = c->key;
+	c->params[1] = c->id;
+	*lock_sql = "SELECT pg_advisory_xact_lock($1::int, $2::int)";
+	c->sum_sql = ledger_expand("SELECT coalesce(sum(rows_rejected), 0) FROM @S.job_hours"
+				   " WHERE job_id = $2::bigint AND status = 'succeeded'"
+				   " AND $1::int IS NOT NULL",
+				   schema);
+}
+
+void ledger_rejects_check_release(ledger_rejects_check *c)
+{
+	free(c->sum_sql);
+	c->sum_sql = NULL;
+}
+
 void ledger_hour_done_stmt(ledger_done *d, const char *schema, int64_t job_id, const char *table,
 			   const char *hour_sql, const hour_counts *n, double seconds)
 {

@@ -403,12 +403,14 @@ static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 	int64_t *target_count = xcalloc((size_t)hours, sizeof(int64_t));
 	ledger_done d = { .sql = NULL };
 	ledger_done_many dm = { .sql = NULL };
+	ledger_rejects_check rc = { .sum_sql = NULL };
+	int64_t job_rejected = 0;
 	group_counts gc;
-	tgt_stmt st[3];
+	tgt_stmt st[5];
 	const char *params[3];
 	char *group_sql = NULL, *hour_list = NULL;
 	int ns = 0;
-	bool ok = false;
+	bool ok = false, check_rejects;
 
 	if (n->read != source_count) {
 		load_fail(x, ERRCLASS_INTERNAL, "count check: the source snapshot holds %lld rows but %lld were read",
@@ -422,13 +424,32 @@ static bool check_counts(window_ctx *x, int64_t source_count, double t0)
 	}
 	if (x->release_pending)
 		st[ns++] = (tgt_stmt){ .sql = "RELEASE SAVEPOINT etlre_batch" };
+	/* before this window's own ledger row: the others' rejects only */
+	check_rejects = x->run->max_rejects >= 0 && n->rejected > 0 && !x->run->dry_run;
+	if (check_rejects) {
+		const char *lock_sql;
+		ledger_rejects_check_stmts(&rc, x->run->schema, x->run->job_id, &lock_sql);
+		st[ns++] = (tgt_stmt){ .sql = lock_sql, .nparams = 2, .params = rc.params };
+		st[ns++] = (tgt_stmt){ .sql = rc.sum_sql, .nparams = 2, .params = rc.params,
+				       .value = &job_rejected };
+	}
 	add_check_statements(x, st, &ns, target_count, &gc, params, &d, &dm, &group_sql, &hour_list,
 			     now_monotonic() - t0);
 	ok = tgt_exec_pipeline(x->tgt, st, ns);
 	for (int i = 0; ok && i < hours; i++)
 		ok = !count_check_failed(x, target_count[i],
 					 x->per_hour ? x->per_hour[i].loaded : n->loaded);
+	if (ok && check_rejects && job_rejected + n->rejected > x->run->max_rejects) {
+		load_fail(x, ERRCLASS_INVALID_DATA,
+			  "more than %lld rows rejected in this run (--max-rejects: %lld by other hours "
+			  "of the job, %lld in this one); stopping at table %s hour %s",
+			  (long long)x->run->max_rejects, (long long)job_rejected,
+			  (long long)n->rejected, x->p->cfg->name, x->hour_iso);
+		x->res->too_many_rejects = true;
+		ok = false;
+	}
 out:
+	ledger_rejects_check_release(&rc);
 	free(d.sql);
 	if (dm.sql)
 		ledger_done_many_release(&dm);

@@ -61,6 +61,15 @@ like "$OUT" 'failed: calls 2025-11-02T11:00:00 \[constraint\]' "summary lists th
 run_etlre process --date 2025-11-02 --skip-invalid --max-rejects 2
 is "$RC" 1 "--max-rejects 2 with 4 invalid rows: exit 1"
 like "$ERR" "more than 2 rows rejected" "error says the reject limit was passed"
+# the limit is the job's, whatever the workers: the two workers' slices
+# (00-11, 12-23) hold two invalid hours each, yet exactly three rejects are
+# kept and the fourth invalid hour fails
+run_etlre process --date 2025-11-02 --skip-invalid --max-rejects 3 --jobs 2
+is "$RC" 1 "--max-rejects 3 with 4 invalid rows, 2 workers: exit 1"
+job=$(pg "SELECT max(job_id) FROM etlre.jobs")
+is "$(pg "SELECT sum(rows_rejected) FILTER (WHERE status = 'succeeded') || ' ' || count(*) FILTER (WHERE status = 'failed' AND error LIKE 'more than 3 rows rejected%')
+          FROM etlre.job_hours WHERE job_id = $job")" "3 1" \
+	"--max-rejects 3, 2 workers: three rejects kept, one hour failed for the limit"
 run_etlre process --date 2025-11-02 --skip-invalid --max-rejects 4
 is "$RC" 0 "--max-rejects 4 with 4 invalid rows: exit 0"
 is "$(tgt_hours 2025-11-02 | awk '{s+=$2} END {print s}')" "$(my "SELECT COUNT(*) - 4 FROM calls WHERE DATE(start_time) = '2025-11-02'")" "all valid rows of the day loaded"
