@@ -142,7 +142,8 @@ static error_t parse_global(int key, char *arg, struct argp_state *state)
 
 static const struct argp global_argp = { global_options, parse_global, NULL, NULL, NULL, NULL, NULL };
 
-const struct argp_child global_argp_children[] = {
+/* the global options, a child of the top parser and of every command's */
+static const struct argp_child global_argp_children[] = {
 	{ &global_argp, 0, "Global options:", -1 },
 	{ 0 }
 };
@@ -240,28 +241,50 @@ void cli_apply_globals(global_opts *g)
 	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
-/* the command's own argp, while cli_parse_command runs it through parse_command_once */
-static const struct argp *command_argp;
+/* the command being parsed and its children, while cli_parse_command runs
+ * it through parse_command_once */
+static const cli_command *command_running;
+static const cli_child *command_children;
 
+/* parse_command_once: the command's parser, after the repeated-option check;
+ * hands the children their inputs and refuses a non-option argument the
+ * command's parser does not take (exits 2 inside argp) */
 static error_t parse_command_once(int key, char *arg, struct argp_state *state)
 {
-	check_once(&seen_command, command_argp->options, key, state);
-	return command_argp->parser ? command_argp->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
+	const cli_command *cmd = command_running;
+	error_t err;
+
+	check_once(&seen_command, cmd->options, key, state);
+	if (key == ARGP_KEY_INIT)
+		for (int i = 0; command_children && command_children[i].argp; i++)
+			state->child_inputs[i] = command_children[i].input;
+	err = cmd->parser ? cmd->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
+	if (err == ARGP_ERR_UNKNOWN && key == ARGP_KEY_ARG)
+		argp_error(state, "unexpected argument '%s'", arg);
+	return err;
 }
 
-void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
+void cli_parse_command(const cli_command *cmd, const cli_child *children, int argc, char **argv,
 		       void *input)
 {
-	char *name = xasprintf("etlre %s", command);
+	char *name = xasprintf("etlre %s", cmd->name);
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
-	struct argp checked = *argp;
+	struct argp_child kids[CLI_MAX_CHILDREN + 2];
+	int n = 0;
+
+	for (; children && children[n].argp && n < CLI_MAX_CHILDREN; n++)
+		kids[n] = (struct argp_child){ children[n].argp, 0, NULL, 0 };
+	kids[n++] = global_argp_children[0];
+	kids[n] = (struct argp_child){ 0 };
+	const struct argp argp = { cmd->options, parse_command_once, NULL, cmd->doc, kids, NULL,
+				   NULL };
 
 	args[0] = name;
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
-	command_argp = argp;
-	checked.parser = parse_command_once;
-	argp_parse(&checked, argc, args, 0, NULL, input);
+	command_running = cmd;
+	command_children = children;
+	argp_parse(&argp, argc, args, 0, NULL, input);
 	free(args);
 	free(name);
 	cli_apply_globals(&globals);

@@ -20,12 +20,34 @@ typedef struct global_opts {
 	double progress_interval; /* seconds between plain progress lines; 0 none */
 } global_opts;
 
-/* global_argp_child: the global options, to include in a command's argp */
-extern const struct argp_child global_argp_children[];
+/* cli_child: an argp child of a command (range_args, load_args) and the
+ * input its parser fills */
+typedef struct cli_child {
+	const struct argp *argp;
+	void *input;
+} cli_child;
+
+#define CLI_MAX_CHILDREN 3
+
+/*
+ * cli_command: what a command declares for cli_parse_command: its name, its
+ * own options and parser (the parser may be NULL) and the --help text. The
+ * prologue common to every command is cli_parse_command's: each child is
+ * handed its input, and a non-option argument the command's parser does not
+ * take is a usage error.
+ */
+typedef struct cli_command {
+	const char *name; /* "process": messages say "etlre process" */
+	const struct argp_option *options;
+	argp_parser_t parser;
+	const char *doc;
+} cli_command;
 
 /* cli_parse_command: parses a command's options with argp (argv[0] is the
- * command name); usage errors exit 2 from inside argp. */
-void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
+ * command name) into input; children (NULL, or up to CLI_MAX_CHILDREN ended
+ * by { NULL }) are listed before the global options and parse into their own
+ * inputs; usage errors exit 2 from inside argp. */
+void cli_parse_command(const cli_command *cmd, const cli_child *children, int argc, char **argv,
 		       void *input);
 /* cli_parse_count: arg as a whole number in [min, max], or a usage error
  * naming flag (exits 2 from inside argp) */

@@ -64,7 +64,6 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 		snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "--stuck-after %.32s", arg);
 		break;
 	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
@@ -405,8 +404,8 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 int cmd_check(int argc, char **argv)
 {
 	check_opts o = { 0 };
-	struct argp argp = {
-		check_options, parse_check, NULL,
+	const cli_command cmd = {
+		"check", check_options, parse_check,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
 		"Checks, one line each (ok, FAIL, or skip when an earlier failure prevents it):\n"
 		"  source, target   the connections, with their TLS version and cipher\n"
@@ -426,8 +425,7 @@ int cmd_check(int argc, char **argv)
 		"  etlre check\n"
 		"  etlre check --max-age 36h          # alert when a table was not loaded since\n"
 		"  etlre check --max-age 2d --json\n"
-		"  etlre check --max-age 26h --metrics-file /var/lib/prometheus/node-exporter/etlre-check.prom",
-		global_argp_children, NULL, NULL
+		"  etlre check --max-age 26h --metrics-file /var/lib/prometheus/node-exporter/etlre-check.prom"
 	};
 	session s;
 	check_list l = { 0 };
@@ -435,7 +433,7 @@ int cmd_check(int argc, char **argv)
 	bool ledger_ok = false;
 	int rc, failed = 0;
 
-	cli_parse_command(&argp, argc, argv, "check", &o);
+	cli_parse_command(&cmd, NULL, argc, argv, &o);
 	rc = session_load_config(&s, cli_global()->config);
 	if (rc != 0) {
 		session_close(&s);

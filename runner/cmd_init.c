@@ -48,28 +48,29 @@ static int create_tables(session *s, strbuf *report)
 
 int cmd_init(int argc, char **argv)
 {
-	struct argp argp = { init_options, parse_init, NULL,
-			     "Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
-			     "target, in the schema named by [etlre] schema. Safe to run again.\v"
-			     "Creates the schema and the tables if missing, upgrades them in one\n"
-			     "transaction when this etlre is newer, and does nothing when they are\n"
-			     "current; concurrent runs are harmless. --create-tables also creates the\n"
-			     "configured target tables that do not exist, as 'etlre ddl' prints them,\n"
-			     "in one transaction; existing tables are left alone.\n\n"
-			     "Exit status: 0 the tables are current, 1 creating or upgrading them\n"
-			     "failed, 2 usage or configuration error (nothing created), 4 a server\n"
-			     "cannot be reached.\n\n"
-			     "Examples:\n"
-			     "  etlre init\n"
-			     "  etlre init --create-tables\n"
-			     "  etlre init --config /etc/etlre/etlre.conf",
-			     global_argp_children, NULL, NULL };
+	const cli_command cmd = {
+		"init", init_options, parse_init,
+		"Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
+		"target, in the schema named by [etlre] schema. Safe to run again.\v"
+		"Creates the schema and the tables if missing, upgrades them in one\n"
+		"transaction when this etlre is newer, and does nothing when they are\n"
+		"current; concurrent runs are harmless. --create-tables also creates the\n"
+		"configured target tables that do not exist, as 'etlre ddl' prints them,\n"
+		"in one transaction; existing tables are left alone.\n\n"
+		"Exit status: 0 the tables are current, 1 creating or upgrading them\n"
+		"failed, 2 usage or configuration error (nothing created), 4 a server\n"
+		"cannot be reached.\n\n"
+		"Examples:\n"
+		"  etlre init\n"
+		"  etlre init --create-tables\n"
+		"  etlre init --config /etc/etlre/etlre.conf"
+	};
 	session s;
 	strbuf report;
 	bool want_tables = false;
 	int rc, from = 0;
 
-	cli_parse_command(&argp, argc, argv, "init", &want_tables);
+	cli_parse_command(&cmd, NULL, argc, argv, &want_tables);
 	sb_init(&report, 256);
 	rc = session_open(&s, &(session_needs){ .source = want_tables });
 	if (rc == 0 && want_tables)

@@ -74,9 +74,6 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	retry_opts *o = state->input;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->load;
-		break;
 	case OPT_JOB_ID:
 		if (strchr(arg, ','))
 			argp_error(state, "--job-id takes one id; use --job-ids for several");
@@ -85,7 +82,6 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	case OPT_JOB_IDS: add_ids(state, o, arg); break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (!o->ids)
 			argp_error(state, "which job? give --job-id N or --job-ids N,M");
@@ -195,10 +191,9 @@ int cmd_retry(int argc, char **argv)
 	retry_opts o = { 0 };
 	load_args_init(&o.load, RETRY_LOAD_OPTIONS,
 		       "Load options (default: those the first of the jobs ran with):");
-	const struct argp_child children[] = { { &o.load.argp, 0, NULL, 0 },
-					       global_argp_children[0], { 0 } };
-	struct argp argp = {
-		retry_options, parse_retry, NULL,
+	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
+	const cli_command cmd = {
+		"retry", retry_options, parse_retry,
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
 		"(interrupted, killed, or stopped after too many failures).\v"
 		"The new job uses the options the first of those jobs ran with (--skip-invalid,\n"
@@ -215,8 +210,7 @@ int cmd_retry(int argc, char **argv)
 		"  etlre retry --job-ids 42,43 --json\n"
 		"  etlre retry --job-id 42 --force      # every hour of job 42 again\n"
 		"  etlre retry --job-id 42 --timeout 600 --chunk-size 10000\n"
-		"  etlre retry --job-id 42 --skip-invalid --dry-run",
-		children, NULL, NULL
+		"  etlre retry --job-id 42 --skip-invalid --dry-run"
 	};
 	load_options lo;
 	session s;
@@ -225,7 +219,7 @@ int cmd_retry(int argc, char **argv)
 	work_item *items = NULL;
 	int64_t job_id;
 
-	cli_parse_command(&argp, argc, argv, "retry", &o);
+	cli_parse_command(&cmd, children, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */

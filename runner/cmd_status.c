@@ -70,7 +70,6 @@ static error_t parse_status(int key, char *arg, struct argp_state *state)
 	case OPT_ERRORS: o->errors = true; break;
 	case OPT_FAILED: o->failed = true; break;
 	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (o->job_id && o->limit_given)
 			argp_error(state, "--limit applies to the list of jobs, not to --job-id");
@@ -467,8 +466,8 @@ static int show_errors(session *s, const status_opts *o)
 int cmd_status(int argc, char **argv)
 {
 	status_opts o = { .limit = STATUS_DEFAULT_LIMIT };
-	struct argp argp = {
-		status_options, parse_status, NULL,
+	const cli_command cmd = {
+		"status", status_options, parse_status,
 		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
 		"command, range, hours, rows, duration, host and pid. With --job-id, one job and "
 		"its hours. Reads only the target and writes nothing.\v"
@@ -486,13 +485,12 @@ int cmd_status(int argc, char **argv)
 		"  etlre status --since 12h\n"
 		"  etlre status --errors --since 12h     # what failed overnight, by error class\n"
 		"  etlre status --job-id 42 --failed\n"
-		"  etlre status --job-id 42 --json",
-		global_argp_children, NULL, NULL
+		"  etlre status --job-id 42 --json"
 	};
 	session s;
 	int rc;
 
-	cli_parse_command(&argp, argc, argv, "status", &o);
+	cli_parse_command(&cmd, NULL, argc, argv, &o);
 	rc = session_open(&s, &(session_needs){ 0 });
 	if (rc != 0)
 		goto out;

@@ -53,19 +53,11 @@ static error_t parse_verify(int key, char *arg, struct argp_state *state)
 	verify_opts *o = state->input;
 	const load_options *lo = &o->load.opts;
 
+	(void)arg;
 	switch (key) {
-	case ARGP_KEY_INIT:
-		o->range.allow_last_days = true;
-		state->child_inputs[0] = &o->range;
-		state->child_inputs[1] = &o->load;
-		state->child_inputs[2] = &o->runtime;
-		break;
 	case OPT_DEEP: o->deep = true; break;
 	case OPT_REPAIR: o->repair = true; break;
 	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
 	case ARGP_KEY_END:
 		if (lo->skip_invalid && !o->repair)
 			argp_error(state, "--skip-invalid works only with --repair (verify itself "
@@ -357,16 +349,16 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 
 int cmd_verify(int argc, char **argv)
 {
-	verify_opts o = { 0 };
+	verify_opts o = { .range.allow_last_days = true };
 	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
 	load_args_init(&o.runtime, LOPT_MAX_RUNTIME, NULL);
 	o.runtime.table[0].group = 2; /* with --deep and --repair, not under the repair's header */
-	const struct argp_child children[] = { { &range_argp_last_days, 0, NULL, 0 },
-					       { &o.load.argp, 0, NULL, 0 },
-					       { &o.runtime.argp, 0, NULL, 0 },
-					       global_argp_children[0], { 0 } };
-	struct argp argp = {
-		verify_options_table, parse_verify, NULL,
+	const cli_child children[] = { { &range_argp_last_days, &o.range },
+					 { &o.load.argp, &o.load },
+					 { &o.runtime.argp, &o.runtime },
+					 { NULL } };
+	const cli_command cmd = {
+		"verify", verify_options_table, parse_verify,
 		"Compare source and target hour by hour over a range of days.\v"
 		"For each hour of the time column and each table: the source rows, the target rows\n"
 		"and the rows the hour's last load rejected. An hour is ok when\n"
@@ -387,8 +379,7 @@ int cmd_verify(int argc, char **argv)
 		"  etlre verify --start-date 2025-11-01 --end-date 2025-11-07 --deep\n"
 		"  etlre verify --last-days 3 --table calls --json\n"
 		"  etlre verify --last-days 3 --repair --skip-invalid   # nightly reconciliation\n"
-		"  etlre verify --date 2025-11-02 --deep --repair --json",
-		children, NULL, NULL
+		"  etlre verify --date 2025-11-02 --deep --repair --json"
 	};
 	session s;
 	int rc;
@@ -396,7 +387,7 @@ int cmd_verify(int argc, char **argv)
 	verify_options vo;
 	repair_outcome ro;
 
-	cli_parse_command(&argp, argc, argv, "verify", &o);
+	cli_parse_command(&cmd, children, argc, argv, &o);
 	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));
