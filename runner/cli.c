@@ -34,7 +34,7 @@ global_opts *cli_global(void)
 }
 
 enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE,
-       OPT_LOG_FILE };
+       OPT_LOG_FILE, OPT_JSON = 1900 };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
@@ -239,6 +239,26 @@ void cli_apply_globals(global_opts *g)
 		level = LOG_WARN;
 	log_setup(level, g->format);
 	progress_configure(level >= LOG_INFO, g->progress_interval);
+}
+
+static error_t parse_json(int key, char *arg, struct argp_state *state)
+{
+	cli_json *j = state->input;
+
+	(void)arg;
+	if (key != OPT_JSON)
+		return ARGP_ERR_UNKNOWN;
+	if (j->on)
+		argp_error(state, "--json given twice");
+	j->on = true;
+	return 0;
+}
+
+void cli_json_init(cli_json *j, const char *doc, int group)
+{
+	memset(j, 0, sizeof(*j));
+	j->table[0] = (struct argp_option){ "json", OPT_JSON, NULL, 0, doc, group };
+	j->argp = (struct argp){ j->table, parse_json, NULL, NULL, NULL, NULL, NULL };
 }
 
 /* the command being parsed and its children, while cli_parse_command runs

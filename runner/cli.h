@@ -27,7 +27,19 @@ typedef struct cli_child {
 	void *input;
 } cli_child;
 
-#define CLI_MAX_CHILDREN 3
+#define CLI_MAX_CHILDREN 4
+
+/* cli_json: --json, one option for the commands that print a result; its
+ * help line says what is printed. cli_json_init sets it up; the command
+ * lists { &j->argp, j } among its children. */
+typedef struct cli_json {
+	bool on; /* --json was given */
+	struct argp_option table[2];
+	struct argp argp;
+} cli_json;
+
+/* cli_json_init: --json not given, listed with doc in help group group */
+void cli_json_init(cli_json *j, const char *doc, int group);
 
 /*
  * cli_command: what a command declares for cli_parse_command: its name, its

@@ -34,10 +34,10 @@ typedef struct check_opts {
 	const char *max_age_text;
 	int64_t stuck_after; /* seconds: --stuck-after, else [etlre] stuck_after */
 	char stuck_after_text[48]; /* "--stuck-after 1h" or "[etlre] stuck_after 15m" */
-	bool json;
+	cli_json json;
 } check_opts;
 
-enum { OPT_MAX_AGE = 4000, OPT_JSON, OPT_STUCK_AFTER };
+enum { OPT_MAX_AGE = 4000, OPT_STUCK_AFTER };
 
 static const struct argp_option check_options[] = {
 	{ "max-age", OPT_MAX_AGE, "DURATION", 0,
@@ -46,7 +46,6 @@ static const struct argp_option check_options[] = {
 	{ "stuck-after", OPT_STUCK_AFTER, "DURATION", 0,
 	  "a running job idle for longer (no heartbeat, no finished chunk) is stuck "
 	  "(default [etlre] stuck_after, 15m)", 1 },
-	{ "json", OPT_JSON, 0, 0, "print the checks as one JSON object on stdout", 1 },
 	{ 0 }
 };
 
@@ -63,7 +62,6 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 		o->stuck_after = cli_parse_duration(state, "--stuck-after", arg);
 		snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "--stuck-after %.32s", arg);
 		break;
-	case OPT_JSON: o->json = true; break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
@@ -404,6 +402,8 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 int cmd_check(int argc, char **argv)
 {
 	check_opts o = { 0 };
+	cli_json_init(&o.json, "print the checks as one JSON object on stdout", 1);
+	const cli_child children[] = { { &o.json.argp, &o.json }, { NULL } };
 	const cli_command cmd = {
 		"check", check_options, parse_check,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
@@ -433,7 +433,7 @@ int cmd_check(int argc, char **argv)
 	bool ledger_ok = false;
 	int rc, failed = 0;
 
-	cli_parse_command(&cmd, NULL, argc, argv, &o);
+	cli_parse_command(&cmd, children, argc, argv, &o);
 	rc = session_load_config(&s, cli_global()->config);
 	if (rc != 0) {
 		session_close(&s);
@@ -466,7 +466,7 @@ int cmd_check(int argc, char **argv)
 		failed += l.items[i].state == CHECK_FAIL;
 	if (rc == 0 && failed)
 		rc = EXIT_CODE_FAILED;
-	if (o.json)
+	if (o.json.on)
 		print_json(&l, &o, rc);
 	else
 		print_text(&l, rc);

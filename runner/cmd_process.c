@@ -28,17 +28,16 @@
 typedef struct process_opts {
 	range_args range;
 	load_args load;
-	bool json;
+	cli_json json;
 	const char *rejects_file;
 } process_opts;
 
-enum { OPT_JSON = 2000, OPT_REJECTS_FILE };
+enum { OPT_REJECTS_FILE = 2000 };
 
 static const struct argp_option process_options[] = {
 	{ "rejects-file", OPT_REJECTS_FILE, "PATH", 0,
 	  "also write rejected rows to PATH as gzip-compressed CSV (one worker: the default "
 	  "--jobs is then 1)", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
 	{ 0 }
 };
 
@@ -48,7 +47,6 @@ static error_t parse_process(int key, char *arg, struct argp_state *state)
 	const load_options *lo = &o->load.opts;
 
 	switch (key) {
-	case OPT_JSON: o->json = true; break;
 	case OPT_REJECTS_FILE: o->rejects_file = arg; break;
 	case ARGP_KEY_END:
 		if (o->rejects_file && lo->jobs > 1)
@@ -69,7 +67,11 @@ int cmd_process(int argc, char **argv)
 {
 	process_opts o = { 0 };
 	load_args_init(&o.load, LOPT_ALL, NULL);
-	const cli_child children[] = { { &range_argp, &o.range }, { &o.load.argp, &o.load }, { NULL } };
+	cli_json_init(&o.json, "print the summary as one JSON object on stdout", 4);
+	const cli_child children[] = { { &range_argp, &o.range },
+				       { &o.load.argp, &o.load },
+				       { &o.json.argp, &o.json },
+				       { NULL } };
 	const cli_command cmd = {
 		"process", process_options, parse_process,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
@@ -124,7 +126,7 @@ int cmd_process(int argc, char **argv)
 
 	if (lo->dry_run)
 		lo->jobs = 1;
-	job_spec spec = { .command = "process", .load = *lo, .json = o.json,
+	job_spec spec = { .command = "process", .load = *lo, .json = o.json.on,
 			  .rejects_file = rejects_path ? rejects_path : o.rejects_file };
 	rc = job_run(&s, s.plans, s.nplans, items, nitems, &spec, &job_id);
 out:

@@ -34,17 +34,17 @@ typedef struct verify_opts {
 	range_args range;
 	load_args load; /* the repair job's */
 	load_args runtime; /* --max-runtime, for the whole verify */
-	bool deep, repair, json;
+	bool deep, repair;
+	cli_json json;
 } verify_opts;
 
-enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON };
+enum { OPT_DEEP = 2000, OPT_REPAIR };
 
 static const struct argp_option verify_options_table[] = {
 	{ "deep", OPT_DEEP, 0, 0,
 	  "compare content too: both sides' rows hashed here, a checksum per hour, and the keys that differ", 2 },
 	{ "repair", OPT_REPAIR, 0, 0,
 	  "reprocess the hours that differ as a job, then compare them again", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
 	{ 0 }
 };
 
@@ -57,7 +57,6 @@ static error_t parse_verify(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_DEEP: o->deep = true; break;
 	case OPT_REPAIR: o->repair = true; break;
-	case OPT_JSON: o->json = true; break;
 	case ARGP_KEY_END:
 		if (lo->skip_invalid && !o->repair)
 			argp_error(state, "--skip-invalid works only with --repair (verify itself "
@@ -317,7 +316,7 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 
 	for (int i = 0; i < r->nhours; i++)
 		items[i] = (work_item){ r->hours[i].table, r->hours[i].hour, 1 };
-	job_spec spec = { .command = "verify", .load = o->load.opts, .json = o->json,
+	job_spec spec = { .command = "verify", .load = o->load.opts, .json = o->json.on,
 			  .keep = &ro->job };
 	log_info("repair: reprocessing %d hour(s) that differ", r->nhours);
 	ro->done = true;
@@ -353,9 +352,11 @@ int cmd_verify(int argc, char **argv)
 	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
 	load_args_init(&o.runtime, LOPT_MAX_RUNTIME, NULL);
 	o.runtime.table[0].group = 2; /* with --deep and --repair, not under the repair's header */
+	cli_json_init(&o.json, "print the result as one JSON object on stdout", 3);
 	const cli_child children[] = { { &range_argp_last_days, &o.range },
 					 { &o.load.argp, &o.load },
 					 { &o.runtime.argp, &o.runtime },
+					 { &o.json.argp, &o.json },
 					 { NULL } };
 	const cli_command cmd = {
 		"verify", verify_options_table, parse_verify,
@@ -422,14 +423,14 @@ int cmd_verify(int argc, char **argv)
 	}
 	metrics_record_verify(&res);
 	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
-	if (!o.json)
+	if (!o.json.on)
 		print_text(&res, &o);
 	if (o.repair && rc == EXIT_CODE_DIFFERS) {
 		rc = repair(&s, plans, nplans, &res, &o, &vo, &ro);
-		if (!o.json)
+		if (!o.json.on)
 			print_repair_text(&ro);
 	}
-	if (o.json)
+	if (o.json.on)
 		print_json(&res, &o, &ro);
 out:
 	range_args_release(&o.range);

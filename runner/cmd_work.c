@@ -19,15 +19,14 @@
 
 typedef struct work_opts {
 	int64_t job_id;
-	bool json;
+	cli_json json;
 	load_args load; /* --max-runtime */
 } work_opts;
 
-enum { OPT_JOB_ID = 4000, OPT_JSON };
+enum { OPT_JOB_ID = 4000 };
 
 static const struct argp_option work_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "the running job to join", 1 },
-	{ "json", OPT_JSON, 0, 0, "print what this worker did as one JSON object", 2 },
 	{ 0 }
 };
 
@@ -40,7 +39,6 @@ static error_t parse_work(int key, char *arg, struct argp_state *state)
 		if (!str_to_int64(arg, &o->job_id) || o->job_id <= 0 || o->job_id > INT32_MAX)
 			argp_error(state, "'%s' is not a job id", arg);
 		break;
-	case OPT_JSON: o->json = true; break;
 	case ARGP_KEY_END:
 		if (!o->job_id)
 			argp_error(state, "which job? give --job-id N");
@@ -54,7 +52,8 @@ int cmd_work(int argc, char **argv)
 {
 	work_opts o = { 0 };
 	load_args_init(&o.load, LOPT_MAX_RUNTIME, NULL);
-	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
+	cli_json_init(&o.json, "print what this worker did as one JSON object", 2);
+	const cli_child children[] = { { &o.load.argp, &o.load }, { &o.json.argp, &o.json }, { NULL } };
 	const cli_command cmd = {
 		"work", work_options, parse_work,
 		"Join a running job as one more worker: claim its pending hours one at a "
@@ -112,7 +111,7 @@ int cmd_work(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 	lo.jobs = 1;
-	job_spec spec = { .command = "work", .load = lo, .json = o.json };
+	job_spec spec = { .command = "work", .load = lo, .json = o.json.on };
 	rc = job_work(&s, s.plans, s.nplans, o.job_id, &spec);
 out:
 	job_rows_free(rows, nrows);
