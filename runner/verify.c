@@ -322,16 +322,6 @@ static void vctx_init(vctx *x, src_conn *src, tgt_conn *tgt, const table_plan *p
 		plan_canon(x);
 }
 
-static verify_hour *add_hour(verify_result *r)
-{
-	if (r->nhours == r->hours_cap) {
-		r->hours_cap = r->hours_cap ? 2 * r->hours_cap : 64;
-		r->hours = xrealloc(r->hours, sizeof(*r->hours) * (size_t)r->hours_cap);
-	}
-	memset(&r->hours[r->nhours], 0, sizeof(r->hours[0]));
-	return &r->hours[r->nhours++];
-}
-
 bool verify_compare_table(src_conn *src, tgt_conn *tgt, const table_plan *p,
 			  const verify_options *o, int table, verify_result *r)
 {
@@ -393,7 +383,7 @@ bool verify_compare_table(src_conn *src, tgt_conn *tgt, const table_plan *p,
 		vt->hours_missing += h.status == VERIFY_MISSING;
 		vt->hours_extra += h.status == VERIFY_EXTRA;
 		vt->hours_changed += h.status == VERIFY_CHANGED;
-		*add_hour(r) = h;
+		*ARRAY_PUSH(r->hours, r->nhours, r->hours_cap) = h;
 	}
 	if (ok)
 		log_info("table %s: %d hours verified%s in %.2fs: %d missing, %d extra, %d changed",
