@@ -108,26 +108,28 @@ static hour_slot *slot_of(vctx *x, const char *hour_text)
 	return &x->slots[h - x->first_hour];
 }
 
-static bool source_count_row(void *ctx, unsigned int ncols, char **row, unsigned long *lens)
+/* count_row: a row of an hour and its count (the source's or the target's)
+ * into that hour's slot */
+static void count_row(vctx *x, char **row, bool source)
 {
-	vctx *x = ctx;
 	hour_slot *s = slot_of(x, row[0]);
 
+	if (s)
+		*(source ? &s->src_rows : &s->tgt_rows) = field_int64(row[1]);
+}
+
+static bool source_count_row(void *ctx, unsigned int ncols, char **row, unsigned long *lens)
+{
 	(void)ncols;
 	(void)lens;
-	if (s)
-		s->src_rows = row[1] ? strtoll(row[1], NULL, 10) : 0;
+	count_row(ctx, row, true);
 	return true;
 }
 
 static bool target_count_row(void *ctx, int ncols, char **v)
 {
-	vctx *x = ctx;
-	hour_slot *s = slot_of(x, v[0]);
-
 	(void)ncols;
-	if (s)
-		s->tgt_rows = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	count_row(ctx, v, false);
 	return true;
 }
 
@@ -141,7 +143,7 @@ static bool rejected_row(void *ctx, int ncols, char **v)
 		return true;
 	if (!v[1] || !hour_parse(v[1], &s->load_start))
 		s->load_start = -1;
-	s->rejected = v[2] ? strtoll(v[2], NULL, 10) : 0;
+	s->rejected = field_int64(v[2]);
 	return true;
 }
 
