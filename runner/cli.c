@@ -34,7 +34,7 @@ global_opts *cli_global(void)
 }
 
 enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE,
-       OPT_LOG_FILE, OPT_JSON = 1900 };
+       OPT_LOG_FILE, OPT_FLAG = 1900 };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
@@ -241,30 +241,26 @@ void cli_apply_globals(global_opts *g)
 	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
-static error_t parse_json(int key, char *arg, struct argp_state *state)
+/* parse_flag: sets the flag (of the cli_flag list that is the input) whose
+ * option this is */
+static error_t parse_flag(int key, char *arg, struct argp_state *state)
 {
-	cli_json *j = state->input;
+	const cli_flag *flags = state->input;
+	int i = key - OPT_FLAG;
 
 	(void)arg;
-	if (key != OPT_JSON)
+	if (i < 0 || i >= CLI_MAX_FLAGS || !flags[i].name)
 		return ARGP_ERR_UNKNOWN;
-	if (j->on)
-		argp_error(state, "--json given twice");
-	j->on = true;
+	if (*flags[i].set)
+		argp_error(state, "--%s given twice", flags[i].name);
+	*flags[i].set = true;
 	return 0;
 }
 
-void cli_json_init(cli_json *j, const char *doc, int group)
-{
-	memset(j, 0, sizeof(*j));
-	j->table[0] = (struct argp_option){ "json", OPT_JSON, NULL, 0, doc, group };
-	j->argp = (struct argp){ j->table, parse_json, NULL, NULL, NULL, NULL, NULL };
-}
-
-/* the command being parsed and its children, while cli_parse_command runs
- * it through parse_command_once */
+/* the command being parsed and its children's inputs, while
+ * cli_parse_command runs it through parse_command_once */
 static const cli_command *command_running;
-static const cli_child *command_children;
+static void *command_inputs[CLI_MAX_CHILDREN + 2];
 
 /* parse_command_once: the command's parser, after the repeated-option check;
  * hands the children their inputs and refuses a non-option argument the
@@ -276,24 +272,36 @@ static error_t parse_command_once(int key, char *arg, struct argp_state *state)
 
 	check_once(&seen_command, cmd->options, key, state);
 	if (key == ARGP_KEY_INIT)
-		for (int i = 0; command_children && command_children[i].argp; i++)
-			state->child_inputs[i] = command_children[i].input;
+		for (int i = 0; command_inputs[i]; i++)
+			state->child_inputs[i] = command_inputs[i];
 	err = cmd->parser ? cmd->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
 	if (err == ARGP_ERR_UNKNOWN && key == ARGP_KEY_ARG)
 		argp_error(state, "unexpected argument '%s'", arg);
 	return err;
 }
 
-void cli_parse_command(const cli_command *cmd, const cli_child *children, int argc, char **argv,
-		       void *input)
+void cli_parse_command(const cli_command *cmd, const cli_child *children, const cli_flag *flags,
+		       int argc, char **argv, void *input)
 {
 	char *name = xasprintf("etlre %s", cmd->name);
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
-	struct argp_child kids[CLI_MAX_CHILDREN + 2];
+	struct argp_option flag_options[CLI_MAX_FLAGS + 1] = { { 0 } };
+	const struct argp flags_argp = { flag_options, parse_flag, NULL, NULL, NULL, NULL, NULL };
+	struct argp_child kids[CLI_MAX_CHILDREN + 3];
 	int n = 0;
 
-	for (; children && children[n].argp && n < CLI_MAX_CHILDREN; n++)
+	for (int i = 0; flags && flags[i].name && i < CLI_MAX_FLAGS; i++)
+		flag_options[i] = (struct argp_option){ flags[i].name, OPT_FLAG + i, NULL, 0,
+							flags[i].doc, flags[i].group };
+	memset(command_inputs, 0, sizeof(command_inputs));
+	for (; children && children[n].argp && n < CLI_MAX_CHILDREN; n++) {
 		kids[n] = (struct argp_child){ children[n].argp, 0, NULL, 0 };
+		command_inputs[n] = children[n].input;
+	}
+	if (flags) {
+		kids[n] = (struct argp_child){ &flags_argp, 0, NULL, 0 };
+		command_inputs[n++] = (void *)flags;
+	}
 	kids[n++] = global_argp_children[0];
 	kids[n] = (struct argp_child){ 0 };
 	const struct argp argp = { cmd->options, parse_command_once, NULL, cmd->doc, kids, NULL,
@@ -303,7 +311,6 @@ void cli_parse_command(const cli_command *cmd, const cli_child *children, int ar
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
 	command_running = cmd;
-	command_children = children;
 	argp_parse(&argp, argc, args, 0, NULL, input);
 	free(args);
 	free(name);

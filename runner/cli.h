@@ -29,24 +29,24 @@ typedef struct cli_child {
 
 #define CLI_MAX_CHILDREN 4
 
-/* cli_json: --json, one option for the commands that print a result; its
- * help line says what is printed. cli_json_init sets it up; the command
- * lists { &j->argp, j } among its children. */
-typedef struct cli_json {
-	bool on; /* --json was given */
-	struct argp_option table[2];
-	struct argp argp;
-} cli_json;
+/* cli_flag: an option without an argument that sets *set when given (given
+ * twice: a usage error), listed in --help with doc in help group group, as
+ * a row of the command's own option table would be */
+typedef struct cli_flag {
+	const char *name; /* "json" for --json */
+	const char *doc;
+	int group;
+	bool *set;
+} cli_flag;
 
-/* cli_json_init: --json not given, listed with doc in help group group */
-void cli_json_init(cli_json *j, const char *doc, int group);
+#define CLI_MAX_FLAGS 8
 
 /*
  * cli_command: what a command declares for cli_parse_command: its name, its
  * own options and parser (the parser may be NULL) and the --help text. The
  * prologue common to every command is cli_parse_command's: each child is
- * handed its input, and a non-option argument the command's parser does not
- * take is a usage error.
+ * handed its input, the flags are set, and a non-option argument the
+ * command's parser does not take is a usage error.
  */
 typedef struct cli_command {
 	const char *name; /* "process": messages say "etlre process" */
@@ -58,9 +58,11 @@ typedef struct cli_command {
 /* cli_parse_command: parses a command's options with argp (argv[0] is the
  * command name) into input; children (NULL, or up to CLI_MAX_CHILDREN ended
  * by { NULL }) are listed before the global options and parse into their own
- * inputs; usage errors exit 2 from inside argp. */
-void cli_parse_command(const cli_command *cmd, const cli_child *children, int argc, char **argv,
-		       void *input);
+ * inputs; flags (NULL, or up to CLI_MAX_FLAGS ended by { NULL }) are the
+ * command's options without an argument. Usage errors exit 2 from inside
+ * argp. */
+void cli_parse_command(const cli_command *cmd, const cli_child *children, const cli_flag *flags,
+		       int argc, char **argv, void *input);
 /* cli_parse_count: arg as a whole number in [min, max], or a usage error
  * naming flag (exits 2 from inside argp) */
 int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *arg, int64_t min,

@@ -34,7 +34,7 @@ typedef struct check_opts {
 	const char *max_age_text;
 	int64_t stuck_after; /* seconds: --stuck-after, else [etlre] stuck_after */
 	char stuck_after_text[48]; /* "--stuck-after 1h" or "[etlre] stuck_after 15m" */
-	cli_json json;
+	bool json;
 } check_opts;
 
 enum { OPT_MAX_AGE = 4000, OPT_STUCK_AFTER };
@@ -402,8 +402,6 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 int cmd_check(int argc, char **argv)
 {
 	check_opts o = { 0 };
-	cli_json_init(&o.json, "print the checks as one JSON object on stdout", 1);
-	const cli_child children[] = { { &o.json.argp, &o.json }, { NULL } };
 	const cli_command cmd = {
 		"check", check_options, parse_check,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
@@ -433,7 +431,11 @@ int cmd_check(int argc, char **argv)
 	bool ledger_ok = false;
 	int rc, failed = 0;
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "json", "print the checks as one JSON object on stdout", 1, &o.json }, { NULL }
+	};
+
+	cli_parse_command(&cmd, NULL, flags, argc, argv, &o);
 	rc = session_load_config(&s, cli_global()->config);
 	if (rc != 0) {
 		session_close(&s);
@@ -466,7 +468,7 @@ int cmd_check(int argc, char **argv)
 		failed += l.items[i].state == CHECK_FAIL;
 	if (rc == 0 && failed)
 		rc = EXIT_CODE_FAILED;
-	if (o.json.on)
+	if (o.json)
 		print_json(&l, &o, rc);
 	else
 		print_text(&l, rc);

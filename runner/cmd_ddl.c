@@ -68,7 +68,7 @@ int cmd_ddl(int argc, char **argv)
 	session s;
 	int rc;
 
-	cli_parse_command(&cmd, NULL, argc, argv, &r);
+	cli_parse_command(&cmd, NULL, NULL, argc, argv, &r);
 	rc = session_open(&s, &(session_needs){ .source = true });
 	if (rc == 0 && !range_args_check_tables(&r, &s.cfg))
 		rc = EXIT_CODE_USAGE;

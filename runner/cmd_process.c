@@ -28,7 +28,7 @@
 typedef struct process_opts {
 	range_args range;
 	load_args load;
-	cli_json json;
+	bool json;
 	const char *rejects_file;
 } process_opts;
 
@@ -67,11 +67,7 @@ int cmd_process(int argc, char **argv)
 {
 	process_opts o = { 0 };
 	load_args_init(&o.load, LOPT_ALL, NULL);
-	cli_json_init(&o.json, "print the summary as one JSON object on stdout", 4);
-	const cli_child children[] = { { &range_argp, &o.range },
-				       { &o.load.argp, &o.load },
-				       { &o.json.argp, &o.json },
-				       { NULL } };
+	const cli_child children[] = { { &range_argp, &o.range }, { &o.load.argp, &o.load }, { NULL } };
 	const cli_command cmd = {
 		"process", process_options, parse_process,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
@@ -96,7 +92,11 @@ int cmd_process(int argc, char **argv)
 	int64_t job_id;
 	char *rejects_path = NULL; /* --rejects-file under [etlre] rejects_dir */
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "json", "print the summary as one JSON object on stdout", 4, &o.json }, { NULL }
+	};
+
+	cli_parse_command(&cmd, children, flags, argc, argv, &o);
 	load_options *lo = &o.load.opts;
 	signals_max_runtime(lo->max_runtime);
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,
@@ -126,7 +126,7 @@ int cmd_process(int argc, char **argv)
 
 	if (lo->dry_run)
 		lo->jobs = 1;
-	job_spec spec = { .command = "process", .load = *lo, .json = o.json.on,
+	job_spec spec = { .command = "process", .load = *lo, .json = o.json,
 			  .rejects_file = rejects_path ? rejects_path : o.rejects_file };
 	rc = job_run(&s, s.plans, s.nplans, items, nitems, &spec, &job_id);
 out:

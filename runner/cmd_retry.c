@@ -25,19 +25,18 @@ typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
 	int nids;
 	bool force;
-	cli_json json;
+	bool json;
 	load_args load; /* given: on top of the options the first job ran with */
 } retry_opts;
 
 /* retry takes every load option; those not given are the job's own */
 #define RETRY_LOAD_OPTIONS LOPT_ALL
 
-enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE };
+enum { OPT_JOB_ID = 3000, OPT_JOB_IDS };
 
 static const struct argp_option retry_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "the job to retry", 1 },
 	{ "job-ids", OPT_JOB_IDS, "N,M,...", 0, "several jobs to retry as one new job", 1 },
-	{ "force", OPT_FORCE, 0, 0, "rerun all their hours, not only those that did not succeed", 2 },
 	{ 0 }
 };
 
@@ -80,7 +79,6 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 		add_ids(state, o, arg);
 		break;
 	case OPT_JOB_IDS: add_ids(state, o, arg); break;
-	case OPT_FORCE: o->force = true; break;
 	case ARGP_KEY_END:
 		if (!o->ids)
 			argp_error(state, "which job? give --job-id N or --job-ids N,M");
@@ -190,8 +188,7 @@ int cmd_retry(int argc, char **argv)
 	retry_opts o = { 0 };
 	load_args_init(&o.load, RETRY_LOAD_OPTIONS,
 		       "Load options (default: those the first of the jobs ran with):");
-	cli_json_init(&o.json, "print the summary as one JSON object on stdout", 4);
-	const cli_child children[] = { { &o.load.argp, &o.load }, { &o.json.argp, &o.json }, { NULL } };
+	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
 	const cli_command cmd = {
 		"retry", retry_options, parse_retry,
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
@@ -219,7 +216,13 @@ int cmd_retry(int argc, char **argv)
 	work_item *items = NULL;
 	int64_t job_id;
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "force", "rerun all their hours, not only those that did not succeed", 2, &o.force },
+		{ "json", "print the summary as one JSON object on stdout", 4, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, flags, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */
@@ -251,7 +254,7 @@ int cmd_retry(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 
-	job_spec spec = { .command = "retry", .load = lo, .json = o.json.on, .retry_of = o.ids };
+	job_spec spec = { .command = "retry", .load = lo, .json = o.json, .retry_of = o.ids };
 	rc = job_run(&s, s.plans, s.nplans, items, nitems, &spec, &job_id);
 	if (job_id > 0 && !(session_reconnect(&s, lo.timeout) &&
 			    ledger_jobs_retried_by(s.tgt, s.cfg.schema, o.ids, job_id)))

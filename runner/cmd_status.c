@@ -24,25 +24,20 @@
 typedef struct status_opts {
 	int64_t job_id; /* 0: list the jobs */
 	bool failed, limit_given, errors;
-	cli_json json;
+	bool json;
 	int64_t limit;  /* 0: all */
 	int64_t since;  /* seconds; 0: any time */
 	const char *since_text;
 } status_opts;
 
-enum { OPT_JOB_ID = 4000, OPT_FAILED, OPT_LIMIT, OPT_SINCE, OPT_ERRORS };
+enum { OPT_JOB_ID = 4000, OPT_LIMIT, OPT_SINCE };
 
 static const struct argp_option status_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "show job N and its hours", 1 },
-	{ "failed", OPT_FAILED, 0, 0,
-	  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
-	  "hours that did not succeed", 1 },
 	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
 	{ "since", OPT_SINCE, "DURATION", 0,
 	  "only jobs started, or with --errors chunks failed, in the last DURATION: a number "
 	  "and s, m, h, d or w (90m, 12h, 2d)", 1 },
-	{ "errors", OPT_ERRORS, 0, 0,
-	  "the failed chunks by error class and table, with the newest error of each", 1 },
 	{ 0 }
 };
 
@@ -67,8 +62,6 @@ static error_t parse_status(int key, char *arg, struct argp_state *state)
 		o->since = cli_parse_duration(state, "--since", arg);
 		o->since_text = arg;
 		break;
-	case OPT_ERRORS: o->errors = true; break;
-	case OPT_FAILED: o->failed = true; break;
 	case ARGP_KEY_END:
 		if (o->job_id && o->limit_given)
 			argp_error(state, "--limit applies to the list of jobs, not to --job-id");
@@ -322,7 +315,7 @@ static int show_list(session *s, const status_opts *o)
 	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since,
 			      s->cfg.stuck_after, &jobs, &n))
 		return read_failed(s);
-	if (o->json.on) {
+	if (o->json) {
 		strbuf sb;
 		sb_init(&sb, 4096);
 		sb_adds(&sb, "{\"jobs\":[");
@@ -365,7 +358,7 @@ static int show_job(session *s, const status_opts *o)
 	}
 	if (!jobs_report_hours(s->tgt, s->cfg.schema, &job, o->failed)) {
 		rc = read_failed(s);
-	} else if (o->json.on) {
+	} else if (o->json) {
 		strbuf sb;
 		sb_init(&sb, 8192);
 		json_job(&sb, &job, true);
@@ -448,7 +441,7 @@ static int show_errors(session *s, const status_opts *o)
 
 	if (!triage_read_errors(s->tgt, s->cfg.schema, o->since, &rows, &n))
 		return read_failed(s);
-	if (o->json.on) {
+	if (o->json) {
 		strbuf sb;
 		sb_init(&sb, 4096);
 		json_errors(&sb, rows, n, o);
@@ -465,8 +458,6 @@ static int show_errors(session *s, const status_opts *o)
 int cmd_status(int argc, char **argv)
 {
 	status_opts o = { .limit = STATUS_DEFAULT_LIMIT };
-	cli_json_init(&o.json, "print one JSON object on stdout", 2);
-	const cli_child children[] = { { &o.json.argp, &o.json }, { NULL } };
 	const cli_command cmd = {
 		"status", status_options, parse_status,
 		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
@@ -491,7 +482,16 @@ int cmd_status(int argc, char **argv)
 	session s;
 	int rc;
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "failed", "only jobs that failed, are partial, interrupted or stale; with --job-id, "
+			    "only the hours that did not succeed", 1, &o.failed },
+		{ "errors", "the failed chunks by error class and table, with the newest error of each",
+		  1, &o.errors },
+		{ "json", "print one JSON object on stdout", 2, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, NULL, flags, argc, argv, &o);
 	rc = session_open(&s, &(session_needs){ 0 });
 	if (rc != 0)
 		goto out;

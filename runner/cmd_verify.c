@@ -35,40 +35,25 @@ typedef struct verify_opts {
 	load_args load; /* the repair job's */
 	load_args runtime; /* --max-runtime, for the whole verify */
 	bool deep, repair;
-	cli_json json;
+	bool json;
 } verify_opts;
 
-enum { OPT_DEEP = 2000, OPT_REPAIR };
-
-static const struct argp_option verify_options_table[] = {
-	{ "deep", OPT_DEEP, 0, 0,
-	  "compare content too: both sides' rows hashed here, a checksum per hour, and the keys that differ", 2 },
-	{ "repair", OPT_REPAIR, 0, 0,
-	  "reprocess the hours that differ as a job, then compare them again", 2 },
-	{ 0 }
-};
-
+/* parse_verify: the load options only with --repair, once all are parsed */
 static error_t parse_verify(int key, char *arg, struct argp_state *state)
 {
-	verify_opts *o = state->input;
+	const verify_opts *o = state->input;
 	const load_options *lo = &o->load.opts;
 
 	(void)arg;
-	switch (key) {
-	case OPT_DEEP: o->deep = true; break;
-	case OPT_REPAIR: o->repair = true; break;
-	case ARGP_KEY_END:
-		if (lo->skip_invalid && !o->repair)
-			argp_error(state, "--skip-invalid works only with --repair (verify itself "
-					  "loads nothing)");
-		if (lo->max_rejects >= 0 && !o->repair)
-			argp_error(state, "--max-rejects works only with --repair --skip-invalid");
-		if (lo->max_rejects >= 0 && !lo->skip_invalid)
-			argp_error(state, "--max-rejects needs --skip-invalid");
-		break;
-	default:
+	if (key != ARGP_KEY_END)
 		return ARGP_ERR_UNKNOWN;
-	}
+	if (lo->skip_invalid && !o->repair)
+		argp_error(state, "--skip-invalid works only with --repair (verify itself loads "
+				  "nothing)");
+	if (lo->max_rejects >= 0 && !o->repair)
+		argp_error(state, "--max-rejects works only with --repair --skip-invalid");
+	if (lo->max_rejects >= 0 && !lo->skip_invalid)
+		argp_error(state, "--max-rejects needs --skip-invalid");
 	return 0;
 }
 
@@ -316,7 +301,7 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 
 	for (int i = 0; i < r->nhours; i++)
 		items[i] = (work_item){ r->hours[i].table, r->hours[i].hour, 1 };
-	job_spec spec = { .command = "verify", .load = o->load.opts, .json = o->json.on,
+	job_spec spec = { .command = "verify", .load = o->load.opts, .json = o->json,
 			  .keep = &ro->job };
 	log_info("repair: reprocessing %d hour(s) that differ", r->nhours);
 	ro->done = true;
@@ -352,14 +337,12 @@ int cmd_verify(int argc, char **argv)
 	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
 	load_args_init(&o.runtime, LOPT_MAX_RUNTIME, NULL);
 	o.runtime.table[0].group = 2; /* with --deep and --repair, not under the repair's header */
-	cli_json_init(&o.json, "print the result as one JSON object on stdout", 3);
 	const cli_child children[] = { { &range_argp_last_days, &o.range },
 					 { &o.load.argp, &o.load },
 					 { &o.runtime.argp, &o.runtime },
-					 { &o.json.argp, &o.json },
 					 { NULL } };
 	const cli_command cmd = {
-		"verify", verify_options_table, parse_verify,
+		"verify", NULL, parse_verify,
 		"Compare source and target hour by hour over a range of days.\v"
 		"For each hour of the time column and each table: the source rows, the target rows\n"
 		"and the rows the hour's last load rejected. An hour is ok when\n"
@@ -388,7 +371,16 @@ int cmd_verify(int argc, char **argv)
 	verify_options vo;
 	repair_outcome ro;
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "deep", "compare content too: both sides' rows hashed here, a checksum per hour, and "
+			  "the keys that differ", 2, &o.deep },
+		{ "repair", "reprocess the hours that differ as a job, then compare them again", 2,
+		  &o.repair },
+		{ "json", "print the result as one JSON object on stdout", 3, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, flags, argc, argv, &o);
 	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));
@@ -423,14 +415,14 @@ int cmd_verify(int argc, char **argv)
 	}
 	metrics_record_verify(&res);
 	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
-	if (!o.json.on)
+	if (!o.json)
 		print_text(&res, &o);
 	if (o.repair && rc == EXIT_CODE_DIFFERS) {
 		rc = repair(&s, plans, nplans, &res, &o, &vo, &ro);
-		if (!o.json.on)
+		if (!o.json)
 			print_repair_text(&ro);
 	}
-	if (o.json.on)
+	if (o.json)
 		print_json(&res, &o, &ro);
 out:
 	range_args_release(&o.range);

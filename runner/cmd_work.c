@@ -19,7 +19,7 @@
 
 typedef struct work_opts {
 	int64_t job_id;
-	cli_json json;
+	bool json;
 	load_args load; /* --max-runtime */
 } work_opts;
 
@@ -52,8 +52,7 @@ int cmd_work(int argc, char **argv)
 {
 	work_opts o = { 0 };
 	load_args_init(&o.load, LOPT_MAX_RUNTIME, NULL);
-	cli_json_init(&o.json, "print what this worker did as one JSON object", 2);
-	const cli_child children[] = { { &o.load.argp, &o.load }, { &o.json.argp, &o.json }, { NULL } };
+	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
 	const cli_command cmd = {
 		"work", work_options, parse_work,
 		"Join a running job as one more worker: claim its pending hours one at a "
@@ -79,7 +78,11 @@ int cmd_work(int argc, char **argv)
 	int nrows = 0;
 	char ids[32];
 
-	cli_parse_command(&cmd, children, argc, argv, &o);
+	const cli_flag flags[] = {
+		{ "json", "print what this worker did as one JSON object", 2, &o.json }, { NULL }
+	};
+
+	cli_parse_command(&cmd, children, flags, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
 	load_options_init(&lo);
@@ -111,7 +114,7 @@ int cmd_work(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 	lo.jobs = 1;
-	job_spec spec = { .command = "work", .load = lo, .json = o.json.on };
+	job_spec spec = { .command = "work", .load = lo, .json = o.json };
 	rc = job_work(&s, s.plans, s.nplans, o.job_id, &spec);
 out:
 	job_rows_free(rows, nrows);
