@@ -34,7 +34,7 @@ global_opts *cli_global(void)
 }
 
 enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE,
-       OPT_LOG_FILE, OPT_FLAG = 1900 };
+       OPT_LOG_FILE, OPT_COMMAND = 1900 };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
@@ -241,19 +241,33 @@ void cli_apply_globals(global_opts *g)
 	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
-/* parse_flag: sets the flag (of the cli_flag list that is the input) whose
- * option this is */
-static error_t parse_flag(int key, char *arg, struct argp_state *state)
-{
-	const cli_flag *flags = state->input;
-	int i = key - OPT_FLAG;
+/* the cli_options given so far, by index, while cli_parse_command runs */
+static unsigned options_given;
 
-	(void)arg;
-	if (i < 0 || i >= CLI_MAX_FLAGS || !flags[i].name)
+/* parse_option: sets the cli_option (of the list that is the input) whose
+ * key this is; usage errors exit 2 inside argp */
+static error_t parse_option(int key, char *arg, struct argp_state *state)
+{
+	const cli_option *options = state->input;
+	const cli_option *o;
+	int i = key - OPT_COMMAND;
+	char flag[64];
+
+	if (i < 0 || i >= CLI_MAX_OPTIONS || !options[i].name)
 		return ARGP_ERR_UNKNOWN;
-	if (*flags[i].set)
-		argp_error(state, "--%s given twice", flags[i].name);
-	*flags[i].set = true;
+	o = &options[i];
+	if (options_given & (1u << i))
+		argp_error(state, "--%s given twice", o->name);
+	options_given |= 1u << i;
+	snprintf(flag, sizeof(flag), "--%s", o->name);
+	switch (o->kind) {
+	case CLI_FLAG: *(bool *)o->value = true; break;
+	case CLI_STRING: *(const char **)o->value = arg; break;
+	case CLI_DURATION:
+		((cli_duration *)o->value)->seconds = cli_parse_duration(state, flag, arg);
+		((cli_duration *)o->value)->text = arg;
+		break;
+	}
 	return 0;
 }
 
@@ -280,27 +294,28 @@ static error_t parse_command_once(int key, char *arg, struct argp_state *state)
 	return err;
 }
 
-void cli_parse_command(const cli_command *cmd, const cli_child *children, const cli_flag *flags,
-		       int argc, char **argv, void *input)
+void cli_parse_command(const cli_command *cmd, const cli_child *children,
+		       const cli_option *options, int argc, char **argv, void *input)
 {
 	char *name = xasprintf("etlre %s", cmd->name);
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
-	struct argp_option flag_options[CLI_MAX_FLAGS + 1] = { { 0 } };
-	const struct argp flags_argp = { flag_options, parse_flag, NULL, NULL, NULL, NULL, NULL };
+	struct argp_option table[CLI_MAX_OPTIONS + 1] = { { 0 } };
+	const struct argp options_argp = { table, parse_option, NULL, NULL, NULL, NULL, NULL };
 	struct argp_child kids[CLI_MAX_CHILDREN + 3];
 	int n = 0;
 
-	for (int i = 0; flags && flags[i].name && i < CLI_MAX_FLAGS; i++)
-		flag_options[i] = (struct argp_option){ flags[i].name, OPT_FLAG + i, NULL, 0,
-							flags[i].doc, flags[i].group };
+	for (int i = 0; options && options[i].name && i < CLI_MAX_OPTIONS; i++)
+		table[i] = (struct argp_option){ options[i].name, OPT_COMMAND + i, options[i].arg, 0,
+						 options[i].doc, options[i].group };
+	options_given = 0;
 	memset(command_inputs, 0, sizeof(command_inputs));
 	for (; children && children[n].argp && n < CLI_MAX_CHILDREN; n++) {
 		kids[n] = (struct argp_child){ children[n].argp, 0, NULL, 0 };
 		command_inputs[n] = children[n].input;
 	}
-	if (flags) {
-		kids[n] = (struct argp_child){ &flags_argp, 0, NULL, 0 };
-		command_inputs[n++] = (void *)flags;
+	if (options) {
+		kids[n] = (struct argp_child){ &options_argp, 0, NULL, 0 };
+		command_inputs[n++] = (void *)options;
 	}
 	kids[n++] = global_argp_children[0];
 	kids[n] = (struct argp_child){ 0 };

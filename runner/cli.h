@@ -29,23 +29,40 @@ typedef struct cli_child {
 
 #define CLI_MAX_CHILDREN 4
 
-/* cli_flag: an option without an argument that sets *set when given (given
- * twice: a usage error), listed in --help with doc in help group group, as
- * a row of the command's own option table would be */
-typedef struct cli_flag {
+/* cli_duration: a duration option's value: its seconds and the text given
+ * (0 and NULL when not given) */
+typedef struct cli_duration {
+	int64_t seconds;
+	const char *text;
+} cli_duration;
+
+/* cli_option_kind: what a cli_option's value points to */
+typedef enum {
+	CLI_FLAG,     /* a bool, set true; the option takes no argument */
+	CLI_STRING,   /* a const char *, the argument as given */
+	CLI_DURATION, /* a cli_duration (90m, 36h, 2d; else a usage error) */
+} cli_option_kind;
+
+/* cli_option: one of a command's options declared as data, which
+ * cli_parse_command lists in --help (as an argp_option row with this name,
+ * argument name, doc and group would be) and sets; given twice: a usage
+ * error */
+typedef struct cli_option {
 	const char *name; /* "json" for --json */
+	const char *arg;  /* the argument's name in --help; NULL for a flag */
 	const char *doc;
 	int group;
-	bool *set;
-} cli_flag;
+	cli_option_kind kind;
+	void *value;
+} cli_option;
 
-#define CLI_MAX_FLAGS 8
+#define CLI_MAX_OPTIONS 8
 
 /*
  * cli_command: what a command declares for cli_parse_command: its name, its
  * own options and parser (the parser may be NULL) and the --help text. The
  * prologue common to every command is cli_parse_command's: each child is
- * handed its input, the flags are set, and a non-option argument the
+ * handed its input, the options declared as data are set, and a non-option argument the
  * command's parser does not take is a usage error.
  */
 typedef struct cli_command {
@@ -58,11 +75,11 @@ typedef struct cli_command {
 /* cli_parse_command: parses a command's options with argp (argv[0] is the
  * command name) into input; children (NULL, or up to CLI_MAX_CHILDREN ended
  * by { NULL }) are listed before the global options and parse into their own
- * inputs; flags (NULL, or up to CLI_MAX_FLAGS ended by { NULL }) are the
- * command's options without an argument. Usage errors exit 2 from inside
+ * inputs; options (NULL, or up to CLI_MAX_OPTIONS ended by { NULL }) are
+ * the command's options declared as data. Usage errors exit 2 from inside
  * argp. */
-void cli_parse_command(const cli_command *cmd, const cli_child *children, const cli_flag *flags,
-		       int argc, char **argv, void *input);
+void cli_parse_command(const cli_command *cmd, const cli_child *children,
+		       const cli_option *options, int argc, char **argv, void *input);
 /* cli_parse_count: arg as a whole number in [min, max], or a usage error
  * naming flag (exits 2 from inside argp) */
 int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *arg, int64_t min,

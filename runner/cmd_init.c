@@ -58,13 +58,13 @@ int cmd_init(int argc, char **argv)
 	bool want_tables = false;
 	int rc, from = 0;
 
-	const cli_flag flags[] = {
-		{ "create-tables", "also create the missing target tables (and schemas) from the "
-				   "source's columns, in one transaction", 1, &want_tables },
+	const cli_option options[] = {
+		{ "create-tables", NULL, "also create the missing target tables (and schemas) from the "
+				   "source's columns, in one transaction", 1, CLI_FLAG, &want_tables },
 		{ NULL }
 	};
 
-	cli_parse_command(&cmd, NULL, flags, argc, argv, NULL);
+	cli_parse_command(&cmd, NULL, options, argc, argv, NULL);
 	sb_init(&report, 256);
 	rc = session_open(&s, &(session_needs){ .source = want_tables });
 	if (rc == 0 && want_tables)

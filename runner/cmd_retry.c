@@ -216,13 +216,13 @@ int cmd_retry(int argc, char **argv)
 	work_item *items = NULL;
 	int64_t job_id;
 
-	const cli_flag flags[] = {
-		{ "force", "rerun all their hours, not only those that did not succeed", 2, &o.force },
-		{ "json", "print the summary as one JSON object on stdout", 4, &o.json },
+	const cli_option options[] = {
+		{ "force", NULL, "rerun all their hours, not only those that did not succeed", 2, CLI_FLAG, &o.force },
+		{ "json", NULL, "print the summary as one JSON object on stdout", 4, CLI_FLAG, &o.json },
 		{ NULL }
 	};
 
-	cli_parse_command(&cmd, children, flags, argc, argv, &o);
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */

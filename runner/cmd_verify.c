@@ -371,16 +371,15 @@ int cmd_verify(int argc, char **argv)
 	verify_options vo;
 	repair_outcome ro;
 
-	const cli_flag flags[] = {
-		{ "deep", "compare content too: both sides' rows hashed here, a checksum per hour, and "
-			  "the keys that differ", 2, &o.deep },
-		{ "repair", "reprocess the hours that differ as a job, then compare them again", 2,
-		  &o.repair },
-		{ "json", "print the result as one JSON object on stdout", 3, &o.json },
+	const cli_option options[] = {
+		{ "deep", NULL, "compare content too: both sides' rows hashed here, a checksum per hour, and "
+			  "the keys that differ", 2, CLI_FLAG, &o.deep },
+		{ "repair", NULL, "reprocess the hours that differ as a job, then compare them again", 2, CLI_FLAG, &o.repair },
+		{ "json", NULL, "print the result as one JSON object on stdout", 3, CLI_FLAG, &o.json },
 		{ NULL }
 	};
 
-	cli_parse_command(&cmd, children, flags, argc, argv, &o);
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));

@@ -78,11 +78,11 @@ int cmd_work(int argc, char **argv)
 	int nrows = 0;
 	char ids[32];
 
-	const cli_flag flags[] = {
-		{ "json", "print what this worker did as one JSON object", 2, &o.json }, { NULL }
+	const cli_option options[] = {
+		{ "json", NULL, "print what this worker did as one JSON object", 2, CLI_FLAG, &o.json }, { NULL }
 	};
 
-	cli_parse_command(&cmd, children, flags, argc, argv, &o);
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
 	load_options_init(&lo);
