@@ -232,6 +232,11 @@ int64_t cli_parse_duration(struct argp_state *state, const char *flag, const cha
 	return v;
 }
 
+bool cli_job_id(const char *s, int64_t *id)
+{
+	return str_to_int64(s, id) && *id > 0 && *id <= INT32_MAX;
+}
+
 void cli_apply_globals(global_opts *g)
 {
 	log_level level = g->level;

@@ -87,6 +87,9 @@ int64_t cli_parse_count(struct argp_state *state, const char *flag, const char *
 /* cli_parse_duration: arg as a duration (duration_parse: 90m, 36h, 2d) in
  * seconds, or a usage error naming flag (exits 2 from inside argp) */
 int64_t cli_parse_duration(struct argp_state *state, const char *flag, const char *arg);
+/* cli_job_id: whether s is a job id as retry and work take it (a whole
+ * number from 1 to INT32_MAX), into *id */
+bool cli_job_id(const char *s, int64_t *id);
 /* cli_apply_globals: sets up logging from the global options */
 void cli_apply_globals(global_opts *g);
 /* cli_global: the global options being filled (for command parsers' children) */

@@ -54,7 +54,7 @@ static void add_ids(struct argp_state *state, retry_opts *o, const char *arg)
 	sb_addc(&sb, '{');
 	for (int i = 0; i < n; i++) {
 		int64_t id;
-		if (!str_to_int64(parts[i], &id) || id <= 0 || id > INT32_MAX) {
+		if (!cli_job_id(parts[i], &id)) {
 			str_list_free(parts, n);
 			sb_release(&sb);
 			argp_error(state, "'%s' is not a job id", arg);

@@ -36,7 +36,7 @@ static error_t parse_work(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_JOB_ID:
-		if (!str_to_int64(arg, &o->job_id) || o->job_id <= 0 || o->job_id > INT32_MAX)
+		if (!cli_job_id(arg, &o->job_id))
 			argp_error(state, "'%s' is not a job id", arg);
 		break;
 	case ARGP_KEY_END:
