@@ -59,8 +59,9 @@ int cmd_init(int argc, char **argv)
 	int rc, from = 0;
 
 	const cli_option options[] = {
-		{ "create-tables", NULL, "also create the missing target tables (and schemas) from the "
-				   "source's columns, in one transaction", 1, CLI_FLAG, &want_tables },
+		{ "create-tables", NULL,
+		  "also create the missing target tables (and schemas) from the source's columns, in "
+		  "one transaction", 1, CLI_FLAG, &want_tables },
 		{ NULL }
 	};
 

@@ -217,7 +217,8 @@ int cmd_retry(int argc, char **argv)
 	int64_t job_id;
 
 	const cli_option options[] = {
-		{ "force", NULL, "rerun all their hours, not only those that did not succeed", 2, CLI_FLAG, &o.force },
+		{ "force", NULL, "rerun all their hours, not only those that did not succeed", 2,
+		  CLI_FLAG, &o.force },
 		{ "json", NULL, "print the summary as one JSON object on stdout", 4, CLI_FLAG, &o.json },
 		{ NULL }
 	};

@@ -475,8 +475,9 @@ int cmd_status(int argc, char **argv)
 	int rc;
 
 	const cli_option options[] = {
-		{ "failed", NULL, "only jobs that failed, are partial, interrupted or stale; with --job-id, "
-			    "only the hours that did not succeed", 1, CLI_FLAG, &o.failed },
+		{ "failed", NULL,
+		  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
+		  "hours that did not succeed", 1, CLI_FLAG, &o.failed },
 		{ "since", "DURATION",
 		  "only jobs started, or with --errors chunks failed, in the last DURATION: a number "
 		  "and s, m, h, d or w (90m, 12h, 2d)", 1, CLI_DURATION, &o.since },

@@ -372,9 +372,11 @@ int cmd_verify(int argc, char **argv)
 	repair_outcome ro;
 
 	const cli_option options[] = {
-		{ "deep", NULL, "compare content too: both sides' rows hashed here, a checksum per hour, and "
-			  "the keys that differ", 2, CLI_FLAG, &o.deep },
-		{ "repair", NULL, "reprocess the hours that differ as a job, then compare them again", 2, CLI_FLAG, &o.repair },
+		{ "deep", NULL,
+		  "compare content too: both sides' rows hashed here, a checksum per hour, and the "
+		  "keys that differ", 2, CLI_FLAG, &o.deep },
+		{ "repair", NULL, "reprocess the hours that differ as a job, then compare them again",
+		  2, CLI_FLAG, &o.repair },
 		{ "json", NULL, "print the result as one JSON object on stdout", 3, CLI_FLAG, &o.json },
 		{ NULL }
 	};
