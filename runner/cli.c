@@ -272,6 +272,10 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		((cli_duration *)o->value)->seconds = cli_parse_duration(state, flag, arg);
 		((cli_duration *)o->value)->text = arg;
 		break;
+	case CLI_JOB_ID:
+		if (!cli_job_id(arg, o->value))
+			argp_error(state, "'%s' is not a job id", arg);
+		break;
 	}
 	return 0;
 }

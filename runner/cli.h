@@ -41,6 +41,7 @@ typedef enum {
 	CLI_FLAG,     /* a bool, set true; the option takes no argument */
 	CLI_STRING,   /* a const char *, the argument as given */
 	CLI_DURATION, /* a cli_duration (90m, 36h, 2d; else a usage error) */
+	CLI_JOB_ID,   /* an int64_t, a job id (cli_job_id; else a usage error) */
 } cli_option_kind;
 
 /* cli_option: one of a command's options declared as data, which

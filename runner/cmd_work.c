@@ -23,28 +23,16 @@ typedef struct work_opts {
 	load_args load; /* --max-runtime */
 } work_opts;
 
-enum { OPT_JOB_ID = 4000 };
-
-static const struct argp_option work_options[] = {
-	{ "job-id", OPT_JOB_ID, "N", 0, "the running job to join", 1 },
-	{ 0 }
-};
-
+/* parse_work: a job to join is required */
 static error_t parse_work(int key, char *arg, struct argp_state *state)
 {
-	work_opts *o = state->input;
+	const work_opts *o = state->input;
 
-	switch (key) {
-	case OPT_JOB_ID:
-		if (!cli_job_id(arg, &o->job_id))
-			argp_error(state, "'%s' is not a job id", arg);
-		break;
-	case ARGP_KEY_END:
-		if (!o->job_id)
-			argp_error(state, "which job? give --job-id N");
-		break;
-	default: return ARGP_ERR_UNKNOWN;
-	}
+	(void)arg;
+	if (key != ARGP_KEY_END)
+		return ARGP_ERR_UNKNOWN;
+	if (!o->job_id)
+		argp_error(state, "which job? give --job-id N");
 	return 0;
 }
 
@@ -54,7 +42,7 @@ int cmd_work(int argc, char **argv)
 	load_args_init(&o.load, LOPT_MAX_RUNTIME, NULL);
 	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
 	const cli_command cmd = {
-		"work", work_options, parse_work,
+		"work", NULL, parse_work,
 		"Join a running job as one more worker: claim its pending hours one at a "
 		"time and load them, until none is left.\v"
 		"Start the job on one host (etlre process ... &, or with --jobs N), note its\n"
@@ -79,7 +67,9 @@ int cmd_work(int argc, char **argv)
 	char ids[32];
 
 	const cli_option options[] = {
-		{ "json", NULL, "print what this worker did as one JSON object", 2, CLI_FLAG, &o.json }, { NULL }
+		{ "job-id", "N", "the running job to join", 1, CLI_JOB_ID, &o.job_id },
+		{ "json", NULL, "print what this worker did as one JSON object", 2, CLI_FLAG, &o.json },
+		{ NULL }
 	};
 
 	cli_parse_command(&cmd, children, options, argc, argv, &o);
