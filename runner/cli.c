@@ -313,12 +313,12 @@ void cli_parse_command(const cli_command *cmd, const cli_child *children,
 	struct argp_child kids[CLI_MAX_CHILDREN + 3];
 	int n = 0;
 
-	for (int i = 0; options && options[i].name && i < CLI_MAX_OPTIONS; i++)
+	for (int i = 0; options && i < CLI_MAX_OPTIONS && options[i].name; i++)
 		table[i] = (struct argp_option){ options[i].name, OPT_COMMAND + i, options[i].arg, 0,
 						 options[i].doc, options[i].group };
 	options_given = 0;
 	memset(command_inputs, 0, sizeof(command_inputs));
-	for (; children && children[n].argp && n < CLI_MAX_CHILDREN; n++) {
+	for (; children && n < CLI_MAX_CHILDREN && children[n].argp; n++) {
 		kids[n] = (struct argp_child){ children[n].argp, 0, NULL, 0 };
 		command_inputs[n] = children[n].input;
 	}
