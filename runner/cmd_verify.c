@@ -331,6 +331,33 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 	return EXIT_CODE_OK;
 }
 
+/* compare_tables: every planned table of s compared over o's range into res
+ * (set up here, released by the caller), with vo filled in for a repair; the
+ * exit status so far: EXIT_CODE_DIFFERS or EXIT_CODE_OK, else that of a
+ * failure or a signal (the result is then incomplete) */
+static int compare_tables(session *s, const verify_opts *o, verify_options *vo,
+			  verify_result *res)
+{
+	vo->first = o->range.first;
+	vo->last = o->range.last;
+	vo->deep = o->deep;
+	vo->max_keys = VERIFY_MAX_KEYS;
+	vo->schema = s->cfg.schema;
+	verify_result_init(res, s->nplans);
+	for (int i = 0; i < s->nplans; i++) {
+		res->tables[i].name = s->plans[i].cfg->name;
+		if (signals_caught()) /* SIGINT, SIGTERM, --max-runtime: stop between tables */
+			return signals_exit_status();
+		if (!verify_compare_table(s->src, s->tgt, &s->plans[i], vo, i, res)) {
+			int rc = session_failure_status(s, EXIT_CODE_FAILED);
+			log_error("table %s: verify could not finish", s->plans[i].cfg->name);
+			return rc;
+		}
+	}
+	metrics_record_verify(res);
+	return verify_differs(res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	verify_opts o = { .range.allow_last_days = true };
@@ -391,35 +418,14 @@ int cmd_verify(int argc, char **argv)
 		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	if (rc == 0)
 		rc = session_plans(&s, session_want_range, &o.range);
-	if (rc != 0)
+	if (rc == 0)
+		rc = compare_tables(&s, &o, &vo, &res);
+	if (rc != EXIT_CODE_OK && rc != EXIT_CODE_DIFFERS)
 		goto out;
-	table_plan *plans = s.plans;
-	int nplans = s.nplans;
-
-	vo.first = o.range.first;
-	vo.last = o.range.last;
-	vo.deep = o.deep;
-	vo.max_keys = VERIFY_MAX_KEYS;
-	vo.schema = s.cfg.schema;
-	verify_result_init(&res, nplans);
-	for (int i = 0; i < nplans; i++) {
-		res.tables[i].name = plans[i].cfg->name;
-		if (signals_caught()) { /* SIGINT, SIGTERM, --max-runtime: stop between tables */
-			rc = signals_exit_status();
-			goto out;
-		}
-		if (!verify_compare_table(s.src, s.tgt, &plans[i], &vo, i, &res)) {
-			rc = session_failure_status(&s, EXIT_CODE_FAILED);
-			log_error("table %s: verify could not finish", plans[i].cfg->name);
-			goto out;
-		}
-	}
-	metrics_record_verify(&res);
-	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
 	if (!o.json)
 		print_text(&res, &o);
 	if (o.repair && rc == EXIT_CODE_DIFFERS) {
-		rc = repair(&s, plans, nplans, &res, &o, &vo, &ro);
+		rc = repair(&s, s.plans, s.nplans, &res, &o, &vo, &ro);
 		if (!o.json)
 			print_repair_text(&ro);
 	}
