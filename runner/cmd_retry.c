@@ -24,8 +24,7 @@
 typedef struct retry_opts {
 	char *ids;      /* array literal {1,2} */
 	int nids;
-	bool force;
-	bool json;
+	bool force, json;
 	load_args load; /* given: on top of the options the first job ran with */
 } retry_opts;
 

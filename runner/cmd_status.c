@@ -23,8 +23,7 @@
 
 typedef struct status_opts {
 	int64_t job_id; /* 0: list the jobs */
-	bool failed, limit_given, errors;
-	bool json;
+	bool failed, json, limit_given, errors;
 	int64_t limit;  /* 0: all */
 	cli_duration since; /* 0 seconds: any time */
 } status_opts;

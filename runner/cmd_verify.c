@@ -34,8 +34,7 @@ typedef struct verify_opts {
 	range_args range;
 	load_args load; /* the repair job's */
 	load_args runtime; /* --max-runtime, for the whole verify */
-	bool deep, repair;
-	bool json;
+	bool deep, repair, json;
 } verify_opts;
 
 /* parse_verify: the load options only with --repair, once all are parsed */
