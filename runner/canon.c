@@ -401,21 +401,32 @@ void canon_encode_field(strbuf *sb, const char *v, size_t len)
 	sb_add(sb, v, len);
 }
 
+/* read_length: the decimal length of a field's "<len>:" prefix, read from
+ * s[*i] on into *len, *i left at what follows the digits (the ':' when the
+ * field is well formed); false when there is no digit or it overflows */
+static bool read_length(const char *s, size_t n, size_t *i, size_t *len)
+{
+	size_t start = *i, l = 0;
+
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
+		if (l > (SIZE_MAX - 9) / 10)
+			return false;
+		l = l * 10 + (size_t)(s[*i] - '0');
+		(*i)++;
+	}
+	*len = l;
+	return *i > start;
+}
+
 int canon_field_text(const char *f, size_t n, const char **v, size_t *len)
 {
-	size_t i = 0, l = 0;
+	size_t i = 0, l;
 
 	*v = NULL;
 	*len = 0;
 	if (n == 1 && f[0] == 'N')
 		return 0;
-	while (i < n && f[i] >= '0' && f[i] <= '9') {
-		if (l > (SIZE_MAX - 9) / 10)
-			return -1;
-		l = l * 10 + (size_t)(f[i] - '0');
-		i++;
-	}
-	if (i == 0 || i >= n || f[i] != ':' || n - i - 1 != l)
+	if (!read_length(f, n, &i, &l) || i >= n || f[i] != ':' || n - i - 1 != l)
 		return -1;
 	*v = f + i + 1;
 	*len = l;
@@ -427,20 +438,14 @@ bool canon_split_fields(const char *s, size_t n, int nfields, const char **field
 	size_t i = 0;
 
 	for (int f = 0; f < nfields; f++) {
-		size_t start = i, l = 0;
+		size_t start = i, l;
 
 		if (i >= n)
 			return false;
 		if (s[i] == 'N' || s[i] == '?') {
 			i++;
 		} else {
-			while (i < n && s[i] >= '0' && s[i] <= '9') {
-				if (l > (SIZE_MAX - 9) / 10)
-					return false;
-				l = l * 10 + (size_t)(s[i] - '0');
-				i++;
-			}
-			if (i == start || i >= n || s[i] != ':' || n - i - 1 < l)
+			if (!read_length(s, n, &i, &l) || i >= n || s[i] != ':' || n - i - 1 < l)
 				return false;
 			i += 1 + l;
 		}

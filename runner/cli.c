@@ -34,7 +34,7 @@ global_opts *cli_global(void)
 }
 
 enum { OPT_LOG_LEVEL = 1000, OPT_LOG_FORMAT, OPT_PROGRESS_INTERVAL, OPT_METRICS_FILE,
-       OPT_LOG_FILE };
+       OPT_LOG_FILE, OPT_COMMAND = 1900 };
 
 static const struct argp_option global_options[] = {
 	{ "config", 'c', "FILE", 0,
@@ -142,7 +142,8 @@ static error_t parse_global(int key, char *arg, struct argp_state *state)
 
 static const struct argp global_argp = { global_options, parse_global, NULL, NULL, NULL, NULL, NULL };
 
-const struct argp_child global_argp_children[] = {
+/* the global options, a child of the top parser and of every command's */
+static const struct argp_child global_argp_children[] = {
 	{ &global_argp, 0, "Global options:", -1 },
 	{ 0 }
 };
@@ -231,6 +232,11 @@ int64_t cli_parse_duration(struct argp_state *state, const char *flag, const cha
 	return v;
 }
 
+bool cli_job_id(const char *s, int64_t *id)
+{
+	return str_to_int64(s, id) && *id > 0 && *id <= INT32_MAX;
+}
+
 void cli_apply_globals(global_opts *g)
 {
 	log_level level = g->level;
@@ -240,28 +246,96 @@ void cli_apply_globals(global_opts *g)
 	progress_configure(level >= LOG_INFO, g->progress_interval);
 }
 
-/* the command's own argp, while cli_parse_command runs it through parse_command_once */
-static const struct argp *command_argp;
+/* the cli_options given so far, by index, while cli_parse_command runs */
+static unsigned options_given;
 
-static error_t parse_command_once(int key, char *arg, struct argp_state *state)
+/* parse_option: sets the cli_option (of the list that is the input) whose
+ * key this is; usage errors exit 2 inside argp */
+static error_t parse_option(int key, char *arg, struct argp_state *state)
 {
-	check_once(&seen_command, command_argp->options, key, state);
-	return command_argp->parser ? command_argp->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
+	const cli_option *options = state->input;
+	const cli_option *o;
+	int i = key - OPT_COMMAND;
+	char flag[64];
+
+	if (i < 0 || i >= CLI_MAX_OPTIONS || !options[i].name)
+		return ARGP_ERR_UNKNOWN;
+	o = &options[i];
+	if (options_given & (1u << i))
+		argp_error(state, "--%s given twice", o->name);
+	options_given |= 1u << i;
+	snprintf(flag, sizeof(flag), "--%s", o->name);
+	switch (o->kind) {
+	case CLI_FLAG: *(bool *)o->value = true; break;
+	case CLI_STRING: *(const char **)o->value = arg; break;
+	case CLI_DURATION:
+		((cli_duration *)o->value)->seconds = cli_parse_duration(state, flag, arg);
+		((cli_duration *)o->value)->text = arg;
+		break;
+	case CLI_JOB_ID:
+		if (!cli_job_id(arg, o->value))
+			argp_error(state, "'%s' is not a job id", arg);
+		break;
+	}
+	return 0;
 }
 
-void cli_parse_command(const struct argp *argp, int argc, char **argv, const char *command,
-		       void *input)
+/* the command being parsed and its children's inputs, while
+ * cli_parse_command runs it through parse_command_once */
+static const cli_command *command_running;
+static void *command_inputs[CLI_MAX_CHILDREN + 2];
+
+/* parse_command_once: the command's parser, after the repeated-option check;
+ * hands the children their inputs and refuses a non-option argument the
+ * command's parser does not take (exits 2 inside argp) */
+static error_t parse_command_once(int key, char *arg, struct argp_state *state)
 {
-	char *name = xasprintf("etlre %s", command);
+	const cli_command *cmd = command_running;
+	error_t err;
+
+	check_once(&seen_command, cmd->options, key, state);
+	if (key == ARGP_KEY_INIT)
+		for (int i = 0; command_inputs[i]; i++)
+			state->child_inputs[i] = command_inputs[i];
+	err = cmd->parser ? cmd->parser(key, arg, state) : ARGP_ERR_UNKNOWN;
+	if (err == ARGP_ERR_UNKNOWN && key == ARGP_KEY_ARG)
+		argp_error(state, "unexpected argument '%s'", arg);
+	return err;
+}
+
+void cli_parse_command(const cli_command *cmd, const cli_child *children,
+		       const cli_option *options, int argc, char **argv, void *input)
+{
+	char *name = xasprintf("etlre %s", cmd->name);
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
-	struct argp checked = *argp;
+	struct argp_option table[CLI_MAX_OPTIONS + 1] = { { 0 } };
+	const struct argp options_argp = { table, parse_option, NULL, NULL, NULL, NULL, NULL };
+	struct argp_child kids[CLI_MAX_CHILDREN + 3];
+	int n = 0;
+
+	for (int i = 0; options && i < CLI_MAX_OPTIONS && options[i].name; i++)
+		table[i] = (struct argp_option){ options[i].name, OPT_COMMAND + i, options[i].arg, 0,
+						 options[i].doc, options[i].group };
+	options_given = 0;
+	memset(command_inputs, 0, sizeof(command_inputs));
+	for (; children && n < CLI_MAX_CHILDREN && children[n].argp; n++) {
+		kids[n] = (struct argp_child){ children[n].argp, 0, NULL, 0 };
+		command_inputs[n] = children[n].input;
+	}
+	if (options) {
+		kids[n] = (struct argp_child){ &options_argp, 0, NULL, 0 };
+		command_inputs[n++] = (void *)options;
+	}
+	kids[n++] = global_argp_children[0];
+	kids[n] = (struct argp_child){ 0 };
+	const struct argp argp = { cmd->options, parse_command_once, NULL, cmd->doc, kids, NULL,
+				   NULL };
 
 	args[0] = name;
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
-	command_argp = argp;
-	checked.parser = parse_command_once;
-	argp_parse(&checked, argc, args, 0, NULL, input);
+	command_running = cmd;
+	argp_parse(&argp, argc, args, 0, NULL, input);
 	free(args);
 	free(name);
 	cli_apply_globals(&globals);

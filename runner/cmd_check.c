@@ -30,45 +30,11 @@
 #include "triage.h"
 
 typedef struct check_opts {
-	int64_t max_age; /* seconds; 0: no freshness check */
-	const char *max_age_text;
-	int64_t stuck_after; /* seconds: --stuck-after, else [etlre] stuck_after */
+	cli_duration max_age; /* 0 seconds: no freshness check */
+	cli_duration stuck_after; /* --stuck-after, else [etlre] stuck_after */
 	char stuck_after_text[48]; /* "--stuck-after 1h" or "[etlre] stuck_after 15m" */
 	bool json;
 } check_opts;
-
-enum { OPT_MAX_AGE = 4000, OPT_JSON, OPT_STUCK_AFTER };
-
-static const struct argp_option check_options[] = {
-	{ "max-age", OPT_MAX_AGE, "DURATION", 0,
-	  "fail when a table's last successful load is older: a number and s, m, h, d or w "
-	  "(90m, 36h, 2d)", 1 },
-	{ "stuck-after", OPT_STUCK_AFTER, "DURATION", 0,
-	  "a running job idle for longer (no heartbeat, no finished chunk) is stuck "
-	  "(default [etlre] stuck_after, 15m)", 1 },
-	{ "json", OPT_JSON, 0, 0, "print the checks as one JSON object on stdout", 1 },
-	{ 0 }
-};
-
-static error_t parse_check(int key, char *arg, struct argp_state *state)
-{
-	check_opts *o = state->input;
-
-	switch (key) {
-	case OPT_MAX_AGE:
-		o->max_age = cli_parse_duration(state, "--max-age", arg);
-		o->max_age_text = arg;
-		break;
-	case OPT_STUCK_AFTER:
-		o->stuck_after = cli_parse_duration(state, "--stuck-after", arg);
-		snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "--stuck-after %.32s", arg);
-		break;
-	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
-	default: return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
 
 /* CHECK_WARN: worth a look, not a failure (schema drift) */
 typedef enum { CHECK_OK, CHECK_FAIL, CHECK_SKIPPED, CHECK_WARN } check_state;
@@ -240,22 +206,23 @@ static void check_freshness(session *s, const check_opts *o, bool ledger_ok, che
 		check_item *c;
 
 		if (!read) {
-			add(l, "freshness", name, o->max_age ? CHECK_SKIPPED : CHECK_OK,
+			add(l, "freshness", name, o->max_age.seconds ? CHECK_SKIPPED : CHECK_OK,
 			    xstrdup("not checked: etlre's tables cannot be read"));
 			continue;
 		}
 		if (ll.at[i] == 0) {
-			add(l, "freshness", name, o->max_age ? CHECK_FAIL : CHECK_OK,
-			    xstrdup(o->max_age ? "never loaded" : "never loaded (no --max-age given)"));
+			add(l, "freshness", name, o->max_age.seconds ? CHECK_FAIL : CHECK_OK,
+			    xstrdup(o->max_age.seconds ? "never loaded"
+						       : "never loaded (no --max-age given)"));
 			continue;
 		}
 		format_utc(ll.at[i], when);
 		int64_t secs = now > ll.at[i] ? (int64_t)(now - ll.at[i]) : 0;
 		duration_format(secs, age);
-		if (o->max_age && secs > o->max_age)
+		if (o->max_age.seconds && secs > o->max_age.seconds)
 			c = add(l, "freshness", name, CHECK_FAIL,
 				xasprintf("last load %s, %s ago: older than --max-age %s", when, age,
-					  o->max_age_text));
+					  o->max_age.text));
 		else
 			c = add(l, "freshness", name, CHECK_OK,
 				xasprintf("last load %s, %s ago", when, age));
@@ -295,7 +262,7 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 		add(l, "jobs", NULL, CHECK_SKIPPED, xstrdup("not checked: etlre's tables cannot be read"));
 		return;
 	}
-	if (!triage_read_jobs(s->tgt, s->cfg.schema, o->stuck_after, &j) ||
+	if (!triage_read_jobs(s->tgt, s->cfg.schema, o->stuck_after.seconds, &j) ||
 	    (metrics_wanted() && !record_chunks(s))) {
 		add(l, "jobs", NULL, CHECK_FAIL, xasprintf("cannot read the jobs: %s", log_last_error()));
 		return;
@@ -323,15 +290,18 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 }
 
 /* default_stuck_after: without --stuck-after, the limit is [etlre]
- * stuck_after (README "Stuck and stale jobs") */
+ * stuck_after (README "Stuck and stale jobs"); stuck_after_text says which */
 static void default_stuck_after(check_opts *o, const config *cfg)
 {
 	char d[32];
 
-	if (o->stuck_after_text[0]) /* given */
+	if (o->stuck_after.text) {
+		snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "--stuck-after %.32s",
+			 o->stuck_after.text);
 		return;
-	o->stuck_after = cfg->stuck_after;
-	duration_format(o->stuck_after, d);
+	}
+	o->stuck_after.seconds = cfg->stuck_after;
+	duration_format(o->stuck_after.seconds, d);
 	snprintf(o->stuck_after_text, sizeof(o->stuck_after_text), "[etlre] stuck_after %s", d);
 }
 
@@ -369,11 +339,11 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 	sb_init(&sb, 2048);
 	sb_addf(&sb, "{\"status\":\"%s\",\"max_age_seconds\":",
 		rc == EXIT_CODE_OK ? "healthy" : rc == EXIT_CODE_UNREACHABLE ? "unreachable" : "unhealthy");
-	if (o->max_age)
-		sb_addf(&sb, "%lld", (long long)o->max_age);
+	if (o->max_age.seconds)
+		sb_addf(&sb, "%lld", (long long)o->max_age.seconds);
 	else
 		sb_adds(&sb, "null");
-	sb_addf(&sb, ",\"stuck_after_seconds\":%lld", (long long)o->stuck_after);
+	sb_addf(&sb, ",\"stuck_after_seconds\":%lld", (long long)o->stuck_after.seconds);
 	sb_adds(&sb, ",\"checks\":[");
 	for (int i = 0; i < l->n; i++) {
 		const check_item *c = &l->items[i];
@@ -405,8 +375,8 @@ static void print_json(const check_list *l, const check_opts *o, int rc)
 int cmd_check(int argc, char **argv)
 {
 	check_opts o = { 0 };
-	struct argp argp = {
-		check_options, parse_check, NULL,
+	const cli_command cmd = {
+		"check", NULL, NULL,
 		"Check that etlre can run, and with --max-age that it has run lately.\v"
 		"Checks, one line each (ok, FAIL, or skip when an earlier failure prevents it):\n"
 		"  source, target   the connections, with their TLS version and cipher\n"
@@ -426,8 +396,7 @@ int cmd_check(int argc, char **argv)
 		"  etlre check\n"
 		"  etlre check --max-age 36h          # alert when a table was not loaded since\n"
 		"  etlre check --max-age 2d --json\n"
-		"  etlre check --max-age 26h --metrics-file /var/lib/prometheus/node-exporter/etlre-check.prom",
-		global_argp_children, NULL, NULL
+		"  etlre check --max-age 26h --metrics-file /var/lib/prometheus/node-exporter/etlre-check.prom"
 	};
 	session s;
 	check_list l = { 0 };
@@ -435,7 +404,18 @@ int cmd_check(int argc, char **argv)
 	bool ledger_ok = false;
 	int rc, failed = 0;
 
-	cli_parse_command(&argp, argc, argv, "check", &o);
+	const cli_option options[] = {
+		{ "max-age", "DURATION",
+		  "fail when a table's last successful load is older: a number and s, m, h, d or w "
+		  "(90m, 36h, 2d)", 1, CLI_DURATION, &o.max_age },
+		{ "stuck-after", "DURATION",
+		  "a running job idle for longer (no heartbeat, no finished chunk) is stuck "
+		  "(default [etlre] stuck_after, 15m)", 1, CLI_DURATION, &o.stuck_after },
+		{ "json", NULL, "print the checks as one JSON object on stdout", 1, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, NULL, options, argc, argv, &o);
 	rc = session_load_config(&s, cli_global()->config);
 	if (rc != 0) {
 		session_close(&s);

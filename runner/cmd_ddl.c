@@ -25,7 +25,6 @@ static error_t parse_ddl(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_TABLE: range_args_add_table(r, arg); break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
@@ -49,8 +48,8 @@ static bool print_table(session *s, const table_config *t)
 
 int cmd_ddl(int argc, char **argv)
 {
-	struct argp argp = {
-		ddl_options, parse_ddl, NULL,
+	const cli_command cmd = {
+		"ddl", ddl_options, parse_ddl,
 		"Print the CREATE TABLE statements of the configured tables' targets, written "
 		"from the source's columns; writes nothing.\v"
 		"Each column gets the most faithful PostgreSQL type (README, Types), NOT NULL\n"
@@ -63,14 +62,13 @@ int cmd_ddl(int argc, char **argv)
 		"server cannot be reached.\n\n"
 		"Examples:\n"
 		"  etlre ddl\n"
-		"  etlre ddl --table calls | psql \"$ETLRE_TARGET_URL\"",
-		global_argp_children, NULL, NULL
+		"  etlre ddl --table calls | psql \"$ETLRE_TARGET_URL\""
 	};
 	range_args r = { 0 };
 	session s;
 	int rc;
 
-	cli_parse_command(&argp, argc, argv, "ddl", &r);
+	cli_parse_command(&cmd, NULL, NULL, argc, argv, &r);
 	rc = session_open(&s, &(session_needs){ .source = true });
 	if (rc == 0 && !range_args_check_tables(&r, &s.cfg))
 		rc = EXIT_CODE_USAGE;

@@ -12,25 +12,13 @@
 #include "ledger.h"
 #include "session.h"
 
-enum { OPT_CREATE_TABLES = 5100 };
-
-static const struct argp_option init_options[] = {
-	{ "create-tables", OPT_CREATE_TABLES, 0, 0,
-	  "also create the missing target tables (and schemas) from the source's columns, "
-	  "in one transaction", 1 },
-	{ 0 }
-};
-
+/* parse_init: init takes no arguments (its one option is a flag) */
 static error_t parse_init(int key, char *arg, struct argp_state *state)
 {
-	bool *create_tables = state->input;
-
 	(void)arg;
-	switch (key) {
-	case OPT_CREATE_TABLES: *create_tables = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "init takes no arguments"); break;
-	default: return ARGP_ERR_UNKNOWN;
-	}
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	argp_error(state, "init takes no arguments");
 	return 0;
 }
 
@@ -48,28 +36,36 @@ static int create_tables(session *s, strbuf *report)
 
 int cmd_init(int argc, char **argv)
 {
-	struct argp argp = { init_options, parse_init, NULL,
-			     "Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
-			     "target, in the schema named by [etlre] schema. Safe to run again.\v"
-			     "Creates the schema and the tables if missing, upgrades them in one\n"
-			     "transaction when this etlre is newer, and does nothing when they are\n"
-			     "current; concurrent runs are harmless. --create-tables also creates the\n"
-			     "configured target tables that do not exist, as 'etlre ddl' prints them,\n"
-			     "in one transaction; existing tables are left alone.\n\n"
-			     "Exit status: 0 the tables are current, 1 creating or upgrading them\n"
-			     "failed, 2 usage or configuration error (nothing created), 4 a server\n"
-			     "cannot be reached.\n\n"
-			     "Examples:\n"
-			     "  etlre init\n"
-			     "  etlre init --create-tables\n"
-			     "  etlre init --config /etc/etlre/etlre.conf",
-			     global_argp_children, NULL, NULL };
+	const cli_command cmd = {
+		"init", NULL, parse_init,
+		"Create or upgrade etlre's own tables (jobs, hours, rejects) in the "
+		"target, in the schema named by [etlre] schema. Safe to run again.\v"
+		"Creates the schema and the tables if missing, upgrades them in one\n"
+		"transaction when this etlre is newer, and does nothing when they are\n"
+		"current; concurrent runs are harmless. --create-tables also creates the\n"
+		"configured target tables that do not exist, as 'etlre ddl' prints them,\n"
+		"in one transaction; existing tables are left alone.\n\n"
+		"Exit status: 0 the tables are current, 1 creating or upgrading them\n"
+		"failed, 2 usage or configuration error (nothing created), 4 a server\n"
+		"cannot be reached.\n\n"
+		"Examples:\n"
+		"  etlre init\n"
+		"  etlre init --create-tables\n"
+		"  etlre init --config /etc/etlre/etlre.conf"
+	};
 	session s;
 	strbuf report;
 	bool want_tables = false;
 	int rc, from = 0;
 
-	cli_parse_command(&argp, argc, argv, "init", &want_tables);
+	const cli_option options[] = {
+		{ "create-tables", NULL,
+		  "also create the missing target tables (and schemas) from the source's columns, in "
+		  "one transaction", 1, CLI_FLAG, &want_tables },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, NULL, options, argc, argv, NULL);
 	sb_init(&report, 256);
 	rc = session_open(&s, &(session_needs){ .source = want_tables });
 	if (rc == 0 && want_tables)

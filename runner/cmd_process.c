@@ -32,43 +32,21 @@ typedef struct process_opts {
 	const char *rejects_file;
 } process_opts;
 
-enum { OPT_JSON = 2000, OPT_REJECTS_FILE };
-
-static const struct argp_option process_options[] = {
-	{ "rejects-file", OPT_REJECTS_FILE, "PATH", 0,
-	  "also write rejected rows to PATH as gzip-compressed CSV (one worker: the default "
-	  "--jobs is then 1)", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
-	{ 0 }
-};
-
 static error_t parse_process(int key, char *arg, struct argp_state *state)
 {
-	process_opts *o = state->input;
+	const process_opts *o = state->input;
 	const load_options *lo = &o->load.opts;
 
-	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->range;
-		state->child_inputs[1] = &o->load;
-		break;
-	case OPT_JSON: o->json = true; break;
-	case OPT_REJECTS_FILE: o->rejects_file = arg; break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
-	case ARGP_KEY_END:
-		if (o->rejects_file && lo->jobs > 1)
-			argp_error(state, "--rejects-file works with --jobs 1 only; the rejects of "
-					  "every worker are in etlre.rejects");
-		if (o->rejects_file && !lo->skip_invalid)
-			argp_error(state, "--rejects-file needs --skip-invalid");
-		if (lo->max_rejects >= 0 && !lo->skip_invalid)
-			argp_error(state, "--max-rejects needs --skip-invalid");
-		break;
-	default:
+	(void)arg;
+	if (key != ARGP_KEY_END)
 		return ARGP_ERR_UNKNOWN;
-	}
+	if (o->rejects_file && lo->jobs > 1)
+		argp_error(state, "--rejects-file works with --jobs 1 only; the rejects of every "
+				  "worker are in etlre.rejects");
+	if (o->rejects_file && !lo->skip_invalid)
+		argp_error(state, "--rejects-file needs --skip-invalid");
+	if (lo->max_rejects >= 0 && !lo->skip_invalid)
+		argp_error(state, "--max-rejects needs --skip-invalid");
 	return 0;
 }
 
@@ -76,11 +54,9 @@ int cmd_process(int argc, char **argv)
 {
 	process_opts o = { 0 };
 	load_args_init(&o.load, LOPT_ALL, NULL);
-	const struct argp_child children[] = { { &range_argp, 0, NULL, 0 },
-					       { &o.load.argp, 0, NULL, 0 },
-					       global_argp_children[0], { 0 } };
-	struct argp argp = {
-		process_options, parse_process, NULL,
+	const cli_child children[] = { { &range_argp, &o.range }, { &o.load.argp, &o.load }, { NULL } };
+	const cli_command cmd = {
+		"process", NULL, parse_process,
 		"Extract, validate, load and count-check every hour of a range of days.\v"
 		"Each hour is one target transaction: its rows are deleted, the source rows\n"
 		"are streamed in with COPY, counts are checked, and the hour is committed, so\n"
@@ -95,8 +71,7 @@ int cmd_process(int argc, char **argv)
 		"  etlre process --date 2025-11-02\n"
 		"  etlre process --start-date 2025-11-01 --end-date 2025-11-07 --skip-invalid\n"
 		"  etlre process --date 2025-11-02 --table calls --dry-run --json\n"
-		"  etlre process --date 2025-11-02 --skip-invalid --rejects-file rejects.csv.gz",
-		children, NULL, NULL
+		"  etlre process --date 2025-11-02 --skip-invalid --rejects-file rejects.csv.gz"
 	};
 	session s;
 	work_item *items = NULL;
@@ -104,7 +79,15 @@ int cmd_process(int argc, char **argv)
 	int64_t job_id;
 	char *rejects_path = NULL; /* --rejects-file under [etlre] rejects_dir */
 
-	cli_parse_command(&argp, argc, argv, "process", &o);
+	const cli_option options[] = {
+		{ "rejects-file", "PATH",
+		  "also write rejected rows to PATH as gzip-compressed CSV (one worker: the default "
+		  "--jobs is then 1)", 2, CLI_STRING, &o.rejects_file },
+		{ "json", NULL, "print the summary as one JSON object on stdout", 4, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	load_options *lo = &o.load.opts;
 	signals_max_runtime(lo->max_runtime);
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,

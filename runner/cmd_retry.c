@@ -31,13 +31,11 @@ typedef struct retry_opts {
 /* retry takes every load option; those not given are the job's own */
 #define RETRY_LOAD_OPTIONS LOPT_ALL
 
-enum { OPT_JOB_ID = 3000, OPT_JOB_IDS, OPT_FORCE, OPT_JSON };
+enum { OPT_JOB_ID = 3000, OPT_JOB_IDS };
 
 static const struct argp_option retry_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "the job to retry", 1 },
 	{ "job-ids", OPT_JOB_IDS, "N,M,...", 0, "several jobs to retry as one new job", 1 },
-	{ "force", OPT_FORCE, 0, 0, "rerun all their hours, not only those that did not succeed", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the summary as one JSON object on stdout", 4 },
 	{ 0 }
 };
 
@@ -55,7 +53,7 @@ static void add_ids(struct argp_state *state, retry_opts *o, const char *arg)
 	sb_addc(&sb, '{');
 	for (int i = 0; i < n; i++) {
 		int64_t id;
-		if (!str_to_int64(parts[i], &id) || id <= 0 || id > INT32_MAX) {
+		if (!cli_job_id(parts[i], &id)) {
 			str_list_free(parts, n);
 			sb_release(&sb);
 			argp_error(state, "'%s' is not a job id", arg);
@@ -74,18 +72,12 @@ static error_t parse_retry(int key, char *arg, struct argp_state *state)
 	retry_opts *o = state->input;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->load;
-		break;
 	case OPT_JOB_ID:
 		if (strchr(arg, ','))
 			argp_error(state, "--job-id takes one id; use --job-ids for several");
 		add_ids(state, o, arg);
 		break;
 	case OPT_JOB_IDS: add_ids(state, o, arg); break;
-	case OPT_FORCE: o->force = true; break;
-	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (!o->ids)
 			argp_error(state, "which job? give --job-id N or --job-ids N,M");
@@ -195,10 +187,9 @@ int cmd_retry(int argc, char **argv)
 	retry_opts o = { 0 };
 	load_args_init(&o.load, RETRY_LOAD_OPTIONS,
 		       "Load options (default: those the first of the jobs ran with):");
-	const struct argp_child children[] = { { &o.load.argp, 0, NULL, 0 },
-					       global_argp_children[0], { 0 } };
-	struct argp argp = {
-		retry_options, parse_retry, NULL,
+	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
+	const cli_command cmd = {
+		"retry", retry_options, parse_retry,
 		"Rerun, as a new job, the hours of earlier jobs that failed or never finished "
 		"(interrupted, killed, or stopped after too many failures).\v"
 		"The new job uses the options the first of those jobs ran with (--skip-invalid,\n"
@@ -215,8 +206,7 @@ int cmd_retry(int argc, char **argv)
 		"  etlre retry --job-ids 42,43 --json\n"
 		"  etlre retry --job-id 42 --force      # every hour of job 42 again\n"
 		"  etlre retry --job-id 42 --timeout 600 --chunk-size 10000\n"
-		"  etlre retry --job-id 42 --skip-invalid --dry-run",
-		children, NULL, NULL
+		"  etlre retry --job-id 42 --skip-invalid --dry-run"
 	};
 	load_options lo;
 	session s;
@@ -225,7 +215,14 @@ int cmd_retry(int argc, char **argv)
 	work_item *items = NULL;
 	int64_t job_id;
 
-	cli_parse_command(&argp, argc, argv, "retry", &o);
+	const cli_option options[] = {
+		{ "force", NULL, "rerun all their hours, not only those that did not succeed", 2,
+		  CLI_FLAG, &o.force },
+		{ "json", NULL, "print the summary as one JSON object on stdout", 4, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */

@@ -25,24 +25,14 @@ typedef struct status_opts {
 	int64_t job_id; /* 0: list the jobs */
 	bool failed, json, limit_given, errors;
 	int64_t limit;  /* 0: all */
-	int64_t since;  /* seconds; 0: any time */
-	const char *since_text;
+	cli_duration since; /* 0 seconds: any time */
 } status_opts;
 
-enum { OPT_JOB_ID = 4000, OPT_FAILED, OPT_LIMIT, OPT_JSON, OPT_SINCE, OPT_ERRORS };
+enum { OPT_JOB_ID = 4000, OPT_LIMIT };
 
 static const struct argp_option status_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0, "show job N and its hours", 1 },
-	{ "failed", OPT_FAILED, 0, 0,
-	  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
-	  "hours that did not succeed", 1 },
 	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
-	{ "since", OPT_SINCE, "DURATION", 0,
-	  "only jobs started, or with --errors chunks failed, in the last DURATION: a number "
-	  "and s, m, h, d or w (90m, 12h, 2d)", 1 },
-	{ "errors", OPT_ERRORS, 0, 0,
-	  "the failed chunks by error class and table, with the newest error of each", 1 },
-	{ "json", OPT_JSON, 0, 0, "print one JSON object on stdout", 2 },
 	{ 0 }
 };
 
@@ -63,18 +53,10 @@ static error_t parse_status(int key, char *arg, struct argp_state *state)
 		o->limit = v;
 		o->limit_given = true;
 		break;
-	case OPT_SINCE:
-		o->since = cli_parse_duration(state, "--since", arg);
-		o->since_text = arg;
-		break;
-	case OPT_ERRORS: o->errors = true; break;
-	case OPT_FAILED: o->failed = true; break;
-	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
 	case ARGP_KEY_END:
 		if (o->job_id && o->limit_given)
 			argp_error(state, "--limit applies to the list of jobs, not to --job-id");
-		if (o->job_id && (o->since || o->errors))
+		if (o->job_id && (o->since.seconds || o->errors))
 			argp_error(state, "--%s does not apply to --job-id", o->errors ? "errors" : "since");
 		if (o->errors && (o->limit_given || o->failed))
 			argp_error(state, "--errors shows failed chunks only; --%s does not apply",
@@ -321,7 +303,7 @@ static int show_list(session *s, const status_opts *o)
 	status_job *jobs;
 	int n;
 
-	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since,
+	if (!jobs_report_list(s->tgt, s->cfg.schema, o->failed, o->limit, o->since.seconds,
 			      s->cfg.stuck_after, &jobs, &n))
 		return read_failed(s);
 	if (o->json) {
@@ -339,8 +321,8 @@ static int show_list(session *s, const status_opts *o)
 	} else if (n == 0) {
 		printf("%s%s%s\n",
 		       o->failed ? "no failed, partial, interrupted, stale or stuck jobs" : "no jobs",
-		       o->since ? " in the last " : o->failed ? "" : " yet",
-		       o->since ? o->since_text : "");
+		       o->since.seconds ? " in the last " : o->failed ? "" : " yet",
+		       o->since.seconds ? o->since.text : "");
 	} else {
 		int w = host_pid_width(jobs, n);
 		print_job_heading(w);
@@ -393,8 +375,8 @@ static void print_errors(const triage_error *e, int n, const status_opts *o)
 	int cw = (int)strlen("error class"), tw = (int)strlen("table"), jw = (int)strlen("jobs");
 
 	if (n == 0) {
-		printf("no failed chunks%s%s\n", o->since ? " in the last " : "",
-		       o->since ? o->since_text : "");
+		printf("no failed chunks%s%s\n", o->since.seconds ? " in the last " : "",
+		       o->since.seconds ? o->since.text : "");
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -421,8 +403,8 @@ static void print_errors(const triage_error *e, int n, const status_opts *o)
 static void json_errors(strbuf *sb, const triage_error *e, int n, const status_opts *o)
 {
 	sb_adds(sb, "{\"since_seconds\":");
-	if (o->since)
-		sb_addf(sb, "%lld", (long long)o->since);
+	if (o->since.seconds)
+		sb_addf(sb, "%lld", (long long)o->since.seconds);
 	else
 		sb_adds(sb, "null");
 	sb_adds(sb, ",\"errors\":[");
@@ -448,7 +430,7 @@ static int show_errors(session *s, const status_opts *o)
 	triage_error *rows;
 	int n;
 
-	if (!triage_read_errors(s->tgt, s->cfg.schema, o->since, &rows, &n))
+	if (!triage_read_errors(s->tgt, s->cfg.schema, o->since.seconds, &rows, &n))
 		return read_failed(s);
 	if (o->json) {
 		strbuf sb;
@@ -467,8 +449,8 @@ static int show_errors(session *s, const status_opts *o)
 int cmd_status(int argc, char **argv)
 {
 	status_opts o = { .limit = STATUS_DEFAULT_LIMIT };
-	struct argp argp = {
-		status_options, parse_status, NULL,
+	const cli_command cmd = {
+		"status", status_options, parse_status,
 		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
 		"command, range, hours, rows, duration, host and pid. With --job-id, one job and "
 		"its hours. Reads only the target and writes nothing.\v"
@@ -486,13 +468,26 @@ int cmd_status(int argc, char **argv)
 		"  etlre status --since 12h\n"
 		"  etlre status --errors --since 12h     # what failed overnight, by error class\n"
 		"  etlre status --job-id 42 --failed\n"
-		"  etlre status --job-id 42 --json",
-		global_argp_children, NULL, NULL
+		"  etlre status --job-id 42 --json"
 	};
 	session s;
 	int rc;
 
-	cli_parse_command(&argp, argc, argv, "status", &o);
+	const cli_option options[] = {
+		{ "failed", NULL,
+		  "only jobs that failed, are partial, interrupted or stale; with --job-id, only the "
+		  "hours that did not succeed", 1, CLI_FLAG, &o.failed },
+		{ "since", "DURATION",
+		  "only jobs started, or with --errors chunks failed, in the last DURATION: a number "
+		  "and s, m, h, d or w (90m, 12h, 2d)", 1, CLI_DURATION, &o.since },
+		{ "errors", NULL,
+		  "the failed chunks by error class and table, with the newest error of each", 1,
+		  CLI_FLAG, &o.errors },
+		{ "json", NULL, "print one JSON object on stdout", 2, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, NULL, options, argc, argv, &o);
 	rc = session_open(&s, &(session_needs){ 0 });
 	if (rc != 0)
 		goto out;

@@ -37,47 +37,22 @@ typedef struct verify_opts {
 	bool deep, repair, json;
 } verify_opts;
 
-enum { OPT_DEEP = 2000, OPT_REPAIR, OPT_JSON };
-
-static const struct argp_option verify_options_table[] = {
-	{ "deep", OPT_DEEP, 0, 0,
-	  "compare content too: both sides' rows hashed here, a checksum per hour, and the keys that differ", 2 },
-	{ "repair", OPT_REPAIR, 0, 0,
-	  "reprocess the hours that differ as a job, then compare them again", 2 },
-	{ "json", OPT_JSON, 0, 0, "print the result as one JSON object on stdout", 3 },
-	{ 0 }
-};
-
+/* parse_verify: the load options only with --repair, once all are parsed */
 static error_t parse_verify(int key, char *arg, struct argp_state *state)
 {
-	verify_opts *o = state->input;
+	const verify_opts *o = state->input;
 	const load_options *lo = &o->load.opts;
 
-	switch (key) {
-	case ARGP_KEY_INIT:
-		o->range.allow_last_days = true;
-		state->child_inputs[0] = &o->range;
-		state->child_inputs[1] = &o->load;
-		state->child_inputs[2] = &o->runtime;
-		break;
-	case OPT_DEEP: o->deep = true; break;
-	case OPT_REPAIR: o->repair = true; break;
-	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
-	case ARGP_KEY_END:
-		if (lo->skip_invalid && !o->repair)
-			argp_error(state, "--skip-invalid works only with --repair (verify itself "
-					  "loads nothing)");
-		if (lo->max_rejects >= 0 && !o->repair)
-			argp_error(state, "--max-rejects works only with --repair --skip-invalid");
-		if (lo->max_rejects >= 0 && !lo->skip_invalid)
-			argp_error(state, "--max-rejects needs --skip-invalid");
-		break;
-	default:
+	(void)arg;
+	if (key != ARGP_KEY_END)
 		return ARGP_ERR_UNKNOWN;
-	}
+	if (lo->skip_invalid && !o->repair)
+		argp_error(state, "--skip-invalid works only with --repair (verify itself loads "
+				  "nothing)");
+	if (lo->max_rejects >= 0 && !o->repair)
+		argp_error(state, "--max-rejects works only with --repair --skip-invalid");
+	if (lo->max_rejects >= 0 && !lo->skip_invalid)
+		argp_error(state, "--max-rejects needs --skip-invalid");
 	return 0;
 }
 
@@ -355,18 +330,45 @@ static int repair(session *s, table_plan *plans, int nplans, const verify_result
 	return EXIT_CODE_OK;
 }
 
+/* compare_tables: every planned table of s compared over o's range into res
+ * (set up here, released by the caller), with vo filled in for a repair; the
+ * exit status so far: EXIT_CODE_DIFFERS or EXIT_CODE_OK, else that of a
+ * failure or a signal (the result is then incomplete) */
+static int compare_tables(session *s, const verify_opts *o, verify_options *vo,
+			  verify_result *res)
+{
+	vo->first = o->range.first;
+	vo->last = o->range.last;
+	vo->deep = o->deep;
+	vo->max_keys = VERIFY_MAX_KEYS;
+	vo->schema = s->cfg.schema;
+	verify_result_init(res, s->nplans);
+	for (int i = 0; i < s->nplans; i++) {
+		res->tables[i].name = s->plans[i].cfg->name;
+		if (signals_caught()) /* SIGINT, SIGTERM, --max-runtime: stop between tables */
+			return signals_exit_status();
+		if (!verify_compare_table(s->src, s->tgt, &s->plans[i], vo, i, res)) {
+			int rc = session_failure_status(s, EXIT_CODE_FAILED);
+			log_error("table %s: verify could not finish", s->plans[i].cfg->name);
+			return rc;
+		}
+	}
+	metrics_record_verify(res);
+	return verify_differs(res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	verify_opts o = { 0 };
+	verify_opts o = { .range.allow_last_days = true };
 	load_args_init(&o.load, LOPT_SKIP_INVALID | LOPT_MAX_REJECTS, "With --repair, for the repair job:");
 	load_args_init(&o.runtime, LOPT_MAX_RUNTIME, NULL);
 	o.runtime.table[0].group = 2; /* with --deep and --repair, not under the repair's header */
-	const struct argp_child children[] = { { &range_argp_last_days, 0, NULL, 0 },
-					       { &o.load.argp, 0, NULL, 0 },
-					       { &o.runtime.argp, 0, NULL, 0 },
-					       global_argp_children[0], { 0 } };
-	struct argp argp = {
-		verify_options_table, parse_verify, NULL,
+	const cli_child children[] = { { &range_argp_last_days, &o.range },
+					 { &o.load.argp, &o.load },
+					 { &o.runtime.argp, &o.runtime },
+					 { NULL } };
+	const cli_command cmd = {
+		"verify", NULL, parse_verify,
 		"Compare source and target hour by hour over a range of days.\v"
 		"For each hour of the time column and each table: the source rows, the target rows\n"
 		"and the rows the hour's last load rejected. An hour is ok when\n"
@@ -387,8 +389,7 @@ int cmd_verify(int argc, char **argv)
 		"  etlre verify --start-date 2025-11-01 --end-date 2025-11-07 --deep\n"
 		"  etlre verify --last-days 3 --table calls --json\n"
 		"  etlre verify --last-days 3 --repair --skip-invalid   # nightly reconciliation\n"
-		"  etlre verify --date 2025-11-02 --deep --repair --json",
-		children, NULL, NULL
+		"  etlre verify --date 2025-11-02 --deep --repair --json"
 	};
 	session s;
 	int rc;
@@ -396,7 +397,17 @@ int cmd_verify(int argc, char **argv)
 	verify_options vo;
 	repair_outcome ro;
 
-	cli_parse_command(&argp, argc, argv, "verify", &o);
+	const cli_option options[] = {
+		{ "deep", NULL,
+		  "compare content too: both sides' rows hashed here, a checksum per hour, and the "
+		  "keys that differ", 2, CLI_FLAG, &o.deep },
+		{ "repair", NULL, "reprocess the hours that differ as a job, then compare them again",
+		  2, CLI_FLAG, &o.repair },
+		{ "json", NULL, "print the result as one JSON object on stdout", 3, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.runtime.opts.max_runtime);
 	memset(&res, 0, sizeof(res));
 	memset(&ro, 0, sizeof(ro));
@@ -406,35 +417,14 @@ int cmd_verify(int argc, char **argv)
 		rc = session_failure_status(&s, EXIT_CODE_USAGE);
 	if (rc == 0)
 		rc = session_plans(&s, session_want_range, &o.range);
-	if (rc != 0)
+	if (rc == 0)
+		rc = compare_tables(&s, &o, &vo, &res);
+	if (rc != EXIT_CODE_OK && rc != EXIT_CODE_DIFFERS)
 		goto out;
-	table_plan *plans = s.plans;
-	int nplans = s.nplans;
-
-	vo.first = o.range.first;
-	vo.last = o.range.last;
-	vo.deep = o.deep;
-	vo.max_keys = VERIFY_MAX_KEYS;
-	vo.schema = s.cfg.schema;
-	verify_result_init(&res, nplans);
-	for (int i = 0; i < nplans; i++) {
-		res.tables[i].name = plans[i].cfg->name;
-		if (signals_caught()) { /* SIGINT, SIGTERM, --max-runtime: stop between tables */
-			rc = signals_exit_status();
-			goto out;
-		}
-		if (!verify_compare_table(s.src, s.tgt, &plans[i], &vo, i, &res)) {
-			rc = session_failure_status(&s, EXIT_CODE_FAILED);
-			log_error("table %s: verify could not finish", plans[i].cfg->name);
-			goto out;
-		}
-	}
-	metrics_record_verify(&res);
-	rc = verify_differs(&res) ? EXIT_CODE_DIFFERS : EXIT_CODE_OK;
 	if (!o.json)
 		print_text(&res, &o);
 	if (o.repair && rc == EXIT_CODE_DIFFERS) {
-		rc = repair(&s, plans, nplans, &res, &o, &vo, &ro);
+		rc = repair(&s, s.plans, s.nplans, &res, &o, &vo, &ro);
 		if (!o.json)
 			print_repair_text(&ro);
 	}

@@ -23,32 +23,16 @@ typedef struct work_opts {
 	load_args load; /* --max-runtime */
 } work_opts;
 
-enum { OPT_JOB_ID = 4000, OPT_JSON };
-
-static const struct argp_option work_options[] = {
-	{ "job-id", OPT_JOB_ID, "N", 0, "the running job to join", 1 },
-	{ "json", OPT_JSON, 0, 0, "print what this worker did as one JSON object", 2 },
-	{ 0 }
-};
-
+/* parse_work: a job to join is required */
 static error_t parse_work(int key, char *arg, struct argp_state *state)
 {
-	work_opts *o = state->input;
+	const work_opts *o = state->input;
 
-	switch (key) {
-	case ARGP_KEY_INIT: state->child_inputs[0] = &o->load; break;
-	case OPT_JOB_ID:
-		if (!str_to_int64(arg, &o->job_id) || o->job_id <= 0 || o->job_id > INT32_MAX)
-			argp_error(state, "'%s' is not a job id", arg);
-		break;
-	case OPT_JSON: o->json = true; break;
-	case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
-	case ARGP_KEY_END:
-		if (!o->job_id)
-			argp_error(state, "which job? give --job-id N");
-		break;
-	default: return ARGP_ERR_UNKNOWN;
-	}
+	(void)arg;
+	if (key != ARGP_KEY_END)
+		return ARGP_ERR_UNKNOWN;
+	if (!o->job_id)
+		argp_error(state, "which job? give --job-id N");
 	return 0;
 }
 
@@ -56,10 +40,9 @@ int cmd_work(int argc, char **argv)
 {
 	work_opts o = { 0 };
 	load_args_init(&o.load, LOPT_MAX_RUNTIME, NULL);
-	const struct argp_child children[] = { { &o.load.argp, 0, NULL, 0 }, global_argp_children[0],
-					       { 0 } };
-	struct argp argp = {
-		work_options, parse_work, NULL,
+	const cli_child children[] = { { &o.load.argp, &o.load }, { NULL } };
+	const cli_command cmd = {
+		"work", NULL, parse_work,
 		"Join a running job as one more worker: claim its pending hours one at a "
 		"time and load them, until none is left.\v"
 		"Start the job on one host (etlre process ... &, or with --jobs N), note its\n"
@@ -74,8 +57,7 @@ int cmd_work(int argc, char **argv)
 		"Examples:\n"
 		"  etlre work --job-id 42\n"
 		"  etlre work --job-id 42 --json\n"
-		"  etlre work --job-id 42 --max-runtime 6h",
-		children, NULL, NULL
+		"  etlre work --job-id 42 --max-runtime 6h"
 	};
 	load_options lo;
 	session s;
@@ -84,7 +66,13 @@ int cmd_work(int argc, char **argv)
 	int nrows = 0;
 	char ids[32];
 
-	cli_parse_command(&argp, argc, argv, "work", &o);
+	const cli_option options[] = {
+		{ "job-id", "N", "the running job to join", 1, CLI_JOB_ID, &o.job_id },
+		{ "json", NULL, "print what this worker did as one JSON object", 2, CLI_FLAG, &o.json },
+		{ NULL }
+	};
+
+	cli_parse_command(&cmd, children, options, argc, argv, &o);
 	signals_max_runtime(o.load.opts.max_runtime);
 	snprintf(ids, sizeof(ids), "{%lld}", (long long)o.job_id);
 	load_options_init(&lo);

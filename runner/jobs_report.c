@@ -88,18 +88,11 @@ static int split_ids(const char *s, int64_t **out)
 	return n;
 }
 
-typedef struct jobs_ctx {
-	status_job *jobs;
-	int n, cap;
-} jobs_ctx;
-
-static bool status_job_row(void *ctx, int ncols, char **v)
+/* status_job_fill: a row of job_sql into the (zeroed) status_job elem */
+static void status_job_fill(void *elem, char **v)
 {
-	jobs_ctx *x = ctx;
-	status_job *j;
+	status_job *j = elem;
 
-	(void)ncols;
-	j = ARRAY_PUSH(x->jobs, x->n, x->cap);
 	j->job_id = int64_or(v[0], 0);
 	j->status = job_status_parse(v[1]);
 	j->command = dup_or_null(v[2]);
@@ -123,13 +116,12 @@ static bool status_job_row(void *ctx, int ncols, char **v)
 	j->rows_rejected = int64_or(v[19], 0);
 	j->rows_moved = int64_or(v[20], 0);
 	j->heartbeat_age = v[21] ? strtod(v[21], NULL) : 0;
-	return true;
 }
 
 /* query_jobs: runs job_sql with job_id (0: any), since (seconds; 0: any) and
  * stuck_after (seconds) */
 static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool failed_only,
-		       int64_t limit, int64_t since, int stuck_after, jobs_ctx *x)
+		       int64_t limit, int64_t since, int stuck_after, row_array *x)
 {
 	char key[24], id[24], lim[24], sec[24], stuck[24];
 	char *sql = sql_with_schema(job_sql, schema);
@@ -142,7 +134,7 @@ static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool fai
 	snprintf(stuck, sizeof(stuck), "%d", stuck_after);
 	const char *params[] = { key, job_id > 0 ? id : NULL, failed_only ? "t" : "f",
 				 limit > 0 ? lim : NULL, since > 0 ? sec : NULL, stuck };
-	ok = tgt_query(c, sql, 6, params, status_job_row, x);
+	ok = tgt_query(c, sql, 6, params, row_array_add, x);
 	free(sql);
 	return ok;
 }
@@ -150,15 +142,15 @@ static bool query_jobs(tgt_conn *c, const char *schema, int64_t job_id, bool fai
 bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t limit,
 		      int64_t since, int stuck_after, status_job **jobs, int *n)
 {
-	jobs_ctx x = { NULL, 0, 0 };
+	row_array x = { .elem_size = sizeof(status_job), .fill = status_job_fill };
 	bool ok = query_jobs(c, schema, 0, failed_only, limit, since, stuck_after, &x);
 
 	if (!ok) {
-		jobs_report_free(x.jobs, x.n);
-		x.jobs = NULL;
+		jobs_report_free(x.items, x.n);
+		x.items = NULL;
 		x.n = 0;
 	}
-	*jobs = x.jobs;
+	*jobs = x.items;
 	*n = x.n;
 	return ok;
 }
@@ -166,16 +158,17 @@ bool jobs_report_list(tgt_conn *c, const char *schema, bool failed_only, int64_t
 bool jobs_report_get(tgt_conn *c, const char *schema, int64_t job_id, int stuck_after,
 		     status_job *job, bool *found)
 {
-	jobs_ctx x = { NULL, 0, 0 };
+	row_array x = { .elem_size = sizeof(status_job), .fill = status_job_fill };
 	bool ok = query_jobs(c, schema, job_id, false, 0, 0, stuck_after, &x);
+	status_job *jobs = x.items;
 
 	memset(job, 0, sizeof(*job));
 	*found = ok && x.n == 1;
 	if (*found) {
-		*job = x.jobs[0]; /* the job's contents move to the caller */
-		free(x.jobs);
+		*job = jobs[0]; /* the job's contents move to the caller */
+		free(jobs);
 	} else {
-		jobs_report_free(x.jobs, x.n);
+		jobs_report_free(jobs, x.n);
 	}
 	return ok;
 }

@@ -11,27 +11,20 @@
 
 #include "ledger_sql.h"
 
-typedef struct items_ctx {
-	retry_item *items;
-	int n, cap;
-} items_ctx;
-
-static bool item_row(void *ctx, int ncols, char **v)
+/* item_fill: a row of ledger_retry_items' query into the retry_item elem */
+static void item_fill(void *elem, char **v)
 {
-	items_ctx *x = ctx;
-	(void)ncols;
-	retry_item *it = ARRAY_PUSH(x->items, x->n, x->cap);
+	retry_item *it = elem;
 
 	it->table = xstrdup(v[0]);
 	it->hour = xstrdup(v[1]);
 	it->window_hours = atoi(v[2]);
-	return true;
 }
 
 bool ledger_retry_items(tgt_conn *c, const char *schema, const char *job_ids, bool force,
 			retry_item **items, int *n)
 {
-	items_ctx x = { 0 };
+	row_array x = { .elem_size = sizeof(retry_item), .fill = item_fill };
 	const char *params[] = { job_ids, force ? "t" : "f" };
 	bool ok = ledger_run_sql(c, schema,
 				 "SELECT DISTINCT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'),"
@@ -39,7 +32,7 @@ bool ledger_retry_items(tgt_conn *c, const char *schema, const char *job_ids, bo
 				 " FROM @S.job_hours h JOIN @S.jobs j USING (job_id)"
 				 " WHERE h.job_id = ANY($1::bigint[]) AND ($2::bool OR h.status <> 'succeeded')"
 				 " ORDER BY 2, 1",
-				 2, params, item_row, &x);
+				 2, params, row_array_add, &x);
 
 	*items = x.items;
 	*n = x.n;
@@ -55,29 +48,22 @@ void retry_items_free(retry_item *items, int n)
 	free(items);
 }
 
-typedef struct job_row_ctx {
-	job_row *rows;
-	int n, cap;
-} job_row_ctx;
-
-static bool job_row_cb(void *ctx, int ncols, char **v)
+/* job_row_fill: a row of ledger_jobs_get's query into the job_row elem */
+static void job_row_fill(void *elem, char **v)
 {
-	job_row_ctx *x = ctx;
-	job_row *r;
-	(void)ncols;
-	r = ARRAY_PUSH(x->rows, x->n, x->cap);
+	job_row *r = elem;
+
 	r->job_id = strtoll(v[0], NULL, 10);
 	r->status = job_status_parse(v[1]);
 	r->alive = v[2][0] == 't';
 	snprintf(r->host, sizeof(r->host), "%s", v[3]);
 	r->pid = atoi(v[4]);
 	r->options = xstrdup(v[5]);
-	return true;
 }
 
 bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_row **rows, int *n)
 {
-	job_row_ctx x = { 0 };
+	row_array x = { .elem_size = sizeof(job_row), .fill = job_row_fill };
 	char key[24];
 	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
 	const char *params[] = { job_ids, key };
@@ -88,9 +74,9 @@ bool ledger_jobs_get(tgt_conn *c, const char *schema, const char *job_ids, job_r
 				 "    AND l.granted" LEDGER_LOCK_HERE "),"
 				 "  j.host, j.pid, j.options::text"
 				 " FROM @S.jobs j WHERE j.job_id = ANY($1::bigint[]) ORDER BY j.job_id",
-				 2, params, job_row_cb, &x);
+				 2, params, row_array_add, &x);
 
-	*rows = x.rows;
+	*rows = x.items;
 	*n = x.n;
 	return ok;
 }

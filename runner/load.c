@@ -136,11 +136,11 @@ static bool partitions_ready(window_ctx *x)
 static bool deleted_row(void *ctx, int ncols, char **v)
 {
 	window_ctx *x = ctx;
-	long i = ncols >= 3 && v[0] ? strtol(v[0], NULL, 10) : -1;
+	int i = ncols >= 3 ? field_index(v[0], 0, x->w.hours) : -1;
 
-	if (i < 0 || i >= x->w.hours)
+	if (i < 0)
 		return true;
-	x->per_hour[i].deleted = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	x->per_hour[i].deleted = field_int64(v[1]);
 	x->res->n.deleted += x->per_hour[i].deleted;
 	free(x->deleted_keys[i]);
 	x->deleted_keys[i] = v[2] ? xstrdup(v[2]) : NULL;
@@ -248,7 +248,7 @@ static bool key_range_row(void *ctx, unsigned int ncols, char **row, unsigned lo
 	(void)lengths;
 	if (ncols < 4)
 		return true;
-	k->count = row[0] ? strtoll(row[0], NULL, 10) : 0;
+	k->count = field_int64(row[0]);
 	k->dense = row[3] && strcmp(row[3], "1") == 0 && is_integer_text(row[1]) &&
 		   is_integer_text(row[2]);
 	if (k->dense) {
@@ -351,10 +351,10 @@ typedef struct group_counts {
 static bool group_count_row(void *ctx, int ncols, char **v)
 {
 	group_counts *g = ctx;
-	long i = ncols >= 2 && v[0] ? strtol(v[0], NULL, 10) : -1;
+	int i = ncols >= 2 ? field_index(v[0], 0, g->n) : -1;
 
-	if (i >= 0 && i < g->n)
-		g->count[i] = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	if (i >= 0)
+		g->count[i] = field_int64(v[1]);
 	return true;
 }
 

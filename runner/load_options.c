@@ -6,6 +6,8 @@
 #include "load_options.h"
 
 #include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +45,29 @@ static const struct argp_option all_options[LOPT_COUNT] = {
 	{ "max-runtime", KEY_BASE + 10, "DURATION", 0,
 	  "stop after DURATION (90m, 6h, 1d) as if interrupted: the hour in progress rolls back, "
 	  "the others stay pending for etlre retry; exit 143", 3 },
+};
+
+/* where each option's value goes, one row per LOPT_* bit, in bit order: a
+ * flag (true when given), a whole number in [min, max] stored as an int, an
+ * int64_t or a double, or a value set_option parses itself */
+typedef enum { FIELD_FLAG, FIELD_INT, FIELD_INT64, FIELD_DOUBLE, FIELD_OWN } field_type;
+
+static const struct load_field {
+	size_t offset; /* in load_options */
+	field_type type;
+	int64_t min, max;
+} fields[LOPT_COUNT] = {
+	{ offsetof(load_options, dry_run), FIELD_FLAG, 0, 0 },
+	{ offsetof(load_options, skip_invalid), FIELD_FLAG, 0, 0 },
+	{ offsetof(load_options, max_rejects), FIELD_INT64, 0, INT64_MAX },
+	{ offsetof(load_options, window_hours), FIELD_OWN, 0, 0 },
+	{ offsetof(load_options, chunk_rows), FIELD_INT, 1, 10000000 },
+	{ offsetof(load_options, timeout), FIELD_INT, 1, 86400 },
+	{ offsetof(load_options, retries), FIELD_INT, 0, 100 },
+	{ offsetof(load_options, retry_wait), FIELD_DOUBLE, 0, 3600 },
+	{ offsetof(load_options, max_failures), FIELD_INT, 0, 1000000 },
+	{ offsetof(load_options, jobs), FIELD_INT, 1, MAX_JOBS },
+	{ offsetof(load_options, max_runtime), FIELD_OWN, 0, 0 },
 };
 
 void load_options_init(load_options *o)
@@ -87,51 +112,46 @@ char *load_options_json(const load_options *o)
 			 o->chunk_rows, o->timeout, o->retries, o->retry_wait, o->max_failures);
 }
 
-/* set_option: parses the option of bit `bit` into la->opts; usage errors exit
- * 2 from inside argp */
-static void set_option(struct argp_state *state, load_args *la, unsigned bit, const char *arg)
+/* set_own: --batch-mode and --max-runtime into o; usage errors exit 2 from
+ * inside argp */
+static void set_own(struct argp_state *state, load_options *o, unsigned bit, const char *arg)
 {
-	load_options *o = &la->opts;
+	int64_t secs;
 
-	switch (bit) {
-	case LOPT_DRY_RUN: o->dry_run = true; break;
-	case LOPT_SKIP_INVALID: o->skip_invalid = true; break;
-	case LOPT_MAX_REJECTS:
-		o->max_rejects = cli_parse_count(state, "--max-rejects", arg, 0, INT64_MAX);
-		break;
-	case LOPT_BATCH_MODE:
+	if (bit == LOPT_BATCH_MODE) {
 		if (strcmp(arg, "hourly") == 0)
 			o->window_hours = 1;
 		else if (strcmp(arg, "daily") == 0)
 			o->window_hours = 24;
 		else
 			argp_error(state, "--batch-mode must be hourly or daily, not '%s'", arg);
-		break;
-	case LOPT_CHUNK_SIZE:
-		o->chunk_rows = (int)cli_parse_count(state, "--chunk-size", arg, 1, 10000000);
-		break;
-	case LOPT_TIMEOUT:
-		o->timeout = (int)cli_parse_count(state, "--timeout", arg, 1, 86400);
-		break;
-	case LOPT_RETRIES:
-		o->retries = (int)cli_parse_count(state, "--retries", arg, 0, 100);
-		break;
-	case LOPT_RETRY_WAIT:
-		o->retry_wait = (double)cli_parse_count(state, "--retry-wait", arg, 0, 3600);
-		break;
-	case LOPT_MAX_FAILURES:
-		o->max_failures = (int)cli_parse_count(state, "--max-failures", arg, 0, 1000000);
-		break;
-	case LOPT_JOBS: o->jobs = (int)cli_parse_count(state, "--jobs", arg, 1, MAX_JOBS); break;
-	case LOPT_MAX_RUNTIME: {
-		int64_t secs;
-		/* alarm() takes an unsigned int of seconds: a year is plenty */
-		if (!duration_parse(arg, &secs) || secs > 366 * 86400)
-			argp_error(state, "--max-runtime must be a whole number and s, m, h, d or w "
-				   "(90m, 6h, 1d), at most a year, not '%s'", arg);
-		o->max_runtime = (int)secs;
-		break;
+		return;
 	}
+	/* --max-runtime: alarm() takes an unsigned int of seconds: a year is plenty */
+	if (!duration_parse(arg, &secs) || secs > 366 * 86400)
+		argp_error(state, "--max-runtime must be a whole number and s, m, h, d or w "
+			   "(90m, 6h, 1d), at most a year, not '%s'", arg);
+	o->max_runtime = (int)secs;
+}
+
+/* set_option: parses option i (its LOPT_* bit is 1 << i) into la->opts as
+ * fields[i] says; usage errors exit 2 from inside argp */
+static void set_option(struct argp_state *state, load_args *la, int i, const char *arg)
+{
+	const struct load_field *f = &fields[i];
+	char *field = (char *)&la->opts + f->offset;
+	char flag[32];
+	int64_t v = 0;
+
+	snprintf(flag, sizeof(flag), "--%s", all_options[i].name);
+	if (f->type == FIELD_INT || f->type == FIELD_INT64 || f->type == FIELD_DOUBLE)
+		v = cli_parse_count(state, flag, arg, f->min, f->max);
+	switch (f->type) {
+	case FIELD_FLAG: *(bool *)field = true; break;
+	case FIELD_INT: *(int *)field = (int)v; break;
+	case FIELD_INT64: *(int64_t *)field = v; break;
+	case FIELD_DOUBLE: *(double *)field = (double)v; break;
+	case FIELD_OWN: set_own(state, &la->opts, 1u << i, arg); break;
 	}
 }
 
@@ -145,7 +165,7 @@ static error_t parse_load(int key, char *arg, struct argp_state *state)
 	if (la->given & (1u << i))
 		argp_error(state, "--%s given twice", all_options[i].name);
 	la->given |= 1u << i;
-	set_option(state, la, 1u << i, arg);
+	set_option(state, la, i, arg);
 	return 0;
 }
 
@@ -169,29 +189,25 @@ void load_args_init(load_args *la, unsigned accept, const char *header)
 	la->argp = (struct argp){ la->table, parse_load, NULL, NULL, NULL, NULL, NULL };
 }
 
+/* field_size: the bytes of an option's field */
+static size_t field_size(field_type type)
+{
+	switch (type) {
+	case FIELD_FLAG: return sizeof(bool);
+	case FIELD_INT64: return sizeof(int64_t);
+	case FIELD_DOUBLE: return sizeof(double);
+	default: return sizeof(int);
+	}
+}
+
 void load_args_override(const load_args *la, load_options *base)
 {
-	const load_options *o = &la->opts;
-	unsigned g = la->given;
-
-	if (g & LOPT_DRY_RUN)
-		base->dry_run = o->dry_run;
-	if (g & LOPT_SKIP_INVALID)
-		base->skip_invalid = o->skip_invalid;
-	if (g & LOPT_MAX_REJECTS)
-		base->max_rejects = o->max_rejects;
-	if (g & LOPT_BATCH_MODE)
-		base->window_hours = o->window_hours;
-	if (g & LOPT_CHUNK_SIZE)
-		base->chunk_rows = o->chunk_rows;
-	if (g & LOPT_TIMEOUT)
-		base->timeout = o->timeout;
-	if (g & LOPT_RETRIES)
-		base->retries = o->retries;
-	if (g & LOPT_RETRY_WAIT)
-		base->retry_wait = o->retry_wait;
-	if (g & LOPT_MAX_FAILURES)
-		base->max_failures = o->max_failures;
-	base->jobs = o->jobs; /* never kept with a job: this run's own */
-	base->max_runtime = o->max_runtime;
+	for (int i = 0; i < LOPT_COUNT; i++) {
+		const struct load_field *f = &fields[i];
+		if (la->given & (1u << i))
+			memcpy((char *)base + f->offset, (const char *)&la->opts + f->offset,
+			       field_size(f->type));
+	}
+	base->jobs = la->opts.jobs; /* never kept with a job: this run's own */
+	base->max_runtime = la->opts.max_runtime;
 }

@@ -21,13 +21,12 @@
 
 typedef struct hour_set {
 	int64_t *hour;
-	int n;
+	int n, cap;
 } hour_set;
 
 static void hour_set_add(hour_set *s, int64_t hour)
 {
-	s->hour = xrealloc(s->hour, sizeof(*s->hour) * (size_t)(s->n + 1));
-	s->hour[s->n++] = hour;
+	*ARRAY_PUSH(s->hour, s->n, s->cap) = hour;
 }
 
 /* counts_row: a row of window row counts (each capped by the probe) into
@@ -55,12 +54,12 @@ typedef struct probe_ctx {
 static bool grouped_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
 {
 	probe_ctx *x = ctx;
-	long i = ncols >= 2 && row[0] ? strtol(row[0], NULL, 10) : -1;
-	int64_t n = ncols >= 2 && row[1] ? strtoll(row[1], NULL, 10) : 0;
+	int i = ncols >= 2 ? field_index(row[0], 0, x->n) : -1;
+	int64_t n = ncols >= 2 ? field_int64(row[1]) : 0;
 
 	(void)lengths;
 	x->total += n;
-	if (i >= 0 && i < x->n)
+	if (i >= 0)
 		x->rows[i] = n > SETTLE_SMALL_ROWS ? SETTLE_SMALL_ROWS + 1 : (int)n;
 	return true;
 }
@@ -217,10 +216,10 @@ typedef struct index_ctx {
 static bool index_row(void *ctx, int ncols, char **v)
 {
 	index_ctx *x = ctx;
-	long i = ncols > 0 && v[0] ? strtol(v[0], NULL, 10) : 0;
+	int i = ncols > 0 ? field_index(v[0], 1, x->n) : -1;
 
-	if (i >= 1 && i <= x->n)
-		x->flags[i - 1] = true;
+	if (i >= 0)
+		x->flags[i] = true;
 	return true;
 }
 

@@ -419,6 +419,16 @@ static bool each_row(PGresult *res, tgt_row_fn fn, void *ctx)
 	return ok;
 }
 
+bool result_is(tgt_conn *c, PGresult *res, ExecStatusType want, const char *sql, bool quiet)
+{
+	if (res && PQresultStatus(res) == want)
+		return true;
+	set_error_from_result(c, res);
+	log_failure(c, sql, quiet);
+	PQclear(res);
+	return false;
+}
+
 /* rows_of: hands the rows of res (the result of sql) to fn, or logs its
  * failure; clears res */
 static bool rows_of(tgt_conn *c, PGresult *res, const char *sql, tgt_row_fn fn, void *ctx,
@@ -426,12 +436,8 @@ static bool rows_of(tgt_conn *c, PGresult *res, const char *sql, tgt_row_fn fn, 
 {
 	bool ok;
 
-	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		set_error_from_result(c, res);
-		log_failure(c, sql, quiet);
-		PQclear(res);
+	if (!result_is(c, res, PGRES_TUPLES_OK, sql, quiet))
 		return false;
-	}
 	ok = each_row(res, fn, ctx);
 	PQclear(res);
 	return ok;
@@ -494,12 +500,8 @@ bool tgt_copy_begin(tgt_conn *c, const char *sql)
 {
 	PGresult *res = run(c, sql, 0, NULL);
 
-	if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
-		set_error_from_result(c, res);
-		log_failure(c, sql, false);
-		PQclear(res);
+	if (!result_is(c, res, PGRES_COPY_IN, sql, false))
 		return false;
-	}
 	PQclear(res);
 	return true;
 }

@@ -15,12 +15,8 @@ bool tgt_copy_out_begin(tgt_conn *c, const char *sql)
 
 	if (send_command(c, sql, 0, NULL))
 		res = await(c, sql);
-	if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
-		set_error_from_result(c, res);
-		log_failure(c, sql, false);
-		PQclear(res);
+	if (!result_is(c, res, PGRES_COPY_OUT, sql, false))
 		return false;
-	}
 	PQclear(res);
 	free(c->sent);
 	c->sent = xstrdup(sql);

@@ -30,6 +30,9 @@ struct tgt_conn {
 void set_error_from_result(tgt_conn *c, const PGresult *res);
 /* log_failure: logs the last error with sql, at debug when quiet */
 void log_failure(tgt_conn *c, const char *sql, bool quiet);
+/* result_is: whether res (of sql) has status want; when it has not (or is
+ * NULL), keeps and logs its error (at debug when quiet) and clears it */
+bool result_is(tgt_conn *c, PGresult *res, ExecStatusType want, const char *sql, bool quiet);
 /* wait_socket: waits until the socket is readable (or writable) or the
  * deadline passes; false when it passed (the connection is then cut off) */
 bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what);

@@ -58,24 +58,18 @@ static const char errors_sql[] =
 	"  (array_agg(error ORDER BY finished_at DESC NULLS LAST, hour DESC))[1]"
 	" FROM f GROUP BY cls, table_name ORDER BY 3 DESC, cls, table_name";
 
-/* int64_or_zero: the column's integer, 0 for NULL */
-static int64_t int64_or_zero(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 /* jobs_row: the single row of jobs_sql into the triage_jobs ctx */
 static bool jobs_row(void *ctx, int ncols, char **v)
 {
 	triage_jobs *t = ctx;
 
 	(void)ncols;
-	t->running = int64_or_zero(v[0]);
-	t->stuck = int64_or_zero(v[1]);
-	t->stale = int64_or_zero(v[2]);
+	t->running = field_int64(v[0]);
+	t->stuck = field_int64(v[1]);
+	t->stale = field_int64(v[2]);
 	t->idle_seconds = v[3] ? strtod(v[3], NULL) : 0;
-	t->stuck_job = int64_or_zero(v[4]);
-	t->stale_job = int64_or_zero(v[5]);
+	t->stuck_job = field_int64(v[4]);
+	t->stale_job = field_int64(v[5]);
 	return true;
 }
 
@@ -105,7 +99,7 @@ static bool chunks_row(void *ctx, int ncols, char **v)
 	chunks_ctx *x = ctx;
 
 	(void)ncols;
-	return x->fn(x->ctx, v[0] ? v[0] : "", int64_or_zero(v[1]), int64_or_zero(v[2]));
+	return x->fn(x->ctx, v[0] ? v[0] : "", field_int64(v[1]), field_int64(v[2]));
 }
 
 bool triage_read_chunks(tgt_conn *c, const char *schema, triage_chunk_fn fn, void *ctx)
@@ -118,56 +112,46 @@ bool triage_read_chunks(tgt_conn *c, const char *schema, triage_chunk_fn fn, voi
 	return ok;
 }
 
-typedef struct errors_ctx {
-	triage_error *rows;
-	int n, cap;
-} errors_ctx;
-
 /* dup_or_empty: a new copy of s, "" for NULL */
 static char *dup_or_empty(const char *s)
 {
 	return xstrdup(s ? s : "");
 }
 
-/* errors_row: one group of errors_sql appended to the errors_ctx, which
- * owns it */
-static bool errors_row(void *ctx, int ncols, char **v)
+/* errors_fill: one group of errors_sql into the (zeroed) triage_error elem */
+static void errors_fill(void *elem, char **v)
 {
-	errors_ctx *x = ctx;
-	triage_error *e;
+	triage_error *e = elem;
 
-	(void)ncols;
-	e = ARRAY_PUSH(x->rows, x->n, x->cap);
 	e->error_class = dup_or_empty(v[0]);
 	e->table = dup_or_empty(v[1]);
-	e->chunks = int64_or_zero(v[2]);
-	e->open = int64_or_zero(v[3]);
+	e->chunks = field_int64(v[2]);
+	e->open = field_int64(v[3]);
 	e->jobs = dup_or_empty(v[4]);
 	e->newest_hour = dup_or_empty(v[5]);
 	e->newest_at = dup_or_empty(v[6]);
-	e->newest_job = int64_or_zero(v[7]);
+	e->newest_job = field_int64(v[7]);
 	e->newest_error = dup_or_empty(v[8]);
-	return true;
 }
 
 bool triage_read_errors(tgt_conn *c, const char *schema, int64_t since, triage_error **rows,
 			int *n)
 {
-	errors_ctx x = { 0 };
+	row_array x = { .elem_size = sizeof(triage_error), .fill = errors_fill };
 	char sec[24];
 	char *sql = sql_with_schema(errors_sql, schema);
 	bool ok;
 
 	snprintf(sec, sizeof(sec), "%lld", (long long)since);
 	const char *params[] = { since > 0 ? sec : NULL };
-	ok = tgt_query(c, sql, 1, params, errors_row, &x);
+	ok = tgt_query(c, sql, 1, params, row_array_add, &x);
 	free(sql);
 	if (!ok) {
-		triage_errors_free(x.rows, x.n);
-		x.rows = NULL;
+		triage_errors_free(x.items, x.n);
+		x.items = NULL;
 		x.n = 0;
 	}
-	*rows = x.rows;
+	*rows = x.items;
 	*n = x.n;
 	return ok;
 }

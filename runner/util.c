@@ -55,6 +55,36 @@ void *array_grow(void *arr, int n, int *cap, size_t size)
 	return arr;
 }
 
+bool row_array_add(void *ctx, int ncols, char **values)
+{
+	row_array *a = ctx;
+
+	(void)ncols;
+	a->items = array_grow(a->items, a->n, &a->cap, a->elem_size);
+	a->fill((char *)a->items + a->elem_size * (size_t)a->n++, values);
+	return true;
+}
+
+int64_t field_int64(const char *v)
+{
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+double field_double(const char *v)
+{
+	return v ? strtod(v, NULL) : 0;
+}
+
+int field_index(const char *v, int base, int n)
+{
+	long long i;
+
+	if (!v)
+		return -1;
+	i = strtoll(v, NULL, 10) - base;
+	return i >= 0 && i < n ? (int)i : -1;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

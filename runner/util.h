@@ -27,6 +27,26 @@ void *array_grow(void *arr, int n, int *cap, size_t size);
 /* ARRAY_PUSH: appends one zeroed element to arr (n elements, capacity cap,
  * both lvalues) and evaluates to a pointer to it */
 #define ARRAY_PUSH(arr, n, cap) ((arr) = array_grow((arr), (n), &(cap), sizeof(*(arr))), &(arr)[(n)++])
+/*
+ * row_array: a query's rows collected into an array (the caller owns items
+ * and what fill puts in them). row_array_add is the row callback (a
+ * tgt_row_fn): it appends a zeroed element of elem_size bytes and has fill
+ * set it from the row's values (NULL for SQL NULL).
+ */
+typedef struct row_array {
+	size_t elem_size;
+	void (*fill)(void *elem, char **values);
+	void *items;
+	int n, cap;
+} row_array;
+bool row_array_add(void *ctx, int ncols, char **values);
+/* field_int64, field_double: the number in a query answer's field, 0 for
+ * NULL (SQL NULL) */
+int64_t field_int64(const char *v);
+double field_double(const char *v);
+/* field_index: the integer in field v less base (the SQL counting from 0 or
+ * 1) when that is an index into n elements; -1 for NULL or out of range */
+int field_index(const char *v, int base, int n);
 /* xasprintf: returns a newly allocated formatted string; the caller owns it. */
 char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 

@@ -108,26 +108,28 @@ static hour_slot *slot_of(vctx *x, const char *hour_text)
 	return &x->slots[h - x->first_hour];
 }
 
-static bool source_count_row(void *ctx, unsigned int ncols, char **row, unsigned long *lens)
+/* count_row: a row of an hour and its count (the source's or the target's)
+ * into that hour's slot */
+static void count_row(vctx *x, char **row, bool source)
 {
-	vctx *x = ctx;
 	hour_slot *s = slot_of(x, row[0]);
 
+	if (s)
+		*(source ? &s->src_rows : &s->tgt_rows) = field_int64(row[1]);
+}
+
+static bool source_count_row(void *ctx, unsigned int ncols, char **row, unsigned long *lens)
+{
 	(void)ncols;
 	(void)lens;
-	if (s)
-		s->src_rows = row[1] ? strtoll(row[1], NULL, 10) : 0;
+	count_row(ctx, row, true);
 	return true;
 }
 
 static bool target_count_row(void *ctx, int ncols, char **v)
 {
-	vctx *x = ctx;
-	hour_slot *s = slot_of(x, v[0]);
-
 	(void)ncols;
-	if (s)
-		s->tgt_rows = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	count_row(ctx, v, false);
 	return true;
 }
 
@@ -141,7 +143,7 @@ static bool rejected_row(void *ctx, int ncols, char **v)
 		return true;
 	if (!v[1] || !hour_parse(v[1], &s->load_start))
 		s->load_start = -1;
-	s->rejected = v[2] ? strtoll(v[2], NULL, 10) : 0;
+	s->rejected = field_int64(v[2]);
 	return true;
 }
 
@@ -322,16 +324,6 @@ static void vctx_init(vctx *x, src_conn *src, tgt_conn *tgt, const table_plan *p
 		plan_canon(x);
 }
 
-static verify_hour *add_hour(verify_result *r)
-{
-	if (r->nhours == r->hours_cap) {
-		r->hours_cap = r->hours_cap ? 2 * r->hours_cap : 64;
-		r->hours = xrealloc(r->hours, sizeof(*r->hours) * (size_t)r->hours_cap);
-	}
-	memset(&r->hours[r->nhours], 0, sizeof(r->hours[0]));
-	return &r->hours[r->nhours++];
-}
-
 bool verify_compare_table(src_conn *src, tgt_conn *tgt, const table_plan *p,
 			  const verify_options *o, int table, verify_result *r)
 {
@@ -393,7 +385,7 @@ bool verify_compare_table(src_conn *src, tgt_conn *tgt, const table_plan *p,
 		vt->hours_missing += h.status == VERIFY_MISSING;
 		vt->hours_extra += h.status == VERIFY_EXTRA;
 		vt->hours_changed += h.status == VERIFY_CHANGED;
-		*add_hour(r) = h;
+		*ARRAY_PUSH(r->hours, r->nhours, r->hours_cap) = h;
 	}
 	if (ok)
 		log_info("table %s: %d hours verified%s in %.2fs: %d missing, %d extra, %d changed",

@@ -33,16 +33,6 @@ typedef struct key_rows {
 	int nkey;
 } key_rows;
 
-static key_row *key_rows_add(key_rows *k)
-{
-	if (k->n == k->cap) {
-		k->cap = k->cap ? 2 * k->cap : 256;
-		k->rows = xrealloc(k->rows, sizeof(*k->rows) * (size_t)k->cap);
-	}
-	memset(&k->rows[k->n], 0, sizeof(k->rows[0]));
-	return &k->rows[k->n++];
-}
-
 static void key_rows_release(key_rows *k)
 {
 	for (int i = 0; i < k->n; i++) {
@@ -74,25 +64,39 @@ static int key_row_raw_cmp(const void *a, const void *b)
 	return bytes_cmp(x->raw, x->rawlen, y->raw, y->rawlen);
 }
 
+/* key_fields: n fields of a row as one new string (its length in *len):
+ * each field as it is, a NULL one as "?" (the key to sort and match on), or
+ * with canon each canon-encoded (the raw values, as etlre.rejects keeps them).
+ * lens: the fields' lengths, or NULL for NUL-terminated fields. */
+static char *key_fields(char **f, const unsigned long *lens, int n, bool canon, size_t *len)
+{
+	strbuf sb;
+
+	sb_init(&sb, 64);
+	for (int i = 0; i < n; i++) {
+		size_t flen = !f[i] ? 0 : lens ? lens[i] : strlen(f[i]);
+		if (canon)
+			canon_encode_field(&sb, f[i], flen);
+		else if (f[i])
+			sb_add(&sb, f[i], flen);
+		else
+			sb_addc(&sb, '?');
+	}
+	*len = sb.len;
+	return sb_detach(&sb);
+}
+
 /* source rows: key fields, raw key values, md5 */
 static bool source_key_row(void *ctx, unsigned int ncols, char **row, unsigned long *lens)
 {
 	key_rows *k = ctx;
-	key_row *r = key_rows_add(k);
-	strbuf sb;
+	key_row *r = ARRAY_PUSH(k->rows, k->n, k->cap);
+	const char *md5 = row[2 * k->nkey];
 
 	(void)ncols;
-	sb_init(&sb, 64);
-	for (int i = 0; i < k->nkey; i++)
-		sb_add(&sb, row[i] ? row[i] : "?", row[i] ? lens[i] : 1);
-	r->enclen = sb.len;
-	r->enc = sb_detach(&sb);
-	sb_init(&sb, 64);
-	for (int i = 0; i < k->nkey; i++)
-		canon_encode_field(&sb, row[k->nkey + i], lens[k->nkey + i]);
-	r->rawlen = sb.len;
-	r->raw = sb_detach(&sb);
-	snprintf(r->md5, sizeof(r->md5), "%s", row[2 * k->nkey] ? row[2 * k->nkey] : "");
+	r->enc = key_fields(row, lens, k->nkey, false, &r->enclen);
+	r->raw = key_fields(row + k->nkey, lens + k->nkey, k->nkey, true, &r->rawlen);
+	snprintf(r->md5, sizeof(r->md5), "%s", md5 ? md5 : "");
 	return true;
 }
 
@@ -100,16 +104,12 @@ static bool source_key_row(void *ctx, unsigned int ncols, char **row, unsigned l
 static bool target_key_row(void *ctx, int ncols, char **v)
 {
 	key_rows *k = ctx;
-	key_row *r = key_rows_add(k);
-	strbuf sb;
+	key_row *r = ARRAY_PUSH(k->rows, k->n, k->cap);
+	const char *md5 = v[k->nkey];
 
 	(void)ncols;
-	sb_init(&sb, 64);
-	for (int i = 0; i < k->nkey; i++)
-		sb_adds(&sb, v[i] ? v[i] : "?");
-	r->enclen = sb.len;
-	r->enc = sb_detach(&sb);
-	snprintf(r->md5, sizeof(r->md5), "%s", v[k->nkey] ? v[k->nkey] : "");
+	r->enc = key_fields(v, NULL, k->nkey, false, &r->enclen);
+	snprintf(r->md5, sizeof(r->md5), "%s", md5 ? md5 : "");
 	return true;
 }
 
@@ -117,15 +117,10 @@ static bool target_key_row(void *ctx, int ncols, char **v)
 static bool reject_key_row(void *ctx, int ncols, char **v)
 {
 	key_rows *k = ctx;
-	key_row *r = key_rows_add(k);
-	strbuf sb;
+	key_row *r = ARRAY_PUSH(k->rows, k->n, k->cap);
 
 	(void)ncols;
-	sb_init(&sb, 64);
-	for (int i = 0; i < k->nkey; i++)
-		canon_encode_field(&sb, v[i], v[i] ? strlen(v[i]) : 0);
-	r->rawlen = sb.len;
-	r->raw = sb_detach(&sb);
+	r->raw = key_fields(v, NULL, k->nkey, true, &r->rawlen);
 	return true;
 }
 

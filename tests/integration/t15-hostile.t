@@ -99,6 +99,20 @@ refused "status --limit twice" 2 "--limit given twice" status --limit 1 --limit 
 refused "--config twice" 2 "--config given twice" --config "$CONF" process --date 2025-11-01
 refused "--log-level before and after the command" 2 "--log-level given twice" \
 	--log-level debug process --log-level info --date 2025-11-01
+# every command refuses a stray argument and a repeated option the same way
+# (cli.c: --json and the other options declared as data included)
+for cmd in "ddl" "status" "check" "retry --job-id 1" "work --job-id 1" "verify --date 2025-11-01"; do
+	refused "$cmd: stray argument" 2 "unexpected argument 'extra'" $cmd extra
+done
+refused "init: stray argument" 2 "init takes no arguments" init extra
+refused "--json twice" 2 "--json given twice" process --date 2025-11-01 --json --json
+refused "--deep twice" 2 "--deep given twice" verify --date 2025-11-01 --deep --deep
+refused "--max-age twice" 2 "--max-age given twice" check --max-age 1h --max-age 2h
+refused "--rejects-file twice" 2 "--rejects-file given twice" \
+	process --date 2025-11-01 --skip-invalid --rejects-file a.csv.gz --rejects-file b.csv.gz
+refused "status --since not a duration" 2 "--since must be a whole number and a unit" status --since soon
+refused "work --job-id not a job id" 2 "'x' is not a job id" work --job-id x
+refused "work --job-id twice" 2 "--job-id given twice" work --job-id 1 --job-id 2
 run_etlre process --date 2025-11-01 --table calls --table calls --dry-run
 is "$RC" 0 "--table is the one option that repeats"
 

@@ -2,8 +2,8 @@
  * test_misc.c: unit tests of the small pure modules: errclass.c (error
  * classes from SQLSTATEs and MariaDB error numbers), sqlquote.c (identifier
  * and literal quoting), json.c (JSON string escaping), util.c's
- * durations (etlre check --max-age) and status.c (job and hour status
- * names).
+ * durations (etlre check --max-age) and query-answer helpers (numbers,
+ * indexes, rows into an array), and status.c (job and hour status names).
  */
 #include "unit.h"
 
@@ -513,6 +513,83 @@ static void test_json_member(void **state)
 	sb_release(&sb);
 }
 
+/* ---- query answers: field_index, field_int64, row_array ---- */
+
+typedef struct index_case {
+	const char *name;
+	const char *v;
+	int base, n;
+	int want;
+} index_case;
+
+static const index_case index_cases[] = {
+	{ "first, from 0", "0", 0, 3, 0 },
+	{ "last, from 0", "2", 0, 3, 2 },
+	{ "past the end, from 0", "3", 0, 3, -1 },
+	{ "negative", "-1", 0, 3, -1 },
+	{ "first, from 1", "1", 1, 3, 0 },
+	{ "last, from 1", "3", 1, 3, 2 },
+	{ "zero, from 1", "0", 1, 3, -1 },
+	{ "past the end, from 1", "4", 1, 3, -1 },
+	{ "NULL", NULL, 0, 3, -1 },
+	{ "no elements", "0", 0, 0, -1 },
+	{ "huge", "99999999999", 0, 3, -1 },
+};
+
+static void test_field_index(void **state)
+{
+	const index_case *c = *state;
+
+	assert_int_equal(field_index(c->v, c->base, c->n), c->want);
+}
+
+static void test_field_numbers(void **state)
+{
+	(void)state;
+	assert_int_equal(field_int64("42"), 42);
+	assert_int_equal(field_int64("-9000000000"), -9000000000LL);
+	assert_int_equal(field_int64(NULL), 0);
+	assert_true(field_double("2.5") == 2.5);
+	assert_true(field_double(NULL) == 0);
+}
+
+typedef struct pair_row {
+	char *name;
+	int64_t n;
+} pair_row;
+
+static void pair_fill(void *elem, char **v)
+{
+	pair_row *p = elem;
+
+	assert_null(p->name); /* zeroed */
+	p->name = xstrdup(v[0] ? v[0] : "-");
+	p->n = field_int64(v[1]);
+}
+
+/* test_row_array: 100 rows, through its growth, in order */
+static void test_row_array(void **state)
+{
+	row_array a = { .elem_size = sizeof(pair_row), .fill = pair_fill };
+	pair_row *rows;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		char num[16];
+		char *v[2] = { i % 10 ? num : NULL, num };
+		snprintf(num, sizeof(num), "%d", i);
+		assert_true(row_array_add(&a, 2, v));
+	}
+	rows = a.items;
+	assert_int_equal(a.n, 100);
+	assert_string_equal(rows[0].name, "-");
+	assert_string_equal(rows[37].name, "37");
+	assert_int_equal(rows[99].n, 99);
+	for (int i = 0; i < a.n; i++)
+		free(rows[i].name);
+	free(rows);
+}
+
 int main(void)
 {
 	unit_list l = { 0 };
@@ -530,5 +607,8 @@ int main(void)
 	UNIT_ROWS(&l, "status names", test_status, status_cases);
 	unit_add(&l, "status names: unknown", NULL, test_status_unknown, NULL);
 	unit_add(&l, "json_add_member", NULL, test_json_member, NULL);
+	UNIT_ROWS(&l, "field_index", test_field_index, index_cases);
+	unit_add(&l, "field_int64, field_double", NULL, test_field_numbers, NULL);
+	unit_add(&l, "row_array", NULL, test_row_array, NULL);
 	return unit_run(&l, "misc", NULL, NULL);
 }
