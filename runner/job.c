@@ -709,9 +709,9 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	sig = signals_caught();
 
 	/* workers that joined from elsewhere (etlre work) may still hold hours */
-	for (int64_t live = 1, rej; !sig && live > 0; sig = signals_caught()) {
+	for (int64_t live = 1; !sig && live > 0; sig = signals_caught()) {
 		if (!reconnect(s, spec, run.job_id, false) ||
-		    !ledger_job_counts(s->tgt, s->cfg.schema, run.job_id, &rej, &live))
+		    !ledger_job_live(s->tgt, s->cfg.schema, run.job_id, &live))
 			break;
 		if (live > 0) {
 			log_info("waiting for %lld hour(s) still loading in other workers", (long long)live);
@@ -764,7 +764,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	load_run run;
 	run_report local;
 	runner r;
-	int64_t rej, live = 0;
+	int64_t live = 0;
 	double t0 = now_monotonic();
 	int sig;
 
@@ -785,7 +785,7 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
 	if (!sig && reconnect(s, spec, job_id, false) &&
-	    ledger_job_counts(s->tgt, s->cfg.schema, job_id, &rej, &live) && live == 0)
+	    ledger_job_live(s->tgt, s->cfg.schema, job_id, &live) && live == 0)
 		log_info("no hour of job %lld is left to claim", (long long)job_id);
 	int rc = signals_exit_status();
 	if (rc == 0)

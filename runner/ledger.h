@@ -89,6 +89,10 @@ bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_
 
 /* ledger_job_counts: rows rejected so far by the job's loaded hours, and its
  * hours running in live workers */
+/* ledger_job_live: the job's hours running in live workers (cheaper than
+ * ledger_job_counts: reads the unsettled hours only) */
+bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id,
+		     int64_t *live_running) MUSTCHECK;
 bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
 		       int64_t *live_running) MUSTCHECK;
 /* ledger_day_claim: after an hour of table's day succeeded: *mine is true for

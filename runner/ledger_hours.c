@@ -208,6 +208,21 @@ bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t 
 			rejected, live_running);
 }
 
+bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id, int64_t *live_running)
+{
+	int64_t none;
+
+	/* status <> 'succeeded': the job's unsettled hours only (the partial
+	 * index), not all of a year's rows */
+	return job_pair(c, schema, job_id,
+			"SELECT count(*), 0 FROM @S.job_hours h WHERE h.job_id = $1"
+			"  AND h.status <> 'succeeded' AND h.status = 'running' AND EXISTS ("
+			"    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+			"      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
+			"      AND l.objsubid = 2 AND l.granted" LEDGER_LOCK_HERE ")",
+			live_running, &none);
+}
+
 bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_t *hours_done,
 			 int64_t *rows_loaded)
 {
