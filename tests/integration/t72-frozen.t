@@ -8,11 +8,12 @@
 # --deep, which streams both servers' rows at once, ends in bounded time too.
 #
 # These tests freeze servers, so they run their own pair (the ports given
-# plus 20, their own data dir; t70's pair is at plus 10) and leave the shared ones alone. Whatever
+# plus 30, their own data dir; t70's pair is at plus 10, t67's at plus 20) and
+# leave the shared ones alone: they run with the other files. Whatever
 # happens, the EXIT trap thaws what was frozen and stops the proxies.
-# run alone: its servers are at the ports given plus 20, as t67's TLS pair, and frozen
-export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 20 ))}
-export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 20 ))}
+# mostly waits: for the timeouts of frozen servers (about 3 minutes, a few CPU seconds)
+export ETLRE_DEV_MARIADB_PORT=${ETLRE_FROZEN_MARIADB_PORT:-$(( ${ETLRE_DEV_MARIADB_PORT:-3407} + 30 ))}
+export ETLRE_DEV_PG_PORT=${ETLRE_FROZEN_PG_PORT:-$(( ${ETLRE_DEV_PG_PORT:-5477} + 30 ))}
 export ETLRE_DEV_DB_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.dev-db/frozen"
 export ETLRE_DEV_MARIADB_BUFFER_POOL=${ETLRE_DEV_MARIADB_BUFFER_POOL:-128M}
 mkdir -p "$ETLRE_DEV_DB_DIR" && exec 8>"$ETLRE_DEV_DB_DIR.lock" && flock 8
@@ -54,8 +55,10 @@ bench_slow_target 200
 # a psql of the test that meets a frozen server fails instead of waiting
 export PGCONNECT_TIMEOUT=10
 
-wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 copy_running() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND state = 'active' AND query LIKE 'COPY %calls_bench%'")" ]; }
+# no_etlre_session: no connection of etlre left on the target (a frozen
+# proxy or server may hold one until it is thawed)
+no_etlre_session() { [ "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0 ]; }
 last_job() { pg "SELECT max(job_id) FROM etlre.jobs"; }
 reset_target() { pg "TRUNCATE analytics.calls_bench" >/dev/null; }
 
@@ -121,7 +124,7 @@ frozen_run() {
 	thaw_all
 	RUN_SOURCE_URL= RUN_TARGET_URL=
 	job=$(last_job)
-	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+	wait_for no_etlre_session
 	case " $* " in *" daily "*)
 		is "$(bench_tgt_counts)" "" "$name: the target is as before (the day rolled back)" ;;
 	esac
@@ -193,7 +196,7 @@ like "$OUT" "FAIL +jobs +1 running, 1 stuck: job $job idle for [0-9]+s \\(no hea
 like "$(cat "$TMP/check.prom")" 'etlre_jobs_stuck\{command="check"\} 1' "stuck: etlre_jobs_stuck 1 in the metrics file"
 kill -9 "$(pgrep -P $pid)"; wait $pid 2>/dev/null
 thaw_all
-wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+wait_for no_etlre_session
 run_etlre status --limit 1
 like "$OUT" "^ *$job +stale " "stale: after kill -9, status shows the job stale"
 run_etlre check --metrics-file "$TMP/check.prom"
@@ -227,7 +230,7 @@ frozen_verify() {
 	check "$name: ended within 30 s, not ${SECS}s" within 30
 	like "$(cat "$TMP/err")" "no answer from the server for 6 s" "$name: the wait ended after network_timeout"
 	thaw_all
-	wait_for test "$(pg "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'etlre'")" = 0
+	wait_for no_etlre_session
 }
 # each side's rows come slowly to one of two tables (0.2 s every 1000 rows):
 # in the target through a view, in the source through a view
