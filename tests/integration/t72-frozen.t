@@ -88,11 +88,13 @@ start_run() {
 		>"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 }
-# end_run: waits for the run; RC, and SECS since the freeze
+# end_run: waits for the run; RC, and SECS since the freeze (killed by the
+# watchdog: the last lines etlre logged, to see where it hung)
 end_run() {
 	wait $pid; RC=$?
 	SECS=$(awk -v a="$T_FREEZE" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	echo "# ended ${SECS}s after the freeze, exit $RC"
+	if [ "$RC" = 137 ]; then tail -n 5 "$TMP/err" | cut -c1-400 | sed 's/^/#   etlre: /'; fi
 }
 froze() { T_FREEZE=$(date +%s.%N); }
 within() { awk -v s="$SECS" -v max="$1" 'BEGIN { exit !(s <= max) }'; }
