@@ -14,6 +14,7 @@
 # Least privilege: process, verify --deep and check with a SELECT-only source
 # account and a target role holding only the README's grants; each missing
 # grant is exit 2 naming the object and the privilege, nothing written.
+# run early: slow (TLS servers of its own started, MariaDB restarted, every grant refused in turn)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 
