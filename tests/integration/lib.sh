@@ -24,8 +24,9 @@
 # to be started before it, in a slot of its own on top of the -j N. Servers
 # of a file's own: t70-faults.t runs a pair on the dev servers' ports + 10,
 # in .dev-db/faults, t67-security.t one on + 20 under its $TMP, t72-frozen.t
-# one on + 30, in .dev-db/frozen; a new file that starts servers takes other
-# ports (+ 40, ...) or runs alone.
+# one on + 30, in .dev-db/frozen (t74-dead-network.t's proxies listen on the
+# dev ports + 1000); a new file that starts servers takes other ports
+# (+ 40, ...) or runs alone.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
