@@ -36,6 +36,17 @@ frozen_run "dead network to PostgreSQL" freeze_proxies 4 40 "$TIMEOUT_6" \
 # --- stuck and stale jobs: a worker whose network to MariaDB died waits
 # (network_timeout 30 s here) without a heartbeat: stuck after stuck_after
 # (3 s here); killed with -9, its job is stale; both until retried
+# job_flagged STATE STATUS_RE CHECK_RE: status shows job $job STATE
+# (STATUS_RE after it, its reason), check exits 1 naming it (CHECK_RE, with
+# the reason and what to do) and counts it in the metrics file
+job_flagged() {
+	run_etlre status --limit 1
+	like "$OUT" "^ *$job +$1 $2" "$1: status shows the job $1"
+	run_etlre check --metrics-file "$TMP/check.prom"
+	is "$RC" 1 "$1: check exits 1"
+	like "$OUT" "$3" "$1: check names the $1 job and why"
+	like "$(cat "$TMP/check.prom")" "etlre_jobs_$1\\{command=\"check\"\\} 1" "$1: etlre_jobs_$1 1 in the metrics file"
+}
 NET=30 STUCK=3 write_conf
 reset_target
 start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
@@ -46,23 +57,13 @@ check "stuck: a COPY is in progress" wait_for copy_running
 freeze_proxies
 sleep 8
 job=$(last_job)
-run_etlre status --limit 1
-like "$OUT" "^ *$job +stuck .*no heartbeat for [0-9.]+s" "stuck: status shows the job stuck, with the heartbeat's age"
-run_etlre check --metrics-file "$TMP/check.prom"
-is "$RC" 1 "stuck: check exits 1"
-like "$OUT" "FAIL +jobs +1 running, 1 stuck: job $job idle for [0-9]+s \\(no heartbeat, no finished chunk; \\[etlre\\] stuck_after 3s\\)" \
-	"stuck: check names the stuck job, with the limit from [etlre] stuck_after"
-like "$(cat "$TMP/check.prom")" 'etlre_jobs_stuck\{command="check"\} 1' "stuck: etlre_jobs_stuck 1 in the metrics file"
+job_flagged stuck ".*no heartbeat for [0-9.]+s" \
+	"FAIL +jobs +1 running, 1 stuck: job $job idle for [0-9]+s \\(no heartbeat, no finished chunk; \\[etlre\\] stuck_after 3s\\)"
 kill -9 "$(pgrep -P $pid)"; wait $pid 2>/dev/null
 thaw_all
 wait_for no_etlre_session
-run_etlre status --limit 1
-like "$OUT" "^ *$job +stale " "stale: after kill -9, status shows the job stale"
-run_etlre check --metrics-file "$TMP/check.prom"
-is "$RC" 1 "stale: check exits 1"
-like "$OUT" "FAIL +jobs +0 running, 1 stale: job $job is recorded as running but its process is gone; 'etlre retry --job-id $job'" \
-	"stale: check names the stale job and the retry"
-like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 1' "stale: etlre_jobs_stale 1 in the metrics file"
+job_flagged stale "" \
+	"FAIL +jobs +0 running, 1 stale: job $job is recorded as running but its process is gone; 'etlre retry --job-id $job'"
 NET= STUCK= write_conf
 after_thaw "killed while stuck" "$job"
 run_etlre check --metrics-file "$TMP/check.prom"
