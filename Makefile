@@ -70,7 +70,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(PURE_OBJS) | $(BUILD)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
 
-# the integration files TEST_JOBS at a time, each in databases of its own;
+# the integration files TEST_JOBS at a time, each in databases of its own
+# (those marked "# mostly waits:" first, in slots of their own on top);
 # the files marked "# run alone:" afterwards, one by one (tests/integration/run.sh)
 TEST_JOBS ?= 3
 integration: $(BIN)

@@ -21,7 +21,8 @@
  * stuck, for status and the default of check --stuck-after (a week at most) */
 #define DEFAULT_STUCK_AFTER 900
 #define MAX_STUCK_AFTER 604800
-/* with --timeout S, the client waits S plus this for an answer */
+/* with --timeout S, the client waits S plus this for an answer; the target
+ * connection's TCP user timeout is its limit plus this too */
 #define TIMEOUT_GRACE_SECONDS 5
 #define MAX_MAX_RANGE_DAYS 36600
 /* [etlre] jobs and --jobs: worker processes of one job on one host */

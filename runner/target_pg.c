@@ -240,11 +240,14 @@ bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *
 }
 
 /* keepalive_settings: TCP keepalives and a TCP user timeout, so that a
- * dead network is noticed by the kernel too; a target URL may override them */
+ * dead network is noticed by the kernel too; a target URL may override them.
+ * The user timeout is a grace beyond io_timeout: etlre's own count, which
+ * names the class timeout, ends a silent wait first, even on a loaded
+ * machine, and the kernel is the backstop (README "Timeouts") */
 static void keepalive_settings(const char **keys, const char **vals, char *user_timeout,
 			       size_t size, int io_timeout)
 {
-	snprintf(user_timeout, size, "%d", io_timeout * 1000);
+	snprintf(user_timeout, size, "%d", (io_timeout + TIMEOUT_GRACE_SECONDS) * 1000);
 	keys[0] = "keepalives", vals[0] = "1";
 	keys[1] = "keepalives_idle", vals[1] = "30";
 	keys[2] = "keepalives_interval", vals[2] = "10";

@@ -19,9 +19,14 @@
 #     # run alone: REASON
 # run.sh runs such files one at a time, after the others. A slow file may say
 #     # run early: REASON
-# to be started first. Servers of a file's own: t70-faults.t runs a pair on
-# the dev servers' ports + 10, in .dev-db/faults; a new file that starts
-# servers takes other ports (+ 20, ...) or runs alone.
+# to be started first, and a file that spends most of its time asleep
+#     # mostly waits: REASON
+# to be started before it, in a slot of its own on top of the -j N. Servers
+# of a file's own: t70-faults.t runs a pair on the dev servers' ports + 10,
+# in .dev-db/faults, t67-security.t one on + 20 under its $TMP, t72-frozen.t
+# one on + 30, in .dev-db/frozen (t74-dead-network.t's proxies listen on the
+# dev ports + 1000); a new file that starts servers takes other ports
+# (+ 40, ...) or runs alone.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

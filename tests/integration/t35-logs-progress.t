@@ -87,7 +87,6 @@ hour_key=$(pg "SELECT (extract(epoch FROM timestamp '2025-11-03 05:00') / 3600):
 held_by_lock() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $hour_key AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ]; }
 locker_granted() { [ "$(pg "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't35-locker' AND l.locktype = 'advisory' AND l.granted")" = 1 ]; }
 finished() { screen | grep -q '^EXIT='; }
-wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 PGAPPNAME=t35-locker psql "$ETLRE_TARGET_URL" -X -q -c "SELECT pg_advisory_lock(hashtext('etlre:analytics.calls'), $hour_key); SELECT pg_sleep(120)" >/dev/null 2>&1 &
 locker=$!
 check "terminal screen: the test holds the lock of hour 2025-11-03T05:00" wait_for locker_granted

@@ -52,7 +52,6 @@ is "$RC" 2 "--log-file twice: exit 2"
 is "$(target_snapshot)" "$BEFORE" "nothing was written to the target by the refused runs"
 
 # ---- logrotate moves the file while a job runs; SIGHUP makes etlre reopen it
-wait_for() { for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 hour_key=$(pg "SELECT (extract(epoch FROM timestamp '2025-11-03 12:00') / 3600)::bigint")
 locker_granted() { [ "$(pg "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't36-locker' AND l.locktype = 'advisory' AND l.granted")" = 1 ]; }
 held_by_lock() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $hour_key AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ]; }

@@ -45,7 +45,6 @@ like "$OUT" "^job 0: dry_run|dry run|dry_run" "and says it was a dry run"
 is "$(target_snapshot)" "$BEFORE" "still nothing written"
 
 # ---- --timeout: a locked target table fails the hour as a timeout
-wait_for() { for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
 locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't52-locker' AND l.relation = 'analytics.calls'::regclass AND l.granted")" ]; }
 PGAPPNAME=t52-locker psql "$ETLRE_TARGET_URL" -X -q -c "BEGIN; LOCK TABLE analytics.calls IN EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT" >/dev/null 2>&1 &
 locker=$!

@@ -10,6 +10,7 @@
 # is the servers' SQL text). Then, per family, a value changed in the target
 # by SQL (drift) and a value changed in the source are both found and named
 # by key and column. Memory stays flat on many rows.
+# run early: slow (verify --deep over many days and tables, every mismatch kind)
 . "$(dirname "$0")/lib.sh"
 
 S=deep

@@ -175,7 +175,6 @@ is "$(metric etlre_ledger_chunks_failed calls) $(metric etlre_ledger_chunks_pend
 	"check: the 4 failed chunks, not loaded since, are owed"
 
 # a job that hangs: the target table is locked, the job waits in its first chunk
-wait_for() { for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
 locker_granted() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't64-locker' AND l.relation = 'analytics.calls'::regclass AND l.granted")" ]; }
 job_running() { [ "$(pg "SELECT count(*) FROM etlre.jobs WHERE status = 'running'")" = 1 ]; }
 job_lock_gone() { [ "$(pg "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1702128755 AND objid = $hung")" = 0 ]; }

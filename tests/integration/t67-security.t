@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Security (README "Security"), against throwaway servers of this test's own
 # (their data under the test's temporary folder, their ports the dev ports
-# + 20; t70 has + 10), with certificates made here by openssl: MariaDB with
+# + 20; t70 has + 10, t72 + 30), with certificates made here by openssl: MariaDB with
 # require_secure_transport and PostgreSQL with hostssl lines only, showing a
 # certificate for 127.0.0.1 signed by CA 1 (MariaDB is restarted once with
 # one that names another host), and the plain dev MariaDB of lib.sh (no TLS).
@@ -14,6 +14,7 @@
 # Least privilege: process, verify --deep and check with a SELECT-only source
 # account and a target role holding only the README's grants; each missing
 # grant is exit 2 naming the object and the privilege, nothing written.
+# run early: slow (TLS servers of its own started, MariaDB restarted, every grant refused in turn)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
 

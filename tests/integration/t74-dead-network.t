@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A dead network never hangs etlre: a TCP proxy (socat) between etlre and each
+# server stops forwarding (frozen with SIGSTOP) in the middle of a COPY. Each
+# run must end in bounded time with class timeout and exit 4, leave no hour
+# half loaded, and after the thaw `etlre retry` must complete the job with
+# nothing lost or doubled. A worker whose network died is stuck (status,
+# check and its metrics say so); killed with -9, its job is stale; both until
+# retried. (Frozen servers: t72.)
+#
+# Only the proxies freeze (at the dev ports + 1000): the shared servers serve
+# this file's own databases (lib.sh) and the other files as usual. Whatever
+# happens, the EXIT trap stops the proxies.
+# mostly waits: for the timeouts of a dead network (about a minute, a few CPU seconds)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_frozen.sh"
+trap 'thaw_all; rm -rf "$TMP"' EXIT
+
+DAY=2025-06-01
+ROWS=${ETLRE_FROZEN_ROWS:-72000}
+frozen_setup "$ROWS"
+check "$ROWS rows generated" test $? -eq 0
+
+# a dead network: a proxy that stops forwarding, in front of each server
+MY_PROXY=$((ETLRE_DEV_MARIADB_PORT + 1000)) PG_PROXY=$((ETLRE_DEV_PG_PORT + 1000))
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+check "the proxy to MariaDB is up" test $? -eq 0
+RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB"
+frozen_run "dead network to MariaDB" freeze_proxies 4 40 "$TIMEOUT_6" \
+	--batch-mode daily --retries 1 --retry-wait 1
+start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
+check "the proxy to PostgreSQL is up" test $? -eq 0
+RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB"
+frozen_run "dead network to PostgreSQL" freeze_proxies 4 40 "$TIMEOUT_6" \
+	--batch-mode daily --retries 1 --retry-wait 1
+
+# --- stuck and stale jobs: a worker whose network to MariaDB died waits
+# (network_timeout 30 s here) without a heartbeat: stuck after stuck_after
+# (3 s here); killed with -9, its job is stale; both until retried
+# job_flagged STATE STATUS_RE CHECK_RE: status shows job $job STATE
+# (STATUS_RE after it, its reason), check exits 1 naming it (CHECK_RE, with
+# the reason and what to do) and counts it in the metrics file
+job_flagged() {
+	run_etlre status --limit 1
+	like "$OUT" "^ *$job +$1 $2" "$1: status shows the job $1"
+	run_etlre check --metrics-file "$TMP/check.prom"
+	is "$RC" 1 "$1: check exits 1"
+	like "$OUT" "$3" "$1: check names the $1 job and why"
+	like "$(cat "$TMP/check.prom")" "etlre_jobs_$1\\{command=\"check\"\\} 1" "$1: etlre_jobs_$1 1 in the metrics file"
+}
+NET=30 STUCK=3 write_conf
+reset_target
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB" RUN_TARGET_URL=
+start_run --batch-mode daily --retries 0
+RUN_SOURCE_URL=
+check "stuck: a COPY is in progress" wait_for copy_running
+freeze_proxies
+sleep 8
+job=$(last_job)
+job_flagged stuck ".*no heartbeat for [0-9.]+s" \
+	"FAIL +jobs +1 running, 1 stuck: job $job idle for [0-9]+s \\(no heartbeat, no finished chunk; \\[etlre\\] stuck_after 3s\\)"
+kill -9 "$(pgrep -P $pid)"; wait $pid 2>/dev/null
+thaw_all
+wait_for no_etlre_session
+job_flagged stale "" \
+	"FAIL +jobs +0 running, 1 stale: job $job is recorded as running but its process is gone; 'etlre retry --job-id $job'"
+NET= STUCK= write_conf
+after_thaw "killed while stuck" "$job"
+run_etlre check --metrics-file "$TMP/check.prom"
+is "$RC" 0 "once retried, the stale job no longer fails check"
+like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_jobs_stale 0 after the retry"
+
+done_testing
