@@ -246,8 +246,8 @@ static bool claim_next(runner *r, int64_t worker_id, work_item *it)
 	for (int attempt = 1;; attempt++) {
 		if (reconnect(r->s, r->spec, r->run->job_id, false) &&
 		    (r->spec->load.max_rejects < 0 ||
-		     ledger_job_counts(r->s->tgt, r->run->schema, r->run->job_id,
-				       &r->run->total_rejected, &(int64_t){ 0 })) &&
+		     ledger_job_rejected(r->s->tgt, r->run->schema, r->run->job_id,
+					 &r->run->total_rejected)) &&
 		    ledger_claim(r->s->tgt, r->run->schema, r->run->job_id, worker_id, from, table,
 				 sizeof(table), hour, &wh, &found)) {
 			r->checked = true;

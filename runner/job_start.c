@@ -78,18 +78,26 @@ void job_report_begin(run_report *rep, table_plan *plans, int nplans, const job_
 	now_iso8601_utc(rep->started_at);
 }
 
+/* items_span: the first and last window starts of n > 0 items */
+static void items_span(const work_item *items, int n, int64_t *first, int64_t *last)
+{
+	*first = INT64_MAX;
+	*last = INT64_MIN;
+	for (int i = 0; i < n; i++) {
+		*first = items[i].hour < *first ? items[i].hour : *first;
+		*last = items[i].hour > *last ? items[i].hour : *last;
+	}
+}
+
 void job_report_head(run_report *rep, table_plan *plans, int nplans, const work_item *items,
 		     int nitems, const job_spec *spec)
 {
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	int64_t lo, hi;
 
 	job_report_begin(rep, plans, nplans, spec);
 	rep->window_hours = nitems ? items[0].window_hours : 1;
-	for (int i = 0; i < nitems; i++) {
-		lo = items[i].hour < lo ? items[i].hour : lo;
-		hi = items[i].hour > hi ? items[i].hour : hi;
-	}
 	if (nitems) {
+		items_span(items, nitems, &lo, &hi);
 		date_format(days_to_date(lo / 24), rep->start_date);
 		date_format(days_to_date(hi / 24), rep->end_date);
 	}
@@ -130,15 +138,12 @@ bool job_start(session *s, table_plan *plans, int nplans, const work_item *items
 
 int64_t job_slice_start(const work_item *items, int nitems, int i, int n)
 {
-	int64_t first = INT64_MAX, last = INT64_MIN, windows;
+	int64_t first, last, windows;
 	int wh;
 
 	if (i == 0 || nitems == 0)
 		return INT64_MIN;
-	for (int k = 0; k < nitems; k++) {
-		first = items[k].hour < first ? items[k].hour : first;
-		last = items[k].hour > last ? items[k].hour : last;
-	}
+	items_span(items, nitems, &first, &last);
 	wh = items[0].window_hours;
 	windows = (last - first) / wh + 1;
 	return first + windows * i / n * wh;

@@ -87,14 +87,13 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_t *hours_done,
 			 int64_t *rows_loaded);
 
-/* ledger_job_counts: rows rejected so far by the job's loaded hours, and its
- * hours running in live workers */
-/* ledger_job_live: the job's hours running in live workers (cheaper than
- * ledger_job_counts: reads the unsettled hours only) */
+/* ledger_job_rejected: rows rejected so far by the job's succeeded hours */
+bool ledger_job_rejected(tgt_conn *c, const char *schema, int64_t job_id,
+			 int64_t *rejected) MUSTCHECK;
+/* ledger_job_live: the job's hours running in live workers (it reads the
+ * job's unsettled hours only) */
 bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id,
 		     int64_t *live_running) MUSTCHECK;
-bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
-		       int64_t *live_running) MUSTCHECK;
 /* ledger_day_claim: after an hour of table's day succeeded: *mine is true for
  * exactly one caller once every hour of that day in the job has succeeded;
  * that caller runs the day's after_day and reports it with ledger_day_done

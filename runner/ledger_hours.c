@@ -109,6 +109,19 @@ bool ledger_worker_start(tgt_conn *c, const char *schema, int64_t *worker_id)
 	return tgt_exec(c, "SELECT pg_advisory_lock($1::int, $2::int)", 2, params, NULL);
 }
 
+/* JOB_REJECTED_SQL(ID): the rows the job's succeeded hours rejected, $ID
+ * the job id */
+#define JOB_REJECTED_SQL(id)                                                             \
+	"SELECT coalesce(sum(rows_rejected), 0) FROM @S.job_hours"                       \
+	" WHERE job_id = " id "::bigint AND status = 'succeeded'"
+
+/* WORKER_ALIVE(KEY, WORKER): an SQL condition, true when the worker whose id
+ * is WORKER holds its lock ($KEY the worker lock class) in this database */
+#define WORKER_ALIVE(key, worker)                                                        \
+	"EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"      \
+	" AND l.classid = " key "::int::oid AND l.objid::bigint = " worker                \
+	" AND l.objsubid = 2 AND l.granted" LEDGER_LOCK_HERE ")"
+
 typedef struct claim_ctx {
 	bool found;
 	char table[128];
@@ -156,10 +169,7 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 			    " s AS (SELECT c.job_id, c.table_name, c.hour FROM @S.job_hours c"
 			    "    WHERE NOT EXISTS (SELECT 1 FROM a) AND NOT EXISTS (SELECT 1 FROM p)"
 			    "      AND c.job_id = $1 AND c.status = 'running'"
-			    "      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l"
-			    "        WHERE l.locktype = 'advisory' AND l.classid = $3::int::oid"
-			    "          AND l.objid::bigint = c.worker_id AND l.objsubid = 2 AND l.granted"
-			    LEDGER_LOCK_HERE ")"
+			    "      AND NOT " WORKER_ALIVE("$3", "c.worker_id")
 			    "    ORDER BY c.hour, c.table_name LIMIT 1 FOR UPDATE SKIP LOCKED)"
 			    " UPDATE @S.job_hours h SET status = 'running', worker_id = $2, worker = $4"
 			    " FROM (SELECT * FROM a UNION ALL SELECT * FROM p UNION ALL SELECT * FROM s) x"
@@ -195,17 +205,13 @@ static bool job_pair(tgt_conn *c, const char *schema, int64_t job_id, const char
 	return ok;
 }
 
-bool ledger_job_counts(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected,
-		       int64_t *live_running)
+bool ledger_job_rejected(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected)
 {
-	return job_pair(c, schema, job_id,
-			"SELECT coalesce(sum(rows_rejected) FILTER (WHERE status = 'succeeded'), 0),"
-			"  count(*) FILTER (WHERE status = 'running' AND EXISTS ("
-			"    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
-			"      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
-			"      AND l.objsubid = 2 AND l.granted" LEDGER_LOCK_HERE "))"
-			" FROM @S.job_hours h WHERE job_id = $1",
-			rejected, live_running);
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id };
+	return ledger_run_sql_int64(c, schema, JOB_REJECTED_SQL("$1"), 1, params, rejected);
 }
 
 bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id, int64_t *live_running)
@@ -216,10 +222,8 @@ bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id, int64_t *l
 	 * index), not all of a year's rows */
 	return job_pair(c, schema, job_id,
 			"SELECT count(*), 0 FROM @S.job_hours h WHERE h.job_id = $1"
-			"  AND h.status <> 'succeeded' AND h.status = 'running' AND EXISTS ("
-			"    SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
-			"      AND l.classid = $2::int::oid AND l.objid::bigint = h.worker_id"
-			"      AND l.objsubid = 2 AND l.granted" LEDGER_LOCK_HERE ")",
+			"  AND h.status <> 'succeeded' AND h.status = 'running'"
+			"  AND " WORKER_ALIVE("$2", "h.worker_id"),
 			live_running, &none);
 }
 
@@ -375,10 +379,7 @@ void ledger_rejects_check_stmts(ledger_rejects_check *c, const char *schema, int
 	c->params[0] = c->key;
 	c->params[1] = c->id;
 	*lock_sql = "SELECT pg_advisory_xact_lock($1::int, $2::int)";
-	c->sum_sql = ledger_expand("SELECT coalesce(sum(rows_rejected), 0) FROM @S.job_hours"
-				   " WHERE job_id = $2::bigint AND status = 'succeeded'"
-				   " AND $1::int IS NOT NULL",
-				   schema);
+	c->sum_sql = ledger_expand(JOB_REJECTED_SQL("$2") " AND $1::int IS NOT NULL", schema);
 }
 
 void ledger_rejects_check_release(ledger_rejects_check *c)

@@ -218,22 +218,27 @@ static void settle(tgt_conn *c)
 
 /* send_command: starts sql on the server; false (connection error kept)
  * when it cannot be sent */
+/* send_extended: sql by the extended protocol, by name when name is not
+ * empty (target_pg_prepared.c); libpq's answer (1 sent, 0 not) */
+static int send_extended(tgt_conn *c, const char *name, const char *sql, int nparams,
+			 const char *const *params)
+{
+	return name[0] ? PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0)
+		       : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
 bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
-	char name[24];
-	bool sent;
+	char name[24] = "";
 
 	settle(c);
 	if (c->cut)
 		return false;
-	if (tgt_prepared_name(c, sql, nparams, name, sizeof(name)))
-		sent = PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-	else if (c->cut)
+	/* name stays empty unless sql is prepared */
+	if (!tgt_prepared_name(c, sql, nparams, name, sizeof(name)) && c->cut)
 		return false;
-	else
-		sent = nparams == 0 ? PQsendQuery(c->pg, sql)
-				    : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (sent)
+	/* without parameters, the simple protocol: sql may hold several statements */
+	if (nparams == 0 ? PQsendQuery(c->pg, sql) : send_extended(c, name, sql, nparams, params))
 		return true;
 	set_error_from_result(c, NULL);
 	return false;
@@ -647,10 +652,8 @@ static bool pipeline_send(tgt_conn *c, const tgt_stmt *stmts, int n, char (*name
 	int sent = 0;
 
 	for (; sent < n; sent++)
-		if (!(names[sent][0] ? PQsendQueryPrepared(c->pg, names[sent], stmts[sent].nparams,
-							  stmts[sent].params, NULL, NULL, 0)
-				     : PQsendQueryParams(c->pg, stmts[sent].sql, stmts[sent].nparams,
-							 NULL, stmts[sent].params, NULL, NULL, 0)))
+		if (!send_extended(c, names[sent], stmts[sent].sql, stmts[sent].nparams,
+				   stmts[sent].params))
 			break;
 	if (sent < n || !PQpipelineSync(c->pg)) {
 		/* the connection is broken: nothing more can be read from it */
@@ -696,9 +699,9 @@ bool tgt_exec_pipeline(tgt_conn *c, const tgt_stmt *stmts, int n)
 	 * statement: no wait on the target escapes io_timeout */
 	settle(c);
 	names = xcalloc((size_t)n, sizeof(*names));
+	/* zeroed: a name stays empty unless its statement is prepared */
 	for (int i = 0; i < n && !c->cut; i++)
-		if (!tgt_prepared_name(c, stmts[i].sql, stmts[i].nparams, names[i], sizeof(names[i])))
-			names[i][0] = '\0';
+		tgt_prepared_name(c, stmts[i].sql, stmts[i].nparams, names[i], sizeof(names[i]));
 	if (c->cut) {
 		free(names);
 		log_failure(c, stmts[0].sql, false);
