@@ -32,19 +32,17 @@
 #define BACKOFF_MAX_SECONDS 60.0
 
 /* hours_outcome: succeeded when every hour and after_day succeeded, failed
- * when none did, partial otherwise (pending hours count as not succeeded) */
+ * when none did, partial otherwise (pending hours count as not succeeded),
+ * from the tables' counts (a read-back may sum the succeeded hours) */
 static job_status hours_outcome(const run_report *r)
 {
 	int ok = 0, failed = 0;
 
-	for (int i = 0; i < r->nhours; i++) {
-		if (r->hours[i].status == HOUR_SUCCEEDED)
-			ok++;
-		else
-			failed++;
+	for (int i = 0; i < r->ntables; i++) {
+		const table_report *t = &r->tables[i];
+		ok += t->hours - t->hours_failed - t->hours_pending;
+		failed += t->hours_failed + t->hours_pending + t->after_day_failed;
 	}
-	for (int i = 0; i < r->ntables; i++)
-		failed += r->tables[i].after_day_failed;
 	if (failed == 0)
 		return JOB_SUCCEEDED;
 	return ok == 0 ? JOB_FAILED : JOB_PARTIAL;
@@ -477,47 +475,45 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 		       .rep = rep };
 }
 
-/* report_row: one row of ledger_job_hours into the report */
+/* report_row: one row of ledger_job_hours into the report: an hour, or
+ * (hour NULL) a sum of a table's succeeded hours or its failed after_days */
 static bool report_row(void *ctx, int ncols, char **v)
 {
 	runner *r = ctx;
 	run_report *rep = r->rep;
-	int t = plan_index(r, v[0]);
-	hour_report *h;
+	int t = ncols >= 13 ? plan_index(r, v[0]) : -1;
+	hour_counts n;
+	hour_status status;
 	table_report *tr;
-	int64_t hour;
+	int64_t hour = 0;
 
-	(void)ncols;
-	if (t < 0 || !hour_parse(v[1], &hour))
+	if (t < 0 || (v[1] && !hour_parse(v[1], &hour)))
 		return true;
-	h = report_add_hour(rep);
 	tr = &rep->tables[t];
-	h->table = t;
-	h->hour = hour;
-	h->status = hour_status_parse(v[2]);
-	if (h->status == HOUR_UNKNOWN)
-		h->status = HOUR_PENDING;
-	h->n.read = v[3] ? strtoll(v[3], NULL, 10) : 0;
-	h->n.loaded = v[4] ? strtoll(v[4], NULL, 10) : 0;
-	h->n.rejected = v[5] ? strtoll(v[5], NULL, 10) : 0;
-	h->n.deleted = v[6] ? strtoll(v[6], NULL, 10) : 0;
-	h->n.moved = v[11] ? strtoll(v[11], NULL, 10) : 0;
-	h->cls = err_class_from_name(v[7]);
-	h->error = v[8] ? xstrdup(v[8]) : NULL;
-	tr->hours++;
+	status = hour_status_parse(v[2]);
+	n = (hour_counts){ .read = field_int64(v[3]), .loaded = field_int64(v[4]),
+			   .rejected = field_int64(v[5]), .deleted = field_int64(v[6]),
+			   .moved = field_int64(v[11]) };
+	tr->hours += (int)field_int64(v[12]);
 	tr->seconds += v[9] ? strtod(v[9], NULL) : 0;
-	if (h->status == HOUR_SUCCEEDED) {
-		tr->n.read += h->n.read;
-		tr->n.loaded += h->n.loaded;
-		tr->n.rejected += h->n.rejected;
-		tr->n.deleted += h->n.deleted;
-		tr->n.moved += h->n.moved;
-	} else if (h->status == HOUR_FAILED) {
-		tr->hours_failed++;
-	} else {
-		tr->hours_pending++;
+	tr->after_day_failed += (int)field_int64(v[10]);
+	if (status == HOUR_SUCCEEDED) {
+		tr->n.read += n.read;
+		tr->n.loaded += n.loaded;
+		tr->n.rejected += n.rejected;
+		tr->n.deleted += n.deleted;
+		tr->n.moved += n.moved;
 	}
-	tr->after_day_failed += atoi(v[10]);
+	if (!v[1])
+		return true;
+	if (status == HOUR_FAILED)
+		tr->hours_failed++;
+	else if (status != HOUR_SUCCEEDED)
+		tr->hours_pending++;
+	hour_report *h = report_add_hour(rep);
+	*h = (hour_report){ .table = t, .hour = hour, .n = n,
+			    .status = status == HOUR_UNKNOWN ? HOUR_PENDING : status,
+			    .cls = err_class_from_name(v[7]), .error = v[8] ? xstrdup(v[8]) : NULL };
 	return true;
 }
 
@@ -724,7 +720,8 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	if (!reconnect(s, spec, run.job_id, false)) {
 		r.unreachable = true;
 		known = read_back_failed(&rep, &local, run.job_id, workers);
-	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, report_row,
+	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, spec->json || spec->keep,
+				     report_row,
 				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
 		known = read_back_failed(&rep, &local, run.job_id, workers);
 	}

@@ -105,9 +105,13 @@ bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char
 /* ledger_job_hours: calls fn per hour of the job, by hour then table, with
  * table, hour, status, rows read, loaded, rejected, deleted, error class,
  * error, seconds, 1 when it is the last hour of a day whose after_day
- * failed (else 0), and rows moved in from other hours */
-bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn,
-		      void *ctx) MUSTCHECK;
+ * failed (else 0), rows moved in from other hours, and 1 (the hours the row
+ * stands for). Without every_hour, the succeeded hours of each table come
+ * as one row first (hour NULL, sums, their number last) and each table's
+ * failed after_days as one row (hour NULL, status "after_day", their number
+ * in the after_day column, 0 hours); the other hours come one by one. */
+bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, bool every_hour,
+		      tgt_row_fn fn, void *ctx) MUSTCHECK;
 /* ledger_job_finish: sets the final status and finished_at */
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id,
 		       job_status status) MUSTCHECK;

@@ -273,21 +273,43 @@ bool ledger_day_done(tgt_conn *c, const char *schema, int64_t job_id, const char
 			      4, params, NULL, NULL);
 }
 
-bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, tgt_row_fn fn, void *ctx)
+bool ledger_job_hours(tgt_conn *c, const char *schema, int64_t job_id, bool every_hour,
+		      tgt_row_fn fn, void *ctx)
 {
+	if (every_hour)
+		return ledger_run_job_sql(c, schema,
+			"SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
+			"  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
+			"  h.error, h.seconds,"
+			/* a failed after_day counts once, on its day's last hour; the
+			 * window gives that hour without a query per row */
+			"  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
+			"  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
+			"     AND d.table_name = h.table_name AND d.day = h.hour::date"
+			"     AND d.after_day = 'failed') ELSE 0 END,"
+			"  h.rows_moved, 1"
+			" FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
+			job_id, fn, ctx);
+	/* the succeeded hours summed per table, the others one by one (the
+	 * partial index of unfinished hours finds them), the failed after_days
+	 * counted per table: a year of hours is a few rows, not 8,760 */
 	return ledger_run_job_sql(c, schema,
-				  "SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
-				  "  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
-				  "  h.error, h.seconds,"
-				  /* a failed after_day counts once, on its day's last hour; the
-				   * window gives that hour without a query per row */
-				  "  CASE WHEN h.hour = max(h.hour) OVER (PARTITION BY h.table_name, h.hour::date)"
-				  "  THEN (SELECT count(*) FROM @S.job_days d WHERE d.job_id = h.job_id"
-				  "     AND d.table_name = h.table_name AND d.day = h.hour::date"
-				  "     AND d.after_day = 'failed') ELSE 0 END,"
-				  "  h.rows_moved"
-				  " FROM @S.job_hours h WHERE h.job_id = $1 ORDER BY h.hour, h.table_name",
-				  job_id, fn, ctx);
+		"SELECT h.table_name, NULL, 'succeeded', sum(h.rows_read), sum(h.rows_loaded),"
+		"  sum(h.rows_rejected), sum(h.rows_deleted), NULL, NULL, sum(h.seconds), 0,"
+		"  sum(h.rows_moved), count(*)"
+		" FROM @S.job_hours h WHERE h.job_id = $1 AND h.status = 'succeeded'"
+		" GROUP BY h.table_name"
+		" UNION ALL"
+		" SELECT h.table_name, to_char(h.hour, 'YYYY-MM-DD HH24:MI:SS'), h.status,"
+		"  h.rows_read, h.rows_loaded, h.rows_rejected, h.rows_deleted, h.error_class,"
+		"  h.error, h.seconds, 0, h.rows_moved, 1"
+		" FROM @S.job_hours h WHERE h.job_id = $1 AND h.status <> 'succeeded'"
+		" UNION ALL"
+		" SELECT d.table_name, NULL, 'after_day', 0, 0, 0, 0, NULL, NULL, 0, count(*), 0, 0"
+		" FROM @S.job_days d WHERE d.job_id = $1 AND d.after_day = 'failed'"
+		" GROUP BY d.table_name"
+		" ORDER BY 2 NULLS FIRST, 1",
+		job_id, fn, ctx);
 }
 
 bool ledger_job_finish(tgt_conn *c, const char *schema, int64_t job_id, job_status status)

@@ -271,14 +271,17 @@ static void worker_name(char *who, size_t size)
 static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job *job,
 			   const hour_set *s, const char *tids, double seconds)
 {
-	char id[24], wid[24], sec[32], who[300];
+	char id[24], wid[24], sec[32], who[300], lo[20], hi[20];
 	char *hours = hours_array(s);
 	char *sql = ledger_expand(
 		"WITH r AS (DELETE FROM @S.rejects WHERE table_name = $2 AND hour = ANY ($3::timestamp[])),"
 		" h AS (UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
 		"    rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_deleted = 0, seconds = $4,"
 		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
-		"  WHERE ctid = ANY ($7::tid[]))"
+		/* the key range first: a ctid list alone was a scan of the
+		 * whole table (the planner prices each tid as a random read) */
+		"  WHERE job_id = $1 AND table_name = $2 AND hour >= $8::timestamp"
+		"    AND hour <= $9::timestamp AND ctid = ANY ($7::tid[]))"
 		" INSERT INTO @S.loaded_hours AS l (table_name, hour, window_hours, job_id,"
 		"   rows_loaded, rows_rejected)"
 		" SELECT $2, u.hour, j.window_hours, $1, 0, 0"
@@ -292,8 +295,10 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(sec, sizeof(sec), "%.6f", seconds / s->n);
-	const char *params[] = { id, p->cfg->name, hours, sec, wid, who, tids };
-	ok = tgt_exec(tgt, sql, 7, params, NULL);
+	hour_format_sql(s->hour[0], lo);
+	hour_format_sql(s->hour[s->n - 1], hi);
+	const char *params[] = { id, p->cfg->name, hours, sec, wid, who, tids, lo, hi };
+	ok = tgt_exec(tgt, sql, 9, params, NULL);
 	free(sql);
 	free(hours);
 	return ok;

@@ -48,4 +48,19 @@ run_etlre process --start-date 2025-11-02 --end-date 2025-11-03 --skip-invalid
 is "$RC" 0 "range 2025-11-02..03 with --skip-invalid exits 0"
 is "$(tgt_rows '2025-11-01' '2025-11-02')" "$src" "the first day is untouched by the next days"
 is "$(tgt_hours 2025-11-03)" "$(src_hours 2025-11-03)" "day 3: counts per hour equal"
+# the summary without --json sums the succeeded hours in the ledger; it says
+# the same as the JSON one, also for a failed after_day (the job is partial)
+jpy() { python3 -c 'import json, sys; j = json.load(sys.stdin); exec(sys.argv[1])' "$1"; }
+printf 'SELECT 1 / 0;\n' > "$TMP/bad_after_day.sql"
+sed "s#^after_day = .*#after_day = $TMP/bad_after_day.sql#" "$CONF" > "$TMP/bad.conf"
+run_with "$TMP/bad.conf" process --start-date 2025-11-01 --end-date 2025-11-02 --skip-invalid
+is "$RC" 1 "a failed after_day: exit 1"
+like "$OUT" '^job [0-9]+: partial' "a failed after_day: the job is partial"
+like "$OUT" 'after_day failed for 2 day\(s\)' "the text summary counts the failed after_days"
+text_row=$(printf '%s\n' "$OUT" | awk '$1 == "calls" { print $2, $3, $4, $5, $6, $7, $8, $9 }')
+run_with "$TMP/bad.conf" process --start-date 2025-11-01 --end-date 2025-11-02 --skip-invalid --json
+is "$RC" 1 "--json: exit 1 as well"
+is "$text_row" "$(printf '%s' "$OUT" | jpy 't = j["tables"][0]; print(t["hours"], t["hours_failed"], t["hours_pending"], t["rows_read"], t["rows_loaded"], t["rows_rejected"], t["rows_deleted"], t["rows_moved"])')" \
+	"the text summary's counts equal the JSON summary's"
+is "$(printf '%s' "$OUT" | jpy 'print(j["tables"][0]["after_day_failed"], len(j["hours"]))')" "2 48" "--json: 2 failed after_days, 48 hours listed"
 done_testing
