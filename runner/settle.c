@@ -274,7 +274,8 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 	char id[24], wid[24], sec[32], who[300], lo[20], hi[20];
 	char *hours = hours_array(s);
 	char *sql = ledger_expand(
-		"WITH r AS (DELETE FROM @S.rejects WHERE table_name = $2 AND hour = ANY ($3::timestamp[])),"
+		"WITH r AS (DELETE FROM @S.rejects WHERE table_name = $2 AND hour >= $8::timestamp"
+		"    AND hour <= $9::timestamp AND hour = ANY ($3::timestamp[])),"
 		" h AS (UPDATE @S.job_hours SET status = 'succeeded', attempts = attempts + 1,"
 		"    rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_deleted = 0, seconds = $4,"
 		"    error_class = NULL, error = NULL, finished_at = now(), worker_id = $5, worker = $6"
