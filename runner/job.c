@@ -3,8 +3,6 @@
  */
 #include "job.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,50 +14,18 @@
 #include "exitcode.h"
 #include "heartbeat.h"
 #include "job_start.h"
+#include "job_summary.h"
+#include "job_workers.h"
 #include "ledger.h"
 #include "load.h"
 #include "log.h"
-#include "metrics.h"
 #include "progress.h"
 #include "rejects.h"
 #include "settle.h"
 #include "signals.h"
 #include "summary.h"
 
-#include <sys/prctl.h>
-#include <sys/wait.h>
-
 #define BACKOFF_MAX_SECONDS 60.0
-
-/* hours_outcome: succeeded when every hour and after_day succeeded, failed
- * when none did, partial otherwise (pending hours count as not succeeded),
- * from the tables' counts (a read-back may sum the succeeded hours) */
-static job_status hours_outcome(const run_report *r)
-{
-	int ok = 0, failed = 0;
-
-	for (int i = 0; i < r->ntables; i++) {
-		const table_report *t = &r->tables[i];
-		ok += t->hours - t->hours_failed - t->hours_pending;
-		failed += t->hours_failed + t->hours_pending + t->after_day_failed;
-	}
-	if (failed == 0)
-		return JOB_SUCCEEDED;
-	return ok == 0 ? JOB_FAILED : JOB_PARTIAL;
-}
-
-/* report_emit: prints the summary (text or --json), unless the caller keeps
- * it, and hands it to --metrics-file */
-static void report_emit(const run_report *r, const job_spec *spec)
-{
-	if (spec->keep)
-		;
-	else if (spec->json)
-		report_print_json(r);
-	else
-		report_print_text(r);
-	metrics_record_run(r);
-}
 
 /* backoff_sleep: waits base * 2^(attempt-1) seconds (at most a minute),
  * scaled by a random factor in [0.5, 1.5); returns early on a signal */
@@ -475,156 +441,97 @@ static void runner_init(runner *r, session *s, table_plan *plans, int nplans,
 		       .rep = rep };
 }
 
-/* report_row: one row of ledger_job_hours into the report: an hour, or
- * (hour NULL) a sum of a table's succeeded hours or its failed after_days */
-static bool report_row(void *ctx, int ncols, char **v)
+/* wait_for_others: waits while workers that joined from elsewhere (etlre
+ * work) still load hours of the job; returns the signal that stopped it */
+static int wait_for_others(runner *r, int64_t job_id)
 {
-	runner *r = ctx;
-	run_report *rep = r->rep;
-	int t = ncols >= 13 ? plan_index(r, v[0]) : -1;
-	hour_counts n;
-	hour_status status;
-	table_report *tr;
-	int64_t hour = 0;
+	int sig = signals_caught();
 
-	if (t < 0 || (v[1] && !hour_parse(v[1], &hour)))
-		return true;
-	tr = &rep->tables[t];
-	status = hour_status_parse(v[2]);
-	n = (hour_counts){ .read = field_int64(v[3]), .loaded = field_int64(v[4]),
-			   .rejected = field_int64(v[5]), .deleted = field_int64(v[6]),
-			   .moved = field_int64(v[11]) };
-	tr->hours += (int)field_int64(v[12]);
-	tr->seconds += v[9] ? strtod(v[9], NULL) : 0;
-	tr->after_day_failed += (int)field_int64(v[10]);
-	if (status == HOUR_SUCCEEDED) {
-		tr->n.read += n.read;
-		tr->n.loaded += n.loaded;
-		tr->n.rejected += n.rejected;
-		tr->n.deleted += n.deleted;
-		tr->n.moved += n.moved;
-	}
-	if (!v[1])
-		return true;
-	if (status == HOUR_FAILED)
-		tr->hours_failed++;
-	else if (status != HOUR_SUCCEEDED)
-		tr->hours_pending++;
-	hour_report *h = report_add_hour(rep);
-	*h = (hour_report){ .table = t, .hour = hour, .n = n,
-			    .status = status == HOUR_UNKNOWN ? HOUR_PENDING : status,
-			    .cls = err_class_from_name(v[7]), .error = v[8] ? xstrdup(v[8]) : NULL };
-	return true;
-}
-
-/* read_back_failed: the summary falls back on what this process did (local,
- * whose contents move into rep). Returns whether that still tells the job's
- * outcome: not when its workers were forked (this process loaded nothing) */
-static bool read_back_failed(run_report *rep, run_report *local, int64_t job_id, int workers)
-{
-	if (workers > 1)
-		log_warn("could not read the job's hours back: its %d workers' hours are unknown "
-			 "here, so the job counts as failed ('etlre status --job-id %lld' shows them)",
-			 workers, (long long)job_id);
-	else
-		log_warn("could not read the job's hours back: the summary shows this process only");
-	report_release(rep);
-	*rep = *local;
-	rep->job_id = job_id;
-	memset(local, 0, sizeof(*local));
-	return workers <= 1;
-}
-
-/* log_job_finished: one line with the job's totals */
-static void log_job_finished(const run_report *rep)
-{
-	log_fields f = { .event = "job_finished", .has_counts = true, .has_progress = true,
-			 .seconds = rep->wall_seconds };
-
-	for (int i = 0; i < rep->ntables; i++) {
-		const table_report *t = &rep->tables[i];
-		f.rows_read += t->n.read;
-		f.rows_loaded += t->n.loaded;
-		f.rows_rejected += t->n.rejected;
-		f.rows_deleted += t->n.deleted;
-		f.rows_moved += t->n.moved;
-		f.hours_done += t->hours - t->hours_pending;
-		f.hours_total += t->hours;
-	}
-	log_event(LOG_INFO, &f,
-		  "job %lld %s: %lld rows loaded (%lld moved in from other hours), %lld rejected in %.2fs",
-		  (long long)rep->job_id, job_status_name(rep->status), (long long)f.rows_loaded,
-		  (long long)f.rows_moved, (long long)f.rows_rejected, rep->wall_seconds);
-}
-
-/* run_children: forks n workers, each with its own connections, and waits
- * for them; a signal is passed on to them. A worker whose last attempt to
- * reach a server failed says so in its exit status, and r->unreachable is
- * set, as it is when the one worker runs in this process (exit 4). */
-static void run_children(runner *r, int n, const work_item *items, int nitems)
-{
-	pid_t *pids = xcalloc((size_t)n, sizeof(pid_t));
-	int alive = 0;
-	bool forwarded = false;
-	double next_poll = now_monotonic() + 1;
-	pid_t parent = getpid();
-
-	/* children must not share the parent's sockets: close them first */
-	tgt_close(r->s->tgt);
-	src_close(r->s->src);
-	r->s->tgt = NULL;
-	r->s->src = NULL;
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			/* a worker ends with the process that started the job: killed
-			 * (kill -9, OOM), it leaves its job stale for retry, as one
-			 * worker would, rather than orphans loading on (README "Stuck
-			 * and stale jobs"); SIGTERM rolls the worker's hour back */
-			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-				_exit(EXIT_CODE_FAILED);
-			progress_forked();
-			r->claim_from = job_slice_start(items, nitems, i, n);
-			worker_loop(r);
-			session_close(r->s);
-			fflush(NULL);
-			/* the parent owns everything else */
-			_exit(r->unreachable ? EXIT_CODE_UNREACHABLE : EXIT_CODE_OK);
-		}
-		if (pid < 0) {
-			log_error("cannot start worker %d: %s", i + 1, strerror(errno));
-			continue;
-		}
-		pids[i] = pid;
-		alive++;
-	}
-	while (alive > 0) {
-		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
-		if (pid > 0) {
-			alive--;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_CODE_UNREACHABLE)
-				r->unreachable = true;
-			continue;
-		}
-		if (pid < 0 && errno != EINTR)
+	for (int64_t live = 1; !sig && live > 0; sig = signals_caught()) {
+		if (!reconnect(r->s, r->spec, job_id, false) ||
+		    !ledger_job_live(r->s->tgt, r->s->cfg.schema, job_id, &live))
 			break;
-		if (signals_caught() && !forwarded) {
-			for (int i = 0; i < n; i++)
-				if (pids[i] > 0)
-					kill(pids[i], signals_caught());
-			forwarded = true;
-		}
-		if (!forwarded && now_monotonic() >= next_poll) {
+		if (live > 0) {
+			log_info("waiting for %lld hour(s) still loading in other workers", (long long)live);
+			sleep(1);
 			show_job_progress(r);
-			next_poll = now_monotonic() + 1;
 		}
-		/* 5 ms: the summary follows the last worker's end at once (a
-		 * 50 ms nap cost every job 25 ms on average) */
-		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
-	free(pids);
+	return sig;
+}
+
+/* the forked workers' side of a job (job_workers.h) */
+typedef struct fork_ctx {
+	runner *r;
+	const work_item *items;
+	int nitems;
+} fork_ctx;
+
+static void worker_prepare(void *ctx, int i, int n)
+{
+	fork_ctx *f = ctx;
+
+	progress_forked();
+	f->r->claim_from = job_slice_start(f->items, f->nitems, i, n);
+	/* connect while the job's hours are written; worker_loop tries again
+	 * (and says why) if this failed */
+	(void)reconnect(f->r->s, f->r->spec, 0, true);
+}
+
+static int worker_run(void *ctx, int64_t job_id)
+{
+	runner *r = ((fork_ctx *)ctx)->r;
+
+	r->run->job_id = job_id;
+	log_set_context(job_id, NULL, NULL);
+	/* the connection made before the job existed takes its lock now */
+	if (r->s->tgt && !ledger_job_lock(r->s->tgt, job_id)) {
+		tgt_close(r->s->tgt);
+		r->s->tgt = NULL;
+	}
+	worker_loop(r);
+	session_close(r->s);
+	return r->unreachable ? EXIT_CODE_UNREACHABLE : EXIT_CODE_OK;
+}
+
+static void worker_tick(void *ctx)
+{
+	show_job_progress(((fork_ctx *)ctx)->r);
+}
+
+/* start_job: records the job (job_start.h), with its *workers forked first
+ * when there are several (job_workers.h); *forked tells (when none could be
+ * forked, *workers becomes 1: this process). False (logged) when the job
+ * could not start: no worker is left then. */
+static bool start_job(runner *r, const work_item *items, int nitems, int *workers,
+		      run_report *rep, worker_pool *wp, const worker_hooks *hooks, bool *forked)
+{
+	session *s = r->s;
+	bool ok;
+
+	*forked = false;
+	if (*workers > 1) {
+		/* the workers must not share this process's sockets */
+		tgt_close(s->tgt);
+		src_close(s->src);
+		s->tgt = NULL;
+		s->src = NULL;
+		*forked = workers_fork(wp, *workers, hooks);
+		if (!*forked)
+			*workers = 1;
+	}
+	if (!reconnect(s, r->spec, 0, false)) {
+		r->unreachable = true;
+		ok = false;
+	} else {
+		ok = job_start(s, r->plans, r->nplans, items, nitems, r->spec, *workers, rep);
+	}
+	if (!ok && *forked) {
+		workers_go(wp, 0);
+		workers_wait(wp, hooks);
+		*forked = false;
+	}
+	return ok;
 }
 
 /* run_dry: a dry run of the items: nothing may be written, so no job and no
@@ -650,10 +557,10 @@ static int run_dry(runner *r, const work_item *items, int nitems, const run_repo
 	now_iso8601_utc(local->finished_at);
 	local->wall_seconds = now_monotonic() - t0;
 	local->status = JOB_DRY_RUN;
-	report_emit(local, spec);
+	job_report_emit(local, spec);
 	rc = signals_exit_status();
 	if (rc == 0)
-		rc = hours_outcome(local) == JOB_SUCCEEDED ? EXIT_CODE_OK : EXIT_CODE_FAILED;
+		rc = job_hours_outcome(local) == JOB_SUCCEEDED ? EXIT_CODE_OK : EXIT_CODE_FAILED;
 	if (spec->keep) {
 		*spec->keep = *local;
 		memset(local, 0, sizeof(*local));
@@ -670,7 +577,11 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 	job_status outcome;
 	int rc = EXIT_CODE_OK, sig, workers;
 	bool known = true; /* the job's hours are known here */
+	bool forked;
 	double t0 = now_monotonic();
+	worker_pool wp;
+	fork_ctx fc = { &r, items, nitems };
+	const worker_hooks hooks = { &fc, worker_prepare, worker_run, worker_tick };
 
 	*job_id_out = 0;
 	runner_init(&r, s, plans, nplans, spec, &run, &local);
@@ -691,54 +602,42 @@ int job_run(session *s, table_plan *plans, int nplans, const work_item *items, i
 
 	/* README "Scaling out": --rejects-file writes one file from one process */
 	workers = spec->rejects_file ? 1 : load_jobs_default(spec->load.jobs, s->cfg.jobs, nitems);
-	if (!job_start(s, plans, nplans, items, nitems, spec, workers, &rep)) {
-		rc = EXIT_CODE_FAILED;
+	progress_begin(nitems);
+	if (!start_job(&r, items, nitems, &workers, &rep, &wp, &hooks, &forked)) {
+		progress_end();
+		rc = r.unreachable ? EXIT_CODE_UNREACHABLE : EXIT_CODE_FAILED;
 		goto out;
 	}
 	*job_id_out = run.job_id = rep.job_id;
-
-	progress_begin(nitems);
-	if (workers > 1)
-		run_children(&r, workers, items, nitems);
-	else
+	if (forked) {
+		workers_go(&wp, run.job_id);
+		r.unreachable = workers_wait(&wp, &hooks);
+	} else {
 		worker_loop(&r);
-	sig = signals_caught();
-
-	/* workers that joined from elsewhere (etlre work) may still hold hours */
-	for (int64_t live = 1; !sig && live > 0; sig = signals_caught()) {
-		if (!reconnect(s, spec, run.job_id, false) ||
-		    !ledger_job_live(s->tgt, s->cfg.schema, run.job_id, &live))
-			break;
-		if (live > 0) {
-			log_info("waiting for %lld hour(s) still loading in other workers", (long long)live);
-			sleep(1);
-			show_job_progress(&r);
-		}
 	}
+	sig = wait_for_others(&r, run.job_id);
 	progress_end();
 
 	if (!reconnect(s, spec, run.job_id, false)) {
 		r.unreachable = true;
-		known = read_back_failed(&rep, &local, run.job_id, workers);
-	} else if (!ledger_job_hours(s->tgt, s->cfg.schema, run.job_id, spec->json || spec->keep,
-				     report_row,
-				     &(runner){ .plans = plans, .nplans = nplans, .rep = &rep })) {
-		known = read_back_failed(&rep, &local, run.job_id, workers);
+		known = job_read_back_failed(&rep, &local, run.job_id, workers);
+	} else if (!job_read_back(s->tgt, s->cfg.schema, run.job_id, spec->json || spec->keep, &rep)) {
+		known = job_read_back_failed(&rep, &local, run.job_id, workers);
 	}
 	now_iso8601_utc(rep.finished_at);
 	rep.wall_seconds = now_monotonic() - t0;
-	outcome = known ? hours_outcome(&rep) : JOB_FAILED;
+	outcome = known ? job_hours_outcome(&rep) : JOB_FAILED;
 	rep.status = sig ? JOB_INTERRUPTED : outcome;
 	if (!(reconnect(s, spec, run.job_id, false) &&
 	      ledger_job_finish(s->tgt, s->cfg.schema, run.job_id, rep.status)))
 		log_warn("could not record the end of job %lld", (long long)run.job_id);
-	log_job_finished(&rep);
+	job_log_finished(&rep);
 	if (run.rfile) {
 		if (!rejects_file_close(run.rfile, true))
 			outcome = JOB_FAILED;
 		run.rfile = NULL;
 	}
-	report_emit(&rep, spec);
+	job_report_emit(&rep, spec);
 	if (spec->keep) {
 		*spec->keep = rep;
 		memset(&rep, 0, sizeof(rep));
@@ -776,10 +675,10 @@ int job_work(session *s, table_plan *plans, int nplans, int64_t job_id, const jo
 	sig = signals_caught();
 	local.job_id = job_id;
 	local.wall_seconds = now_monotonic() - t0;
-	local.status = sig ? JOB_INTERRUPTED : hours_outcome(&local);
+	local.status = sig ? JOB_INTERRUPTED : job_hours_outcome(&local);
 	now_iso8601_utc(local.finished_at);
 	printf("worker of job %lld: %d hour(s) loaded here\n", (long long)job_id, local.nhours);
-	report_emit(&local, spec);
+	job_report_emit(&local, spec);
 	/* the last worker out finishes a job whose starter is gone */
 	if (!sig && reconnect(s, spec, job_id, false) &&
 	    ledger_job_live(s->tgt, s->cfg.schema, job_id, &live) && live == 0)
