@@ -182,4 +182,17 @@ run_etlre retry --job-id "$killed_job"
 is "$RC" 0 "killed job: retry exits 0"
 run_etlre verify --start-date 2025-11-02 --end-date 2025-11-03
 is "$RC" 0 "killed job + retry: verify finds every hour's rows (source = target + rejected)"
+# the workers are forked before the job is recorded: a job that cannot be
+# recorded leaves no worker behind, and no job row
+before=$(pg "SELECT count(*) FROM etlre.jobs")
+pg "CREATE FUNCTION t76_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'job_hours refused by t76'; END \$\$;
+    CREATE TRIGGER t76_refuse BEFORE INSERT ON etlre.job_hours FOR EACH STATEMENT EXECUTE FUNCTION t76_refuse_insert()"
+"$ETLRE" --config "$CONF" process --start-date 2025-11-02 --end-date 2025-11-03 --jobs 2 >"$TMP/norec.out" 2>"$TMP/norec.err" & PID=$!
+wait $PID; rc=$?
+pg "DROP TRIGGER t76_refuse ON etlre.job_hours; DROP FUNCTION t76_refuse_insert()"
+is "$rc" 1 "a job that cannot be recorded: exit 1"
+like "$(cat "$TMP/norec.err")" 'job_hours refused by t76' "the server's error is logged"
+is "$(grep -c 'job_hours refused by t76' "$TMP/norec.err")" 1 "the error is logged once"
+is "$(pgrep -P $PID | wc -l)" 0 "no worker is left behind"
+is "$(pg "SELECT count(*) FROM etlre.jobs")" "$before" "no job row was left"
 done_testing
