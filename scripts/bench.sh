@@ -12,6 +12,8 @@
 #   pgloader          Debian's pgloader, 4 workers (skipped when not installed:
 #                     scripts/install-deps.sh --bench installs it)
 #   copy text/binary  PostgreSQL's server-side COPY from a file
+#   copy binary x2    the same in two COPYs at once, half of the range each
+#                     (the floor of two workers: PostgreSQL's work alone)
 #   delete+copy       BEGIN; DELETE the range; COPY from a file; COMMIT
 #                     (what etlre replace does, without etlre)
 #   etlre 1 hour      etlre process of the single big hour (for peak RSS)
@@ -237,6 +239,24 @@ measure "copy binary" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 
 	-c "COPY analytics.calls_bench FROM '$WORK/calls.bin' (FORMAT binary)"
 expect_rows analytics.calls_bench "$ROWS"
 
+# PostgreSQL alone, the two halves of the range in two COPYs at once: the
+# floor of any load by two workers on this machine (no source, no client)
+MID="$(date -u -d "$START + $(( DAYS * 12 )) hours" '+%F %T')"
+pg -c "COPY (SELECT * FROM analytics.calls_bench WHERE start_time < '$MID') TO '$WORK/calls-a.bin' (FORMAT binary)"
+pg -c "COPY (SELECT * FROM analytics.calls_bench WHERE start_time >= '$MID') TO '$WORK/calls-b.bin' (FORMAT binary)"
+cat > "$WORK/copy2.sh" <<EOF
+set -e
+for half in a b; do
+	psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \\
+		-c "COPY analytics.calls_bench FROM '$WORK/calls-\$half.bin' (FORMAT binary)" &
+	pids="\$pids \$!"
+done
+for pid in \$pids; do wait \$pid; done
+EOF
+truncate_target
+measure "copy binary x2" "$ROWS" bash "$WORK/copy2.sh"
+expect_rows analytics.calls_bench "$ROWS"
+
 # the naive pipe: mariadb's batch output is COPY text but for NULL
 truncate_target
 pipe_script calls_bench "$RANGE" > "$WORK/pipe.sh"
@@ -331,6 +351,7 @@ for name in "${ORDER[@]}"; do
 done
 [ -n "$PGLOADER$ONLY" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
 echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 0.9)"
+echo "ratio copy binary x2/pipe:   $(ratio 'copy binary x2' pipe)   (PostgreSQL alone, two COPYs at once: two workers' floor)"
 echo "ratio etlre (2)/pipe:        $(ratio 'etlre fresh (2)' pipe)"
 echo "ratio pgloader/etlre:        $(ratio pgloader 'etlre fresh')   (target >= 3)"
 echo "ratio replace/pipe:          $(ratio 'etlre replace' pipe)   (target <= 1.5)"

@@ -23,7 +23,7 @@ like "$OUT" "machine: $(nproc) cores, .+, Debian .+; etlre's default: [1-4] work
 like "$OUT" 'servers: [0-9.]+ PostgreSQL, [0-9.]+-MariaDB' "server versions"
 like "$OUT" '^step +wall s +rows/s +peak RSS MiB' "table header"
 num='[0-9]+\.[0-9]{2} +[0-9]+ +[0-9]+\.[0-9]'
-for step in "etlre fresh" "etlre replace" "etlre fresh -j1" "etlre replace -j1" "delete+copy" "copy text" "copy binary" pipe \
+for step in "etlre fresh" "etlre replace" "etlre fresh -j1" "etlre replace -j1" "delete+copy" "copy text" "copy binary" "copy binary x2" pipe \
 	"etlre 1 hour" verify "verify --deep" "plain counts" "sparse hourly" "sparse daily" "sparse pipe" \
 	"sparse replace"; do
 	esc=$(printf '%s' "$step" | sed 's/[+]/[+]/g')
@@ -36,7 +36,7 @@ if command -v pgloader >/dev/null; then
 else
 	like "$OUT" "^pgloader +skipped" "pgloader marked as skipped"
 fi
-for r in 'etlre/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'replace/\(delete\+copy\)' 'etlre -j1/pipe' 'replace -j1/pipe' 'replace -j1/\(d\+c\)' \
+for r in 'etlre/pipe' 'copy binary x2/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'replace/\(delete\+copy\)' 'etlre -j1/pipe' 'replace -j1/pipe' 'replace -j1/\(d\+c\)' \
 	'verify/plain' 'deep/plain' 'sparse hourly/daily' 'sparse hourly/pipe'; do
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done
