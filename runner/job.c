@@ -473,8 +473,12 @@ static void worker_prepare(void *ctx, int i, int n)
 
 	progress_forked();
 	f->r->claim_from = job_slice_start(f->items, f->nitems, i, n);
-	/* connect while the job's hours are written; worker_loop tries again
-	 * (and says why) if this failed */
+	/* the starting process writes the job's hours on the target connection
+	 * this process was forked with: that one is its own */
+	tgt_forget(f->r->s->tgt);
+	f->r->s->tgt = NULL;
+	/* connect meanwhile; worker_loop tries again (and says why) if this
+	 * failed */
 	(void)reconnect(f->r->s, f->r->spec, 0, true);
 }
 
@@ -511,10 +515,10 @@ static bool start_job(runner *r, const work_item *items, int nitems, int *worker
 
 	*forked = false;
 	if (*workers > 1) {
-		/* the workers must not share this process's sockets */
-		tgt_close(s->tgt);
+		/* no worker may use this process's connections: the source one
+		 * closes (the workers open their own), the target one stays to
+		 * record the job while they connect (each forgets its copy) */
 		src_close(s->src);
-		s->tgt = NULL;
 		s->src = NULL;
 		*forked = workers_fork(wp, *workers, hooks);
 		if (!*forked)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -328,6 +329,25 @@ void tgt_close(tgt_conn *c)
 		if (cancel_handle)
 			set_cancel_handle(NULL);
 		PQfinish(c->pg);
+	}
+	tgt_prepared_free(c->prepared);
+	free(c->sent);
+	free(c);
+}
+
+/* the connections tgt_forget dropped in this process: kept reachable,
+ * never used again */
+static PGconn **forgotten;
+static int nforgotten, forgotten_cap;
+
+void tgt_forget(tgt_conn *c)
+{
+	if (!c)
+		return;
+	set_cancel_handle(NULL); /* it may be the other process's connection */
+	if (c->pg) {
+		close(PQsocket(c->pg));
+		*ARRAY_PUSH(forgotten, nforgotten, forgotten_cap) = c->pg;
 	}
 	tgt_prepared_free(c->prepared);
 	free(c->sent);

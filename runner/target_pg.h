@@ -40,6 +40,10 @@ typedef struct tgt_options {
  * logged. The caller owns the result and frees it with tgt_close. */
 tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt);
 void tgt_close(tgt_conn *c);
+/* tgt_forget: in a forked process, drops a connection the parent keeps
+ * using: closes this process's copy of its socket without a word to the
+ * server (PQfinish would end the parent's session) */
+void tgt_forget(tgt_conn *c);
 /* tgt_cancel_running: asks the server to cancel the statement running on the
  * newest connection; async-signal-safe, for the SIGINT/SIGTERM handler */
 void tgt_cancel_running(void);
