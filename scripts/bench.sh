@@ -34,6 +34,9 @@
 # source is kept between runs when it already holds the same data.
 # The etlre binary is $ETLRE_BIN (default ./etlre, built when missing).
 # ETLRE_BENCH_ONLY=sparse runs the sparse year alone (for A/B comparisons).
+# ETLRE_BENCH_ROUNDS (default 3) is how many times fresh, replace and the
+# pipe, and the sparse year's hourly, daily and pipe, run in turn; the table
+# shows each run and their median, and the ratios are between medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,6 +53,8 @@ AFTER=$(date -u -d "$END + 1 day" +%F)
 HOUR_DAY=$(date -u -d "$START - 1 day" +%F)
 HOUR_ROWS=$(( ROWS < 1000000 ? ROWS : 1000000 ))
 ONLY=${ETLRE_BENCH_ONLY:-}
+ROUNDS=${ETLRE_BENCH_ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: ETLRE_BENCH_ROUNDS must be a number of rounds, at least 1" >&2; exit 2; }
 PGLOADER=
 [[ $ONLY = "" || $ONLY = sparse ]] || { echo "bench.sh: ETLRE_BENCH_ONLY must be empty or sparse" >&2; exit 2; }
 SPARSE_ROWS=$(( ROWS < 20000 ? ROWS : 20000 ))
@@ -174,7 +179,7 @@ psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy analytics.$1 FROM S
 EOF
 }
 
-declare -A WALL RSS NROWS
+declare -A WALL RSS NROWS RUNS
 ORDER=()
 # measure NAME ROWS CMD...: runs CMD under /usr/bin/time -v after a checkpoint
 measure() {
@@ -186,16 +191,22 @@ measure() {
 		echo "bench.sh: $name failed:" >&2; cat "$WORK/out" "$WORK/err" >&2; exit 1
 	fi
 	t1=$(date +%s%N)
-	WALL[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-	RSS[$name]=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/time")
+	[ -n "${NROWS[$name]:-}" ] || ORDER+=("$name")
+	LAST=$name
 	NROWS[$name]=$rows
-	ORDER+=("$name")
+	RUNS[$name]="${RUNS[$name]:-} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')"
+	# the median of the runs so far (of the two middle ones for an even number)
+	WALL[$name]=$(tr ' ' '\n' <<<"${RUNS[$name]}" | sed '/^$/d' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%.2f", (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2 }')
+	local rss
+	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/time")
+	RSS[$name]=$(awk -v a="${RSS[$name]:-0}" -v b="$rss" 'BEGIN { printf "%.1f", (b > a ? b : a) }')
 }
 # expect_rows TABLE N: the target table must hold exactly N rows
 expect_rows() {
 	local got
 	got=$(pg -c "SELECT count(*) FROM $1")
-	[ "$got" = "$2" ] || { echo "bench.sh: ${ORDER[-1]}: $1 holds $got rows, expected $2" >&2; exit 1; }
+	[ "$got" = "$2" ] || { echo "bench.sh: $LAST: $1 holds $got rows, expected $2" >&2; exit 1; }
 }
 truncate_target() { pg -c "TRUNCATE analytics.calls_bench"; }
 
@@ -203,13 +214,25 @@ if [ -z "$ONLY" ]; then
 # warm both caches: every timed step then reads the source from memory
 my -e "SELECT COUNT(*), SUM(LENGTH(agent)), SUM(LENGTH(menu_path)) FROM calls_bench WHERE $RANGE" >/dev/null
 
-truncate_target
-measure "etlre fresh" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$START" --end-date "$END" --table calls_bench
-expect_rows analytics.calls_bench "$ROWS"
-measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$START" --end-date "$END" --table calls_bench
-expect_rows analytics.calls_bench "$ROWS"
+# fresh, replace and the pipe in $ROUNDS rounds, one after the other: their
+# ratios are taken between medians, so that a slow minute of the machine
+# moves one run of each, not the ratio
+pipe_script calls_bench "$RANGE" > "$WORK/pipe.sh"
+for round in $(seq "$ROUNDS"); do
+	truncate_target
+	measure "etlre fresh" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+		process --start-date "$START" --end-date "$END" --table calls_bench
+	expect_rows analytics.calls_bench "$ROWS"
+	measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+		process --start-date "$START" --end-date "$END" --table calls_bench
+	expect_rows analytics.calls_bench "$ROWS"
+	truncate_target
+	measure "pipe" "$ROWS" bash "$WORK/pipe.sh"
+	expect_rows analytics.calls_bench "$ROWS"
+done
+nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) FILTER (WHERE end_time IS NULL) FROM analytics.calls_bench")
+[ "$nulls" = "$(my -e "SELECT CONCAT(SUM(agent IS NULL), ' ', SUM(end_time IS NULL)) FROM calls_bench WHERE $RANGE")" ] ||
+	{ echo "bench.sh: the pipe did not load NULLs as NULL ($nulls)" >&2; exit 1; }
 
 # the same with one worker (--jobs 1, the default before it followed the
 # machine): the comparison with the default's workers
@@ -257,14 +280,6 @@ truncate_target
 measure "copy binary x2" "$ROWS" bash "$WORK/copy2.sh"
 expect_rows analytics.calls_bench "$ROWS"
 
-# the naive pipe: mariadb's batch output is COPY text but for NULL
-truncate_target
-pipe_script calls_bench "$RANGE" > "$WORK/pipe.sh"
-measure "pipe" "$ROWS" bash "$WORK/pipe.sh"
-expect_rows analytics.calls_bench "$ROWS"
-nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) FILTER (WHERE end_time IS NULL) FROM analytics.calls_bench")
-[ "$nulls" = "$(my -e "SELECT CONCAT(SUM(agent IS NULL), ' ', SUM(end_time IS NULL)) FROM calls_bench WHERE $RANGE")" ] ||
-	{ echo "bench.sh: the pipe did not load NULLs as NULL ($nulls)" >&2; exit 1; }
 
 if command -v pgloader >/dev/null; then
 	truncate_target
@@ -316,18 +331,20 @@ fi
 SPARSE_RANGE="start_time >= '$SPARSE_START' AND start_time < '$SPARSE_AFTER'"
 my -e "SELECT COUNT(*), SUM(LENGTH(agent)) FROM calls_sparse" >/dev/null
 truncate_sparse() { pg -c "TRUNCATE analytics.calls_sparse"; }
-truncate_sparse
-measure "sparse hourly" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
-expect_rows analytics.calls_sparse "$SPARSE_ROWS"
-truncate_sparse
-measure "sparse daily" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
-	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse --batch-mode daily
-expect_rows analytics.calls_sparse "$SPARSE_ROWS"
-truncate_sparse
 pipe_script calls_sparse "$SPARSE_RANGE" > "$WORK/pipe-sparse.sh"
-measure "sparse pipe" "$SPARSE_ROWS" bash "$WORK/pipe-sparse.sh"
-expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+for round in $(seq "$ROUNDS"); do
+	truncate_sparse
+	measure "sparse hourly" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+		process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
+	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+	truncate_sparse
+	measure "sparse daily" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+		process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse --batch-mode daily
+	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+	truncate_sparse
+	measure "sparse pipe" "$SPARSE_ROWS" bash "$WORK/pipe-sparse.sh"
+	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+done
 measure "sparse replace" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
 	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
 expect_rows analytics.calls_sparse "$SPARSE_ROWS"
@@ -340,14 +357,14 @@ ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
 		echo "-"
 	fi
 }
-echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows${ONLY:+ (only: $ONLY)}"
+echo "etlre bench: $ROWS rows over $DAYS days ($START..$END), one hour of $HOUR_ROWS rows${ONLY:+ (only: $ONLY)}; $ROUNDS round(s) of fresh, replace and pipe, and of the sparse year"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); etlre's default: $(( $(nproc) < 4 ? $(nproc) : 4 )) worker(s)"
 echo "servers: $(pg -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(my -e 'SELECT VERSION()') MariaDB${PGLOADER:+, $PGLOADER}"
-printf '%-18s %9s %11s %12s\n' step "wall s" "rows/s" "peak RSS MiB"
+printf '%-18s %9s %11s %12s  %s\n' step "wall s" "rows/s" "peak RSS MiB" "runs (wall s is their median)"
 for name in "${ORDER[@]}"; do
-	printf '%-18s %9s %11s %12s\n' "$name" "${WALL[$name]}" \
+	printf '%-18s %9s %11s %12s  %s\n' "$name" "${WALL[$name]}" \
 		"$(awk -v n="${NROWS[$name]}" -v s="${WALL[$name]}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" \
-		"${RSS[$name]}"
+		"${RSS[$name]}" "$(set -- ${RUNS[$name]}; [ $# -gt 1 ] && echo "$*" || true)"
 done
 [ -n "$PGLOADER$ONLY" ] || printf '%-18s %9s %11s %12s\n' pgloader skipped - -
 echo "ratio etlre/pipe:            $(ratio 'etlre fresh' pipe)   (target <= 0.9)"

@@ -12,6 +12,9 @@ is "$?" 2 "bench.sh with a bad row count exits 2"
 ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE ETLRE_BENCH_SPARSE_DAYS=20 bash "$ROOT/scripts/bench.sh" 2000 1 >/dev/null 2>&1
 is "$?" 2 "bench.sh with a sparse range under 21 days exits 2"
 
+ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE ETLRE_BENCH_ROUNDS=0 bash "$ROOT/scripts/bench.sh" 2000 1 >/dev/null 2>&1
+is "$?" 2 "bench.sh with 0 rounds exits 2"
+
 export ETLRE_BENCH_SPARSE_DAYS=28
 OUT=$(ETLRE_BENCH_DB=$TEST_DB ETLRE_BIN=$ETLRE bash "$ROOT/scripts/bench.sh" 2000 1 2>"$TMP/bench.err")
 RC=$?
@@ -41,6 +44,16 @@ for r in 'etlre/pipe' 'copy binary x2/pipe' 'etlre \(2\)/pipe' 'replace/pipe' 'r
 	like "$OUT" "ratio $r: +[0-9]+\.[0-9]{2}" "ratio $r"
 done
 like "$OUT" 'etlre 1-hour peak RSS MiB: +[0-9]+\.[0-9]' "1-hour peak RSS"
+like "$OUT" '; 3 round\(s\) of fresh, replace and pipe' "the header names the rounds"
+for step in "etlre fresh" "etlre replace" pipe "sparse hourly" "sparse daily" "sparse pipe"; do
+	esc=$(printf '%s' "$step" | sed 's/[+]/[+]/g')
+	line=$(printf '%s\n' "$OUT" | grep -E "^$esc +[0-9]")
+	like "$line" "^$esc +$num +[0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2}\$" "$step: three runs listed"
+	is "$(awk -v n="$(wc -w <<<"$step")" '{ w = $(n + 1); split($(n + 4) " " $(n + 5) " " $(n + 6), r, " ");
+		for (i = 1; i <= 3; i++) for (j = i + 1; j <= 3; j++) if (r[j] + 0 < r[i] + 0) { t = r[i]; r[i] = r[j]; r[j] = t }
+		print (w == r[2] ? "median" : w " is not the median of " r[1] " " r[2] " " r[3]) }' <<<"$line")" median \
+		"$step: wall s is the median of its runs"
+done
 like "$OUT" '^sparse year: 2000 rows in 84 of 672 hours \(2024-06-01\.\.2024-06-28\)' "the sparse range's sizes"
 like "$OUT" 'sparse ms per hour: +-?[0-9]+\.[0-9]{3}' "the sparse fixed cost per hour"
 
