@@ -238,10 +238,15 @@ mariadb_init() {
     check_traversable mysql "$MDIR"
     userargs=(--user=mysql)
   fi
+  # its own tmpdir: two pairs bootstrapping at once in /tmp collided on a
+  # temporary table (the test suite starts its server pairs side by side);
+  # a failed bootstrap is removed, or the next start would find a data dir
+  # with no users in it
   if ! mariadb-install-db --no-defaults --datadir="$MDATA" "${userargs[@]}" \
         --auth-root-authentication-method=normal --skip-test-db \
-        --skip-name-resolve >"$MDIR/install.log" 2>&1; then
+        --skip-name-resolve --tmpdir="$MDIR/tmp" >"$MDIR/install.log" 2>&1; then
     show_log_tail "$MDIR/install.log"
+    rm -rf "$MDATA"
     die "mariadb-install-db failed (see $MDIR/install.log)"
   fi
 }
