@@ -146,7 +146,7 @@ static void check_tables(session *s, check_list *l, bool ledger_ok)
 			add(l, "table", t->name, CHECK_SKIPPED,
 			    xstrdup("not checked: a server cannot be reached"));
 		else if (plan_build(s->src, s->tgt, t, &p) &&
-			 (!ledger_ok || priv_check_target(s->tgt, s->cfg.schema, &p, 1, PRIV_WRITE)))
+			 (!ledger_ok || priv_check_target(s->tgt, s->cfg.schema, &p, 1, PRIV_WRITE, true)))
 			add(l, "table", t->name, CHECK_OK, table_detail(t, &p));
 		else
 			add(l, "table", t->name, CHECK_FAIL, xstrdup(log_last_error()));

@@ -91,7 +91,8 @@ int cmd_process(int argc, char **argv)
 	load_options *lo = &o.load.opts;
 	signals_max_runtime(lo->max_runtime);
 	session_needs need = { .range = &o.range, .source = true, .ledger = !lo->dry_run,
-			       .grants = PRIV_WRITE, .timeout = lo->timeout };
+			       .grants = lo->dry_run ? PRIV_DRY_RUN : PRIV_WRITE,
+			       .timeout = lo->timeout };
 	rc = session_open(&s, &need);
 	if (rc == 0)
 		rc = session_plans(&s, session_want_range, &o.range);

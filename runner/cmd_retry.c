@@ -226,7 +226,8 @@ int cmd_retry(int argc, char **argv)
 	signals_max_runtime(o.load.opts.max_runtime);
 	load_options_init(&lo);
 	/* the source is connected once the job's options (its timeout) are known */
-	rc = session_open(&s, &(session_needs){ .ledger = true, .grants = PRIV_WRITE });
+	rc = session_open(&s, &(session_needs){
+		.ledger = true, .grants = o.load.opts.dry_run ? PRIV_DRY_RUN : PRIV_WRITE });
 	if (rc == 0)
 		rc = check_jobs(&s, &o, &lo);
 	if (rc != 0)

@@ -214,7 +214,9 @@ int session_open(session *s, const session_needs *need)
 		rc = session_connect(s, need->source, need->timeout);
 	if (rc == 0 && need->ledger && !ledger_check_version(s->tgt, s->cfg.schema))
 		rc = session_failure_status(s, EXIT_CODE_USAGE);
-	s->grants = need->ledger ? need->grants : PRIV_NONE; /* after the config's memset */
+	/* after the config's memset */
+	s->grants = need->ledger || need->grants == PRIV_DRY_RUN ? need->grants : PRIV_NONE;
+	s->grants_ledger = need->ledger;
 	return rc;
 }
 
@@ -236,7 +238,8 @@ int session_plans(session *s, bool (*want)(void *ctx, const char *table), void *
 		s->nplans++;
 	}
 	if (s->grants != PRIV_NONE &&
-	    !priv_check_target(s->tgt, s->cfg.schema, s->plans, s->nplans, s->grants))
+	    !priv_check_target(s->tgt, s->cfg.schema, s->plans, s->nplans, s->grants,
+			       s->grants_ledger))
 		return session_failure_status(s, EXIT_CODE_USAGE);
 	return 0;
 }

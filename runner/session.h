@@ -27,6 +27,7 @@ typedef struct session {
 	tgt_conn *tgt;
 	int timeout;     /* the statement timeout the connections were made with */
 	priv_need grants; /* what session_plans checks the target role holds */
+	bool grants_ledger; /* ... on etlre's tables too */
 	table_plan *plans; /* session_plans: one per table wanted, in config order */
 	int nplans;
 } session;
@@ -38,8 +39,9 @@ typedef struct session_needs {
 				  * are checked; NULL: no range */
 	bool source;             /* connect the source too (the target always) */
 	bool ledger;             /* etlre's tables must be at this version */
-	priv_need grants;        /* with ledger: the target grants session_plans
-				  * checks for the plans (README "Security") */
+	priv_need grants;        /* with ledger (or a dry run): the target grants
+				  * session_plans checks for the plans (README
+				  * "Security") */
 	int timeout;             /* statement timeout of the connections, seconds */
 } session_needs;
 

@@ -173,6 +173,9 @@ expect_missing() { # DESC PATTERN COMMAND...
 }
 tpg "REVOKE INSERT ON analytics.calls FROM etl_loader"
 expect_missing "no INSERT on the target table" "the target role 'etl_loader' lacks INSERT on table analytics\.calls: GRANT INSERT ON analytics\.calls TO etl_loader" process --date 2025-11-01
+# a dry run runs the hour's DELETE and COPY and rolls them back: it needs them too
+expect_missing "process --dry-run without INSERT" "the target role 'etl_loader' lacks INSERT on table analytics\.calls" \
+	process --date 2025-11-01 --dry-run
 lp verify --date 2025-11-01
 is "$RC" 0 "verify (no --repair) needs no INSERT"
 lp check
@@ -185,6 +188,9 @@ tpg "GRANT DELETE ON analytics.calls TO etl_loader; REVOKE USAGE ON ALL SEQUENCE
 expect_missing "no USAGE on etlre's sequences" "lacks USAGE on sequence etlre\.[a-z_]+: GRANT USAGE ON SEQUENCE etlre\." process --date 2025-11-01
 tpg "GRANT USAGE ON ALL SEQUENCES IN SCHEMA etlre TO etl_loader; REVOKE UPDATE ON etlre.job_hours FROM etl_loader"
 expect_missing "no UPDATE on etlre.job_hours" "lacks UPDATE on table etlre\.job_hours" process --date 2025-11-01
+lp process --date 2025-11-01 --dry-run
+is "$RC" 0 "a dry run writes none of etlre's tables: it needs no grant to"
+is "$(snapshot)" "$before" "the dry run wrote nothing"
 tpg "GRANT UPDATE ON etlre.job_hours TO etl_loader; REVOKE USAGE ON SCHEMA analytics FROM etl_loader"
 # PostgreSQL itself refuses the catalog look-up first, naming the schema
 expect_missing "no USAGE on the target's schema" "permission denied for schema analytics" process --date 2025-11-01
