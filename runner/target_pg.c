@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "signals.h"
 #include "sqlquote.h"
 #include "target_pg_int.h"
 
@@ -85,7 +86,10 @@ void set_error_from_result(tgt_conn *c, const PGresult *res)
 
 void log_failure(tgt_conn *c, const char *sql, bool quiet)
 {
-	log_level level = quiet ? LOG_DEBUG : LOG_ERROR;
+	/* a statement cancelled because a signal came (tgt_cancel_running) is
+	 * no error of the server's: the hour's "interrupted" line says it */
+	bool cancelled = signals_caught() && strcmp(c->err.sqlstate, "57014") == 0;
+	log_level level = quiet || cancelled ? LOG_DEBUG : LOG_ERROR;
 
 	if (!log_enabled(level))
 		return;

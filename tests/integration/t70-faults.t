@@ -74,6 +74,20 @@ check "SIGTERM + retry: target equals source" bench_equal
 check "SIGTERM + retry: no duplicates" bench_no_duplicates
 is "$(pg "SELECT retried_by FROM etlre.jobs WHERE job_id = $job")" "$(last_job)" "the old job records which job retried it"
 
+# --- SIGTERM while an hour waits on a lock: etlre cancels the statement
+# itself, which is no error: the hour is interrupted, nothing else is said
+reset_target
+"$ETLRE" --config "$CONF" process --date $DAY >"$TMP/out" 2>"$TMP/err" & pid=$!
+check "SIGTERM on a wait: the run has loaded 2 hours" wait_for at_least_hours 2
+hold_table "SIGTERM on a wait"
+on_lock() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND wait_event_type = 'Lock'")" ]; }
+check "SIGTERM on a wait: etlre waits on the table lock" wait_for on_lock
+kill -TERM $pid; wait $pid; RC=$?
+release_table
+is "$RC" 143 "SIGTERM on a wait: exit 143"
+like "$(cat "$TMP/err")" "interrupted, rolled back" "SIGTERM on a wait: the hour is interrupted and rolled back"
+is "$(grep -c ' error ' "$TMP/err")" 0 "SIGTERM on a wait: no error line (the statement was cancelled by etlre on the signal)"
+
 # --- kill -9 in the middle of a COPY (daily batch: the whole day is one transaction)
 my "DELETE FROM calls_bench WHERE call_id % 1000 = 7"
 before=$(bench_tgt_counts)
