@@ -531,8 +531,7 @@ static bool start_job(runner *r, const work_item *items, int nitems, int *worker
 		ok = job_start(s, r->plans, r->nplans, items, nitems, r->spec, *workers, rep);
 	}
 	if (!ok && *forked) {
-		workers_go(wp, 0);
-		workers_wait(wp, hooks);
+		workers_wait(wp, hooks); /* without the job id: they exit at once */
 		*forked = false;
 	}
 	return ok;

@@ -44,6 +44,7 @@ void workers_go(worker_pool *wp, int64_t job_id);
 
 /* workers_wait: waits for every worker to exit, passing a caught signal on
  * to them and calling hooks->tick about once a second; then releases wp.
+ * Workers not given the job id yet (no workers_go) exit at once.
  * Returns true when a worker exited with exit status unreachable (its last
  * attempt to reach a server failed). */
 bool workers_wait(worker_pool *wp, const worker_hooks *hooks);

@@ -92,8 +92,8 @@ static bool two_int64(void *ctx, int ncols, char **v)
 {
 	int64_t *out = ctx;
 	(void)ncols;
-	out[0] = v[0] ? strtoll(v[0], NULL, 10) : 0;
-	out[1] = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	out[0] = field_int64(v[0]);
+	out[1] = field_int64(v[1]);
 	return true;
 }
 
@@ -197,24 +197,6 @@ bool ledger_claim(tgt_conn *c, const char *schema, int64_t job_id, int64_t worke
 	return ok;
 }
 
-/* job_pair: two numbers about job job_id from sql_template ($1 the job id,
- * $2 the worker lock class; @S the schema) */
-static bool job_pair(tgt_conn *c, const char *schema, int64_t job_id, const char *sql_template,
-		     int64_t *a, int64_t *b)
-{
-	char id[24], key[24];
-	int64_t v[2] = { 0, 0 };
-	bool ok;
-
-	snprintf(id, sizeof(id), "%lld", (long long)job_id);
-	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
-	const char *params[] = { id, key };
-	ok = ledger_run_sql(c, schema, sql_template, 2, params, two_int64, v);
-	*a = v[0];
-	*b = v[1];
-	return ok;
-}
-
 bool ledger_job_rejected(tgt_conn *c, const char *schema, int64_t job_id, int64_t *rejected)
 {
 	char id[24];
@@ -226,25 +208,37 @@ bool ledger_job_rejected(tgt_conn *c, const char *schema, int64_t job_id, int64_
 
 bool ledger_job_live(tgt_conn *c, const char *schema, int64_t job_id, int64_t *live_running)
 {
-	int64_t none;
+	char id[24], key[24];
 
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	snprintf(key, sizeof(key), "%d", LEDGER_WORKER_LOCK);
+	const char *params[] = { id, key };
 	/* status <> 'succeeded': the job's unsettled hours only (the partial
 	 * index), not all of a year's rows */
-	return job_pair(c, schema, job_id,
-			"SELECT count(*), 0 FROM @S.job_hours h WHERE h.job_id = $1"
-			"  AND h.status <> 'succeeded' AND h.status = 'running'"
-			"  AND " WORKER_ALIVE("$2", "h.worker_id"),
-			live_running, &none);
+	return ledger_run_sql_int64(c, schema,
+				    "SELECT count(*) FROM @S.job_hours h WHERE h.job_id = $1"
+				    "  AND h.status <> 'succeeded' AND h.status = 'running'"
+				    "  AND " WORKER_ALIVE("$2", "h.worker_id"),
+				    2, params, live_running);
 }
 
 bool ledger_job_progress(tgt_conn *c, const char *schema, int64_t job_id, int64_t *hours_done,
 			 int64_t *rows_loaded)
 {
-	return job_pair(c, schema, job_id,
-			"SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed')),"
-			"  coalesce(sum(rows_loaded) FILTER (WHERE status = 'succeeded'), 0)"
-			" FROM @S.job_hours WHERE job_id = $1 AND $2::int IS NOT NULL",
-			hours_done, rows_loaded);
+	char id[24];
+	int64_t v[2] = { 0, 0 };
+	bool ok;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job_id);
+	const char *params[] = { id };
+	ok = ledger_run_sql(c, schema,
+			    "SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed')),"
+			    "  coalesce(sum(rows_loaded) FILTER (WHERE status = 'succeeded'), 0)"
+			    " FROM @S.job_hours WHERE job_id = $1",
+			    1, params, two_int64, v);
+	*hours_done = v[0];
+	*rows_loaded = v[1];
+	return ok;
 }
 
 bool ledger_day_claim(tgt_conn *c, const char *schema, int64_t job_id, const char *table,
