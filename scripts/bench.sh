@@ -160,7 +160,8 @@ for t in calls_bench calls_hour calls_sparse; do
 	printf '[table %s]\nsource = %s\ntarget = analytics.%s\ntime_column = start_time\nkey = call_id\ncheck.duration_nonneg = duration >= 0\n' \
 		"$t" "$t" "$t" >> "$CONF"
 done
-etl() { "$ETLRE" --config "$CONF" -q --progress-interval 0 "$@"; }
+ETL=("$ETLRE" --config "$CONF" -q --progress-interval 0)
+etl() { "${ETL[@]}" "$@"; }
 etl init >/dev/null
 
 COLS="call_id, caller_number, called_number, start_time, end_time, duration, status, queue, agent, menu_path, cost"
@@ -208,6 +209,12 @@ expect_rows() {
 	got=$(pg -c "SELECT count(*) FROM $1")
 	[ "$got" = "$2" ] || { echo "bench.sh: $LAST: $1 holds $got rows, expected $2" >&2; exit 1; }
 }
+# load_step NAME TABLE ROWS CMD...: measure, then TABLE must hold ROWS rows
+load_step() {
+	local name=$1 table=$2 rows=$3; shift 3
+	measure "$name" "$rows" "$@"
+	expect_rows "$table" "$rows"
+}
 truncate_target() { pg -c "TRUNCATE analytics.calls_bench"; }
 
 if [ -z "$ONLY" ]; then
@@ -220,15 +227,12 @@ my -e "SELECT COUNT(*), SUM(LENGTH(agent)), SUM(LENGTH(menu_path)) FROM calls_be
 pipe_script calls_bench "$RANGE" > "$WORK/pipe.sh"
 for round in $(seq "$ROUNDS"); do
 	truncate_target
-	measure "etlre fresh" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	load_step "etlre fresh" analytics.calls_bench "$ROWS" "${ETL[@]}" \
 		process --start-date "$START" --end-date "$END" --table calls_bench
-	expect_rows analytics.calls_bench "$ROWS"
-	measure "etlre replace" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	load_step "etlre replace" analytics.calls_bench "$ROWS" "${ETL[@]}" \
 		process --start-date "$START" --end-date "$END" --table calls_bench
-	expect_rows analytics.calls_bench "$ROWS"
 	truncate_target
-	measure "pipe" "$ROWS" bash "$WORK/pipe.sh"
-	expect_rows analytics.calls_bench "$ROWS"
+	load_step "pipe" analytics.calls_bench "$ROWS" bash "$WORK/pipe.sh"
 done
 nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) FILTER (WHERE end_time IS NULL) FROM analytics.calls_bench")
 [ "$nulls" = "$(my -e "SELECT CONCAT(SUM(agent IS NULL), ' ', SUM(end_time IS NULL)) FROM calls_bench WHERE $RANGE")" ] ||
@@ -237,30 +241,25 @@ nulls=$(pg -c "SELECT count(*) FILTER (WHERE agent IS NULL) || ' ' || count(*) F
 # the same with one worker (--jobs 1, the default before it followed the
 # machine): the comparison with the default's workers
 truncate_target
-measure "etlre fresh -j1" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+load_step "etlre fresh -j1" analytics.calls_bench "$ROWS" "${ETL[@]}" \
 	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 1
-expect_rows analytics.calls_bench "$ROWS"
-measure "etlre replace -j1" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+load_step "etlre replace -j1" analytics.calls_bench "$ROWS" "${ETL[@]}" \
 	process --start-date "$START" --end-date "$END" --table calls_bench --jobs 1
-expect_rows analytics.calls_bench "$ROWS"
 
 # the same rows as files on the server, in the order etlre loaded them
 pg -c "COPY analytics.calls_bench TO '$WORK/calls.txt'"
 pg -c "COPY analytics.calls_bench TO '$WORK/calls.bin' (FORMAT binary)"
 
-measure "delete+copy" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+load_step "delete+copy" analytics.calls_bench "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
 	-c "BEGIN; DELETE FROM analytics.calls_bench WHERE $RANGE; COPY analytics.calls_bench FROM '$WORK/calls.txt'; COMMIT"
-expect_rows analytics.calls_bench "$ROWS"
 
 truncate_target
-measure "copy text" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+load_step "copy text" analytics.calls_bench "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
 	-c "COPY analytics.calls_bench FROM '$WORK/calls.txt'"
-expect_rows analytics.calls_bench "$ROWS"
 
 truncate_target
-measure "copy binary" "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
+load_step "copy binary" analytics.calls_bench "$ROWS" psql "$ETLRE_TARGET_URL" -X -q -v ON_ERROR_STOP=1 \
 	-c "COPY analytics.calls_bench FROM '$WORK/calls.bin' (FORMAT binary)"
-expect_rows analytics.calls_bench "$ROWS"
 
 # PostgreSQL alone, the two halves of the range in two COPYs at once: the
 # floor of any load by two workers on this machine (no source, no client)
@@ -277,8 +276,7 @@ done
 for pid in \$pids; do wait \$pid; done
 EOF
 truncate_target
-measure "copy binary x2" "$ROWS" bash "$WORK/copy2.sh"
-expect_rows analytics.calls_bench "$ROWS"
+load_step "copy binary x2" analytics.calls_bench "$ROWS" bash "$WORK/copy2.sh"
 
 
 if command -v pgloader >/dev/null; then
@@ -291,8 +289,7 @@ LOAD DATABASE
   INCLUDING ONLY TABLE NAMES MATCHING 'calls_bench'
   ALTER SCHEMA '$MY_DB' RENAME TO 'analytics';
 EOF
-	measure "pgloader" "$ROWS" pgloader --no-ssl-cert-verification "$WORK/pgloader.load"
-	expect_rows analytics.calls_bench "$ROWS"
+	load_step "pgloader" analytics.calls_bench "$ROWS" pgloader --no-ssl-cert-verification "$WORK/pgloader.load"
 	pgloader --version >"$WORK/pgloader.version" 2>&1 || true   # (SBCL dies of a closed pipe)
 	PGLOADER=$(head -1 "$WORK/pgloader.version")
 else
@@ -303,17 +300,15 @@ fi
 # a second fresh load, later in the run (it shows the run's noise), which
 # also leaves the target as etlre loads it, for verify
 truncate_target
-measure "etlre fresh (2)" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+load_step "etlre fresh (2)" analytics.calls_bench "$ROWS" "${ETL[@]}" \
 	process --start-date "$START" --end-date "$END" --table calls_bench
-expect_rows analytics.calls_bench "$ROWS"
 
-measure "etlre 1 hour" "$HOUR_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+load_step "etlre 1 hour" analytics.calls_hour "$HOUR_ROWS" "${ETL[@]}" \
 	process --date "$HOUR_DAY" --table calls_hour
-expect_rows analytics.calls_hour "$HOUR_ROWS"
 
-measure "verify" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+measure "verify" "$ROWS" "${ETL[@]}" \
 	verify --start-date "$START" --end-date "$END" --table calls_bench
-measure "verify --deep" "$ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+measure "verify --deep" "$ROWS" "${ETL[@]}" \
 	verify --deep --start-date "$START" --end-date "$END" --table calls_bench
 cat > "$WORK/plain.sh" <<EOF
 set -e
@@ -334,20 +329,16 @@ truncate_sparse() { pg -c "TRUNCATE analytics.calls_sparse"; }
 pipe_script calls_sparse "$SPARSE_RANGE" > "$WORK/pipe-sparse.sh"
 for round in $(seq "$ROUNDS"); do
 	truncate_sparse
-	measure "sparse hourly" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	load_step "sparse hourly" analytics.calls_sparse "$SPARSE_ROWS" "${ETL[@]}" \
 		process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
-	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
 	truncate_sparse
-	measure "sparse daily" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+	load_step "sparse daily" analytics.calls_sparse "$SPARSE_ROWS" "${ETL[@]}" \
 		process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse --batch-mode daily
-	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
 	truncate_sparse
-	measure "sparse pipe" "$SPARSE_ROWS" bash "$WORK/pipe-sparse.sh"
-	expect_rows analytics.calls_sparse "$SPARSE_ROWS"
+	load_step "sparse pipe" analytics.calls_sparse "$SPARSE_ROWS" bash "$WORK/pipe-sparse.sh"
 done
-measure "sparse replace" "$SPARSE_ROWS" "$ETLRE" --config "$CONF" -q --progress-interval 0 \
+load_step "sparse replace" analytics.calls_sparse "$SPARSE_ROWS" "${ETL[@]}" \
 	process --start-date "$SPARSE_START" --end-date "$SPARSE_END" --table calls_sparse
-expect_rows analytics.calls_sparse "$SPARSE_ROWS"
 
 # ---------------------------------------------------------------- report
 ratio() { # ratio A B: WALL[A] / WALL[B], or - when either is missing
