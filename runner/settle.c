@@ -29,6 +29,14 @@ static void hour_set_add(hour_set *s, int64_t hour)
 	*ARRAY_PUSH(s->hour, s->n, s->cap) = hour;
 }
 
+/* hour_set_bounds: the first and last hours of s (n > 0, in order) as SQL
+ * timestamps, for an index range scan of the hours */
+static void hour_set_bounds(const hour_set *s, char lo[20], char hi[20])
+{
+	hour_format_sql(s->hour[0], lo);
+	hour_format_sql(s->hour[s->n - 1], hi);
+}
+
 /* counts_row: a row of window row counts (each capped by the probe) into
  * the int array ctx */
 static bool counts_row(void *ctx, unsigned int ncols, char **row, unsigned long *lengths)
@@ -198,8 +206,7 @@ static bool claim_and_lock(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(whs, sizeof(whs), "%d", wh);
-	hour_format_sql(cand->hour[0], lo);
-	hour_format_sql(cand->hour[cand->n - 1], hi);
+	hour_set_bounds(cand, lo, hi);
 	const char *params[] = { id, p->cfg->name, hours, wid, p->lock_key, whs, lo, hi };
 	ok = tgt_query(tgt, sql, 8, params, locked_row, locked);
 	free(sql);
@@ -296,8 +303,7 @@ static bool record_settled(tgt_conn *tgt, const table_plan *p, const settle_job 
 	snprintf(id, sizeof(id), "%lld", (long long)job->job_id);
 	snprintf(wid, sizeof(wid), "%lld", (long long)job->worker_id);
 	snprintf(sec, sizeof(sec), "%.6f", seconds / s->n);
-	hour_format_sql(s->hour[0], lo);
-	hour_format_sql(s->hour[s->n - 1], hi);
+	hour_set_bounds(s, lo, hi);
 	const char *params[] = { id, p->cfg->name, hours, sec, wid, who, tids, lo, hi };
 	ok = tgt_exec(tgt, sql, 9, params, NULL);
 	free(sql);

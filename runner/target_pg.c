@@ -221,8 +221,6 @@ static void settle(tgt_conn *c)
 	}
 }
 
-/* send_command: starts sql on the server; false (connection error kept)
- * when it cannot be sent */
 /* send_extended: sql by the extended protocol, by name when name is not
  * empty (target_pg_prepared.c); libpq's answer (1 sent, 0 not) */
 static int send_extended(tgt_conn *c, const char *name, const char *sql, int nparams,
@@ -232,6 +230,8 @@ static int send_extended(tgt_conn *c, const char *name, const char *sql, int npa
 		       : PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
+/* send_command: starts sql on the server; false (connection error kept)
+ * when it cannot be sent */
 bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
 	char name[24] = "";
@@ -325,6 +325,14 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 	return c;
 }
 
+/* conn_free: what etlre itself keeps of c, and c */
+static void conn_free(tgt_conn *c)
+{
+	tgt_prepared_free(c->prepared);
+	free(c->sent);
+	free(c);
+}
+
 void tgt_close(tgt_conn *c)
 {
 	if (!c)
@@ -334,9 +342,7 @@ void tgt_close(tgt_conn *c)
 			set_cancel_handle(NULL);
 		PQfinish(c->pg);
 	}
-	tgt_prepared_free(c->prepared);
-	free(c->sent);
-	free(c);
+	conn_free(c);
 }
 
 /* the connections tgt_forget dropped in this process: kept reachable,
@@ -353,9 +359,7 @@ void tgt_forget(tgt_conn *c)
 		close(PQsocket(c->pg));
 		*ARRAY_PUSH(forgotten, nforgotten, forgotten_cap) = c->pg;
 	}
-	tgt_prepared_free(c->prepared);
-	free(c->sent);
-	free(c);
+	conn_free(c);
 }
 
 char *tgt_tls(tgt_conn *c)
