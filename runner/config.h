@@ -129,6 +129,9 @@ typedef struct mariadb_url {
 /* mariadb_url_parse: parses url (mariadb:// or mysql://) with percent-decoding;
  * on error writes a message (never containing the password) into err. */
 bool mariadb_url_parse(const char *url, mariadb_url *out, char *err, size_t err_size);
+/* mariadb_url_copy: dst becomes a copy of src that owns its own strings
+ * (released with mariadb_url_release) */
+void mariadb_url_copy(mariadb_url *dst, const mariadb_url *src);
 void mariadb_url_release(mariadb_url *u);
 
 #endif

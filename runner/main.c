@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "signals.h"
+#include "source_cancel.h"
 #include "source_mariadb.h"
 #include "target_pg.h"
 
@@ -11,8 +12,10 @@ int main(int argc, char **argv)
 {
 	int rc;
 
-	/* a signal cancels the statement in progress, so the hour rolls back at once */
-	signals_install(tgt_cancel_running);
+	/* a signal cancels the statements in progress, so the hour rolls back at
+	 * once: the target's with libpq's cancel request, the source's with KILL
+	 * QUERY from a thread of source_cancel.c */
+	signals_install(tgt_cancel_running, src_cancel_wake);
 	rc = cli_main(argc, argv);
 	src_library_end();
 	return rc;

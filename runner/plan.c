@@ -14,6 +14,7 @@
 #include "chunk.h"
 #include "load_moved.h"
 #include "log.h"
+#include "signals.h"
 #include "partition.h"
 #include "plan_merge.h"
 #include "sqlquote.h"
@@ -404,7 +405,7 @@ static bool probe_source(src_conn *src, const table_plan *p)
 	bool ok = src_query(src, sql, no_row, NULL);
 
 	free(sql);
-	if (!ok)
+	if (!ok && !signals_caught()) /* else cancelled (source_cancel.h) */
 		log_error("[table %s] the source query fails (see above): check its columns, expr.* "
 			  "and check.* settings", p->cfg->name);
 	return ok;

@@ -233,6 +233,10 @@ int session_plans(session *s, bool (*want)(void *ctx, const char *table), void *
 			continue;
 		if (!plan_build(s->src, s->tgt, &s->cfg.tables[i], &s->plans[s->nplans])) {
 			plan_release(&s->plans[s->nplans]);
+			if (signals_caught()) /* the statements were cancelled */
+				log_warn("interrupted%s while reading table %s's definition; nothing was "
+					 "written", signals_max_runtime_reached() ? " (--max-runtime)" : "",
+					 s->cfg.tables[i].name);
 			return session_failure_status(s, EXIT_CODE_USAGE);
 		}
 		s->nplans++;

@@ -11,23 +11,29 @@
 
 static volatile sig_atomic_t caught;
 static void (*signal_hook)(void);
+static void (*wake_hook)(void);
 
 static void on_signal(int sig)
 {
 	if (!caught) {
 		caught = sig;
+		if (wake_hook)
+			wake_hook();
 		if (signal_hook)
 			signal_hook();
 	}
 }
 
-/* on_alarm: --max-runtime reached. No hook: cancelling the statement in
- * progress would wait for its server inside the handler, and a server that
- * does not answer must not hold etlre (README "Timeouts") */
+/* on_alarm: --max-runtime reached. Only the wake hook: cancelling the
+ * statement in progress would wait for its server inside the handler, and a
+ * server that does not answer must not hold etlre (README "Timeouts") */
 static void on_alarm(int sig)
 {
-	if (!caught)
+	if (!caught) {
 		caught = sig;
+		if (wake_hook)
+			wake_hook();
+	}
 }
 
 void signals_max_runtime(int seconds)
@@ -46,9 +52,10 @@ void signals_max_runtime(int seconds)
 	alarm((unsigned)seconds);
 }
 
-void signals_install(void (*hook)(void))
+void signals_install(void (*hook)(void), void (*wake)(void))
 {
 	signal_hook = hook;
+	wake_hook = wake;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));

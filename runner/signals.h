@@ -10,8 +10,10 @@
 #include <stdbool.h>
 
 /* signals_install: hook (may be NULL) runs inside the handler on the first
- * signal; it must be async-signal-safe */
-void signals_install(void (*hook)(void));
+ * SIGINT or SIGTERM; wake (may be NULL) on the first of those and of
+ * --max-runtime's SIGALRM. Both must be async-signal-safe; wake must never
+ * wait (hook may, briefly: libpq's cancel request). */
+void signals_install(void (*hook)(void), void (*wake)(void));
 /* signals_on_hup: SIGHUP calls fn (async-signal-safe) instead of ending the
  * process; system calls it interrupts are restarted (--log-file) */
 void signals_on_hup(void (*fn)(void));

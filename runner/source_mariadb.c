@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "signals.h"
+#include "source_cancel.h"
 #include "sqlquote.h"
 
 struct src_conn {
@@ -39,6 +41,8 @@ struct src_conn {
 	unsigned int io_timeout; /* seconds the server may stay silent */
 	double op_started;       /* now_monotonic() when the current call began */
 	char tls[160];           /* "TLSv1.3, cipher X" or "not encrypted" */
+	unsigned long thread_id; /* the server's id of the connection, for KILL QUERY */
+	int cancel_slot;         /* in source_cancel.c's list, or -1 */
 };
 
 /* Login methods that never send the password itself, for sslmode=require
@@ -140,13 +144,43 @@ static void set_error(src_conn *c)
 
 static void log_failure(src_conn *c, const char *sql)
 {
-	log_error("source %s: %s [error %u, %s] in: %.200s", c->describe, c->err.message,
-		  c->err.errnum, err_class_name(c->err.cls), sql);
+	/* ER_QUERY_INTERRUPTED, ER_CONNECTION_KILLED: cancelled because a signal
+	 * came (source_cancel.h), which the caller reports */
+	bool cancelled = signals_caught() && (c->err.errnum == 1317 || c->err.errnum == 1927);
+
+	log_msg(cancelled ? LOG_DEBUG : LOG_ERROR, "source %s: %s [error %u, %s] in: %.200s",
+		c->describe, c->err.message, c->err.errnum, err_class_name(c->err.cls), sql);
+}
+
+/* kill_query: KILL QUERY thread_id, on a short connection of its own
+ * (source_cancel.h); a user may kill its own sessions' statements */
+static void kill_query(const mariadb_url *u, unsigned int timeout, unsigned long thread_id)
+{
+	MYSQL *my = mysql_init(NULL);
+	char sql[40];
+
+	if (!my)
+		return;
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "etlre");
+	set_tls_options(my, u);
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", thread_id);
+	if (mysql_real_connect(my, u->host, u->user, u->password, u->database, (unsigned int)u->port,
+			       u->socket, 0) &&
+	    mysql_real_query(my, sql, strlen(sql)) == 0)
+		log_debug("source: the statement of connection %lu cancelled", thread_id);
+	else
+		log_debug("source: cannot cancel the statement of connection %lu: %s", thread_id,
+			  mysql_error(my));
+	mysql_close(my);
 }
 
 src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 {
 	src_conn *c = xcalloc(1, sizeof(*c));
+	c->cancel_slot = -1;
 	unsigned int timeout = (unsigned int)(opt->connect_timeout > 0 ? opt->connect_timeout : 10);
 	/* the server waits this long while an hour is COPYed into the target */
 	unsigned int server_wait = 3600;
@@ -191,6 +225,8 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 		return NULL;
 	}
 	sb_release(&sql);
+	c->thread_id = mysql_thread_id(c->my);
+	c->cancel_slot = src_cancel_add(u, timeout, c->thread_id, kill_query);
 	return c;
 }
 
@@ -200,6 +236,7 @@ void src_close(src_conn *c)
 		return;
 	src_stream_close(c);
 	free(c->pending);
+	src_cancel_remove(c->cancel_slot, c->thread_id);
 	if (c->my)
 		mysql_close(c->my);
 	free(c);

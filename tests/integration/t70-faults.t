@@ -88,6 +88,52 @@ is "$RC" 143 "SIGTERM on a wait: exit 143"
 like "$(cat "$TMP/err")" "interrupted, rolled back" "SIGTERM on a wait: the hour is interrupted and rolled back"
 is "$(grep -c ' error ' "$TMP/err")" 0 "SIGTERM on a wait: no error line (the statement was cancelled by etlre on the signal)"
 
+# --- the same on the source: a SIGTERM while a source query waits for a
+# MariaDB table lock held elsewhere (30 s here) ends etlre at once, not when
+# the lock goes (source_cancel.h: KILL QUERY from etlre's own thread)
+src_on_lock() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE state = 'Waiting for table metadata lock' AND info LIKE '%calls_bench%' AND info NOT LIKE 'LOCK TABLES%' LIMIT 1")" ]; }
+src_locked() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(%' LIMIT 1")" ]; }
+hold_source() { # hold_source SECONDS: a session holds calls_bench's write lock
+	MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl ivr \
+		-e "LOCK TABLES calls_bench WRITE; SELECT SLEEP($1)" >/dev/null 2>&1 &
+	src_locker=$!
+}
+release_source() {
+	my "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(%'" |
+		while read -r id; do my "KILL $id" 2>/dev/null; done
+	wait $src_locker 2>/dev/null
+}
+reset_target
+"$ETLRE" --config "$CONF" process --date $DAY --jobs 1 >"$TMP/out" 2>"$TMP/err" & pid=$!
+check "SIGTERM on a source wait: the run has loaded 2 hours" wait_for at_least_hours 2
+hold_source 30
+check "SIGTERM on a source wait: etlre's source query waits on the table lock" wait_for src_on_lock
+t0=$(date +%s%N)
+kill -TERM $pid; wait $pid; RC=$?
+t1=$(date +%s%N)
+release_source
+is "$RC" 143 "SIGTERM on a source wait: exit 143"
+within=$(( (t1 - t0) / 1000000000 < 10 ))
+is "$within" 1 "SIGTERM on a source wait: ended $(( (t1 - t0) / 1000000 )) ms after the signal, within 10 s (the lock was held 30 s)"
+like "$(cat "$TMP/err")" "interrupted, rolled back" "SIGTERM on a source wait: the hour is interrupted and rolled back"
+is "$(grep -c ' error ' "$TMP/err")" 0 "SIGTERM on a source wait: no error line"
+check "SIGTERM on a source wait: no hour partly loaded" bench_whole_hours_only
+# --max-runtime while the plan's source queries wait on the lock: the
+# process ends at its bound, says so, and writes nothing
+hold_source 30
+check "--max-runtime on a source wait: another session holds the lock" wait_for src_locked
+jobs_before=$(last_job)
+t0=$(date +%s%N)
+"$ETLRE" --config "$CONF" process --date $DAY --max-runtime 2s >"$TMP/out" 2>"$TMP/err"; RC=$?
+t1=$(date +%s%N)
+release_source
+is "$RC" 143 "--max-runtime on a source wait: exit 143"
+within=$(( (t1 - t0) / 1000000000 < 12 ))
+is "$within" 1 "--max-runtime 2s on a source wait: ended after $(( (t1 - t0) / 1000000 )) ms, within 12 s (the lock was held 30 s)"
+like "$(cat "$TMP/err")" "interrupted \\(--max-runtime\\) while reading table calls_bench's definition; nothing was written" \
+	"--max-runtime on a source wait: says where it stopped"
+is "$(last_job)" "$jobs_before" "--max-runtime on a source wait: no job recorded"
+
 # --- kill -9 in the middle of a COPY (daily batch: the whole day is one transaction)
 my "DELETE FROM calls_bench WHERE call_id % 1000 = 7"
 before=$(bench_tgt_counts)

@@ -1155,6 +1155,34 @@ static void test_sslmode_names(void **state)
 	}
 }
 
+/* a copy owns its strings: equal to the original, and still whole after the
+ * original is released */
+static void test_url_copy(void **state)
+{
+	char err[256];
+	mariadb_url u, c;
+
+	(void)state;
+	assert_true(mariadb_url_parse("mariadb://etl:s%40cret@db.example:3307/ivr?sslmode=verify-ca"
+				      "&sslrootcert=/ca.pem&sslcert=/c.pem&sslkey=/k.pem",
+				      &u, err, sizeof(err)));
+	mariadb_url_copy(&c, &u);
+	assert_ptr_not_equal(c.password, u.password);
+	assert_ptr_not_equal(c.host, u.host);
+	mariadb_url_release(&u);
+	assert_string_equal(c.user, "etl");
+	assert_string_equal(c.password, "s@cret");
+	assert_string_equal(c.host, "db.example");
+	assert_int_equal(c.port, 3307);
+	assert_string_equal(c.database, "ivr");
+	assert_null(c.socket);
+	assert_int_equal(c.sslmode, SRC_SSL_VERIFY_CA);
+	assert_string_equal(c.sslrootcert, "/ca.pem");
+	assert_string_equal(c.sslcert, "/c.pem");
+	assert_string_equal(c.sslkey, "/k.pem");
+	mariadb_url_release(&c);
+}
+
 /* ---- group setup ---- */
 
 static int setup(void **state)
@@ -1223,5 +1251,6 @@ int main(void)
 	UNIT_ROWS(&l, "mariadb_url_parse", test_url, url_cases);
 	UNIT_ROWS(&l, "mariadb_url_parse: TLS", test_url_tls, tls_cases);
 	unit_add(&l, "mariadb_url_parse: sslmode names", NULL, test_sslmode_names, NULL);
+	unit_add(&l, "mariadb_url_copy", NULL, test_url_copy, NULL);
 	return unit_run(&l, "config", setup, teardown);
 }

@@ -1,0 +1,189 @@
+/*
+ * source_cancel.c: cancelling the source's statements on a signal (see
+ * source_cancel.h).
+ *
+ * The list, the pipe and the thread belong to one process: a forked worker
+ * inherits the parent's but has no thread, so the first connection it lists
+ * starts its own pipe and thread (state.pid tells whose they are). The list
+ * is guarded by a mutex, never taken in the signal handler, which only
+ * writes one byte to a non-blocking pipe.
+ */
+#include "source_cancel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define CANCEL_SLOTS 64
+
+typedef struct cancel_slot {
+	bool used;
+	mariadb_url url;        /* a copy of the connection's, owned by the slot */
+	pid_t pid;              /* the process whose connection it is */
+	unsigned int timeout;
+	unsigned long thread_id;
+	src_cancel_kill_fn kill;
+} cancel_slot;
+
+static struct {
+	pthread_mutex_t mu;
+	cancel_slot slot[CANCEL_SLOTS];
+	pid_t pid;           /* the process the pipe and the thread belong to */
+	int wake_fd;         /* the pipe's write end, for the signal handler */
+	int read_fd;
+} state = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .read_fd = -1 };
+
+/* kill_round: KILL QUERY for each listed connection. The slots are copied
+ * under the lock, url strings included, and killed outside it (a kill waits
+ * for its server; meanwhile the connection may close and free its slot) */
+static void kill_round(void)
+{
+	cancel_slot copy[CANCEL_SLOTS];
+	int n = 0;
+
+	pthread_mutex_lock(&state.mu);
+	for (int i = 0; i < CANCEL_SLOTS; i++)
+		if (state.slot[i].used) {
+			copy[n] = state.slot[i];
+			mariadb_url_copy(&copy[n++].url, &state.slot[i].url);
+		}
+	pthread_mutex_unlock(&state.mu);
+	for (int i = 0; i < n; i++) {
+		copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
+		mariadb_url_release(&copy[i].url);
+	}
+}
+
+static void *canceller_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char b;
+
+	for (;;) {
+		ssize_t n = read(fd, &b, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		kill_round();
+		sleep(1);
+		kill_round();
+	}
+}
+
+/* a fork while the canceller holds the lock would leave it held in the
+ * child: the lock is taken around fork() */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&state.mu);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&state.mu);
+}
+
+static void at_fork_once(void)
+{
+	pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
+/* start_thread: this process's pipe and thread; the caller holds the lock */
+static bool start_thread(void)
+{
+	int fds[2];
+	pthread_t t;
+	sigset_t all, old;
+	int rc;
+
+	if (state.pid == getpid())
+		return true;
+	/* a forked worker's copies of the parent's list and pipe are not its own
+	 * (the strings are its copies too: freed here) */
+	for (int i = 0; i < CANCEL_SLOTS; i++)
+		if (state.slot[i].used)
+			mariadb_url_release(&state.slot[i].url);
+	memset(state.slot, 0, sizeof(state.slot));
+	if (state.read_fd >= 0)
+		close(state.read_fd);
+	if (state.wake_fd >= 0)
+		close(state.wake_fd);
+	state.wake_fd = state.read_fd = -1;
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		log_debug("no cancelling of source statements: pipe: %s", strerror(errno));
+		return false;
+	}
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t, NULL, canceller_main, (void *)(intptr_t)fds[0]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_debug("no cancelling of source statements: thread: %s", strerror(rc));
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	pthread_detach(t);
+	state.read_fd = fds[0];
+	state.wake_fd = fds[1];
+	state.pid = getpid();
+	return true;
+}
+
+int src_cancel_add(const mariadb_url *url, unsigned int timeout, unsigned long thread_id,
+		   src_cancel_kill_fn kill)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int slot = -1;
+
+	pthread_once(&once, at_fork_once);
+	pthread_mutex_lock(&state.mu);
+	if (start_thread()) {
+		for (int i = 0; i < CANCEL_SLOTS && slot < 0; i++)
+			if (!state.slot[i].used)
+				slot = i;
+		if (slot >= 0) {
+			state.slot[slot] = (cancel_slot){ .used = true, .pid = getpid(),
+							  .timeout = timeout,
+							  .thread_id = thread_id, .kill = kill };
+			mariadb_url_copy(&state.slot[slot].url, url);
+		} else
+			log_debug("no cancelling of source statements for thread %lu: %d connections "
+				  "listed", thread_id, CANCEL_SLOTS);
+	}
+	pthread_mutex_unlock(&state.mu);
+	return slot;
+}
+
+void src_cancel_remove(int slot, unsigned long thread_id)
+{
+	if (slot < 0 || slot >= CANCEL_SLOTS)
+		return;
+	pthread_mutex_lock(&state.mu);
+	/* a connection inherited from the parent is not in this process's list */
+	cancel_slot *c = &state.slot[slot];
+	if (c->used && c->pid == getpid() && c->thread_id == thread_id) {
+		mariadb_url_release(&c->url);
+		c->used = false;
+	}
+	pthread_mutex_unlock(&state.mu);
+}
+
+void src_cancel_wake(void)
+{
+	int saved = errno;
+	int fd = state.wake_fd;
+
+	if (fd >= 0 && state.pid == getpid())
+		(void)!write(fd, "x", 1);
+	errno = saved;
+}
