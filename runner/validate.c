@@ -307,7 +307,8 @@ static bool check_length(const column_spec *c, const char *v, size_t len, const 
 	char r[48], why[96];
 	size_t chars;
 
-	if (c->length < 0)
+	/* a character takes at least one byte: no count needed when the bytes fit */
+	if (c->length < 0 || len <= (size_t)c->length)
 		return true;
 	chars = utf8_char_count(v, len);
 	if (chars <= (size_t)c->length)
