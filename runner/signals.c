@@ -25,8 +25,9 @@ static void on_signal(int sig)
 }
 
 /* on_alarm: --max-runtime reached. Only the wake hook: cancelling the
- * statement in progress would wait for its server inside the handler, and a
- * server that does not answer must not hold etlre (README "Timeouts") */
+ * target's statement would wait for its server inside the handler, and a
+ * server that does not answer must not hold etlre; the thread the wake hook
+ * wakes cancels it (source_cancel.h; README "Timeouts") */
 static void on_alarm(int sig)
 {
 	if (!caught) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "signals.h"
 
 #define CANCEL_SLOTS 64
 
@@ -39,6 +40,7 @@ static struct {
 	pid_t pid;           /* the process the pipe and the thread belong to */
 	int wake_fd;         /* the pipe's write end, for the signal handler */
 	int read_fd;
+	void (*on_max_runtime)(void);
 } state = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .read_fd = -1 };
 
 /* kill_round: KILL QUERY for each listed connection. The slots are copied
@@ -74,6 +76,8 @@ static void *canceller_main(void *arg)
 		if (n <= 0)
 			return NULL;
 		kill_round();
+		if (signals_max_runtime_reached() && state.on_max_runtime)
+			state.on_max_runtime();
 		sleep(1);
 		kill_round();
 	}
@@ -176,6 +180,11 @@ void src_cancel_remove(int slot, unsigned long thread_id)
 		c->used = false;
 	}
 	pthread_mutex_unlock(&state.mu);
+}
+
+void src_cancel_on_max_runtime(void (*fn)(void))
+{
+	state.on_max_runtime = fn;
 }
 
 void src_cancel_wake(void)

@@ -10,7 +10,8 @@
  * statement may start between the signal and the first round). A connection
  * with no statement running is left as it was. Without this, a SIGTERM or a
  * Ctrl-C during a source query waiting on a lock held elsewhere waited for
- * the lock, up to network_timeout (README "Timeouts").
+ * the lock, up to network_timeout (README "Timeouts"). The thread also
+ * cancels the target's statement when --max-runtime is reached.
  */
 #ifndef ETLRE_SOURCE_CANCEL_H
 #define ETLRE_SOURCE_CANCEL_H
@@ -33,5 +34,10 @@ void src_cancel_remove(int slot, unsigned long thread_id);
 /* src_cancel_wake: from a signal handler: the listed connections' statements
  * are cancelled (async-signal-safe, never waits) */
 void src_cancel_wake(void);
+/* src_cancel_on_max_runtime: fn runs in the same thread after the source's
+ * first round when the wake came from --max-runtime, whose handler may not
+ * cancel the target's statement itself (libpq's cancel request waits for the
+ * server); SIGINT's and SIGTERM's handler does that */
+void src_cancel_on_max_runtime(void (*fn)(void));
 
 #endif

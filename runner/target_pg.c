@@ -27,29 +27,6 @@
 #include "target_pg_int.h"
 
 
-/* the cancel handle of the newest connection, for tgt_cancel_running */
-static PGcancel *volatile cancel_handle;
-
-void tgt_cancel_running(void)
-{
-	char err[256];
-	PGcancel *h = cancel_handle;
-
-	if (h)
-		PQcancel(h, err, sizeof(err));
-}
-
-static void set_cancel_handle(PGconn *pg)
-{
-	PGcancel *old = cancel_handle;
-
-	cancel_handle = NULL;
-	if (old)
-		PQfreeCancel(old);
-	if (pg)
-		cancel_handle = PQgetCancel(pg);
-}
-
 static void describe_conn(tgt_conn *c)
 {
 	snprintf(c->describe, sizeof(c->describe), "%s@%s:%s/%s", PQuser(c->pg),
@@ -306,7 +283,7 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 	c->pg = pg;
 	c->io_timeout = opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT;
 	describe_conn(c);
-	set_cancel_handle(c->pg);
+	tgt_set_cancel_handle(c->pg);
 	sb_init(&sql, 256);
 	sb_adds(&sql, "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601';"
 		      " SET extra_float_digits = 3; SET client_min_messages = warning;"
@@ -338,8 +315,7 @@ void tgt_close(tgt_conn *c)
 	if (!c)
 		return;
 	if (c->pg) {
-		if (cancel_handle)
-			set_cancel_handle(NULL);
+		tgt_set_cancel_handle(NULL);
 		PQfinish(c->pg);
 	}
 	conn_free(c);
@@ -354,7 +330,7 @@ void tgt_forget(tgt_conn *c)
 {
 	if (!c)
 		return;
-	set_cancel_handle(NULL); /* it may be the other process's connection */
+	tgt_set_cancel_handle(NULL); /* it may be the other process's connection */
 	if (c->pg) {
 		close(PQsocket(c->pg));
 		*ARRAY_PUSH(forgotten, nforgotten, forgotten_cap) = c->pg;

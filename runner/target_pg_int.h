@@ -1,6 +1,6 @@
 /*
  * target_pg_int.h: what the files of the PostgreSQL target share (internal
- * to target_pg.c and target_pg_copy_out.c; everyone else includes
+ * to target_pg*.c; everyone else includes
  * target_pg.h): the connection and the waits with a deadline.
  */
 #ifndef ETLRE_TARGET_PG_INT_H
@@ -24,6 +24,10 @@ struct tgt_conn {
 	int io_timeout;  /* seconds the server may stay silent during a wait */
 	bool cut;        /* etlre gave up on the server: the socket is shut down */
 };
+
+/* tgt_set_cancel_handle: the connection whose statements the cancel
+ * requests stop from now on, NULL for none (target_pg_cancel.c) */
+void tgt_set_cancel_handle(PGconn *pg);
 
 /* set_error_from_result: keeps res's error (libpq's when res is NULL) as
  * the connection's last error, unless it was cut off */

@@ -53,6 +53,29 @@ run_etlre retry --job-id "$job"
 is "$RC" 0 "--jobs 2: retry completes the job"
 is "$(bench_tgt_counts)" "$(bench_src_counts)" "--jobs 2 + retry: target equals source"
 
+# --- the bound holds while the hours wait on a target table lock held 30 s
+# elsewhere: the statements are cancelled when it is reached (by etlre's
+# canceller thread: the handler itself may not wait for a server)
+pg "TRUNCATE analytics.calls_bench" >/dev/null
+PGAPPNAME=t73-locker psql "$ETLRE_TARGET_URL" -X -q \
+	-c "BEGIN; LOCK TABLE analytics.calls_bench IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 & locker=$!
+locked() { [ -n "$(pg "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 't73-locker' AND l.relation = 'analytics.calls_bench'::regclass AND l.granted")" ]; }
+check "lock wait: another session holds the table lock" wait_for locked
+t0=$(date +%s.%N)
+run_etlre process --date $DAY --table calls_bench --max-runtime 2s
+secs=$(elapsed "$t0")
+pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't73-locker'" >/dev/null
+wait $locker 2>/dev/null
+job=$(last_job)
+is "$RC" 143 "lock wait, --max-runtime 2s: exit 143"
+check "lock wait, --max-runtime 2s: stopped within 10 s, not when the lock went (${secs}s)" awk -v s="$secs" 'BEGIN { exit !(s < 10) }'
+is "$(pg "SELECT status FROM etlre.jobs WHERE job_id = $job")" interrupted "lock wait: the job is interrupted"
+is "$(hours_in "$job" pending)" 24 "lock wait: every hour stays pending"
+is "$(grep -c ' error ' <<<"$ERR")" 0 "lock wait: no error line (the cancel is etlre's own)"
+run_etlre retry --job-id "$job"
+is "$RC" 0 "lock wait: retry completes the job"
+is "$(bench_tgt_counts)" "$(bench_src_counts)" "lock wait + retry: target equals source"
+
 # --- work: a worker that joined a job leaves when its time is up
 pg "TRUNCATE analytics.calls_bench" >/dev/null
 "$ETLRE" --config "$CONF" process --date $DAY --table calls_bench >"$TMP/p.out" 2>"$TMP/p.err" & starter=$!
