@@ -34,8 +34,9 @@ typedef struct worker_pool {
 } worker_pool;
 
 /* workers_fork: forks n workers that run hooks->prepare and then wait for
- * workers_go. The caller must not keep connections open across this (a
- * worker would share their sockets). False (logged) when none could start. */
+ * workers_go. A connection the caller keeps open across this is shared with
+ * every worker, so prepare must drop its copy without ending the session
+ * (tgt_forget). False (logged) when none could start. */
 bool workers_fork(worker_pool *wp, int n, const worker_hooks *hooks);
 
 /* workers_go: gives every worker the job id and lets it run; job_id 0 (the

@@ -14,9 +14,9 @@
 #include "chunk.h"
 #include "load_moved.h"
 #include "log.h"
-#include "signals.h"
 #include "partition.h"
 #include "plan_merge.h"
+#include "signals.h"
 #include "sqlquote.h"
 #include "typemap.h"
 

@@ -152,24 +152,43 @@ static void log_failure(src_conn *c, const char *sql)
 		c->describe, c->err.message, c->err.errnum, err_class_name(c->err.cls), sql);
 }
 
+/* new_handle: a Connector/C handle with etlre's options for u: the timeouts
+ * (the connector keeps copies of the values), utf8mb4, the [etlre] option
+ * group, TLS; NULL when out of memory */
+static MYSQL *new_handle(const mariadb_url *u, unsigned int connect_timeout,
+			 unsigned int io_timeout)
+{
+	MYSQL *my = mysql_init(NULL);
+
+	if (!my)
+		return NULL;
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "etlre");
+	set_tls_options(my, u);
+	return my;
+}
+
+/* handle_connect: connects my to u's server and database */
+static bool handle_connect(MYSQL *my, const mariadb_url *u)
+{
+	return mysql_real_connect(my, u->host, u->user, u->password, u->database,
+				  (unsigned int)u->port, u->socket, 0) != NULL;
+}
+
 /* kill_query: KILL QUERY thread_id, on a short connection of its own
  * (source_cancel.h); a user may kill its own sessions' statements */
 static void kill_query(const mariadb_url *u, unsigned int timeout, unsigned long thread_id)
 {
-	MYSQL *my = mysql_init(NULL);
+	MYSQL *my = new_handle(u, timeout, timeout);
 	char sql[40];
 
 	if (!my)
 		return;
-	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &timeout);
-	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "etlre");
-	set_tls_options(my, u);
 	snprintf(sql, sizeof(sql), "KILL QUERY %lu", thread_id);
-	if (mysql_real_connect(my, u->host, u->user, u->password, u->database, (unsigned int)u->port,
-			       u->socket, 0) &&
-	    mysql_real_query(my, sql, strlen(sql)) == 0)
+	if (handle_connect(my, u) && mysql_real_query(my, sql, strlen(sql)) == 0)
 		log_debug("source: the statement of connection %lu cancelled", thread_id);
 	else
 		log_debug("source: cannot cancel the statement of connection %lu: %s", thread_id,
@@ -188,21 +207,14 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 
 	snprintf(c->describe, sizeof(c->describe), "%s@%s:%d/%s", u->user, u->host, u->port,
 		 u->database);
-	c->my = mysql_init(NULL);
+	c->io_timeout = (unsigned int)(opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT);
+	c->my = new_handle(u, timeout, c->io_timeout);
 	if (!c->my) {
 		log_error("cannot connect to the source %s: out of memory", c->describe);
 		free(c);
 		return NULL;
 	}
-	c->io_timeout = (unsigned int)(opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT);
-	mysql_options(c->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(c->my, MYSQL_OPT_READ_TIMEOUT, &c->io_timeout);
-	mysql_options(c->my, MYSQL_OPT_WRITE_TIMEOUT, &c->io_timeout);
-	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "etlre");
-	set_tls_options(c->my, u);
-	if (!mysql_real_connect(c->my, u->host, u->user, u->password, u->database,
-				(unsigned int)u->port, u->socket, 0)) {
+	if (!handle_connect(c->my, u)) {
 		log_connect_failure(c, u);
 		src_close(c);
 		return NULL;
