@@ -295,7 +295,7 @@ static void print_json(strbuf *sb)
 /* read_failed: the exit status after a failed read (already logged) */
 static int read_failed(session *s)
 {
-	return tgt_alive(s->tgt) ? EXIT_CODE_FAILED : EXIT_CODE_UNREACHABLE;
+	return session_failure_status(s, EXIT_CODE_FAILED);
 }
 
 static int show_list(session *s, const status_opts *o)

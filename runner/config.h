@@ -24,6 +24,15 @@
 /* with --timeout S, the client waits S plus this for an answer; the target
  * connection's TCP user timeout is its limit plus this too */
 #define TIMEOUT_GRACE_SECONDS 5
+/* a wait for a lock ends this long before the client's own limit: the server
+ * cancels it (PostgreSQL's lock_timeout, MariaDB's lock_wait_timeout), so it
+ * is reported as a lock wait, on a connection still usable, and not as a
+ * silent server (README "Timeouts") */
+#define LOCK_WAIT_MARGIN_SECONDS 1
+static inline int lock_wait_limit(int io_timeout)
+{
+	return io_timeout > LOCK_WAIT_MARGIN_SECONDS ? io_timeout - LOCK_WAIT_MARGIN_SECONDS : io_timeout;
+}
 #define MAX_MAX_RANGE_DAYS 36600
 /* [etlre] jobs and --jobs: worker processes of one job on one host */
 #define MAX_JOBS 64

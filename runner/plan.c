@@ -405,10 +405,16 @@ static bool probe_source(src_conn *src, const table_plan *p)
 	bool ok = src_query(src, sql, no_row, NULL);
 
 	free(sql);
-	if (!ok && !signals_caught()) /* else cancelled (source_cancel.h) */
+	if (ok || signals_caught()) /* else cancelled (source_cancel.h) */
+		return ok;
+	err_class cls = src_last_error(src)->cls;
+	if (cls == ERRCLASS_TIMEOUT || cls == ERRCLASS_CONNECTION) /* a lock, a silent or lost server */
+		log_error("[table %s] the source did not answer the table's query (see above); "
+			  "nothing was written", p->cfg->name);
+	else
 		log_error("[table %s] the source query fails (see above): check its columns, expr.* "
 			  "and check.* settings", p->cfg->name);
-	return ok;
+	return false;
 }
 
 /* log_missing_source: why the source's catalog shows no column of t's

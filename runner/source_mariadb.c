@@ -230,7 +230,8 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 	sb_adds(&sql, "SET NAMES utf8mb4, SESSION time_zone = '+00:00'");
 	sb_addf(&sql, ", SESSION net_write_timeout = %u, SESSION net_read_timeout = %u", server_wait,
 		server_wait);
-	sb_addf(&sql, ", SESSION max_statement_time = %d", opt->statement_timeout);
+	sb_addf(&sql, ", SESSION max_statement_time = %d, SESSION lock_wait_timeout = %d",
+		opt->statement_timeout, lock_wait_limit((int)c->io_timeout));
 	if (!src_exec(c, sql.buf)) {
 		sb_release(&sql);
 		src_close(c);

@@ -292,7 +292,13 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 		      " SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10;"
 		      " SET tcp_keepalives_count = 6; SET TimeZone = ");
 	quote_pg_literal(&sql, opt->timezone ? opt->timezone : "UTC");
-	sb_addf(&sql, "; SET statement_timeout = %d", opt->statement_timeout * 1000);
+	sb_addf(&sql, "; SET statement_timeout = %d; SET lock_timeout = %d",
+		opt->statement_timeout * 1000, lock_wait_limit(c->io_timeout) * 1000);
+	/* a session etlre gave up on (cut_off) ends within a second on the
+	 * server too, even in the middle of a statement, instead of holding the
+	 * hour's locks until the statement ends (PostgreSQL 14 and later) */
+	if (PQserverVersion(pg) >= 140000)
+		sb_adds(&sql, "; SET client_connection_check_interval = 1000");
 	if (!tgt_exec(c, sql.buf, 0, NULL, NULL)) {
 		sb_release(&sql);
 		tgt_close(c);

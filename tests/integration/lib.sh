@@ -143,6 +143,11 @@ like() {
 	if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
 		fail "$3"; printf '#   %s\n#   does not match: %s\n' "$(printf '%s' "$1" | head -c 2000)" "$2"; fi
 }
+# unlike TEXT PATTERN DESC: no line of TEXT matches grep -E PATTERN
+unlike() {
+	if ! printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else
+		fail "$3"; printf '#   matches %s: %s\n' "$2" "$(printf '%s' "$1" | grep -E -- "$2" | head -3)"; fi
+}
 # run_with CONF ARGS...: runs etlre --config CONF ARGS, keeping stdout in
 # $OUT, stderr in $ERR (and $TMP/stderr), status in $RC
 run_with() {
