@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "exitcode.h"
+#include "job_sessions.h"
 #include "jobs_report.h"
 #include "json.h"
 #include "ledger.h"
@@ -31,7 +32,9 @@ typedef struct status_opts {
 enum { OPT_JOB_ID = 4000, OPT_LIMIT };
 
 static const struct argp_option status_options[] = {
-	{ "job-id", OPT_JOB_ID, "N", 0, "show job N and its hours", 1 },
+	{ "job-id", OPT_JOB_ID, "N", 0,
+	  "show job N and its hours; while it runs, what its target sessions wait on and who "
+	  "holds the locks they wait for", 1 },
 	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
 	{ 0 }
 };
@@ -217,7 +220,10 @@ static void json_count(strbuf *sb, const char *name, int64_t n)
 		sb_addf(sb, ",\"%s\":%lld", name, (long long)n);
 }
 
-static void json_job(strbuf *sb, const status_job *j, bool with_hours)
+/* json_job: the job as one object; with_hours adds its hours, and sessions
+ * (when not NULL) what its target sessions are doing */
+static void json_job(strbuf *sb, const status_job *j, bool with_hours,
+		     const job_sessions *sessions)
 {
 	sb_addf(sb, "{\"job_id\":%lld,\"status\":", (long long)j->job_id);
 	json_add_string(sb, job_status_name(j->status));
@@ -280,6 +286,8 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours)
 		}
 		sb_addc(sb, ']');
 	}
+	if (sessions)
+		job_sessions_json(sb, sessions);
 	sb_addc(sb, '}');
 }
 
@@ -313,7 +321,7 @@ static int show_list(session *s, const status_opts *o)
 		for (int i = 0; i < n; i++) {
 			if (i)
 				sb_addc(&sb, ',');
-			json_job(&sb, &jobs[i], false);
+			json_job(&sb, &jobs[i], false, NULL);
 		}
 		sb_adds(&sb, "]}");
 		print_json(&sb);
@@ -347,21 +355,27 @@ static int show_job(session *s, const status_opts *o)
 			  (long long)o->job_id, s->cfg.schema);
 		return EXIT_CODE_USAGE;
 	}
-	if (!jobs_report_hours(s->tgt, s->cfg.schema, &job, o->failed)) {
+	/* a live job: what its sessions wait for (README "Stuck and stale jobs") */
+	bool live = job.status == JOB_RUNNING || job.status == JOB_STUCK;
+	job_sessions sessions = { 0 };
+	if (!jobs_report_hours(s->tgt, s->cfg.schema, &job, o->failed) ||
+	    (live && !job_sessions_read(s->tgt, o->job_id, &sessions))) {
 		rc = read_failed(s);
 	} else if (o->json) {
 		strbuf sb;
 		sb_init(&sb, 8192);
-		json_job(&sb, &job, true);
+		json_job(&sb, &job, true, live ? &sessions : NULL);
 		print_json(&sb);
 		sb_release(&sb);
 	} else {
 		int w = host_pid_width(&job, 1);
 		print_job_heading(w);
 		print_job_line(&job, w);
+		job_sessions_print(&sessions);
 		print_hours(&job, o->failed);
 		fflush(stdout);
 	}
+	job_sessions_release(&sessions);
 	status_job_release(&job);
 	return rc;
 }
@@ -461,7 +475,7 @@ int cmd_status(int argc, char **argv)
 		"(default 900 s; workers beat every 10 s while an hour loads).\n\n"
 		"Exit status: 0 shown (whatever the jobs' own status), 1 reading etlre's\n"
 		"tables failed, 2 usage or configuration error or an unknown job, 4 the\n"
-		"target cannot be reached.\n\n"
+		"target cannot be reached or did not answer in time (a lock held elsewhere).\n\n"
 		"Examples:\n"
 		"  etlre status\n"
 		"  etlre status --failed --limit 5\n"

@@ -75,6 +75,30 @@ run_etlre retry --job-id "$job"
 is "$RC" 0 "retry after the lock went: exit 0"
 is "$(calls_digest)" "$BEFORE" "the table holds the same rows"
 
+# ---- status --job-id of a job waiting on a lock names the session that
+# holds it (network_timeout 60 s here, so that the job waits meanwhile)
+sed 's/^network_timeout = 4$/network_timeout = 60/' "$CONF" > "$TMP/long.conf"
+hold_pg "LOCK TABLE analytics.calls IN ACCESS EXCLUSIVE MODE"
+locker_pid=$(pg "SELECT pid FROM pg_stat_activity WHERE application_name = 't77-locker'")
+"$ETLRE" --config "$TMP/long.conf" process --date $DAY --skip-invalid --jobs 1 >/dev/null 2>"$TMP/bg.err" & bg=$!
+etlre_waits_on_lock() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 'etlre' AND wait_event_type = 'Lock'")" ]; }
+check "the job's session waits on the lock" wait_for etlre_waits_on_lock
+job=$(pg "SELECT max(job_id) FROM etlre.jobs")
+run_with "$TMP/long.conf" status --job-id "$job"
+is "$RC" 0 "status --job-id of the waiting job: exit 0"
+like "$OUT" "waiting on Lock:relation" "status: the job's session is shown waiting on a lock"
+like "$OUT" "blocked by pid $locker_pid +user etl +application t77-locker +active" "status: names the session that holds it (pid, user, application, state)"
+like "$OUT" "blocked by pid $locker_pid .*LOCK TABLE analytics.calls" "status: and its statement"
+run_with "$TMP/long.conf" status --job-id "$job" --json
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sorted({b["application"] for s in j["sessions"] for b in s["blocked_by"]}))')" \
+	"['t77-locker']" "status --json: sessions[].blocked_by names the locker"
+release_pg
+wait $bg
+is "$?" 0 "the job completes once the lock goes"
+run_with "$TMP/long.conf" status --job-id "$job" --json
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print("sessions" in json.load(sys.stdin))')" False \
+	"a finished job has no sessions member"
+
 # ---- a statement etlre gives up on ends on the server too: a COPY whose
 # statement trigger sleeps 15 s is silent past network_timeout (4 s); etlre
 # closes the connection, and the server ends that session within about a
