@@ -29,7 +29,7 @@
 #   1  some hours failed to reload (etlre status --failed names them)
 #   2  usage or configuration error (etlre's or this script's); nothing done
 #   3  hours differ: --repair could not fix them (or ETLRE_NIGHTLY_REPAIR=0)
-#   4  the source or the target could not be reached
+#   4  the source or the target could not be reached, or did not answer in time
 #   130, 143  interrupted (SIGINT, SIGTERM: passed on to etlre)
 # and 75 (EX_TEMPFAIL): another night still holds the lock; nothing was run.
 #
@@ -78,7 +78,7 @@ meaning() {
 	2) echo "usage or configuration error; nothing was read or written" ;;
 	3) if [ "$REPAIR" = 1 ]; then echo "hours differ and --repair could not fix them"
 	   else echo "hours differ (not repaired: ETLRE_NIGHTLY_REPAIR=0)"; fi ;;
-	4) echo "the source or the target could not be reached" ;;
+	4) echo "the source or the target could not be reached, or did not answer in time (a frozen server, a lock held elsewhere)" ;;
 	130 | 143) echo "interrupted" ;;
 	*) echo "unexpected exit status" ;;
 	esac
