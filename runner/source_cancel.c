@@ -18,12 +18,17 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "signals.h"
 
 #define CANCEL_SLOTS 64
+/* what src_cancel_abandon writes to the pipe (a signal writes another byte) */
+#define ABANDON_BYTE 'a'
+/* how long closing an abandoned connection waits for its kill */
+#define ABANDON_WAIT_SECONDS 1
 
 typedef struct cancel_slot {
 	bool used;
@@ -32,16 +37,20 @@ typedef struct cancel_slot {
 	unsigned int timeout;
 	unsigned long thread_id;
 	src_cancel_kill_fn kill;
+	bool abandoned;         /* given up by etlre: its statement is to be killed */
+	bool killing;           /* ... and the thread is at it */
 } cancel_slot;
 
 static struct {
 	pthread_mutex_t mu;
+	pthread_cond_t killed; /* an abandoned slot's kill is done */
 	cancel_slot slot[CANCEL_SLOTS];
 	pid_t pid;           /* the process the pipe and the thread belong to */
 	int wake_fd;         /* the pipe's write end, for the signal handler */
 	int read_fd;
 	void (*on_max_runtime)(void);
-} state = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .read_fd = -1 };
+} state = { .mu = PTHREAD_MUTEX_INITIALIZER, .killed = PTHREAD_COND_INITIALIZER, .wake_fd = -1,
+	     .read_fd = -1 };
 
 /* kill_round: KILL QUERY for each listed connection. The slots are copied
  * under the lock, url strings included, and killed outside it (a kill waits
@@ -64,6 +73,37 @@ static void kill_round(void)
 	}
 }
 
+/* abandoned_round: KILL QUERY for each abandoned connection, whose slot it
+ * then frees (src_cancel_remove leaves it to this thread) */
+static void abandoned_round(void)
+{
+	cancel_slot copy[CANCEL_SLOTS];
+	int index[CANCEL_SLOTS], n = 0;
+
+	pthread_mutex_lock(&state.mu);
+	for (int i = 0; i < CANCEL_SLOTS; i++)
+		if (state.slot[i].used && state.slot[i].abandoned && !state.slot[i].killing) {
+			state.slot[i].killing = true;
+			copy[n] = state.slot[i];
+			mariadb_url_copy(&copy[n].url, &state.slot[i].url);
+			index[n++] = i;
+		}
+	pthread_mutex_unlock(&state.mu);
+	for (int i = 0; i < n; i++)
+		copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
+	pthread_mutex_lock(&state.mu);
+	for (int i = 0; i < n; i++) {
+		cancel_slot *c = &state.slot[index[i]];
+		if (c->used && c->killing && c->thread_id == copy[i].thread_id) {
+			mariadb_url_release(&c->url);
+			memset(c, 0, sizeof(*c));
+		}
+		mariadb_url_release(&copy[i].url);
+	}
+	pthread_cond_broadcast(&state.killed);
+	pthread_mutex_unlock(&state.mu);
+}
+
 static void *canceller_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
@@ -75,6 +115,10 @@ static void *canceller_main(void *arg)
 			continue;
 		if (n <= 0)
 			return NULL;
+		if (b == ABANDON_BYTE) {
+			abandoned_round();
+			continue;
+		}
 		kill_round();
 		if (signals_max_runtime_reached() && state.on_max_runtime)
 			state.on_max_runtime();
@@ -175,11 +219,35 @@ void src_cancel_remove(int slot, unsigned long thread_id)
 	pthread_mutex_lock(&state.mu);
 	/* a connection inherited from the parent is not in this process's list */
 	cancel_slot *c = &state.slot[slot];
-	if (c->used && c->pid == getpid() && c->thread_id == thread_id) {
+	if (c->used && c->pid == getpid() && c->thread_id == thread_id && !c->abandoned) {
 		mariadb_url_release(&c->url);
 		c->used = false;
 	}
+	/* an abandoned statement's kill gets a moment, so that a process about
+	 * to exit does not take the kill with it; a frozen server costs this
+	 * wait only */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ABANDON_WAIT_SECONDS;
+	while (c->used && c->abandoned && c->thread_id == thread_id &&
+	       pthread_cond_timedwait(&state.killed, &state.mu, &until) == 0)
+		;
 	pthread_mutex_unlock(&state.mu);
+}
+
+void src_cancel_abandon(int slot, unsigned long thread_id)
+{
+	bool wake = false;
+
+	if (slot < 0 || slot >= CANCEL_SLOTS)
+		return;
+	pthread_mutex_lock(&state.mu);
+	cancel_slot *c = &state.slot[slot];
+	if (c->used && c->pid == getpid() && c->thread_id == thread_id && !c->abandoned)
+		wake = c->abandoned = true;
+	pthread_mutex_unlock(&state.mu);
+	if (wake && state.wake_fd >= 0)
+		(void)!write(state.wake_fd, (char[]){ ABANDON_BYTE }, 1);
 }
 
 void src_cancel_on_max_runtime(void (*fn)(void))

@@ -11,7 +11,8 @@
  * with no statement running is left as it was. Without this, a SIGTERM or a
  * Ctrl-C during a source query waiting on a lock held elsewhere waited for
  * the lock, up to network_timeout (README "Timeouts"). The thread also
- * cancels the target's statement when --max-runtime is reached.
+ * cancels the target's statement when --max-runtime is reached, and kills
+ * the statement of a connection etlre gave up on (src_cancel_abandon).
  */
 #ifndef ETLRE_SOURCE_CANCEL_H
 #define ETLRE_SOURCE_CANCEL_H
@@ -31,6 +32,13 @@ int src_cancel_add(const mariadb_url *url, unsigned int timeout, unsigned long t
 		   src_cancel_kill_fn kill);
 /* src_cancel_remove: the connection of that slot and thread id is closed */
 void src_cancel_remove(int slot, unsigned long thread_id);
+/* src_cancel_abandon: etlre gives up on the connection of that slot (its
+ * server stayed silent past its limit, source_mariadb.c): the thread kills
+ * its statement, which the server would otherwise run to its end, holding
+ * the table's metadata lock (a DDL waits behind it), and then forgets the
+ * slot. Never waits; src_cancel_remove of an abandoned slot waits for its
+ * kill up to a second (a process about to exit would take it along). */
+void src_cancel_abandon(int slot, unsigned long thread_id);
 /* src_cancel_wake: from a signal handler: the listed connections' statements
  * are cancelled (async-signal-safe, never waits) */
 void src_cancel_wake(void);

@@ -139,6 +139,7 @@ static void set_error(src_conn *c)
 		snprintf(e->message, sizeof(e->message),
 			 "no answer from the server for %u s; the connection was closed (%s)",
 			 c->io_timeout, mysql_error(c->my));
+		src_cancel_abandon(c->cancel_slot, c->thread_id);
 	}
 }
 

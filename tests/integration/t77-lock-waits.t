@@ -117,6 +117,26 @@ check "its COPY session is gone from the server within 2 s" wait_for_secs 2 no_c
 pg "DROP TRIGGER t77_sleep ON analytics.calls; DROP FUNCTION analytics.t77_sleep()" >/dev/null
 is "$(calls_digest)" "$BEFORE" "nothing was written by the cut COPY"
 
+# ---- the same on the source: a query silent past network_timeout (a view
+# that computes for about 20 s on one row; SLEEP would not do, as MariaDB
+# ends a sleep whose client went away) is killed on the server once etlre
+# gives up on it (source_cancel.h), instead of running on, using a core and
+# holding the table's metadata lock (a DDL would wait behind it)
+my "CREATE OR REPLACE VIEW calls_sleepy AS SELECT * FROM calls
+    WHERE IF(call_id = 2000001, BENCHMARK(60000000, MD5(call_id)), 0) = 0"
+sed 's/^source = calls$/source = calls_sleepy/' "$CONF" > "$TMP/sleepy.conf"
+sleepy_query() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE '%calls_sleepy%' AND info NOT LIKE '%processlist%' LIMIT 1")" ]; }
+no_sleepy_query() { ! sleepy_query; }
+t0=$(date +%s.%N)
+run_with "$TMP/sleepy.conf" process --date $DAY --skip-invalid --retries 0 --max-failures 1 --jobs 1
+SECS=$(elapsed "$t0")
+is "$RC" 1 "a source query silent past network_timeout: exit 1"
+like "$ERR" "source .*no answer from the server for 4 s" "the silent source query is cut off after network_timeout"
+check "the run ended within 15 s (${SECS}s), not after the view's 20 s" within 15
+check "its query is gone from the source server within 3 s (KILL QUERY)" wait_for_secs 3 no_sleepy_query
+my "DROP VIEW calls_sleepy"
+is "$(calls_digest)" "$BEFORE" "nothing was written by the cut hour"
+
 # ---- process behind a locked source table: the plan's probe of the table
 # ends with MariaDB's lock wait timeout; nothing is started or written
 my_locker() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(120)%' LIMIT 1")" ]; }
