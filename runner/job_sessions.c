@@ -35,21 +35,16 @@ static const char sessions_sql[] =
 	"   AND l.objid::bigint = $2::bigint AND l.objsubid = 2" LEDGER_LOCK_HERE
 	" ORDER BY a.pid, x.pid";
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /* activity_fill: a from ACTIVITY's seven columns v */
 static void activity_fill(pg_activity *a, char **v)
 {
 	a->pid = (int)field_int64(v[0]);
-	a->user = dup_or_null(v[1]);
-	a->application = dup_or_null(v[2]);
-	a->state = dup_or_null(v[3]);
-	a->wait = dup_or_null(v[4]);
+	a->user = xstrdup_or_null(v[1]);
+	a->application = xstrdup_or_null(v[2]);
+	a->state = xstrdup_or_null(v[3]);
+	a->wait = xstrdup_or_null(v[4]);
 	a->seconds = field_double(v[5]);
-	a->query = dup_or_null(v[6]);
+	a->query = xstrdup_or_null(v[6]);
 }
 
 /* session_row: one (session, blocker) row; rows come by session pid */

@@ -52,11 +52,6 @@ static const char hours_sql[] =
 	" FROM @S.job_hours WHERE job_id = $1 AND (NOT $2::bool OR status <> 'succeeded')"
 	" ORDER BY table_name, hour";
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static int64_t int64_or(const char *s, int64_t unknown)
 {
 	return s ? strtoll(s, NULL, 10) : unknown;
@@ -95,14 +90,14 @@ static void status_job_fill(void *elem, char **v)
 
 	j->job_id = int64_or(v[0], 0);
 	j->status = job_status_parse(v[1]);
-	j->command = dup_or_null(v[2]);
-	j->start_date = dup_or_null(v[3]);
-	j->end_date = dup_or_null(v[4]);
+	j->command = xstrdup_or_null(v[2]);
+	j->start_date = xstrdup_or_null(v[3]);
+	j->end_date = xstrdup_or_null(v[4]);
 	j->ntables = v[5] ? str_split(v[5], '\x1f', &j->tables) : 0;
-	j->started_at = dup_or_null(v[6]);
-	j->finished_at = dup_or_null(v[7]);
+	j->started_at = xstrdup_or_null(v[6]);
+	j->finished_at = xstrdup_or_null(v[7]);
 	j->seconds = v[8] ? strtod(v[8], NULL) : 0;
-	j->host = dup_or_null(v[9]);
+	j->host = xstrdup_or_null(v[9]);
 	j->pid = (int)int64_or(v[10], 0);
 	j->window_hours = (int)int64_or(v[11], 1);
 	j->retried_by = int64_or(v[12], 0);
@@ -192,8 +187,8 @@ static bool status_hour_row(void *ctx, int ncols, char **v)
 	h->rows_rejected = int64_or(v[6], -1);
 	h->rows_deleted = int64_or(v[7], -1);
 	h->seconds = v[8] ? strtod(v[8], NULL) : -1;
-	h->error_class = dup_or_null(v[9]);
-	h->error = dup_or_null(v[10]);
+	h->error_class = xstrdup_or_null(v[9]);
+	h->error = xstrdup_or_null(v[10]);
 	h->rows_moved = int64_or(v[11], -1);
 	return true;
 }

@@ -19,6 +19,8 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* xstrdup_or_null: a copy of s, or NULL when s is (an SQL NULL field) */
+char *xstrdup_or_null(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* array_grow: arr (n elements of size bytes, room for *cap) with room for
  * one more, the new slot zeroed; *cap doubles when full. Returns the array,
