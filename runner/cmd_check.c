@@ -272,7 +272,7 @@ static void check_jobs(session *s, const check_opts *o, bool ledger_ok, check_li
 	if (j.stuck > 0)
 		add(l, "jobs", NULL, CHECK_FAIL,
 		    xasprintf("%lld running, %lld stuck: job %lld idle for %s (no heartbeat, no finished "
-			      "chunk; %s); 'etlre status --job-id %lld' shows its hours",
+			      "chunk; %s); 'etlre status --job-id %lld' shows its hours and what it waits on",
 			      (long long)j.running, (long long)j.stuck, (long long)j.stuck_job, idle,
 			      o->stuck_after_text, (long long)j.stuck_job));
 	else if (j.stale > 0)
