@@ -63,7 +63,7 @@ static check_item *add(check_list *l, const char *check, const char *table, chec
 
 	c = ARRAY_PUSH(l->items, l->n, l->cap);
 	c->check = check;
-	c->table = table ? xstrdup(table) : NULL;
+	c->table = xstrdup_or_null(table);
 	c->state = st;
 	c->detail = detail;
 	c->age = -1;

@@ -103,3 +103,8 @@ bool err_class_is_transient(err_class c)
 	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT || c == ERRCLASS_DEADLOCK ||
 	       c == ERRCLASS_TOO_MANY_CONNECTIONS;
 }
+
+bool err_class_is_unanswered(err_class c)
+{
+	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT;
+}

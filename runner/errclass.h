@@ -36,5 +36,9 @@ bool err_class_is_row_level(err_class c);
 /* err_class_is_transient: worth retrying (connection, timeout, deadlock,
  * too_many_connections) */
 bool err_class_is_transient(err_class c);
+/* err_class_is_unanswered: the server was lost or did not answer within its
+ * limit (it stayed silent, or a lock held elsewhere outlasted the wait):
+ * before a job starts, such a failure exits 4 (README "Exit status") */
+bool err_class_is_unanswered(err_class c);
 
 #endif

@@ -217,22 +217,17 @@ fail:
 	return false;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 void mariadb_url_copy(mariadb_url *dst, const mariadb_url *src)
 {
 	*dst = *src;
-	dst->user = dup_or_null(src->user);
-	dst->password = dup_or_null(src->password);
-	dst->host = dup_or_null(src->host);
-	dst->database = dup_or_null(src->database);
-	dst->socket = dup_or_null(src->socket);
-	dst->sslrootcert = dup_or_null(src->sslrootcert);
-	dst->sslcert = dup_or_null(src->sslcert);
-	dst->sslkey = dup_or_null(src->sslkey);
+	dst->user = xstrdup_or_null(src->user);
+	dst->password = xstrdup_or_null(src->password);
+	dst->host = xstrdup_or_null(src->host);
+	dst->database = xstrdup_or_null(src->database);
+	dst->socket = xstrdup_or_null(src->socket);
+	dst->sslrootcert = xstrdup_or_null(src->sslrootcert);
+	dst->sslcert = xstrdup_or_null(src->sslcert);
+	dst->sslkey = xstrdup_or_null(src->sslkey);
 }
 
 void mariadb_url_release(mariadb_url *u)

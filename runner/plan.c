@@ -407,8 +407,7 @@ static bool probe_source(src_conn *src, const table_plan *p)
 	free(sql);
 	if (ok || signals_caught()) /* else cancelled (source_cancel.h) */
 		return ok;
-	err_class cls = src_last_error(src)->cls;
-	if (cls == ERRCLASS_TIMEOUT || cls == ERRCLASS_CONNECTION) /* a lock, a silent or lost server */
+	if (err_class_is_unanswered(src_last_error(src)->cls)) /* a lock, a silent or lost server */
 		log_error("[table %s] the source did not answer the table's query (see above); "
 			  "nothing was written", p->cfg->name);
 	else

@@ -185,19 +185,13 @@ bool session_reconnect(session *s, int statement_timeout)
 	return ok;
 }
 
-/* unanswered: the server was lost, or did not answer within its limit (it
- * stayed silent, or a lock held elsewhere outlasted the wait) */
-static bool unanswered(err_class c)
-{
-	return c == ERRCLASS_CONNECTION || c == ERRCLASS_TIMEOUT;
-}
-
 /* lost: true when the last error on either connection says it went
  * unanswered (exit 4, README "Exit status") */
 static bool lost(session *s)
 {
-	return (s->tgt && (unanswered(tgt_last_error(s->tgt)->cls) || !tgt_alive(s->tgt))) ||
-	       (s->src && unanswered(src_last_error(s->src)->cls));
+	return (s->tgt &&
+		(err_class_is_unanswered(tgt_last_error(s->tgt)->cls) || !tgt_alive(s->tgt))) ||
+	       (s->src && err_class_is_unanswered(src_last_error(s->src)->cls));
 }
 
 int session_failure_status(session *s, int fallback)

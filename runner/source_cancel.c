@@ -52,20 +52,35 @@ static struct {
 } state = { .mu = PTHREAD_MUTEX_INITIALIZER, .killed = PTHREAD_COND_INITIALIZER, .wake_fd = -1,
 	     .read_fd = -1 };
 
-/* kill_round: KILL QUERY for each listed connection. The slots are copied
- * under the lock, url strings included, and killed outside it (a kill waits
- * for its server; meanwhile the connection may close and free its slot) */
+/* take_slots: copies the listed slots into copy (url strings included) with
+ * their indexes, or with abandoned_only those abandoned and not yet being
+ * killed, now marked as being killed; returns how many. The caller holds
+ * the lock. The kills run on the copies, outside it: a kill waits for its
+ * server, and meanwhile a connection may close and free its slot. */
+static int take_slots(cancel_slot copy[], int index[], bool abandoned_only)
+{
+	int n = 0;
+
+	for (int i = 0; i < CANCEL_SLOTS; i++) {
+		cancel_slot *c = &state.slot[i];
+		if (!c->used || (abandoned_only && (!c->abandoned || c->killing)))
+			continue;
+		c->killing = c->killing || abandoned_only;
+		copy[n] = *c;
+		mariadb_url_copy(&copy[n].url, &c->url);
+		index[n++] = i;
+	}
+	return n;
+}
+
+/* kill_round: KILL QUERY for each listed connection */
 static void kill_round(void)
 {
 	cancel_slot copy[CANCEL_SLOTS];
-	int n = 0;
+	int index[CANCEL_SLOTS], n;
 
 	pthread_mutex_lock(&state.mu);
-	for (int i = 0; i < CANCEL_SLOTS; i++)
-		if (state.slot[i].used) {
-			copy[n] = state.slot[i];
-			mariadb_url_copy(&copy[n++].url, &state.slot[i].url);
-		}
+	n = take_slots(copy, index, false);
 	pthread_mutex_unlock(&state.mu);
 	for (int i = 0; i < n; i++) {
 		copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
@@ -78,16 +93,10 @@ static void kill_round(void)
 static void abandoned_round(void)
 {
 	cancel_slot copy[CANCEL_SLOTS];
-	int index[CANCEL_SLOTS], n = 0;
+	int index[CANCEL_SLOTS], n;
 
 	pthread_mutex_lock(&state.mu);
-	for (int i = 0; i < CANCEL_SLOTS; i++)
-		if (state.slot[i].used && state.slot[i].abandoned && !state.slot[i].killing) {
-			state.slot[i].killing = true;
-			copy[n] = state.slot[i];
-			mariadb_url_copy(&copy[n].url, &state.slot[i].url);
-			index[n++] = i;
-		}
+	n = take_slots(copy, index, true);
 	pthread_mutex_unlock(&state.mu);
 	for (int i = 0; i < n; i++)
 		copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
@@ -226,12 +235,14 @@ void src_cancel_remove(int slot, unsigned long thread_id)
 	/* an abandoned statement's kill gets a moment, so that a process about
 	 * to exit does not take the kill with it; a frozen server costs this
 	 * wait only */
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ABANDON_WAIT_SECONDS;
-	while (c->used && c->abandoned && c->thread_id == thread_id &&
-	       pthread_cond_timedwait(&state.killed, &state.mu, &until) == 0)
-		;
+	if (c->used && c->abandoned && c->thread_id == thread_id) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += ABANDON_WAIT_SECONDS;
+		while (c->used && c->abandoned && c->thread_id == thread_id &&
+		       pthread_cond_timedwait(&state.killed, &state.mu, &until) == 0)
+			;
+	}
 	pthread_mutex_unlock(&state.mu);
 }
 
