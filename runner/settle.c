@@ -17,6 +17,7 @@
 
 #include "ledger.h"
 #include "log.h"
+#include "signals.h"
 #include "sqlquote.h"
 
 typedef struct hour_set {
@@ -441,9 +442,15 @@ bool settle_empty(src_conn *src, tgt_conn *tgt, const table_plan *p, int plan, s
 	if (!ok) {
 		char from[20];
 		hour_format_iso(w.start_hour, from);
-		log_warn("table %s: the empty hours from %s could not be settled in bulk (see above); "
-			 "they are loaded one by one",
-			 p->cfg->name, from);
+		/* a stop cancelled it: nothing is loaded after a stop, and the
+		 * run's own lines say what stopped it */
+		if (signals_caught())
+			log_debug("table %s: settling the empty hours from %s stopped", p->cfg->name,
+				  from);
+		else
+			log_warn("table %s: the empty hours from %s could not be settled in bulk (see "
+				 "above); they are loaded one by one",
+				 p->cfg->name, from);
 		free(done.hour);
 		done = (hour_set){ 0 };
 	}

@@ -65,8 +65,8 @@ void log_failure(tgt_conn *c, const char *sql, bool quiet)
 {
 	/* a statement cancelled because a signal came (tgt_cancel_running) is
 	 * no error of the server's: the hour's "interrupted" line says it */
-	bool cancelled = signals_caught() && strcmp(c->err.sqlstate, "57014") == 0;
-	log_level level = quiet || cancelled ? LOG_DEBUG : LOG_ERROR;
+	bool by_stop = signals_caught() && strcmp(c->err.sqlstate, "57014") == 0;
+	log_level level = quiet || by_stop ? LOG_DEBUG : LOG_ERROR;
 
 	if (!log_enabled(level))
 		return;
@@ -381,13 +381,36 @@ void tgt_clear_error(tgt_conn *c)
 	memset(&c->err, 0, sizeof(c->err));
 }
 
+/* cancelled: res failed as a cancelled statement (query_canceled) */
+static bool cancelled(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state && strcmp(state, "57014") == 0;
+}
+
 /* run: sql's outcome, as PQexec gives it; NULL when it could not be sent or
- * the server stayed silent (the error is kept). The caller owns the result. */
+ * the server stayed silent (the error is kept). The caller owns the result.
+ *
+ * A stop sends one cancel request for the statement in progress when it
+ * came (tgt_cancel_running, tgt_cancel_newest), from a signal handler or a
+ * thread, so it may land after that statement ended, on the next one. A
+ * statement sent after the stop, outside a transaction, is etlre's own
+ * clean-up (an hour back to pending, the job's end, its summary): when that
+ * late request cancels it, it is sent once more, as the stop makes no other
+ * (one stop, one request per process). */
 static PGresult *run(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
-	if (!send_command(c, sql, nparams, params))
-		return NULL;
-	return await(c, sql);
+	bool after_stop = signals_caught() && tgt_idle(c);
+	PGresult *res = send_command(c, sql, nparams, params) ? await(c, sql) : NULL;
+
+	if (after_stop && cancelled(res) && tgt_idle(c)) {
+		log_debug("target %s: the stop's cancel request came late and cancelled etlre's "
+			  "own %.60s: sent again", c->describe, sql);
+		PQclear(res);
+		res = send_command(c, sql, nparams, params) ? await(c, sql) : NULL;
+	}
+	return res;
 }
 
 static bool exec_impl(tgt_conn *c, const char *sql, int nparams, const char *const *params,
