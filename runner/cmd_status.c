@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "job_sessions.h"
+#include "job_source_sessions.h"
 #include "jobs_report.h"
 #include "json.h"
 #include "ledger.h"
@@ -33,8 +34,8 @@ enum { OPT_JOB_ID = 4000, OPT_LIMIT };
 
 static const struct argp_option status_options[] = {
 	{ "job-id", OPT_JOB_ID, "N", 0,
-	  "show job N and its hours; while it runs, what its target sessions wait on and who "
-	  "holds the locks they wait for", 1 },
+	  "show job N and its hours; while it runs, what its target and source sessions wait on "
+	  "and who holds the locks they wait for", 1 },
 	{ "limit", OPT_LIMIT, "N", 0, "list at most N jobs (default 20; 0 for all)", 1 },
 	{ 0 }
 };
@@ -220,10 +221,11 @@ static void json_count(strbuf *sb, const char *name, int64_t n)
 		sb_addf(sb, ",\"%s\":%lld", name, (long long)n);
 }
 
-/* json_job: the job as one object; with_hours adds its hours, and sessions
- * (when not NULL) what its target sessions are doing */
+/* json_job: the job as one object; with_hours adds its hours, sessions
+ * (when not NULL) what its target sessions are doing, and then source what
+ * its source statements are (null when the source could not be read) */
 static void json_job(strbuf *sb, const status_job *j, bool with_hours,
-		     const job_sessions *sessions)
+		     const job_sessions *sessions, const job_sessions *source)
 {
 	sb_addf(sb, "{\"job_id\":%lld,\"status\":", (long long)j->job_id);
 	json_add_string(sb, job_status_name(j->status));
@@ -288,6 +290,10 @@ static void json_job(strbuf *sb, const status_job *j, bool with_hours,
 	}
 	if (sessions)
 		job_sessions_json(sb, sessions);
+	if (sessions && source)
+		job_sessions_json(sb, source);
+	else if (sessions)
+		sb_adds(sb, ",\"source_sessions\":null");
 	sb_addc(sb, '}');
 }
 
@@ -321,7 +327,7 @@ static int show_list(session *s, const status_opts *o)
 		for (int i = 0; i < n; i++) {
 			if (i)
 				sb_addc(&sb, ',');
-			json_job(&sb, &jobs[i], false, NULL);
+			json_job(&sb, &jobs[i], false, NULL, NULL);
 		}
 		sb_adds(&sb, "]}");
 		print_json(&sb);
@@ -342,6 +348,17 @@ static int show_list(session *s, const status_opts *o)
 	return EXIT_CODE_OK;
 }
 
+/* read_source_sessions: the job's statements on the source into *out; false
+ * when the source cannot be reached or read (logged): the target's view is
+ * the job's state, the source's an aid to it */
+static bool read_source_sessions(session *s, int64_t job_id, job_sessions *out)
+{
+	if (session_reconnect(s, 0) && job_source_sessions_read(s->src, job_id, out))
+		return true;
+	log_warn("the job's statements on the source cannot be shown (see above)");
+	return false;
+}
+
 static int show_job(session *s, const status_opts *o)
 {
 	status_job job;
@@ -357,14 +374,18 @@ static int show_job(session *s, const status_opts *o)
 	}
 	/* a live job: what its sessions wait for (README "Stuck and stale jobs") */
 	bool live = job.status == JOB_RUNNING || job.status == JOB_STUCK;
-	job_sessions sessions = { 0 };
+	job_sessions sessions = { 0 }, source = { 0 };
+	bool source_read = false;
 	if (!jobs_report_hours(s->tgt, s->cfg.schema, &job, o->failed) ||
 	    (live && !job_sessions_read(s->tgt, o->job_id, &sessions))) {
 		rc = read_failed(s);
-	} else if (o->json) {
+		goto done;
+	}
+	source_read = live && read_source_sessions(s, o->job_id, &source);
+	if (o->json) {
 		strbuf sb;
 		sb_init(&sb, 8192);
-		json_job(&sb, &job, true, live ? &sessions : NULL);
+		json_job(&sb, &job, true, live ? &sessions : NULL, source_read ? &source : NULL);
 		print_json(&sb);
 		sb_release(&sb);
 	} else {
@@ -372,10 +393,13 @@ static int show_job(session *s, const status_opts *o)
 		print_job_heading(w);
 		print_job_line(&job, w);
 		job_sessions_print(&sessions);
+		job_sessions_print(&source);
 		print_hours(&job, o->failed);
 		fflush(stdout);
 	}
+done:
 	job_sessions_release(&sessions);
+	job_sessions_release(&source);
 	status_job_release(&job);
 	return rc;
 }
@@ -467,7 +491,8 @@ int cmd_status(int argc, char **argv)
 		"status", status_options, parse_status,
 		"Show the jobs recorded in etlre's tables in the target, newest first: status, "
 		"command, range, hours, rows, duration, host and pid. With --job-id, one job and "
-		"its hours. Reads only the target and writes nothing.\v"
+		"its hours. Reads only the target (and, for a running job with --job-id, the "
+		"source's process list) and writes nothing.\v"
 		"A job is 'stale' when it is recorded as running but its process is gone\n"
 		"(nobody holds its lock any more); 'etlre retry --job-id N' reruns what it\n"
 		"left undone. It is 'stuck' when its process lives but it has been idle\n"

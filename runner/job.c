@@ -55,6 +55,8 @@ static bool reconnect(session *s, const job_spec *spec, int64_t job_id, bool nee
 		return false;
 	if (job_id > 0 && s->tgt != before && !ledger_job_lock(s->tgt, job_id))
 		return false;
+	if (job_id > 0)
+		src_label_job(s->src, job_id);
 	return true;
 }
 

@@ -14,7 +14,7 @@
 #include "ledger.h"
 #include "log.h"
 
-/* ACTIVITY(x): pg_stat_activity row x as pg_activity's seven columns; the
+/* ACTIVITY(x): pg_stat_activity row x as db_activity's seven columns; the
  * query's white space folded, at most 120 characters */
 #define ACTIVITY(x)                                                                     \
 	x ".pid, " x ".usename, " x ".application_name, " x ".state,"                    \
@@ -35,27 +35,26 @@ static const char sessions_sql[] =
 	"   AND l.objid::bigint = $2::bigint AND l.objsubid = 2" LEDGER_LOCK_HERE
 	" ORDER BY a.pid, x.pid";
 
-/* activity_fill: a from ACTIVITY's seven columns v */
-static void activity_fill(pg_activity *a, char **v)
+/* activity_fill: a from a session's seven columns v */
+static void activity_fill(db_activity *a, char **v)
 {
-	a->pid = (int)field_int64(v[0]);
+	a->id = field_int64(v[0]);
 	a->user = xstrdup_or_null(v[1]);
-	a->application = xstrdup_or_null(v[2]);
+	a->client = xstrdup_or_null(v[2]);
 	a->state = xstrdup_or_null(v[3]);
 	a->wait = xstrdup_or_null(v[4]);
 	a->seconds = field_double(v[5]);
 	a->query = xstrdup_or_null(v[6]);
 }
 
-/* session_row: one (session, blocker) row; rows come by session pid */
-static bool session_row(void *ctx, int ncols, char **v)
+bool job_session_row(void *ctx, int ncols, char **v)
 {
 	job_sessions *out = ctx;
 	job_session *s = out->n > 0 ? &out->s[out->n - 1] : NULL;
 
 	if (ncols < 2 * ACTIVITY_COLUMNS)
 		return true;
-	if (!s || s->self.pid != (int)field_int64(v[0])) {
+	if (!s || s->self.id != field_int64(v[0])) {
 		s = ARRAY_PUSH(out->s, out->n, out->cap);
 		activity_fill(&s->self, v);
 	}
@@ -73,7 +72,7 @@ bool job_sessions_read(tgt_conn *c, int64_t job_id, job_sessions *out)
 	snprintf(key, sizeof(key), "%d", LEDGER_JOB_LOCK);
 	snprintf(id, sizeof(id), "%lld", (long long)job_id);
 	const char *params[] = { key, id };
-	return tgt_query(c, sessions_sql, 2, params, session_row, out);
+	return tgt_query(c, sessions_sql, 2, params, job_session_row, out);
 }
 
 /* or_dash: s, or "-" when the server does not show it */
@@ -82,12 +81,14 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* print_activity: one line; who adds the user and application */
-static void print_activity(const char *lead, const pg_activity *a, bool who)
+/* print_activity: one line, the id named by side; who adds the user and
+ * the client */
+static void print_activity(const char *lead, const db_activity *a, bool source, bool who)
 {
-	printf("%spid %d", lead, a->pid);
+	printf("%s%s %lld", lead, source ? "thread" : "pid", a->id);
 	if (who)
-		printf("  user %s  application %s", or_dash(a->user), or_dash(a->application));
+		printf("  user %s  %s %s", or_dash(a->user), source ? "host" : "application",
+		       or_dash(a->client));
 	printf("  %s %.1fs", or_dash(a->state), a->seconds);
 	if (a->wait)
 		printf("  waiting on %s", a->wait);
@@ -98,19 +99,24 @@ void job_sessions_print(const job_sessions *s)
 {
 	if (s->n == 0)
 		return;
-	printf("\ntarget sessions of the job (now):\n");
+	printf("\n%s sessions of the job (now):\n", s->source ? "source" : "target");
 	for (int i = 0; i < s->n; i++) {
-		print_activity("  ", &s->s[i].self, false);
+		print_activity("  ", &s->s[i].self, s->source, false);
 		for (int k = 0; k < s->s[i].nblockers; k++)
-			print_activity("    blocked by ", &s->s[i].blockers[k], true);
+			print_activity("    blocked by ", &s->s[i].blockers[k], s->source, true);
+		if (s->holders_unknown && s->s[i].self.wait && strstr(s->s[i].self.wait, "metadata lock"))
+			printf("    (the source's metadata_lock_info plugin would name who holds the "
+			       "table; SHOW PROCESSLIST lists the sessions that may: LOCK TABLES, ALTER "
+			       "TABLE)\n");
 	}
 }
 
-/* json_activity: a's members after the first of an object */
-static void json_activity(strbuf *sb, const pg_activity *a)
+/* json_activity: a as an object, its id named by side */
+static void json_activity(strbuf *sb, const db_activity *a, bool source)
 {
+	sb_addf(sb, "{\"%s\":%lld", source ? "thread" : "pid", a->id);
 	json_add_member(sb, "user", a->user);
-	json_add_member(sb, "application", a->application);
+	json_add_member(sb, source ? "host" : "application", a->client);
 	json_add_member(sb, "state", a->state);
 	json_add_member(sb, "wait", a->wait);
 	sb_addf(sb, ",\"seconds\":%.3f", a->seconds);
@@ -119,15 +125,17 @@ static void json_activity(strbuf *sb, const pg_activity *a)
 
 void job_sessions_json(strbuf *sb, const job_sessions *s)
 {
-	sb_adds(sb, ",\"sessions\":[");
+	sb_adds(sb, s->source ? ",\"source_sessions\":[" : ",\"sessions\":[");
 	for (int i = 0; i < s->n; i++) {
 		const job_session *j = &s->s[i];
-		sb_addf(sb, "%s{\"pid\":%d", i ? "," : "", j->self.pid);
-		json_activity(sb, &j->self);
+		if (i)
+			sb_addc(sb, ',');
+		json_activity(sb, &j->self, s->source);
 		sb_adds(sb, ",\"blocked_by\":[");
 		for (int k = 0; k < j->nblockers; k++) {
-			sb_addf(sb, "%s{\"pid\":%d", k ? "," : "", j->blockers[k].pid);
-			json_activity(sb, &j->blockers[k]);
+			if (k)
+				sb_addc(sb, ',');
+			json_activity(sb, &j->blockers[k], s->source);
 			sb_addc(sb, '}');
 		}
 		sb_adds(sb, "]}");
@@ -135,10 +143,10 @@ void job_sessions_json(strbuf *sb, const job_sessions *s)
 	sb_addc(sb, ']');
 }
 
-static void activity_release(pg_activity *a)
+static void activity_release(db_activity *a)
 {
 	free(a->user);
-	free(a->application);
+	free(a->client);
 	free(a->state);
 	free(a->wait);
 	free(a->query);

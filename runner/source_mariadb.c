@@ -43,6 +43,7 @@ struct src_conn {
 	char tls[160];           /* "TLSv1.3, cipher X" or "not encrypted" */
 	unsigned long thread_id; /* the server's id of the connection, for KILL QUERY */
 	int cancel_slot;         /* in source_cancel.c's list, or -1 */
+	char label[40];          /* src_label_job's comment before each statement, or "" */
 };
 
 /* Login methods that never send the password itself, for sslmode=require
@@ -121,6 +122,25 @@ static void log_connect_failure(src_conn *c, const mariadb_url *u)
 static void begin_op(src_conn *c)
 {
 	c->op_started = now_monotonic();
+}
+
+/* send_sql: sends sql, after the connection's label (src_label_job), with
+ * mysql_send_query when only_send, else mysql_real_query; the connector's
+ * status (0 sent) */
+static int send_sql(src_conn *c, const char *sql, bool only_send)
+{
+	char *labelled = c->label[0] ? xasprintf("%s%s", c->label, sql) : NULL;
+	const char *q = labelled ? labelled : sql;
+	int rc = only_send ? mysql_send_query(c->my, q, strlen(q)) : mysql_real_query(c->my, q, strlen(q));
+
+	free(labelled);
+	return rc;
+}
+
+void src_label_job(src_conn *c, int64_t job_id)
+{
+	if (c)
+		snprintf(c->label, sizeof(c->label), SRC_JOB_LABEL_FORMAT " ", (long long)job_id);
 }
 
 static void set_error(src_conn *c)
@@ -299,7 +319,7 @@ bool src_exec(src_conn *c, const char *sql)
 	MYSQL_RES *res;
 
 	begin_op(c);
-	if (mysql_real_query(c->my, sql, strlen(sql)) != 0) {
+	if (send_sql(c, sql, false) != 0) {
 		set_error(c);
 		log_failure(c, sql);
 		return false;
@@ -337,7 +357,7 @@ bool src_query(src_conn *c, const char *sql, src_row_fn fn, void *ctx)
 	bool ok = true;
 
 	begin_op(c);
-	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
+	if (send_sql(c, sql, false) != 0 || !(res = mysql_store_result(c->my))) {
 		set_error(c);
 		log_failure(c, sql);
 		return false;
@@ -404,7 +424,7 @@ bool src_query_columns(src_conn *c, const char *sql, src_col_fn fn, void *ctx)
 	MYSQL_FIELD *fields;
 	char full[64];
 
-	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(res = mysql_store_result(c->my))) {
+	if (send_sql(c, sql, false) != 0 || !(res = mysql_store_result(c->my))) {
 		set_error(c);
 		log_failure(c, sql);
 		return false;
@@ -422,7 +442,7 @@ bool src_query_int64_send(src_conn *c, const char *sql)
 {
 	discard_pending(c);
 	begin_op(c);
-	if (mysql_send_query(c->my, sql, strlen(sql)) != 0) {
+	if (send_sql(c, sql, true) != 0) {
 		set_error(c);
 		log_failure(c, sql);
 		return false;
@@ -461,7 +481,7 @@ bool src_stream_open(src_conn *c, const char *sql)
 {
 	src_stream_close(c);
 	begin_op(c);
-	if (mysql_real_query(c->my, sql, strlen(sql)) != 0 ||
+	if (send_sql(c, sql, false) != 0 ||
 	    !(c->stream = mysql_use_result(c->my))) {
 		set_error(c);
 		log_failure(c, sql);

@@ -47,6 +47,12 @@ const char *src_tls(src_conn *c);
 const src_error *src_last_error(src_conn *c);
 void src_clear_error(src_conn *c);
 bool src_alive(src_conn *c);
+/* SRC_JOB_LABEL_FORMAT: the comment before every statement of a job's
+ * connection, with the job's id: `etlre status --job-id N` finds the job's
+ * statements in the source's process list by it (job_source_sessions.h) */
+#define SRC_JOB_LABEL_FORMAT "/* etlre job %lld */"
+/* src_label_job: c's statements carry job_id's label from now on */
+void src_label_job(src_conn *c, int64_t job_id);
 
 bool src_exec(src_conn *c, const char *sql) MUSTCHECK;
 /* src_rollback: best-effort ROLLBACK after a failure; logs at debug only */

@@ -285,7 +285,7 @@ mariadb_start() {
     --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
     --log-error="$MLOG" --tmpdir="$MDIR/tmp" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --local-infile=1 --performance-schema=OFF \
+    --local-infile=1 --performance-schema=OFF --plugin-load-add=metadata_lock_info \
     --innodb-buffer-pool-size="$MARIADB_BUFFER_POOL" --innodb-log-file-size=48M \
     --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
     --max-connections=200 "${tlsargs[@]}" \

@@ -7,7 +7,8 @@
 # table, and process behind a locked source table each end within seconds
 # with the server's own lock message, class timeout, the documented exit
 # status, nothing written, and a rerun after the lock goes completes. A
-# session etlre gives up on ends on the server too.
+# session etlre gives up on ends on the server too. status --job-id of a job
+# waiting on a lock, on either side, names the session that holds it.
 # mostly waits: for lock and network timeouts (about 40 s, a few CPU seconds)
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +36,7 @@ hold_pg() {
 	locker=$!
 	check "the test's session holds its lock ($1)" wait_for pg_locker_waits
 }
+my_locker() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(120)%' LIMIT 1")" ]; }
 pg_locker_waits() { [ -n "$(pg "SELECT 1 FROM pg_stat_activity WHERE application_name = 't77-locker' AND query LIKE '%pg_sleep%' AND wait_event = 'PgSleep'")" ]; }
 release_pg() {
 	pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't77-locker'" >/dev/null
@@ -99,6 +101,53 @@ run_with "$TMP/long.conf" status --job-id "$job" --json
 is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print("sessions" in json.load(sys.stdin))')" False \
 	"a finished job has no sessions member"
 
+# ---- the same on the source: once the job runs, a session takes calls'
+# write lock (LOCK TABLES); the job's next source statement waits on the
+# table's metadata lock, and status --job-id shows it among the job's source
+# sessions, found by the job's label in MariaDB's process list, with the
+# session that holds the lock (the metadata_lock_info plugin, which
+# scripts/dev-db.sh loads). Three days, the target sleeping 2 s a COPY, so
+# that the job lasts.
+check "the source has the metadata_lock_info plugin (scripts/dev-db.sh loads it)" \
+	test "$(my "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'")" = 1
+pg "CREATE FUNCTION analytics.t77_slow() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN PERFORM pg_sleep(2); RETURN NULL; END\$\$;
+    CREATE TRIGGER t77_slow BEFORE INSERT ON analytics.calls
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics.t77_slow()" >/dev/null
+JOBS=$(pg "SELECT count(*) FROM etlre.jobs")
+"$ETLRE" --config "$TMP/long.conf" process --start-date 2025-11-01 --end-date 2025-11-03 --skip-invalid --jobs 1 \
+	>/dev/null 2>"$TMP/bg.err" & bg=$!
+job_started() { [ "$(pg "SELECT count(*) FROM etlre.jobs")" -gt "$JOBS" ]; }
+check "the job started" wait_for job_started
+job=$(pg "SELECT max(job_id) FROM etlre.jobs")
+MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl "$MY_DB" \
+	-e "LOCK TABLES calls WRITE; SELECT SLEEP(120)" >/dev/null 2>&1 &
+src_locker=$!
+check "the test's MariaDB session holds calls' write lock" wait_for my_locker
+locker_id=$(my "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(120)%'")
+etlre_waits_on_source() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE '/* etlre job $job */%' AND state LIKE 'Waiting for table metadata lock'")" ]; }
+check "the job's source statement, labelled with the job, waits on the table's metadata lock" wait_for etlre_waits_on_source
+run_with "$TMP/long.conf" status --job-id "$job"
+is "$RC" 0 "status --job-id of the job waiting on the source: exit 0"
+like "$OUT" "source sessions of the job" "status: shows the job's source sessions"
+like "$OUT" "thread [0-9]+ +Query [0-9.]+s +waiting on Waiting for table metadata lock +/\* etlre job $job \*/ SELECT" \
+	"status: the job's source statement, waiting on the metadata lock"
+like "$OUT" "blocked by thread $locker_id +user etl +host [^ ]+ +Query [0-9.]+s .*SELECT SLEEP\(120\)" \
+	"status: names the session that holds the table (thread, user, host, state, statement)"
+run_with "$TMP/long.conf" status --job-id "$job" --json
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sorted({b["thread"] for s in j["source_sessions"] for b in s["blocked_by"]}))')" \
+	"[$locker_id]" "status --json: source_sessions[].blocked_by names the locker's thread"
+my "KILL $locker_id" 2>/dev/null
+wait $src_locker 2>/dev/null
+wait $bg
+is "$?" 0 "the job completes once the source lock goes"
+pg "DROP TRIGGER t77_slow ON analytics.calls; DROP FUNCTION analytics.t77_slow();
+    DELETE FROM analytics.calls WHERE start_time < '$DAY' OR start_time >= '$DAY'::date + 1" >/dev/null
+is "$(calls_digest)" "$BEFORE" "the day's rows are the first load's (the other two days removed again)"
+run_with "$TMP/long.conf" status --job-id "$job" --json
+is "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print("source_sessions" in json.load(sys.stdin))')" False \
+	"a finished job has no source_sessions member"
+
 # ---- a statement etlre gives up on ends on the server too: a COPY whose
 # statement trigger sleeps 15 s is silent past network_timeout (4 s); etlre
 # closes the connection, and the server ends that session within about a
@@ -139,7 +188,6 @@ is "$(calls_digest)" "$BEFORE" "nothing was written by the cut hour"
 
 # ---- process behind a locked source table: the plan's probe of the table
 # ends with MariaDB's lock wait timeout; nothing is started or written
-my_locker() { [ -n "$(my "SELECT 1 FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(120)%' LIMIT 1")" ]; }
 MYSQL_PWD=etl mariadb -h127.0.0.1 -P"$ETLRE_DEV_MARIADB_PORT" -uetl "$MY_DB" \
 	-e "LOCK TABLES calls WRITE; SELECT SLEEP(120)" >/dev/null 2>&1 &
 src_locker=$!
