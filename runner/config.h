@@ -24,6 +24,12 @@
 /* with --timeout S, the client waits S plus this for an answer; the target
  * connection's TCP user timeout is its limit plus this too */
 #define TIMEOUT_GRACE_SECONDS 5
+/* after a stop (SIGINT, SIGTERM, --max-runtime) a server has this long to
+ * end the statement in progress, which etlre cancels, or to answer one that
+ * etlre sends to clean up; then etlre closes the connection (README
+ * "Timeouts"). A wait checks for a stop every STOP_CHECK_MS. */
+#define STOP_GRACE_SECONDS 5
+#define STOP_CHECK_MS 250
 /* a wait for a lock ends this long before the client's own limit: the server
  * cancels it (PostgreSQL's lock_timeout, MariaDB's lock_wait_timeout), so it
  * is reported as a lock wait, on a connection still usable, and not as a

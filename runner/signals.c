@@ -5,36 +5,34 @@
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcode.h"
 
 static volatile sig_atomic_t caught;
-static void (*signal_hook)(void);
+/* when it came, CLOCK_MONOTONIC seconds (clock_gettime is async-signal-safe) */
+static volatile time_t caught_sec;
+static volatile long caught_nsec;
 static void (*wake_hook)(void);
 
+/* on_signal: SIGINT, SIGTERM and --max-runtime's SIGALRM. Only the flag,
+ * its time and the wake hook: a statement in progress is cancelled by the
+ * thread waiting on it (target_pg.c) or the thread the hook wakes
+ * (source_cancel.h), never here, as a cancel waits for its server and a
+ * server that does not answer must not hold etlre (README "Timeouts") */
 static void on_signal(int sig)
 {
-	if (!caught) {
-		caught = sig;
-		if (wake_hook)
-			wake_hook();
-		if (signal_hook)
-			signal_hook();
-	}
-}
+	struct timespec ts;
 
-/* on_alarm: --max-runtime reached. Only the wake hook: cancelling the
- * target's statement would wait for its server inside the handler, and a
- * server that does not answer must not hold etlre; the thread the wake hook
- * wakes cancels it (source_cancel.h; README "Timeouts") */
-static void on_alarm(int sig)
-{
-	if (!caught) {
-		caught = sig;
-		if (wake_hook)
-			wake_hook();
-	}
+	if (caught)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	caught_sec = ts.tv_sec;
+	caught_nsec = ts.tv_nsec;
+	caught = sig;
+	if (wake_hook)
+		wake_hook();
 }
 
 void signals_max_runtime(int seconds)
@@ -47,18 +45,17 @@ void signals_max_runtime(int seconds)
 		return;
 	armed = true;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
+	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	alarm((unsigned)seconds);
 }
 
-void signals_install(void (*hook)(void), void (*wake)(void))
+void signals_install(void (*wake)(void))
 {
-	signal_hook = hook;
-	wake_hook = wake;
 	struct sigaction sa;
 
+	wake_hook = wake;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -91,6 +88,11 @@ void signals_on_hup(void (*fn)(void))
 int signals_caught(void)
 {
 	return caught;
+}
+
+double signals_caught_at(void)
+{
+	return caught ? (double)caught_sec + (double)caught_nsec / 1e9 : 0;
 }
 
 int signals_exit_status(void)

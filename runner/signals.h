@@ -9,11 +9,10 @@
 
 #include <stdbool.h>
 
-/* signals_install: hook (may be NULL) runs inside the handler on the first
- * SIGINT or SIGTERM; wake (may be NULL) on the first of those and of
- * --max-runtime's SIGALRM. Both must be async-signal-safe; wake must never
- * wait (hook may, briefly: libpq's cancel request). */
-void signals_install(void (*hook)(void), void (*wake)(void));
+/* signals_install: wake (may be NULL) runs inside the handler on the first
+ * SIGINT, SIGTERM or --max-runtime's SIGALRM; it must be async-signal-safe
+ * and never wait. */
+void signals_install(void (*wake)(void));
 /* signals_on_hup: SIGHUP calls fn (async-signal-safe) instead of ending the
  * process; system calls it interrupts are restarted (--log-file) */
 void signals_on_hup(void (*fn)(void));
@@ -26,6 +25,8 @@ void signals_max_runtime(int seconds);
 bool signals_max_runtime_reached(void);
 /* signals_caught: 0 if none, else the signal number (first one wins) */
 int signals_caught(void);
+/* signals_caught_at: when it came, in now_monotonic()'s seconds; 0 if none */
+double signals_caught_at(void);
 /* signals_exit_status: 0 if none came, else the exit status of an
  * interruption by it (130 SIGINT, 143 SIGTERM or --max-runtime; README "Exit
  * status") */

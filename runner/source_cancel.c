@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ typedef struct cancel_slot {
 	pid_t pid;              /* the process whose connection it is */
 	unsigned int timeout;
 	unsigned long thread_id;
+	int fd;                 /* the connection's socket, valid while the slot is used */
 	src_cancel_kill_fn kill;
 	bool abandoned;         /* given up by etlre: its statement is to be killed */
 	bool killing;           /* ... and the thread is at it */
@@ -48,7 +50,6 @@ static struct {
 	pid_t pid;           /* the process the pipe and the thread belong to */
 	int wake_fd;         /* the pipe's write end, for the signal handler */
 	int read_fd;
-	void (*on_max_runtime)(void);
 } state = { .mu = PTHREAD_MUTEX_INITIALIZER, .killed = PTHREAD_COND_INITIALIZER, .wake_fd = -1,
 	     .read_fd = -1 };
 
@@ -73,7 +74,10 @@ static int take_slots(cancel_slot copy[], int index[], bool abandoned_only)
 	return n;
 }
 
-/* kill_round: KILL QUERY for each listed connection */
+/* kill_round: KILL QUERY for each listed connection; a connection whose
+ * server cannot be asked has its socket shut down, so that the read waiting
+ * on it ends (the slot is still the same connection's: closing it takes the
+ * lock first, src_cancel_remove) */
 static void kill_round(void)
 {
 	cancel_slot copy[CANCEL_SLOTS];
@@ -83,8 +87,18 @@ static void kill_round(void)
 	n = take_slots(copy, index, false);
 	pthread_mutex_unlock(&state.mu);
 	for (int i = 0; i < n; i++) {
-		copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
+		bool killed = copy[i].kill(&copy[i].url, copy[i].timeout, copy[i].thread_id);
 		mariadb_url_release(&copy[i].url);
+		if (killed)
+			continue;
+		pthread_mutex_lock(&state.mu);
+		cancel_slot *c = &state.slot[index[i]];
+		if (c->used && c->thread_id == copy[i].thread_id && c->fd >= 0) {
+			log_debug("source: connection %lu shut down (its server cannot be asked to "
+				  "cancel)", c->thread_id);
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		pthread_mutex_unlock(&state.mu);
 	}
 }
 
@@ -129,8 +143,6 @@ static void *canceller_main(void *arg)
 			continue;
 		}
 		kill_round();
-		if (signals_max_runtime_reached() && state.on_max_runtime)
-			state.on_max_runtime();
 		sleep(1);
 		kill_round();
 	}
@@ -197,7 +209,7 @@ static bool start_thread(void)
 }
 
 int src_cancel_add(const mariadb_url *url, unsigned int timeout, unsigned long thread_id,
-		   src_cancel_kill_fn kill)
+		   int fd, src_cancel_kill_fn kill)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int slot = -1;
@@ -211,7 +223,8 @@ int src_cancel_add(const mariadb_url *url, unsigned int timeout, unsigned long t
 		if (slot >= 0) {
 			state.slot[slot] = (cancel_slot){ .used = true, .pid = getpid(),
 							  .timeout = timeout,
-							  .thread_id = thread_id, .kill = kill };
+							  .thread_id = thread_id, .fd = fd,
+							  .kill = kill };
 			mariadb_url_copy(&state.slot[slot].url, url);
 		} else
 			log_debug("no cancelling of source statements for thread %lu: %d connections "
@@ -259,11 +272,6 @@ void src_cancel_abandon(int slot, unsigned long thread_id)
 	pthread_mutex_unlock(&state.mu);
 	if (wake && state.wake_fd >= 0)
 		(void)!write(state.wake_fd, (char[]){ ABANDON_BYTE }, 1);
-}
-
-void src_cancel_on_max_runtime(void (*fn)(void))
-{
-	state.on_max_runtime = fn;
 }
 
 void src_cancel_wake(void)

@@ -8,10 +8,12 @@
  * to it, and the thread then runs KILL QUERY for each listed connection, on
  * a short connection of its own, at once and again one second later (a
  * statement may start between the signal and the first round). A connection
- * with no statement running is left as it was. Without this, a SIGTERM or a
+ * with no statement running is left as it was. When the server cannot be
+ * asked (a frozen server, a dead network), the thread shuts the connection's
+ * socket down instead, so that a read waiting on it ends now and not after
+ * network_timeout. Without this, a SIGTERM or a
  * Ctrl-C during a source query waiting on a lock held elsewhere waited for
- * the lock, up to network_timeout (README "Timeouts"). The thread also
- * cancels the target's statement when --max-runtime is reached, and kills
+ * the lock, up to network_timeout (README "Timeouts"). The thread also kills
  * the statement of a connection etlre gave up on (src_cancel_abandon).
  */
 #ifndef ETLRE_SOURCE_CANCEL_H
@@ -20,16 +22,17 @@
 #include "config.h"
 
 /* src_cancel_kill_fn: runs KILL QUERY thread_id on a new connection to url,
- * waiting at most timeout seconds for it (source_mariadb.c) */
-typedef void (*src_cancel_kill_fn)(const mariadb_url *url, unsigned int timeout,
+ * waiting at most timeout seconds for it (source_mariadb.c); false when the
+ * server could not be asked */
+typedef bool (*src_cancel_kill_fn)(const mariadb_url *url, unsigned int timeout,
 				   unsigned long thread_id);
 
-/* src_cancel_add: lists a connection of this process (its server thread id;
- * the list keeps a copy of url); returns its slot for src_cancel_remove, or -1 when
- * the list is full or the thread cannot start (logged at debug: the
- * connection then works, only without this) */
+/* src_cancel_add: lists a connection of this process (its server thread id
+ * and its socket; the list keeps a copy of url); returns its slot for
+ * src_cancel_remove, or -1 when the list is full or the thread cannot start
+ * (logged at debug: the connection then works, only without this) */
 int src_cancel_add(const mariadb_url *url, unsigned int timeout, unsigned long thread_id,
-		   src_cancel_kill_fn kill);
+		   int fd, src_cancel_kill_fn kill);
 /* src_cancel_remove: the connection of that slot and thread id is closed */
 void src_cancel_remove(int slot, unsigned long thread_id);
 /* src_cancel_abandon: etlre gives up on the connection of that slot (its
@@ -42,10 +45,4 @@ void src_cancel_abandon(int slot, unsigned long thread_id);
 /* src_cancel_wake: from a signal handler: the listed connections' statements
  * are cancelled (async-signal-safe, never waits) */
 void src_cancel_wake(void);
-/* src_cancel_on_max_runtime: fn runs in the same thread after the source's
- * first round when the wake came from --max-runtime, whose handler may not
- * cancel the target's statement itself (libpq's cancel request waits for the
- * server); SIGINT's and SIGTERM's handler does that */
-void src_cancel_on_max_runtime(void (*fn)(void));
-
 #endif

@@ -200,21 +200,25 @@ static bool handle_connect(MYSQL *my, const mariadb_url *u)
 }
 
 /* kill_query: KILL QUERY thread_id, on a short connection of its own
- * (source_cancel.h); a user may kill its own sessions' statements */
-static void kill_query(const mariadb_url *u, unsigned int timeout, unsigned long thread_id)
+ * (source_cancel.h); a user may kill its own sessions' statements. False
+ * when the server could not be asked. */
+static bool kill_query(const mariadb_url *u, unsigned int timeout, unsigned long thread_id)
 {
 	MYSQL *my = new_handle(u, timeout, timeout);
 	char sql[40];
+	bool ok;
 
 	if (!my)
-		return;
+		return false;
 	snprintf(sql, sizeof(sql), "KILL QUERY %lu", thread_id);
-	if (handle_connect(my, u) && mysql_real_query(my, sql, strlen(sql)) == 0)
+	ok = handle_connect(my, u) && mysql_real_query(my, sql, strlen(sql)) == 0;
+	if (ok)
 		log_debug("source: the statement of connection %lu cancelled", thread_id);
 	else
 		log_debug("source: cannot cancel the statement of connection %lu: %s", thread_id,
 			  mysql_error(my));
 	mysql_close(my);
+	return ok;
 }
 
 src_conn *src_connect(const mariadb_url *u, const src_options *opt)
@@ -260,7 +264,7 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 	}
 	sb_release(&sql);
 	c->thread_id = mysql_thread_id(c->my);
-	c->cancel_slot = src_cancel_add(u, timeout, c->thread_id, kill_query);
+	c->cancel_slot = src_cancel_add(u, timeout, c->thread_id, mysql_get_socket(c->my), kill_query);
 	return c;
 }
 

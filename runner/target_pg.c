@@ -63,9 +63,10 @@ void set_error_from_result(tgt_conn *c, const PGresult *res)
 
 void log_failure(tgt_conn *c, const char *sql, bool quiet)
 {
-	/* a statement cancelled because a signal came (tgt_cancel_running) is
-	 * no error of the server's: the hour's "interrupted" line says it */
-	bool by_stop = signals_caught() && strcmp(c->err.sqlstate, "57014") == 0;
+	/* a statement cancelled because a stop came (wait_socket), or cut off
+	 * after its grace (said once, in cut_off), is no error of the server's:
+	 * the hour's "interrupted" line says it */
+	bool by_stop = signals_caught() && (strcmp(c->err.sqlstate, "57014") == 0 || c->cut);
 	log_level level = quiet || by_stop ? LOG_DEBUG : LOG_ERROR;
 
 	if (!log_enabled(level))
@@ -76,24 +77,37 @@ void log_failure(tgt_conn *c, const char *sql, bool quiet)
 }
 
 /* cut_off: gives up on a server silent for io_timeout seconds while doing
- * what: records a timeout error and shuts the socket down, so that the
- * server's transaction ends with the connection and no later call waits */
-static void cut_off(tgt_conn *c, const char *what)
+ * what (or, when stopped, STOP_GRACE_SECONDS after a stop): records a
+ * timeout error and shuts the socket down, so that the server's transaction
+ * ends with the connection and no later call waits */
+static void cut_off(tgt_conn *c, const char *what, bool stopped)
 {
 	tgt_error *e = &c->err;
 
 	memset(e, 0, sizeof(*e));
 	e->cls = ERRCLASS_TIMEOUT;
-	snprintf(e->message, sizeof(e->message),
-		 "no answer from the server for %d s; etlre closed the connection", c->io_timeout);
-	log_debug("target %s: silent for %d s while %.200s", c->describe, c->io_timeout, what);
+	if (stopped) {
+		snprintf(e->message, sizeof(e->message),
+			 "etlre was stopped and the server did not answer within %d s; etlre closed "
+			 "the connection (the server rolls its transaction back)",
+			 STOP_GRACE_SECONDS);
+		log_warn("target %s: %s, while %.200s", c->describe, e->message, what);
+	} else {
+		snprintf(e->message, sizeof(e->message),
+			 "no answer from the server for %d s; etlre closed the connection",
+			 c->io_timeout);
+		log_debug("target %s: silent for %d s while %.200s", c->describe, c->io_timeout,
+			  what);
+	}
 	c->cut = true;
 	shutdown(PQsocket(c->pg), SHUT_RDWR);
 }
 
 /* wait_socket: waits until the socket is readable (or writable, when
- * for_write) or deadline (now_monotonic() seconds) passes; false when it
- * passed or poll failed (the connection is then cut off) */
+ * for_write) or deadline (now_monotonic() seconds) passes, or a stop's grace
+ * does; false when one passed or poll failed (the connection is then cut
+ * off). The poll wakes every STOP_CHECK_MS to see a stop that another thread
+ * caught. */
 bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
 {
 	struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN | (for_write ? POLLOUT : 0) };
@@ -101,19 +115,21 @@ bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
 	if (p.fd < 0)
 		return false;
 	for (;;) {
-		double left = deadline - now_monotonic();
+		double limit = signals_caught() ? tgt_stop_limit(c) : deadline;
+		bool stopped = limit < deadline;
+		double left = (stopped ? limit : deadline) - now_monotonic();
 		int n;
 
 		if (left <= 0) {
-			cut_off(c, what);
+			cut_off(c, what, stopped);
 			return false;
 		}
-		n = poll(&p, 1, (int)(left * 1000) + 1);
+		n = poll(&p, 1, left * 1000 < STOP_CHECK_MS ? (int)(left * 1000) + 1 : STOP_CHECK_MS);
 		if (n > 0)
 			return true;
 		if (n < 0 && errno != EINTR) {
 			/* no wait is left to libpq, whose own waits have no limit */
-			cut_off(c, what);
+			cut_off(c, what, false);
 			c->err.cls = ERRCLASS_CONNECTION;
 			snprintf(c->err.message, sizeof(c->err.message), "poll: %s", strerror(errno));
 			return false;
@@ -220,6 +236,7 @@ bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *
 	if (!tgt_prepared_name(c, sql, nparams, name, sizeof(name)) && c->cut)
 		return false;
 	/* without parameters, the simple protocol: sql may hold several statements */
+	c->sent_at = now_monotonic();
 	if (nparams == 0 ? PQsendQuery(c->pg, sql) : send_extended(c, name, sql, nparams, params))
 		return true;
 	set_error_from_result(c, NULL);
@@ -283,7 +300,6 @@ tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 	c->pg = pg;
 	c->io_timeout = opt->io_timeout > 0 ? opt->io_timeout : DEFAULT_NETWORK_TIMEOUT;
 	describe_conn(c);
-	tgt_set_cancel_handle(c->pg);
 	sb_init(&sql, 256);
 	sb_adds(&sql, "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601';"
 		      " SET extra_float_digits = 3; SET client_min_messages = warning;"
@@ -321,7 +337,6 @@ void tgt_close(tgt_conn *c)
 	if (!c)
 		return;
 	if (c->pg) {
-		tgt_set_cancel_handle(NULL);
 		PQfinish(c->pg);
 	}
 	conn_free(c);
@@ -336,7 +351,6 @@ void tgt_forget(tgt_conn *c)
 {
 	if (!c)
 		return;
-	tgt_set_cancel_handle(NULL); /* it may be the other process's connection */
 	if (c->pg) {
 		close(PQsocket(c->pg));
 		*ARRAY_PUSH(forgotten, nforgotten, forgotten_cap) = c->pg;
@@ -393,12 +407,11 @@ static bool cancelled(const PGresult *res)
  * the server stayed silent (the error is kept). The caller owns the result.
  *
  * A stop sends one cancel request for the statement in progress when it
- * came (tgt_cancel_running, tgt_cancel_newest), from a signal handler or a
- * thread, so it may land after that statement ended, on the next one. A
- * statement sent after the stop, outside a transaction, is etlre's own
- * clean-up (an hour back to pending, the job's end, its summary): when that
- * late request cancels it, it is sent once more, as the stop makes no other
- * (one stop, one request per process). */
+ * came (wait_socket), from a thread of its own, so it may land after that
+ * statement ended, on the next one. A statement sent after the stop,
+ * outside a transaction, is etlre's own clean-up (an hour back to pending,
+ * the job's end, its summary): when that late request cancels it, it is
+ * sent once more, as the stop makes no other for it. */
 static PGresult *run(tgt_conn *c, const char *sql, int nparams, const char *const *params)
 {
 	bool after_stop = signals_caught() && tgt_idle(c);
@@ -684,6 +697,7 @@ static bool pipeline_send(tgt_conn *c, const tgt_stmt *stmts, int n, char (*name
 {
 	int sent = 0;
 
+	c->sent_at = now_monotonic();
 	for (; sent < n; sent++)
 		if (!send_extended(c, names[sent], stmts[sent].sql, stmts[sent].nparams,
 				   stmts[sent].params))

@@ -44,12 +44,6 @@ void tgt_close(tgt_conn *c);
  * using: closes this process's copy of its socket without a word to the
  * server (PQfinish would end the parent's session) */
 void tgt_forget(tgt_conn *c);
-/* tgt_cancel_running: asks the server to cancel the statement running on the
- * newest connection; async-signal-safe, for the SIGINT/SIGTERM handler */
-void tgt_cancel_running(void);
-/* tgt_cancel_newest: the same from a thread (not a handler): it may wait for
- * the server's answer to the cancel request */
-void tgt_cancel_newest(void);
 /* tgt_library_version: the linked libpq's version as PQlibVersion gives it
  * (major * 10000 + minor, e.g. 150010 for 15.10) */
 int tgt_library_version(void);

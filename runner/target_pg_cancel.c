@@ -1,66 +1,67 @@
 /*
- * target_pg_cancel.c: the cancel requests of the PostgreSQL target (see
- * target_pg.h: tgt_cancel_running from the SIGINT/SIGTERM handler,
- * tgt_cancel_newest from source_cancel.c's thread when --max-runtime is
- * reached). They go to the newest connection, whose cancel handle
- * target_pg.c keeps here (target_pg_int.h).
+ * target_pg_cancel.c: the cancel request of a stop (see target_pg_int.h).
+ * A stop (SIGINT, SIGTERM, --max-runtime) only sets a flag in its handler;
+ * the thread waiting on the statement sees it (wait_socket, target_pg.c) and
+ * has the statement cancelled from a thread of its own, because libpq's
+ * cancel request waits for the server without a limit: on a frozen server or
+ * a dead network only that thread waits on, detached, while the statement's
+ * wait ends STOP_GRACE_SECONDS after the stop (README "Timeouts").
  */
 #include <libpq-fe.h>
 #include <pthread.h>
-#include <stdbool.h>
+#include <signal.h>
 
+#include "config.h"
 #include "log.h"
+#include "signals.h"
 #include "target_pg_int.h"
 
-/* the cancel handle of the newest connection, for tgt_cancel_running and
- * tgt_cancel_newest. A signal handler reads it unlocked (it runs in the
- * thread it interrupted; the handle is set to NULL before the old one is
- * freed). The canceller thread takes it under cancel_mu but sends the
- * request outside the lock, as it may wait for ever on a frozen server: a
- * handle replaced meanwhile is freed by the thread when it is done */
-static PGcancel *volatile cancel_handle;
-static pthread_mutex_t cancel_mu = PTHREAD_MUTEX_INITIALIZER;
-static PGcancel *cancel_in_use;  /* the thread's, under cancel_mu */
-static bool cancel_retired;      /* cancel_in_use was replaced: the thread frees it */
-
-void tgt_cancel_running(void)
+/* cancel_main: sends the request of handle arg, and frees it */
+static void *cancel_main(void *arg)
 {
+	PGcancel *h = arg;
 	char err[256];
-	PGcancel *h = cancel_handle;
 
-	if (h)
-		PQcancel(h, err, sizeof(err));
-}
-
-void tgt_cancel_newest(void)
-{
-	char err[256];
-	PGcancel *h;
-
-	pthread_mutex_lock(&cancel_mu);
-	h = cancel_in_use = cancel_handle;
-	pthread_mutex_unlock(&cancel_mu);
-	if (h && !PQcancel(h, err, sizeof(err)))
+	if (!PQcancel(h, err, sizeof(err)))
 		log_debug("target: cancel request failed: %s", err);
-	pthread_mutex_lock(&cancel_mu);
-	if (cancel_retired)
-		PQfreeCancel(cancel_in_use);
-	cancel_retired = false;
-	cancel_in_use = NULL;
-	pthread_mutex_unlock(&cancel_mu);
+	PQfreeCancel(h);
+	return NULL;
 }
 
-void tgt_set_cancel_handle(PGconn *pg)
+/* cancel_async: asks the server to cancel pg's statement in progress,
+ * from a detached thread; false when it cannot start */
+static bool cancel_async(PGconn *pg)
 {
-	pthread_mutex_lock(&cancel_mu);
-	PGcancel *old = cancel_handle;
+	PGcancel *h = PQgetCancel(pg);
+	sigset_t all, old;
+	pthread_t t;
+	int rc;
 
-	cancel_handle = NULL;
-	if (old && old == cancel_in_use)
-		cancel_retired = true;
-	else if (old)
-		PQfreeCancel(old);
-	if (pg)
-		cancel_handle = PQgetCancel(pg);
-	pthread_mutex_unlock(&cancel_mu);
+	if (!h)
+		return false;
+	/* the thread takes no signal: they stay with the threads that act on them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t, NULL, cancel_main, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_debug("target: no thread for the cancel request");
+		PQfreeCancel(h);
+		return false;
+	}
+	pthread_detach(t);
+	return true;
+}
+
+/* tgt_stop_limit: STOP_GRACE_SECONDS after the stop, or after the command
+ * was sent when that was later (etlre's clean-up; README "Timeouts") */
+double tgt_stop_limit(tgt_conn *c)
+{
+	double stop = signals_caught_at();
+
+	if (c->sent_at < stop && c->cancelled != c->sent_at) {
+		c->cancelled = c->sent_at;
+		cancel_async(c->pg);
+	}
+	return (c->sent_at > stop ? c->sent_at : stop) + STOP_GRACE_SECONDS;
 }

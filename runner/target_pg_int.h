@@ -23,11 +23,14 @@ struct tgt_conn {
 	char *sent;      /* the SQL of the query tgt_query_send started, owned */
 	int io_timeout;  /* seconds the server may stay silent during a wait */
 	bool cut;        /* etlre gave up on the server: the socket is shut down */
+	double sent_at;   /* now_monotonic() when the command in progress was sent */
+	double cancelled; /* the sent_at of the command a stop had cancelled */
 };
 
-/* tgt_set_cancel_handle: the connection whose statements the cancel
- * requests stop from now on, NULL for none (target_pg_cancel.c) */
-void tgt_set_cancel_handle(PGconn *pg);
+/* tgt_stop_limit: after a stop, when any wait for c's command in progress
+ * ends; a command sent before the stop is cancelled, once, from a thread of
+ * its own (target_pg_cancel.c) */
+double tgt_stop_limit(tgt_conn *c);
 
 /* set_error_from_result: keeps res's error (libpq's when res is NULL) as
  * the connection's last error, unless it was cut off */

@@ -90,6 +90,7 @@ static bool prepare(tgt_conn *c, prepared_entry *e, int nparams, int id)
 	bool ok;
 
 	snprintf(name, sizeof(name), "etlre_%d", id);
+	c->sent_at = now_monotonic();
 	if (!PQsendPrepare(c->pg, name, e->sql, nparams, NULL))
 		return false;
 	res = await(c, "preparing a statement");

@@ -79,8 +79,9 @@ after_thaw() {
 }
 
 # frozen_run NAME FREEZE RC MAX PATTERN ARGS...: process ARGS, frozen by
-# FREEZE (freeze_mariadb, freeze_pg, freeze_proxies) while a COPY runs: it must
-# exit RC within MAX s, its log matching PATTERN; then, thawed, no hour is half
+# FREEZE (freeze_mariadb, freeze_pg, freeze_proxies, or a function that also
+# signals $pid) while a COPY runs: it must exit RC within MAX s of FREEZE's
+# end, its log matching PATTERN; then, thawed, no hour is half
 # loaded (a daily batch: the target is as before) and retry completes the job
 frozen_run() {
 	local name=$1 freeze=$2 rc=$3 max=$4 pattern=$5 job
@@ -92,7 +93,7 @@ frozen_run() {
 	end_run
 	is "$RC" "$rc" "$name: exit $rc"
 	check "$name: ended within $max s, not ${SECS}s" within "$max"
-	like "$(cat "$TMP/err")" "$pattern" "$name: the hour failed with class timeout"
+	like "$(cat "$TMP/err")" "$pattern" "$name: the log says why it ended"
 	thaw_all
 	RUN_SOURCE_URL= RUN_TARGET_URL=
 	job=$(last_job)

@@ -70,4 +70,27 @@ run_etlre check --metrics-file "$TMP/check.prom"
 is "$RC" 0 "once retried, the stale job no longer fails check"
 like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_jobs_stale 0 after the retry"
 
+# --- a stop on a dead network: SIGTERM while the proxy to one server is
+# frozen in the middle of a COPY (network_timeout 30 s here). No cancel
+# request can reach that server: the target gets STOP_GRACE (5 s) to end
+# the statement, then etlre closes the connection; the source connection
+# whose KILL QUERY cannot be sent is shut down. Either way the run exits 143
+# within seconds (it used to wait for the network limit, and on the target
+# it hung: the cancel request, sent from the signal handler, waited for ever)
+# (froze, in frozen_run, then times the run from the SIGTERM)
+freeze_and_stop() { freeze_proxies; sleep 1; kill -TERM $pid; }
+NET=30 write_conf
+start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
+check "the proxy to PostgreSQL is up again" test $? -eq 0
+RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB"
+frozen_run "SIGTERM, dead network to PostgreSQL" freeze_and_stop 143 20 \
+	'etlre was stopped and the server did not answer within 5 s; etlre closed the connection' \
+	--batch-mode daily --retries 0
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+check "the proxy to MariaDB is up again" test $? -eq 0
+RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB"
+frozen_run "SIGTERM, dead network to MariaDB" freeze_and_stop 143 10 '"event":"hour_interrupted"' \
+	--batch-mode daily --retries 0
+NET= write_conf
+
 done_testing
