@@ -116,7 +116,13 @@ static bool connect_source(session *s, int statement_timeout)
 
 tgt_conn *session_open_target(const session *s, int statement_timeout)
 {
-	tgt_options to = { s->cfg.connect_timeout, statement_timeout, s->cfg.timezone,
+	int connect_timeout = s->cfg.connect_timeout;
+
+	/* after a stop, a connection only records how the job ended: it gets
+	 * the stop's grace, not the full connect_timeout (README "Timeouts") */
+	if (signals_caught() && (connect_timeout <= 0 || connect_timeout > STOP_GRACE_SECONDS))
+		connect_timeout = STOP_GRACE_SECONDS;
+	tgt_options to = { connect_timeout, statement_timeout, s->cfg.timezone,
 			   io_timeout(s, statement_timeout) };
 	return tgt_connect(s->cfg.target_url, &to);
 }

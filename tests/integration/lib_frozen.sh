@@ -16,7 +16,7 @@ thaw_all() {
 write_conf() {
 	conf_header > "$CONF"
 	cat >> "$CONF" <<CONF
-connect_timeout = 2
+connect_timeout = ${CONNECT:-2}
 network_timeout = ${NET:-6}
 stuck_after = ${STUCK:-900}
 CONF

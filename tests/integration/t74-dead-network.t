@@ -77,15 +77,18 @@ like "$(cat "$TMP/check.prom")" 'etlre_jobs_stale\{command="check"\} 0' "etlre_j
 # whose KILL QUERY cannot be sent is shut down. Either way the run exits 143
 # within seconds (it used to wait for the network limit, and on the target
 # it hung: the cancel request, sent from the signal handler, waited for ever)
+# After the grace, a connection made to record how the job ended gets 5 s,
+# not connect_timeout (10 s in the PostgreSQL run): 5 + 5 + 5 s at most.
 # (froze, in frozen_run, then times the run from the SIGTERM)
 freeze_and_stop() { freeze_proxies; sleep 1; kill -TERM $pid; }
-NET=30 write_conf
+CONNECT=10 NET=30 write_conf
 start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
 check "the proxy to PostgreSQL is up again" test $? -eq 0
 RUN_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB"
 frozen_run "SIGTERM, dead network to PostgreSQL" freeze_and_stop 143 20 \
 	'etlre was stopped and the server did not answer within 5 s; etlre closed the connection' \
 	--batch-mode daily --retries 0
+NET=30 write_conf
 start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
 check "the proxy to MariaDB is up again" test $? -eq 0
 RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB"
