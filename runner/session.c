@@ -220,6 +220,9 @@ int session_open(session *s, const session_needs *need)
 		rc = EXIT_CODE_USAGE;
 	if (rc == 0)
 		rc = session_connect(s, need->source, need->timeout);
+	/* a connection that failed while a signal came: the run was interrupted */
+	if (rc == EXIT_CODE_UNREACHABLE && signals_caught())
+		rc = signals_exit_status();
 	if (rc == 0 && need->ledger && !ledger_check_version(s->tgt, s->cfg.schema))
 		rc = session_failure_status(s, EXIT_CODE_USAGE);
 	/* after the config's memset */

@@ -94,6 +94,22 @@ check "the proxy to MariaDB is up again" test $? -eq 0
 RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB"
 frozen_run "SIGTERM, dead network to MariaDB" freeze_and_stop 143 10 '"event":"hour_interrupted"' \
 	--batch-mode daily --retries 0
+
+# SIGINT while status connects through a dead network: the connection
+# attempt runs to connect_timeout (2 s here), and the exit status is the
+# interruption's, 130, not 4
+NET=30 write_conf
+start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
+check "the proxy to PostgreSQL is up for status" test $? -eq 0
+freeze_proxies
+ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB" "$ETLRE" --config "$CONF" status \
+	>"$TMP/out" 2>"$TMP/err" & pid=$!
+sleep 0.5
+kill -INT $pid; froze
+end_run
+is "$RC" 130 "SIGINT while status connects through a dead network: exit 130"
+check "status: ended within 5 s of the SIGINT, not ${SECS}s" within 5
+thaw_all
 NET= write_conf
 
 done_testing
