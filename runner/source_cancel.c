@@ -77,7 +77,8 @@ static int take_slots(cancel_slot copy[], int index[], bool abandoned_only)
 /* kill_round: KILL QUERY for each listed connection; a connection whose
  * server cannot be asked has its socket shut down, so that the read waiting
  * on it ends (the slot is still the same connection's: closing it takes the
- * lock first, src_cancel_remove) */
+ * lock first, src_cancel_remove). Not an abandoned one: etlre has given it
+ * up, and its slot may outlive its socket (src_cancel_remove's wait) */
 static void kill_round(void)
 {
 	cancel_slot copy[CANCEL_SLOTS];
@@ -93,7 +94,7 @@ static void kill_round(void)
 			continue;
 		pthread_mutex_lock(&state.mu);
 		cancel_slot *c = &state.slot[index[i]];
-		if (c->used && c->thread_id == copy[i].thread_id && c->fd >= 0) {
+		if (c->used && !c->abandoned && c->thread_id == copy[i].thread_id && c->fd >= 0) {
 			log_debug("source: connection %lu shut down (its server cannot be asked to "
 				  "cancel)", c->thread_id);
 			shutdown(c->fd, SHUT_RDWR);

@@ -117,7 +117,7 @@ bool wait_socket(tgt_conn *c, bool for_write, double deadline, const char *what)
 	for (;;) {
 		double limit = signals_caught() ? tgt_stop_limit(c) : deadline;
 		bool stopped = limit < deadline;
-		double left = (stopped ? limit : deadline) - now_monotonic();
+		double left = (stopped ? limit : deadline) - now_monotonic(); /* the earlier */
 		int n;
 
 		if (left <= 0) {
@@ -336,9 +336,8 @@ void tgt_close(tgt_conn *c)
 {
 	if (!c)
 		return;
-	if (c->pg) {
+	if (c->pg)
 		PQfinish(c->pg);
-	}
 	conn_free(c);
 }
 
