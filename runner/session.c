@@ -221,8 +221,8 @@ int session_open(session *s, const session_needs *need)
 	if (rc == 0)
 		rc = session_connect(s, need->source, need->timeout);
 	/* a connection that failed while a signal came: the run was interrupted */
-	if (rc == EXIT_CODE_UNREACHABLE && signals_caught())
-		rc = signals_exit_status();
+	if (rc == EXIT_CODE_UNREACHABLE)
+		rc = session_failure_status(s, rc);
 	if (rc == 0 && need->ledger && !ledger_check_version(s->tgt, s->cfg.schema))
 		rc = session_failure_status(s, EXIT_CODE_USAGE);
 	/* after the config's memset */
