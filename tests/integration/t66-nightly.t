@@ -68,7 +68,7 @@ chmod +x "$TMP/slow-etlre"
 MTIME=$(stat -c %Y.%i "$METRICS")
 env ETLRE_NIGHTLY_REPAIR=0 ETLRE_BIN="$TMP/slow-etlre" bash "$NIGHTLY" 2>"$TMP/first.err" &
 FIRST=$!
-for _ in $(seq 50); do grep -q 'slow etlre started' "$LOG_FILE" && break; sleep 0.1; done
+wait_for grep -q 'slow etlre started' "$LOG_FILE"
 night ETLRE_NIGHTLY_REPAIR=0
 is "$RC" 75 "a second night while the first runs exits 75"
 like "$ERR" "another night is still running \(lock '$TMP/nightly.lock' held by pid $FIRST\); nothing was run" \
@@ -97,7 +97,7 @@ EOF
 chmod +x "$TMP/term-etlre"
 env ETLRE_BIN="$TMP/term-etlre" bash "$NIGHTLY" 2>/dev/null &
 NIGHT=$!
-for _ in $(seq 50); do grep -q 'term etlre started' "$LOG_FILE" && break; sleep 0.1; done
+wait_for grep -q 'term etlre started' "$LOG_FILE"
 kill -TERM "$NIGHT"
 wait "$NIGHT"
 is "$?" 143 "SIGTERM to the night: etlre gets it and the night exits 143"

@@ -79,7 +79,8 @@ is "$(bench_tgt_counts)" "$(bench_src_counts)" "lock wait + retry: target equals
 # --- work: a worker that joined a job leaves when its time is up
 pg "TRUNCATE analytics.calls_bench" >/dev/null
 "$ETLRE" --config "$CONF" process --date $DAY --table calls_bench >"$TMP/p.out" 2>"$TMP/p.err" & starter=$!
-for _ in $(seq 100); do [ "$(pg "SELECT count(*) FROM etlre.jobs WHERE status = 'running'")" = 1 ] && break; sleep 0.1; done
+one_running() { [ "$(pg "SELECT count(*) FROM etlre.jobs WHERE status = 'running'")" = 1 ]; }
+check "work: the job to join is running" wait_for one_running
 job=$(last_job)
 run_etlre work --job-id "$job" --max-runtime 1s
 is "$RC" 143 "work --max-runtime 1s: exit 143"
