@@ -6,6 +6,7 @@
 #include "signals.h"
 #include "source_cancel.h"
 #include "source_mariadb.h"
+#include "stoppable.h"
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,8 @@ int main(int argc, char **argv)
 	 * source's with KILL QUERY from a thread of source_cancel.c */
 	signals_install(src_cancel_wake);
 	rc = cli_main(argc, argv);
-	src_library_end();
+	/* a connection a stop walked away from may still be in the connector */
+	if (!stoppable_abandoned())
+		src_library_end();
 	return rc;
 }

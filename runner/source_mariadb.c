@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "signals.h"
+#include "stoppable.h"
 #include "source_cancel.h"
 #include "sqlquote.h"
 
@@ -199,6 +200,56 @@ static bool handle_connect(MYSQL *my, const mariadb_url *u)
 				  (unsigned int)u->port, u->socket, 0) != NULL;
 }
 
+/* an attempt to connect on a thread of its own (stoppable.h): the handle,
+ * a copy of the url, and the outcome; owned by whichever side lets go of it
+ * last */
+typedef struct {
+	MYSQL *my;
+	mariadb_url url;
+	bool ok;
+} attempt;
+
+static void attempt_run(void *arg)
+{
+	attempt *a = arg;
+
+	a->ok = handle_connect(a->my, &a->url);
+}
+
+/* attempt_drop: frees a and its handle */
+static void attempt_drop(void *arg)
+{
+	attempt *a = arg;
+
+	mysql_close(a->my);
+	mariadb_url_release(&a->url);
+	free(a);
+}
+
+/* stoppable_connect: handle_connect, given up when a stop comes while it
+ * waits (MariaDB's connect, as libpq's, waits connect_timeout whatever
+ * signal comes; README "Timeouts"). The handle is c's again on return,
+ * NULL when the stop came first (then logged). */
+static bool stoppable_connect(src_conn *c, const mariadb_url *u)
+{
+	attempt *a = xcalloc(1, sizeof(*a));
+	bool ok;
+
+	a->my = c->my;
+	mariadb_url_copy(&a->url, u);
+	if (!stoppable_call(attempt_run, attempt_drop, a)) {
+		c->my = NULL;
+		log_warn("etlre was stopped while connecting to the source %s", c->describe);
+		return false;
+	}
+	ok = a->ok;
+	a->my = NULL;
+	attempt_drop(a);
+	if (!ok)
+		log_connect_failure(c, u);
+	return ok;
+}
+
 /* kill_query: KILL QUERY thread_id, on a short connection of its own
  * (source_cancel.h); a user may kill its own sessions' statements. False
  * when the server could not be asked. */
@@ -239,8 +290,7 @@ src_conn *src_connect(const mariadb_url *u, const src_options *opt)
 		free(c);
 		return NULL;
 	}
-	if (!handle_connect(c->my, u)) {
-		log_connect_failure(c, u);
+	if (!stoppable_connect(c, u)) {
 		src_close(c);
 		return NULL;
 	}

@@ -243,56 +243,11 @@ bool send_command(tgt_conn *c, const char *sql, int nparams, const char *const *
 	return false;
 }
 
-/* keepalive_settings: TCP keepalives and a TCP user timeout, so that a
- * dead network is noticed by the kernel too; a target URL may override them.
- * The user timeout is a grace beyond io_timeout: etlre's own count, which
- * names the class timeout, ends a silent wait first, even on a loaded
- * machine, and the kernel is the backstop (README "Timeouts") */
-static void keepalive_settings(const char **keys, const char **vals, char *user_timeout,
-			       size_t size, int io_timeout)
-{
-	snprintf(user_timeout, size, "%d", (io_timeout + TIMEOUT_GRACE_SECONDS) * 1000);
-	keys[0] = "keepalives", vals[0] = "1";
-	keys[1] = "keepalives_idle", vals[1] = "30";
-	keys[2] = "keepalives_interval", vals[2] = "10";
-	keys[3] = "keepalives_count", vals[3] = "3";
-	keys[4] = "tcp_user_timeout", vals[4] = user_timeout;
-}
-
-/* connect_params: opens the connection (NULL after logging), non-blocking */
-static PGconn *connect_params(const char *conninfo, const tgt_options *opt)
-{
-	char timeout[16], user_timeout[24];
-	const char *keys[11], *vals[11];
-	PGconn *pg;
-
-	keepalive_settings(keys, vals, user_timeout, sizeof(user_timeout), opt->io_timeout);
-	/* after the URL: the URL cannot change these */
-	keys[5] = "dbname", vals[5] = conninfo;
-	keys[6] = "connect_timeout", vals[6] = timeout;
-	keys[7] = "application_name", vals[7] = "etlre";
-	keys[8] = "client_encoding", vals[8] = "UTF8";
-	keys[9] = vals[9] = NULL;
-	snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout > 0 ? opt->connect_timeout : 10);
-	pg = PQconnectdbParams(keys, vals, 1);
-	if (!pg || PQstatus(pg) != CONNECTION_OK || PQsetnonblocking(pg, 1) != 0) {
-		char *where = tgt_conninfo_describe(conninfo);
-		char *msg = pg ? xstrdup(PQerrorMessage(pg)) : xstrdup("out of memory");
-		msg[strcspn(msg, "\n")] = '\0';
-		log_error("cannot connect to the target %s: %s", where, msg);
-		free(msg);
-		free(where);
-		PQfinish(pg);
-		return NULL;
-	}
-	return pg;
-}
-
 tgt_conn *tgt_connect(const char *conninfo, const tgt_options *opt)
 {
 	tgt_conn *c;
 	strbuf sql;
-	PGconn *pg = connect_params(conninfo, opt);
+	PGconn *pg = tgt_pg_connect(conninfo, opt);
 
 	if (!pg)
 		return NULL;
@@ -391,7 +346,11 @@ const tgt_error *tgt_last_error(tgt_conn *c)
 
 void tgt_clear_error(tgt_conn *c)
 {
-	memset(&c->err, 0, sizeof(c->err));
+	/* on a connection etlre cut off, the timeout stays the error of what
+	 * is tried on it next (set_error_from_result): a statement that fails
+	 * there for that reason says so, not "unknown failure" */
+	if (!c->cut)
+		memset(&c->err, 0, sizeof(c->err));
 }
 
 /* cancelled: res failed as a cancelled statement (query_canceled) */

@@ -27,6 +27,11 @@ struct tgt_conn {
 	double cancelled; /* the sent_at of the command a stop had cancelled */
 };
 
+/* tgt_pg_connect: a connection to conninfo, non-blocking, with opt's
+ * connect_timeout for each host and cut short by a stop that comes while
+ * connecting (target_pg_connect.c); NULL after logging why not */
+PGconn *tgt_pg_connect(const char *conninfo, const tgt_options *opt);
+
 /* tgt_stop_limit: after a stop, when any wait for c's command in progress
  * ends; a command sent before the stop is cancelled, once, from a thread of
  * its own (target_pg_cancel.c) */

@@ -12,7 +12,7 @@ PKGS=(
   perl python3 time tzdata
   mandoc groff-base dpkg-dev
   clang libclang-rt-dev valgrind
-  socat prometheus openssl bsdutils tmux logrotate
+  socat iproute2 prometheus openssl bsdutils tmux logrotate
 )
 case ${1:-} in
   --bench) PKGS+=(pgloader) ;;

@@ -95,20 +95,45 @@ RUN_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB"
 frozen_run "SIGTERM, dead network to MariaDB" freeze_and_stop 143 10 '"event":"hour_interrupted"' \
 	--batch-mode daily --retries 0
 
-# SIGINT while status connects through a dead network: the connection
-# attempt runs to connect_timeout (2 s here), and the exit status is the
-# interruption's, 130, not 4
-NET=30 write_conf
+# a stop while etlre connects through a dead network ends it at once, not
+# when connect_timeout (10 s here) does; the exit status is the
+# interruption's (130, 143), not 4 (target_pg_connect.c, stoppable.h)
+# connecting_to PORT: etlre ($pid) has a connection to PORT open (the frozen
+# proxy's kernel still accepts it; the server's greeting never comes)
+connecting_to() { ss -Htnp state established "( dport = :$1 )" | grep -q "pid=$pid,"; }
+# stop_while_connecting NAME SIGNAL RC PORT COMMAND...: COMMAND, stopped by
+# SIGNAL once it waits on PORT, must exit RC within 2 s and say why
+stop_while_connecting() {
+	local name=$1 sig=$2 rc=$3 port=$4
+	shift 4
+	"$ETLRE" --config "$CONF" "$@" >"$TMP/out" 2>"$TMP/err" & pid=$!
+	(sleep 60; kill -KILL $pid 2>/dev/null) & local dog=$! # a hang fails, not stalls
+	check "$name: etlre waits on the dead network" wait_for connecting_to "$port"
+	kill "-$sig" $pid; froze
+	end_run
+	kill $dog 2>/dev/null
+	is "$RC" "$rc" "$name: exit $rc"
+	check "$name: ended within 2 s of the signal, not connect_timeout's 10 (${SECS}s)" within 2
+}
+CONNECT=10 NET=30 write_conf
 start_proxy $PG_PROXY "$ETLRE_DEV_PG_PORT"
 check "the proxy to PostgreSQL is up for status" test $? -eq 0
+start_proxy $MY_PROXY "$ETLRE_DEV_MARIADB_PORT"
+check "the proxy to MariaDB is up for verify" test $? -eq 0
 freeze_proxies
-ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB" "$ETLRE" --config "$CONF" status \
-	>"$TMP/out" 2>"$TMP/err" & pid=$!
-sleep 0.5
-kill -INT $pid; froze
-end_run
-is "$RC" 130 "SIGINT while status connects through a dead network: exit 130"
-check "status: ended within 5 s of the SIGINT, not ${SECS}s" within 5
+ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY/$PG_DB" \
+	stop_while_connecting "SIGINT to status connecting to PostgreSQL" INT 130 $PG_PROXY status
+like "$(cat "$TMP/err")" "etlre was stopped while connecting to the target etl@127.0.0.1:$PG_PROXY/" \
+	"status: the log says the stop came while connecting"
+ETLRE_SOURCE_URL="mariadb://etl:etl@127.0.0.1:$MY_PROXY/$MY_DB" \
+	stop_while_connecting "SIGTERM to verify connecting to MariaDB" TERM 143 $MY_PROXY verify --date $DAY
+like "$(cat "$TMP/err")" "etlre was stopped while connecting to the source etl@127.0.0.1:$MY_PROXY/" \
+	"verify: the log says the stop came while connecting"
+# libpq's connect is kept as it is: a target URL of two hosts whose first
+# does not answer gets connect_timeout (2 s here) on that one, then the next
+CONNECT=2 NET=30 write_conf
+ETLRE_TARGET_URL="postgresql://etl@127.0.0.1:$PG_PROXY,127.0.0.1:$ETLRE_DEV_PG_PORT/$PG_DB" run_etlre status --limit 1
+is "$RC" 0 "a target URL of two hosts, the first on a dead network: status connects to the second"
 thaw_all
 NET= write_conf
 

@@ -166,6 +166,26 @@ check "its COPY session is gone from the server within 2 s" wait_for_secs 2 no_c
 pg "DROP TRIGGER t77_sleep ON analytics.calls; DROP FUNCTION analytics.t77_sleep()" >/dev/null
 is "$(calls_digest)" "$BEFORE" "nothing was written by the cut COPY"
 
+# ---- the statement that marks an hour running (after its claim) is silent
+# past network_timeout: a trigger on etlre's job_hours sleeps 8 s, once.
+# etlre cuts that connection, and the hour then fails with that timeout, a
+# transient failure retried on a new connection; it used to fail as an
+# "unknown failure" (class internal, never retried) on the cut connection
+pg "CREATE SEQUENCE etlre.t77_once;
+    CREATE FUNCTION etlre.t77_mark_sleep() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF OLD.status = 'running' AND NEW.status = 'running' AND nextval('etlre.t77_once') = 1
+    THEN PERFORM pg_sleep(8); END IF; RETURN NEW; END\$\$;
+    CREATE TRIGGER t77_mark_sleep BEFORE UPDATE ON etlre.job_hours
+    FOR EACH ROW EXECUTE FUNCTION etlre.t77_mark_sleep()" >/dev/null
+timed process --date $DAY --skip-invalid --retries 1 --retry-wait 1 --jobs 1
+pg "DROP TRIGGER t77_mark_sleep ON etlre.job_hours; DROP FUNCTION etlre.t77_mark_sleep();
+    DROP SEQUENCE etlre.t77_once" >/dev/null
+is "$RC" 0 "an hour's mark statement silent past network_timeout: the run completes after a retry"
+like "$ERR" "timeout error, will retry: target: no answer from the server for 4 s" \
+	"the hour failed with the cut connection's timeout, and was retried"
+unlike "$ERR" "unknown failure" "no hour failed as an unknown failure"
+is "$(calls_digest)" "$BEFORE" "the day's rows are the same after the retried hour"
+
 # ---- the same on the source: a query silent past network_timeout (a view
 # that computes for about 20 s on one row; SLEEP would not do, as MariaDB
 # ends a sleep whose client went away) is killed on the server once etlre
