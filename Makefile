@@ -47,7 +47,8 @@ FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
                 -Wmissing-prototypes -Wvla $(shell pkg-config --cflags $(PKGS))
 FUZZ_OBJS    := $(PURE:%=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/target_pg.o $(FUZZ_BUILD)/target_pg_prepared.o \
-                $(FUZZ_BUILD)/target_conninfo.o $(FUZZ_BUILD)/target_pg_cancel.o $(FUZZ_BUILD)/signals.o
+                $(FUZZ_BUILD)/target_conninfo.o $(FUZZ_BUILD)/target_pg_cancel.o $(FUZZ_BUILD)/signals.o \
+                $(FUZZ_BUILD)/target_pg_connect.o $(FUZZ_BUILD)/stoppable.o
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check unit rules-check integration demo clean install uninstall deps servers fuzz \
