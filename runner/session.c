@@ -218,8 +218,9 @@ int session_open(session *s, const session_needs *need)
 		rc = session_check_range(s, r->first, r->last);
 	if (rc == 0 && r && !range_args_check_tables(r, &s->cfg))
 		rc = EXIT_CODE_USAGE;
-	/* a stop before the first connection: nothing to connect for */
-	if (rc == 0 && signals_caught())
+	/* a stop before the first connection: nothing to connect for (0 when
+	 * none came) */
+	if (rc == 0)
 		rc = signals_exit_status();
 	if (rc == 0)
 		rc = session_connect(s, need->source, need->timeout);

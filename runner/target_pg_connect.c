@@ -25,8 +25,7 @@
  * outcome; owned by whichever side lets go of it last (stoppable.h) */
 typedef struct {
 	char *conninfo;
-	char timeout[16], user_timeout[24];
-	int io_timeout;
+	int connect_timeout, io_timeout;
 	PGconn *pg; /* the outcome, NULL when out of memory */
 } attempt;
 
@@ -50,12 +49,14 @@ static void keepalive_settings(const char **keys, const char **vals, char *user_
 static void attempt_run(void *arg)
 {
 	attempt *a = arg;
+	char timeout[16], user_timeout[24];
 	const char *keys[11], *vals[11];
 
-	keepalive_settings(keys, vals, a->user_timeout, sizeof(a->user_timeout), a->io_timeout);
+	keepalive_settings(keys, vals, user_timeout, sizeof(user_timeout), a->io_timeout);
+	snprintf(timeout, sizeof(timeout), "%d", a->connect_timeout);
 	/* after the URL: the URL cannot change these */
 	keys[5] = "dbname", vals[5] = a->conninfo;
-	keys[6] = "connect_timeout", vals[6] = a->timeout;
+	keys[6] = "connect_timeout", vals[6] = timeout;
 	keys[7] = "application_name", vals[7] = "etlre";
 	keys[8] = "client_encoding", vals[8] = "UTF8";
 	keys[9] = vals[9] = NULL;
@@ -80,8 +81,7 @@ PGconn *tgt_pg_connect(const char *conninfo, const tgt_options *opt)
 
 	a->conninfo = xstrdup(conninfo);
 	a->io_timeout = opt->io_timeout;
-	snprintf(a->timeout, sizeof(a->timeout), "%d",
-		 opt->connect_timeout > 0 ? opt->connect_timeout : 10);
+	a->connect_timeout = opt->connect_timeout > 0 ? opt->connect_timeout : 10;
 	if (!stoppable_call(attempt_run, attempt_drop, a)) {
 		where = tgt_conninfo_describe(conninfo);
 		log_warn("etlre was stopped while connecting to the target %s", where);
